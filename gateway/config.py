@@ -1,0 +1,44 @@
+"""Settings: defaults, overridden by `GATEWAY_*` environment variables, overridden by the factory's argument."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+ENV_PREFIX = "GATEWAY_"
+
+# name -> (type, default). Every setting the gateway reads is listed here, so the README and `--help`
+# can be checked against one table.
+SETTINGS: dict[str, tuple[type, Any]] = {
+    "DATABASE_URL": (str, None),  # None: a SQLite file in the instance folder
+    "DATABASE_SCHEMA": (str, None),  # PostgreSQL only: schema put first on the search_path
+    "MAX_BODY_BYTES": (int, 1024 * 1024),
+    "KEY_ROTATION_OVERLAP_HOURS": (int, 24),
+    "LOG_LEVEL": (str, "INFO"),
+    "BIND": (str, "127.0.0.1:8000"),
+    "WORKERS": (int, 2),
+    "PUBLIC_URL": (str, None),  # how partners reach this gateway; printed by `gateway demo`
+}
+
+class ConfigError(ValueError):
+    """A setting could not be read: the message names the variable and what was wrong."""
+
+
+def _convert(name: str, kind: type, raw: str) -> Any:
+    if kind is int:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{name}={raw!r}: expected a whole number") from None
+    return raw
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Defaults overlaid with the `GATEWAY_*` variables found in `environ` (the process environment by default)."""
+    environ = os.environ if environ is None else environ
+    settings = {}
+    for name, (kind, default) in SETTINGS.items():
+        raw = environ.get(ENV_PREFIX + name)
+        settings[name] = default if raw in (None, "") else _convert(name, kind, raw)
+    return settings

@@ -1,0 +1,1 @@
+"""Pure domain rules: no Flask, SQLAlchemy or HTTP here."""
