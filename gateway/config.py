@@ -11,6 +11,7 @@ ENV_PREFIX = "GATEWAY_"
 # name -> (type, default). Every setting the gateway reads is listed here, so the README and `--help`
 # can be checked against one table.
 SETTINGS: dict[str, tuple[type, Any]] = {
+    "INSTANCE_PATH": (str, None),  # None: Flask's default instance folder, ./instance beside the package
     "DATABASE_URL": (str, None),  # None: a SQLite file in the instance folder
     "DATABASE_SCHEMA": (str, None),  # PostgreSQL only: schema put first on the search_path
     "MAX_BODY_BYTES": (int, 1024 * 1024),

@@ -1,0 +1,1 @@
+"""The public contract: marshmallow schemas for every request and response, and the generated OpenAPI document."""

@@ -1,0 +1,41 @@
+"""Shapes shared by every audience: problems (RFC 9457) and cursor pages."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+
+class FieldErrorSchema(Schema):
+    location = fields.String(
+        required=True, metadata={"description": "Where the field is: body, query, path or header."}
+    )
+    field = fields.String(required=True, metadata={"description": "Dotted path of the failing field."})
+    detail = fields.String(required=True, metadata={"description": "What is wrong with it."})
+
+
+class ProblemSchema(Schema):
+    """An RFC 9457 problem: every error response, whatever its status."""
+
+    type = fields.String(required=True, metadata={"description": "Stable identifier of the kind of problem."})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String(metadata={"description": "The request path."})
+    request_id = fields.String(metadata={"description": "Quote it when asking for help."})
+    errors = fields.List(fields.Nested(FieldErrorSchema), metadata={"description": "One entry per failing field."})
+
+
+class PageQuerySchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "The `next_cursor` of the previous page."},
+    )
+
+
+class PageSchema(Schema):
+    next_cursor = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Pass as `cursor` for the next page; null on the last page."},
+    )

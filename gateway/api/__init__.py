@@ -1,0 +1,72 @@
+"""HTTP layer: one flask-smorest blueprint per audience, problem+json errors, auth, operational routes."""
+
+from __future__ import annotations
+
+import http
+
+from flask import Flask
+from flask_smorest import Api
+from flask_smorest.utils import prepare_response
+
+from contracts.common import ProblemSchema
+from gateway.api import admin, callcenter, ops, partner, service
+from gateway.api.auth import SECURITY_SCHEME
+from gateway.api.guards import install_request_guards
+from gateway.api.problems import PROBLEM_MEDIA_TYPE, register_problem_handlers
+
+API_DESCRIPTION = """\
+The partner integration gateway between the streaming service and its telecom bundle partners.
+
+Audiences: the **partner** API (`/v1`) for partners' systems, the **callcenter** API (`/v1/callcenter`) for
+partners' agents, the **service** API (`/v1/service`) for the streaming service, and the **admin** API
+(`/admin/v1`) for the operations team. Every call carries `Authorization: Bearer <key>`; the scope each
+operation needs is listed in its security requirement. Errors are RFC 9457 `application/problem+json`.
+"""
+
+SPEC_SETTINGS = {
+    "API_TITLE": "Partner gateway",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.1.0",
+    "OPENAPI_URL_PREFIX": "/",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+    "API_SPEC_OPTIONS": {"info": {"description": API_DESCRIPTION}},
+}
+DOC_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
+PUBLIC_ENDPOINTS = ops.PUBLIC_ENDPOINTS | DOC_ENDPOINTS
+
+
+class GatewayApi(Api):
+    """flask-smorest's Api with problem+json as the documented and actual shape of every error."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        register_problem_handlers(self._app)
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Any error, as an RFC 9457 problem.", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_MEDIA_TYPE)
+        self.spec.components.response("DEFAULT_ERROR", default, lazy=True)
+
+
+def init_api(app: Flask) -> GatewayApi:
+    for name, value in SPEC_SETTINGS.items():
+        app.config.setdefault(name, value)
+    install_request_guards(app)
+    api = GatewayApi(app)
+    api.spec.components.security_scheme(
+        SECURITY_SCHEME,
+        {"type": "http", "scheme": "bearer", "description": "A gateway API key: gw_<prefix>_<secret>."},
+    )
+    for blueprint in (partner.blp, callcenter.blp, service.blp, admin.blp):
+        api.register_blueprint(blueprint)
+    app.register_blueprint(ops.blp)
+    return api

@@ -1,0 +1,209 @@
+"""Operator API (/admin/v1): onboard partners, manage their webhook endpoints, issue, rotate and revoke keys."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from contracts.keys import (
+    IssuedKeySchema,
+    KeyIssueSchema,
+    KeyListQuerySchema,
+    KeyPageSchema,
+    KeyRotateSchema,
+    KeySchema,
+)
+from contracts.partners import (
+    EndpointCreateSchema,
+    EndpointListSchema,
+    EndpointSchema,
+    PartnerCreateSchema,
+    PartnerListQuerySchema,
+    PartnerPageSchema,
+    PartnerSchema,
+    PartnerUpdateSchema,
+)
+from gateway.api.auth import requires
+from gateway.api.listings import partner_page
+from gateway.api.etags import etag, expected_version
+from gateway.api.pagination import cursor_time, decode_cursor, page
+from gateway.api.presenters import key_body
+from gateway.api.state import setting, store
+from gateway.domain.clock import utcnow
+from gateway.domain.keys import KeyKind, Scope
+from gateway.domain.partners import PartnerStatus
+from gateway.services import keys as key_service
+from gateway.services import partners as partner_service
+
+blp = Blueprint("admin", __name__, url_prefix="/admin/v1", description="Operator API: partners, endpoints, keys.")
+
+ETAG_HEADER = {"ETag": {"description": "The partner's version; send it back as If-Match.", "schema": {"type": "string"}}}
+
+
+def _partner_response(partner):
+    return partner, {"ETag": etag(partner.version)}
+
+
+@blp.route("/partners")
+class Partners(MethodView):
+    @requires(Scope.ADMIN)
+    @blp.arguments(PartnerListQuerySchema, location="query")
+    @blp.response(200, PartnerPageSchema)
+    def get(self, query):
+        """List partners, by code"""
+        return partner_page(query)
+
+    @requires(Scope.ADMIN)
+    @blp.arguments(PartnerCreateSchema)
+    @blp.response(201, PartnerSchema, headers=ETAG_HEADER)
+    def post(self, body):
+        """Onboard a partner"""
+        with store().transaction() as session:
+            partner = partner_service.add_partner(session, now=utcnow(), **body)
+        return _partner_response(partner)
+
+
+@blp.route("/partners/<code>")
+class PartnerItem(MethodView):
+    @requires(Scope.ADMIN)
+    @blp.response(200, PartnerSchema, headers=ETAG_HEADER)
+    def get(self, code):
+        """Show one partner"""
+        with store().transaction() as session:
+            partner = partner_service.get_partner(session, code)
+        return _partner_response(partner)
+
+    @requires(Scope.ADMIN)
+    @blp.arguments(PartnerUpdateSchema)
+    @blp.response(200, PartnerSchema, headers=ETAG_HEADER)
+    def patch(self, body, code):
+        """Change a partner's name, markets, locale or flavour (If-Match guards concurrent edits)"""
+        with store().transaction() as session:
+            partner = partner_service.update_partner(
+                session, code, expected_version=expected_version(), now=utcnow(), **body
+            )
+        return _partner_response(partner)
+
+
+def _set_status(code: str, status: PartnerStatus):
+    with store().transaction() as session:
+        partner = partner_service.set_partner_status(session, code, status, now=utcnow())
+    return _partner_response(partner)
+
+
+@blp.route("/partners/<code>/suspend")
+class PartnerSuspend(MethodView):
+    @requires(Scope.ADMIN)
+    @blp.response(200, PartnerSchema, headers=ETAG_HEADER)
+    def post(self, code):
+        """Suspend a partner: its keys are refused at once"""
+        return _set_status(code, PartnerStatus.SUSPENDED)
+
+
+@blp.route("/partners/<code>/resume")
+class PartnerResume(MethodView):
+    @requires(Scope.ADMIN)
+    @blp.response(200, PartnerSchema, headers=ETAG_HEADER)
+    def post(self, code):
+        """Resume a suspended partner"""
+        return _set_status(code, PartnerStatus.ACTIVE)
+
+
+@blp.route("/partners/<code>/webhook-endpoints")
+class PartnerEndpoints(MethodView):
+    @requires(Scope.ADMIN)
+    @blp.response(200, EndpointListSchema)
+    def get(self, code):
+        """List a partner's webhook endpoints"""
+        with store().transaction() as session:
+            return {"items": partner_service.list_endpoints(session, code)}
+
+    @requires(Scope.ADMIN)
+    @blp.arguments(EndpointCreateSchema)
+    @blp.response(201, EndpointSchema)
+    def post(self, body, code):
+        """Add a webhook endpoint to a partner"""
+        with store().transaction() as session:
+            return partner_service.add_endpoint(session, code, now=utcnow(), **body)
+
+
+@blp.route("/webhook-endpoints/<endpoint_id>")
+class EndpointItem(MethodView):
+    @requires(Scope.ADMIN)
+    @blp.response(204)
+    def delete(self, endpoint_id):
+        """Remove a webhook endpoint"""
+        with store().transaction() as session:
+            partner_service.remove_endpoint(session, endpoint_id)
+
+
+@blp.route("/keys")
+class Keys(MethodView):
+    @requires(Scope.ADMIN)
+    @blp.arguments(KeyListQuerySchema, location="query")
+    @blp.response(200, KeyPageSchema)
+    def get(self, query):
+        """List keys (never their secrets), oldest first"""
+        after = None
+        if "cursor" in query:
+            created_at, key_id = decode_cursor(query["cursor"], 2)
+            after = (cursor_time(created_at), key_id)
+        now = utcnow()
+        with store().transaction() as session:
+            found = key_service.list_keys(
+                session, limit=query["limit"] + 1, after=after,
+                partner_code=query.get("partner"), kind=query.get("kind"),
+            )
+        body = page(found, query["limit"], key=lambda key: [key.created_at.isoformat(), key.id])
+        body["items"] = [key_body(key, now) for key in body["items"]]
+        return body
+
+    @requires(Scope.ADMIN)
+    @blp.arguments(KeyIssueSchema)
+    @blp.response(201, IssuedKeySchema)
+    def post(self, body):
+        """Issue a key; the token is in this response only"""
+        now = utcnow()
+        with store().transaction() as session:
+            issued = key_service.issue_key(
+                session, kind=KeyKind(body["kind"]), scopes=body["scopes"], name=body["name"],
+                partner_code=body.get("partner"), now=now,
+            )
+        return key_body(issued.key, now, token=issued.token)
+
+
+@blp.route("/keys/<key_id>")
+class KeyItem(MethodView):
+    @requires(Scope.ADMIN)
+    @blp.response(200, KeySchema)
+    def get(self, key_id):
+        """Show one key"""
+        with store().transaction() as session:
+            return key_body(key_service.get_key(session, key_id), utcnow())
+
+
+@blp.route("/keys/<key_id>/rotate")
+class KeyRotate(MethodView):
+    @requires(Scope.ADMIN)
+    @blp.arguments(KeyRotateSchema)
+    @blp.response(201, IssuedKeySchema)
+    def post(self, body, key_id):
+        """Rotate a key: a successor is issued, the old key works until the overlap ends"""
+        hours = body.get("overlap_hours", setting("KEY_ROTATION_OVERLAP_HOURS"))
+        now = utcnow()
+        with store().transaction() as session:
+            issued = key_service.rotate_key(session, key_id, overlap=timedelta(hours=hours), now=now)
+        return key_body(issued.key, now, token=issued.token)
+
+
+@blp.route("/keys/<key_id>/revoke")
+class KeyRevoke(MethodView):
+    @requires(Scope.ADMIN)
+    @blp.response(200, KeySchema)
+    def post(self, key_id):
+        """Revoke a key: refused from the next request on"""
+        now = utcnow()
+        with store().transaction() as session:
+            return key_body(key_service.revoke_key(session, key_id, now=now), now)

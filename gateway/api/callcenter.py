@@ -1,0 +1,26 @@
+"""Call-center API (/v1/callcenter): what partners' agents and their console call."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from contracts.callcenter import CallCenterProfileSchema
+from gateway.api.auth import current_partner_code, requires
+from gateway.api.state import store
+from gateway.domain.keys import Scope
+from gateway.services import partners as partner_service
+
+blp = Blueprint(
+    "callcenter", __name__, url_prefix="/v1/callcenter", description="Call-center API: partners' agents."
+)
+
+
+@blp.route("/profile")
+class Profile(MethodView):
+    @requires(Scope.CALLCENTER)
+    @blp.response(200, CallCenterProfileSchema)
+    def get(self):
+        """The partner this agent works for: name, default language, markets"""
+        with store().transaction() as session:
+            return partner_service.get_partner(session, current_partner_code())

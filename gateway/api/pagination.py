@@ -1,0 +1,45 @@
+"""Opaque cursors: the sort key of the last item on a page, base64url-encoded JSON."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+from gateway.domain.errors import InvalidInput
+
+BAD_CURSOR = "Not a cursor this gateway issued; pass next_cursor unchanged."
+
+
+def encode_cursor(values: list[Any]) -> str:
+    raw = json.dumps(values, separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    """The values packed by `encode_cursor`; a cursor we did not issue is a 422 on the `cursor` parameter."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError):
+        values = None
+    if not isinstance(values, list) or len(values) != arity or not all(isinstance(v, str) for v in values):
+        raise InvalidInput({"cursor": BAD_CURSOR})
+    return values
+
+
+def cursor_time(text: str) -> datetime:
+    """A timestamp taken from a decoded cursor."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput({"cursor": BAD_CURSOR}) from None
+
+
+def page(items: list[Any], limit: int, key) -> dict[str, Any]:
+    """A page body from `limit + 1` fetched items: the extra one only tells whether a next page exists."""
+    has_more = len(items) > limit
+    items = items[:limit]
+    return {"items": items, "next_cursor": encode_cursor(key(items[-1])) if has_more and items else None}

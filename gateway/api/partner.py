@@ -1,0 +1,34 @@
+"""Partner API (/v1): what a partner's own systems call. Everything here is filtered to the calling partner."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from contracts.partners import EndpointListSchema, EndpointSchema
+from gateway.api.auth import current_partner_code, requires
+from gateway.api.state import store
+from gateway.domain.keys import Scope
+from gateway.services import partners as partner_service
+
+blp = Blueprint("partner", __name__, url_prefix="/v1", description="Partner API: the partner's own systems.")
+
+
+@blp.route("/webhook-endpoints")
+class OwnEndpoints(MethodView):
+    @requires(Scope.EVENTS_READ)
+    @blp.response(200, EndpointListSchema)
+    def get(self):
+        """List the endpoints this partner receives notices on"""
+        with store().transaction() as session:
+            return {"items": partner_service.list_endpoints(session, current_partner_code())}
+
+
+@blp.route("/webhook-endpoints/<endpoint_id>")
+class OwnEndpoint(MethodView):
+    @requires(Scope.EVENTS_READ)
+    @blp.response(200, EndpointSchema)
+    def get(self, endpoint_id):
+        """Show one of this partner's endpoints"""
+        with store().transaction() as session:
+            return partner_service.get_endpoint(session, endpoint_id, partner_code=current_partner_code())

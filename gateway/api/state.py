@@ -1,0 +1,19 @@
+"""Per-application objects the views need, looked up on the current app (nothing global at import)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+
+from gateway.store.db import Store
+
+EXTENSION = "gateway"
+
+
+def store() -> Store:
+    return current_app.extensions[EXTENSION]["store"]
+
+
+def setting(name: str) -> Any:
+    return current_app.config["GATEWAY"][name]

@@ -1,0 +1,330 @@
+"""The `gateway` command: Flask's click CLI with the store, partner, key, serve and demo commands."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from gateway import create_app
+from gateway.api.state import setting, store
+from gateway.demo import seed_demo
+from gateway.domain.clock import utcnow
+from gateway.domain.errors import GatewayError
+from gateway.domain.keys import SCOPES_BY_KIND, KeyKind, Scope
+from gateway.domain.partners import PartnerStatus
+from gateway.services import keys as key_service
+from gateway.services import partners as partner_service
+from gateway.store import migrate
+
+
+def _create_app() -> Any:
+    return create_app()
+
+
+cli = FlaskGroup(
+    create_app=_create_app,
+    load_dotenv=False,
+    set_debug_flag=False,
+    help="Partner integration gateway. Settings come from GATEWAY_* environment variables.",
+)
+
+
+def main() -> None:
+    cli.main(prog_name="gateway")
+
+
+@contextmanager
+def _command_transaction() -> Iterator[Any]:
+    """A unit of work whose domain errors become a one-line CLI error (exit 1) instead of a traceback."""
+    try:
+        with store().transaction() as session:
+            yield session
+    except GatewayError as error:
+        raise click.ClickException(error.detail) from None
+
+
+def _print_rows(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    if not rows:
+        click.echo("(none)")
+        return
+    widths = {column: max(len(column), *(len(str(row[column])) for row in rows)) for column in columns}
+    click.echo("  ".join(column.upper().ljust(widths[column]) for column in columns))
+    for row in rows:
+        click.echo("  ".join(str(row[column]).ljust(widths[column]) for column in columns))
+
+
+# --- db -------------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Schema migrations of the store."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (the newest by default)."""
+    migrate.upgrade(store().engine, revision)
+    click.echo(f"store at migration {migrate.current_revision(store().engine)}")
+
+
+@db.command("downgrade")
+@click.option("--revision", default="-1", show_default=True)
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION ('base' removes every table)."""
+    migrate.downgrade(store().engine, revision)
+    click.echo(f"store at migration {migrate.current_revision(store().engine)}")
+
+
+@db.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the store's migration and the newest one the code knows."""
+    click.echo(f"store: {migrate.current_revision(store().engine)}  code: {migrate.head_revision()}")
+
+
+@db.command("revision")
+@click.argument("message")
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between the models and an up-to-date store (developers)."""
+    migrate.autogenerate_revision(store().engine, message)
+
+
+# --- partner --------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def partner() -> None:
+    """The partner registry."""
+
+
+def _partner_row(found) -> dict[str, Any]:
+    return {
+        "code": found.code,
+        "name": found.display_name,
+        "markets": ",".join(found.markets),
+        "locale": found.default_locale,
+        "flavour": found.flavour,
+        "status": found.status,
+    }
+
+
+@partner.command("add")
+@click.argument("code")
+@click.option("--name", "display_name", required=True, help="Display name.")
+@click.option("--market", "markets", multiple=True, required=True, help="ISO 3166 code; repeat for several.")
+@click.option("--locale", "default_locale", required=True, help="Default BCP 47 locale, e.g. de-DE.")
+@click.option("--flavour", default="standard", show_default=True, help="Adapter that speaks to it.")
+@click.option("--webhook", "webhook_urls", multiple=True, help="Webhook endpoint URL; repeat for several.")
+@with_appcontext
+def partner_add(code: str, **options: Any) -> None:
+    """Onboard partner CODE."""
+    options["markets"] = list(options["markets"])
+    with _command_transaction() as session:
+        added = partner_service.add_partner(session, code=code, now=utcnow(), **options)
+        click.echo(f"added partner {added.code} ({added.display_name})")
+
+
+@partner.command("list")
+@click.option("--status", type=click.Choice([status.value for status in PartnerStatus]))
+@click.option("--market", help="Only partners serving this market.")
+@with_appcontext
+def partner_list(status: str | None, market: str | None) -> None:
+    """List partners."""
+    with _command_transaction() as session:
+        found = partner_service.list_partners(session, limit=100_000, status=status, market=market)
+        _print_rows([_partner_row(item) for item in found], ["code", "name", "markets", "locale", "flavour", "status"])
+
+
+@partner.command("show")
+@click.argument("code")
+@with_appcontext
+def partner_show(code: str) -> None:
+    """Show partner CODE with its endpoints and keys."""
+    with _command_transaction() as session:
+        found = partner_service.get_partner(session, code)
+        for name, value in _partner_row(found).items():
+            click.echo(f"{name + ':':10}{value}")
+        click.echo("endpoints:")
+        for endpoint in partner_service.list_endpoints(session, code):
+            click.echo(f"  {endpoint.id}  {endpoint.status:8}  {endpoint.url}")
+        click.echo("keys:")
+        for key in key_service.list_keys(session, limit=1000, partner_code=code):
+            status = key_service.key_status(key, utcnow())
+            click.echo(f"  {key.id}  {key.prefix}  {status:8}  {' '.join(key.scopes)}  {key.name}")
+
+
+def _partner_status_command(name: str, status: PartnerStatus, summary: str) -> Callable[..., None]:
+    @partner.command(name, help=summary)
+    @click.argument("code")
+    @with_appcontext
+    def command(code: str) -> None:
+        with _command_transaction() as session:
+            changed = partner_service.set_partner_status(session, code, status, now=utcnow())
+            click.echo(f"partner {changed.code} is {changed.status}")
+
+    return command
+
+
+_partner_status_command("suspend", PartnerStatus.SUSPENDED, "Suspend partner CODE: its keys are refused at once.")
+_partner_status_command("resume", PartnerStatus.ACTIVE, "Resume a suspended partner CODE.")
+
+
+# --- key ------------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def key() -> None:
+    """API keys: issue, list, rotate, revoke."""
+
+
+def _echo_token(issued: key_service.IssuedKey) -> None:
+    click.echo(f"key {issued.key.id} ({issued.key.kind}, scopes: {' '.join(issued.key.scopes)})")
+    click.echo("token (shown only now; store it safely):")
+    click.echo(issued.token)
+
+
+@key.command("issue")
+@click.option("--kind", type=click.Choice([kind.value for kind in KeyKind]), default="partner", show_default=True)
+@click.option("--partner", "partner_code", help="The partner, for partner keys.")
+@click.option(
+    "--scope", "scopes", multiple=True, type=click.Choice([scope.value for scope in Scope]),
+    help="Repeat for several; default: every scope the kind allows.",
+)
+@click.option("--name", required=True, help="What the key is for.")
+@with_appcontext
+def key_issue(kind: str, partner_code: str | None, scopes: tuple[str, ...], name: str) -> None:
+    """Issue a key and print its token once."""
+    key_kind = KeyKind(kind)
+    chosen = list(scopes) or sorted(SCOPES_BY_KIND[key_kind])
+    with _command_transaction() as session:
+        issued = key_service.issue_key(
+            session, kind=key_kind, scopes=chosen, name=name, partner_code=partner_code, now=utcnow()
+        )
+    _echo_token(issued)
+
+
+@key.command("list")
+@click.option("--partner", "partner_code")
+@with_appcontext
+def key_list(partner_code: str | None) -> None:
+    """List keys (prefixes only, never secrets)."""
+    now = utcnow()
+    with _command_transaction() as session:
+        found = key_service.list_keys(session, limit=100_000, partner_code=partner_code)
+        rows = [
+            {"id": item.id, "prefix": item.prefix, "kind": item.kind, "partner": item.partner_code or "-",
+             "status": key_service.key_status(item, now), "scopes": " ".join(item.scopes), "name": item.name}
+            for item in found
+        ]
+    _print_rows(rows, ["id", "prefix", "kind", "partner", "status", "scopes", "name"])
+
+
+@key.command("rotate")
+@click.argument("key_id")
+@click.option("--overlap-hours", type=click.IntRange(0, 24 * 90), help="Default: GATEWAY_KEY_ROTATION_OVERLAP_HOURS.")
+@with_appcontext
+def key_rotate(key_id: str, overlap_hours: int | None) -> None:
+    """Issue a successor for KEY_ID; the old key works until the overlap ends."""
+    hours = setting("KEY_ROTATION_OVERLAP_HOURS") if overlap_hours is None else overlap_hours
+    with _command_transaction() as session:
+        issued = key_service.rotate_key(session, key_id, overlap=timedelta(hours=hours), now=utcnow())
+    _echo_token(issued)
+    click.echo(f"the old key {key_id} stops working in {hours} h")
+
+
+@key.command("revoke")
+@click.argument("key_id")
+@with_appcontext
+def key_revoke(key_id: str) -> None:
+    """Revoke KEY_ID: refused from the next request on."""
+    with _command_transaction() as session:
+        key_service.revoke_key(session, key_id, now=utcnow())
+    click.echo(f"key {key_id} revoked")
+
+
+# --- serve and demo -------------------------------------------------------------------------------------
+
+
+def _exec_gunicorn(bind: str, workers: int) -> None:
+    """Replace this process with gunicorn serving create_app().
+
+    gunicorn runs in a fresh interpreter so PROMETHEUS_MULTIPROC_DIR is set before prometheus_client is
+    imported: each worker then writes its counters to files that /metrics sums across workers.
+    """
+    metrics_dir = Path(current_app.instance_path) / "prometheus"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+                   "GATEWAY_INSTANCE_PATH": current_app.instance_path}
+    arguments = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
+                 "--graceful-timeout", "10", "gateway:create_app()"]
+    sys.stdout.flush()
+    os.execve(sys.executable, arguments, environment)  # noqa: S606 - fixed argv, no shell
+
+
+def _serve(bind: str | None, workers: int | None, dev: bool) -> None:
+    bind = bind or setting("BIND")
+    if dev:
+        host, _, port = bind.rpartition(":")
+        current_app.run(host=host or "127.0.0.1", port=int(port), debug=False, use_reloader=False)
+    else:
+        _exec_gunicorn(bind, workers or setting("WORKERS"))
+
+
+@cli.command("serve")
+@click.option("--bind", help="host:port; default GATEWAY_BIND.")
+@click.option("--workers", type=click.IntRange(1, 64), help="gunicorn workers; default GATEWAY_WORKERS.")
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
+@with_appcontext
+def serve(bind: str | None, workers: int | None, dev: bool) -> None:
+    """Run the gateway (gunicorn)."""
+    _serve(bind, workers, dev)
+
+
+@cli.command("demo")
+@click.option("--bind", help="host:port; default GATEWAY_BIND.")
+@click.option("--serve/--no-serve", "serve_after", default=True, help="Start the gateway after seeding.")
+@with_appcontext
+def demo(bind: str | None, serve_after: bool) -> None:
+    """Seed two demo partners with fresh keys, print how to use them, and run the gateway."""
+    bind = bind or setting("BIND")
+    migrate.upgrade(store().engine)
+    base = setting("PUBLIC_URL") or f"http://{bind}"
+    keys = seed_demo(store(), now=utcnow(), receiver_url="http://127.0.0.1:8001/hooks")
+    partner_code, partner_token = next(iter(keys.partners.items()))
+    click.echo(f"""
+Partner gateway demo ({setting("DATABASE_URL")})
+
+  API docs      {base}/docs
+  OpenAPI       {base}/openapi.json
+  health        {base}/healthz   {base}/readyz   {base}/metrics
+
+Keys (demo only; new ones are issued, and the previous demo keys revoked, on every run):
+  operator (admin)        {keys.operator}
+  service                 {keys.service}""")
+    for code, token in keys.partners.items():
+        click.echo(f"  partner {code:15} {token}")
+    click.echo(f"""
+Try:
+  curl -s -H 'Authorization: Bearer {partner_token}' {base}/v1/webhook-endpoints
+  curl -s -H 'Authorization: Bearer {keys.operator}' {base}/admin/v1/partners/{partner_code}
+  curl -s {base}/v1/webhook-endpoints        # no key: a problem+json 401
+""")
+    if serve_after:
+        click.echo(f"serving on {base} (Ctrl-C stops)")
+        _serve(bind, None, dev=False)

@@ -1,0 +1,64 @@
+"""Demo data: two partners in different markets and fresh keys for every audience."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
+from gateway.services import keys as key_service
+from gateway.services import partners as partner_service
+from gateway.store.db import Store
+from gateway.store.models import ApiKey, Partner
+
+DEMO_KEY_PREFIX = "demo: "
+DEMO_PARTNERS = [
+    {
+        "code": "rheinfunk",
+        "display_name": "Rheinfunk Mobil (demo)",
+        "markets": ["DE", "AT"],
+        "default_locale": "de-DE",
+        "flavour": "standard",
+    },
+    {
+        "code": "selat-mobile",
+        "display_name": "Selat Mobile (demo)",
+        "markets": ["MY"],
+        "default_locale": "ms-MY",
+        "flavour": "batch",
+    },
+]
+
+
+@dataclass(frozen=True)
+class DemoKeys:
+    operator: str
+    service: str
+    partners: dict[str, str]  # partner code -> token with every partner scope
+
+
+def seed_demo(store: Store, *, now: datetime, receiver_url: str) -> DemoKeys:
+    """Create the demo partners if missing, revoke earlier demo keys, and issue new ones (tokens are shown once)."""
+    with store.transaction() as session:
+        for spec in DEMO_PARTNERS:
+            if session.get(Partner, spec["code"]) is None:
+                partner_service.add_partner(
+                    session, now=now, webhook_urls=[f"{receiver_url}/{spec['code']}"], **spec
+                )
+        for key in session.scalars(select(ApiKey).where(ApiKey.name.startswith(DEMO_KEY_PREFIX))):
+            key_service.revoke_key(session, key.id, now=now)
+
+        def issue(kind: KeyKind, partner_code: str | None = None) -> str:
+            scopes = sorted(SCOPES_BY_KIND[kind])
+            name = f"{DEMO_KEY_PREFIX}{partner_code or kind}"
+            return key_service.issue_key(
+                session, kind=kind, scopes=scopes, name=name, partner_code=partner_code, now=now
+            ).token
+
+        return DemoKeys(
+            operator=issue(KeyKind.OPERATOR),
+            service=issue(KeyKind.SERVICE),
+            partners={spec["code"]: issue(KeyKind.PARTNER, spec["code"]) for spec in DEMO_PARTNERS},
+        )

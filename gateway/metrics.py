@@ -1,0 +1,62 @@
+"""Prometheus metrics: requests by route and status, latency histograms. One registry per app."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Flask, Response, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+EXTENSION = "gateway.metrics"
+
+
+class HttpMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "gateway_http_requests",
+            "HTTP requests handled, by route template, method and status.",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "gateway_http_request_duration_seconds",
+            "Time to handle a request, by route template and method.",
+            ["route", "method"],
+            registry=self.registry,
+        )
+
+    def exposition(self) -> bytes:
+        # Under gunicorn each worker writes its own files; the collector sums them, so /metrics shows
+        # the whole server whichever worker answers.
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            MultiProcessCollector(registry)
+            return generate_latest(registry)
+        return generate_latest(self.registry)
+
+
+def install_metrics(app: Flask) -> HttpMetrics:
+    metrics = HttpMetrics()
+    app.extensions[EXTENSION] = metrics
+
+    @app.before_request
+    def start_timer() -> None:
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def record(response):
+        # The route template, not the path: ids in paths would make the label set unbounded.
+        route = request.url_rule.rule if request.url_rule else "(unmatched)"
+        elapsed = time.perf_counter() - g.get("metrics_started", time.perf_counter())
+        metrics.requests.labels(route, request.method, str(response.status_code)).inc()
+        metrics.latency.labels(route, request.method).observe(elapsed)
+        return response
+
+    return metrics
+
+
+def metrics_response(app: Flask) -> Response:
+    return Response(app.extensions[EXTENSION].exposition(), mimetype=CONTENT_TYPE_LATEST)

@@ -1,0 +1,194 @@
+"""Partner registry use cases: add, read, change and suspend partners; manage their webhook endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.domain import partners as rules
+from gateway.domain.errors import Conflict, InvalidInput, NotFound, StaleVersion
+from gateway.domain.ids import new_id
+from gateway.domain.partners import PartnerStatus
+from gateway.store.models import Partner, WebhookEndpoint
+from partners.registry import FLAVOURS, is_known_flavour
+
+ENDPOINT_ENABLED = "enabled"
+
+
+def _check_profile(
+    markets: list[str] | None, default_locale: str | None, flavour: str | None
+) -> tuple[dict, dict[str, str]]:
+    """Normalised values and field errors for the parts of a partner that can change."""
+    values, errors = {}, {}
+    if markets is not None:
+        values["markets"], market_errors = rules.normalize_markets(markets)
+        errors.update(market_errors)
+    if default_locale is not None:
+        locale = rules.normalize_locale(default_locale)
+        if locale is None:
+            errors["default_locale"] = f"{default_locale!r} is not a BCP 47 language tag such as 'de' or 'de-AT'."
+        values["default_locale"] = locale
+    if flavour is not None:
+        if not is_known_flavour(flavour):
+            errors["flavour"] = f"Unknown flavour {flavour!r}; known: {', '.join(sorted(FLAVOURS))}."
+        values["flavour"] = flavour
+    return values, errors
+
+
+def check_endpoint_url(url: str) -> dict[str, str]:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return {"url": "An absolute http(s) URL with a host is required."}
+    return {}
+
+
+def add_partner(
+    session: Session,
+    *,
+    code: str,
+    display_name: str,
+    markets: list[str],
+    default_locale: str,
+    flavour: str,
+    webhook_urls: Sequence[str] = (),
+    now: datetime,
+) -> Partner:
+    values, errors = _check_profile(markets, default_locale, flavour)
+    errors.update(rules.check_partner_code(code))
+    for index, url in enumerate(webhook_urls):
+        errors.update({f"webhook_urls.{index}": message for message in check_endpoint_url(url).values()})
+    if errors:
+        raise InvalidInput(errors)
+    if session.get(Partner, code) is not None:
+        raise Conflict(f"A partner with code {code!r} already exists.")
+    partner = Partner(
+        code=code,
+        display_name=display_name,
+        status=PartnerStatus.ACTIVE,
+        version=1,
+        created_at=now,
+        updated_at=now,
+        **values,
+    )
+    session.add(partner)
+    for url in webhook_urls:
+        session.add(_new_endpoint(code, url, "", now))
+    session.flush()
+    return partner
+
+
+def get_partner(session: Session, code: str) -> Partner:
+    partner = session.get(Partner, code)
+    if partner is None:
+        raise NotFound("partner", code)
+    return partner
+
+
+def list_partners(
+    session: Session,
+    *,
+    limit: int,
+    after: str | None = None,
+    status: str | None = None,
+    market: str | None = None,
+) -> list[Partner]:
+    """Partners ordered by code, starting after the cursor's code. `market` filters in Python: markets is JSON."""
+    query = select(Partner).order_by(Partner.code)
+    if after is not None:
+        query = query.where(Partner.code > after)
+    if status is not None:
+        query = query.where(Partner.status == status)
+    if market is None:
+        return list(session.scalars(query.limit(limit)))
+    wanted = market.upper()
+    return [partner for partner in session.scalars(query) if wanted in partner.markets][:limit]
+
+
+def update_partner(
+    session: Session,
+    code: str,
+    *,
+    expected_version: int | None,
+    now: datetime,
+    display_name: str | None = None,
+    markets: list[str] | None = None,
+    default_locale: str | None = None,
+    flavour: str | None = None,
+) -> Partner:
+    partner = get_partner(session, code)
+    if expected_version is not None and expected_version != partner.version:
+        raise StaleVersion(f"Partner {code!r} is at version {partner.version}, not {expected_version}.")
+    values, errors = _check_profile(markets, default_locale, flavour)
+    if errors:
+        raise InvalidInput(errors)
+    if display_name is not None:
+        values["display_name"] = display_name
+    for name, value in values.items():
+        setattr(partner, name, value)
+    _touch(partner, now)
+    return partner
+
+
+def set_partner_status(session: Session, code: str, status: PartnerStatus, *, now: datetime) -> Partner:
+    """Suspend or resume a partner. A suspended partner's keys stop working at once; its data stays."""
+    partner = get_partner(session, code)
+    if partner.status != status:
+        partner.status = status
+        _touch(partner, now)
+    return partner
+
+
+def _touch(partner: Partner, now: datetime) -> None:
+    partner.version += 1
+    partner.updated_at = now
+
+
+def _new_endpoint(partner_code: str, url: str, description: str, now: datetime) -> WebhookEndpoint:
+    return WebhookEndpoint(
+        id=new_id("ep"),
+        partner_code=partner_code,
+        url=url,
+        description=description,
+        status=ENDPOINT_ENABLED,
+        created_at=now,
+    )
+
+
+def add_endpoint(
+    session: Session, partner_code: str, *, url: str, description: str, now: datetime
+) -> WebhookEndpoint:
+    get_partner(session, partner_code)
+    errors = check_endpoint_url(url)
+    if errors:
+        raise InvalidInput(errors)
+    endpoint = _new_endpoint(partner_code, url, description, now)
+    session.add(endpoint)
+    session.flush()
+    return endpoint
+
+
+def list_endpoints(session: Session, partner_code: str) -> list[WebhookEndpoint]:
+    get_partner(session, partner_code)
+    query = (
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.partner_code == partner_code)
+        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+    )
+    return list(session.scalars(query))
+
+
+def get_endpoint(session: Session, endpoint_id: str, *, partner_code: str | None = None) -> WebhookEndpoint:
+    """One endpoint; when `partner_code` is given, another partner's endpoint is reported as missing."""
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or (partner_code is not None and endpoint.partner_code != partner_code):
+        raise NotFound("webhook endpoint", endpoint_id)
+    return endpoint
+
+
+def remove_endpoint(session: Session, endpoint_id: str) -> None:
+    session.delete(get_endpoint(session, endpoint_id))
+    session.flush()
