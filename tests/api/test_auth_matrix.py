@@ -1,0 +1,180 @@
+"""Every route of the app's URL map x every kind of caller -> the status that caller must get.
+
+The routes come from the URL map, not from a list here: a new route that forgets `@requires` fails
+`test_every_route_declares_a_scope` and the "no key" column, and a new route with a request body fails
+until it has an example body below.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import pytest
+
+from gateway import create_app
+from gateway.api import PUBLIC_ENDPOINTS
+from gateway.api.auth import REQUIRED_SCOPE_ATTRIBUTE
+from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
+from gateway.services import keys as key_service
+from gateway.services import partners as partner_service
+from tests.conftest import app_store, bearer
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+PARTNER_SCOPES = SCOPES_BY_KIND[KeyKind.PARTNER]
+
+# One valid body per operation that takes one, keyed by (rule, method).
+EXAMPLE_BODIES = {
+    ("/admin/v1/partners", "POST"): {
+        "code": "gamma", "display_name": "Gamma", "markets": ["FR"], "default_locale": "fr-FR",
+    },
+    ("/admin/v1/partners/<code>", "PATCH"): {"display_name": "Alpha renamed"},
+    ("/admin/v1/partners/<code>/webhook-endpoints", "POST"): {"url": "https://hooks.example.net/alpha-2"},
+    ("/admin/v1/keys", "POST"): {"kind": "partner", "partner": "alpha", "scopes": ["events:read"], "name": "x"},
+    ("/admin/v1/keys/<key_id>/rotate", "POST"): {"overlap_hours": 1},
+}
+
+
+def _operations():
+    app = create_app({"DATABASE_URL": "sqlite://"})
+    spec = app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        view = app.view_functions[rule.endpoint]
+        for method in sorted(rule.methods - IGNORED_METHODS):
+            handler = getattr(view.view_class, method.lower()) if hasattr(view, "view_class") else view
+            openapi_path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+            operation = spec["paths"].get(openapi_path, {}).get(method.lower(), {})
+            yield rule.endpoint, rule.rule, method, handler, operation
+
+
+ALL_OPERATIONS = list(_operations())
+PROTECTED = [op for op in ALL_OPERATIONS if op[0] not in PUBLIC_ENDPOINTS]
+PROTECTED_IDS = [f"{method} {rule}" for _, rule, method, _, _ in PROTECTED]
+
+
+def test_the_matrix_covers_every_audience():
+    prefixes = {rule.split("/")[1] + "/" + rule.split("/")[2] for _, rule, _, _, _ in PROTECTED}
+    assert {"v1/webhook-endpoints", "v1/callcenter", "v1/service", "admin/v1"} <= prefixes
+
+
+@pytest.mark.parametrize(("endpoint", "rule", "method", "handler", "operation"), PROTECTED, ids=PROTECTED_IDS)
+def test_every_route_declares_a_scope(endpoint, rule, method, handler, operation):
+    scope = getattr(handler, REQUIRED_SCOPE_ATTRIBUTE, None)
+    assert scope is not None, f"{method} {rule} has no @requires(scope): add one or list it as public"
+    assert operation.get("security") == [{"bearerAuth": [str(scope)]}], "the spec must state the scope"
+    if "requestBody" in operation:
+        assert (rule, method) in EXAMPLE_BODIES, f"add an example body for {method} {rule} to EXAMPLE_BODIES"
+
+
+class World:
+    """Two partners with endpoints and keys of every kind, built fresh for each test."""
+
+    def __init__(self, app) -> None:
+        store = app_store(app)
+        from gateway.domain.clock import utcnow
+
+        now = utcnow()
+
+        def issue(kind, partner=None, scopes=None):
+            with store.transaction() as session:
+                return key_service.issue_key(
+                    session, kind=kind, scopes=sorted(scopes or SCOPES_BY_KIND[kind]), name="matrix",
+                    partner_code=partner, now=now,
+                )
+
+        with store.transaction() as session:
+            for code, market in (("alpha", "DE"), ("beta", "FR"), ("dormant", "IT")):
+                partner_service.add_partner(
+                    session, code=code, display_name=code.title(), markets=[market], default_locale="en",
+                    flavour="standard", webhook_urls=[f"https://hooks.example.net/{code}"], now=now,
+                )
+            self.endpoints = {
+                code: partner_service.list_endpoints(session, code)[0].id for code in ("alpha", "beta")
+            }
+        self.alpha = issue(KeyKind.PARTNER, "alpha").token
+        self.beta = issue(KeyKind.PARTNER, "beta").token
+        self.dormant = issue(KeyKind.PARTNER, "dormant").token
+        self.operator = issue(KeyKind.OPERATOR).token
+        self.service = issue(KeyKind.SERVICE).token
+        self.target_key_id = issue(KeyKind.PARTNER, "alpha").key.id
+        revoked = issue(KeyKind.PARTNER, "alpha")
+        with store.transaction() as session:
+            key_service.revoke_key(session, revoked.key.id, now=now)
+            partner_service.set_partner_status(session, "dormant", "suspended", now=now)
+        self.revoked = revoked.token
+        self._issue = issue
+
+    def path_values(self) -> dict[str, str]:
+        return {"code": "alpha", "endpoint_id": self.endpoints["alpha"], "key_id": self.target_key_id}
+
+    def right_key(self, scope) -> str:
+        """The least-privileged key that may call: only the needed scope."""
+        if scope in PARTNER_SCOPES:
+            return self._issue(KeyKind.PARTNER, "alpha", {scope}).token
+        kind = KeyKind.OPERATOR if scope in SCOPES_BY_KIND[KeyKind.OPERATOR] else KeyKind.SERVICE
+        return self._issue(kind, None, {scope}).token
+
+    def key_without(self, scope) -> str:
+        """A key of the same audience holding everything but the needed scope (a full partner key otherwise)."""
+        if scope in PARTNER_SCOPES:
+            return self._issue(KeyKind.PARTNER, "alpha", PARTNER_SCOPES - {scope}).token
+        return self.alpha
+
+
+def _url(rule: str, values: dict[str, str]) -> str:
+    return re.sub(r"<(?:\w+:)?(\w+)>", lambda match: values[match.group(1)], rule)
+
+
+def _call(client, rule, method, world, headers):
+    body = EXAMPLE_BODIES.get((rule, method))
+    return client.open(_url(rule, world.path_values()), method=method, json=body, headers=headers)
+
+
+def _success(operation) -> int:
+    return min(int(code) for code in operation["responses"] if code.startswith("2"))
+
+
+CASES = ["no key", "malformed", "unknown", "revoked", "suspended partner", "other partner",
+         "wrong audience", "without scope", "right key"]
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize(("endpoint", "rule", "method", "handler", "operation"), PROTECTED, ids=PROTECTED_IDS)
+def test_auth_matrix(app, client, case, endpoint, rule, method, handler, operation):
+    scope = getattr(handler, REQUIRED_SCOPE_ATTRIBUTE)
+    world = World(app)
+    partner_route = scope in PARTNER_SCOPES
+    owns_path_resource = "<" in rule
+
+    if case == "no key":
+        headers, expected = {}, 401
+    elif case == "malformed":
+        headers, expected = {"Authorization": "Bearer not-a-gateway-key"}, 401
+    elif case == "unknown":
+        headers, expected = bearer(f"gw_{secrets.token_hex(6)}_{secrets.token_hex(24)}"), 401
+    elif case == "revoked":
+        headers, expected = bearer(world.revoked), 401
+    elif case == "suspended partner":
+        headers, expected = bearer(world.dormant), 403
+    elif case == "other partner":
+        # Another partner's resource must look missing (404), never forbidden (403, which would leak it).
+        expected = (404 if owns_path_resource else _success(operation)) if partner_route else 403
+        headers = bearer(world.beta)
+    elif case == "wrong audience":
+        headers, expected = bearer(world.service if scope != "service" else world.operator), 403
+    elif case == "without scope":
+        headers, expected = bearer(world.key_without(scope)), 403
+    else:
+        headers, expected = bearer(world.right_key(scope)), _success(operation)
+
+    response = _call(client, rule, method, world, headers)
+
+    assert response.status_code == expected, response.get_data(as_text=True)
+    if expected >= 400:
+        assert response.mimetype == "application/problem+json"
+        assert response.json["status"] == expected
+    if expected == 401:
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    if case == "other partner" and expected < 400:
+        # A list seen by the other partner holds none of alpha's resources.
+        assert world.endpoints["alpha"] not in response.get_data(as_text=True)

@@ -1,0 +1,138 @@
+"""Shared fixtures: real stores (SQLite files, PostgreSQL schemas) and apps built on them."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from gateway import create_app
+from gateway.api.state import EXTENSION
+from gateway.domain.clock import utcnow
+from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
+from gateway.services import keys as key_service
+from gateway.services import partners as partner_service
+from gateway.store import migrate
+from gateway.store.db import Store, make_engine
+
+POSTGRES_URL_VARIABLE = "GATEWAY_TEST_POSTGRES_URL"
+POSTGRES_SKIP_REASON = (
+    f"{POSTGRES_URL_VARIABLE} is not set: PostgreSQL tests need a server, e.g. "
+    f"{POSTGRES_URL_VARIABLE}=postgresql+psycopg://postgres@127.0.0.1:5432/test (.ci/run sets it)"
+)
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where a test's store lives: a URL and, on PostgreSQL, a schema of its own."""
+
+    url: str
+    schema: str | None = None
+
+    @property
+    def backend(self) -> str:
+        return "postgres" if self.url.startswith("postgresql") else "sqlite"
+
+    def settings(self) -> dict:
+        return {"DATABASE_URL": self.url, "DATABASE_SCHEMA": self.schema}
+
+
+@pytest.fixture
+def sqlite_database(tmp_path) -> Database:
+    return Database(f"sqlite:///{tmp_path / 'gateway.sqlite3'}")
+
+
+@pytest.fixture
+def postgres_database() -> Iterator[Database]:
+    """A fresh schema in the test PostgreSQL database, dropped afterwards."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url:
+        pytest.skip(POSTGRES_SKIP_REASON)
+    schema = f"gw_test_{secrets.token_hex(6)}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield Database(url, schema)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request) -> Database:
+    """Each test using it runs once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue(f"{request.param}_database")
+
+
+@pytest.fixture
+def store(database) -> Iterator[Store]:
+    """A migrated store on either backend."""
+    engine = make_engine(database.url, database.schema)
+    migrate.upgrade(engine)
+    yield Store(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path, sqlite_database):
+    """The gateway on a migrated SQLite file."""
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), **sqlite_database.settings()})
+    app.config["TESTING"] = True
+    migrate.upgrade(app_store(app).engine)
+    yield app
+    app_store(app).dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def app_store(app) -> Store:
+    return app.extensions[EXTENSION]["store"]
+
+
+class Seeder:
+    """Creates partners and keys straight through the services, for tests that need them to exist."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def partner(self, code: str, markets=("DE",), locale="de-DE", **options) -> str:
+        with self.store.transaction() as session:
+            partner_service.add_partner(
+                session, code=code, display_name=code.title(), markets=list(markets),
+                default_locale=locale, flavour=options.pop("flavour", "standard"), now=utcnow(), **options,
+            )
+        return code
+
+    def endpoint(self, partner_code: str, url: str = "https://hooks.example.net/gateway") -> str:
+        with self.store.transaction() as session:
+            return partner_service.add_endpoint(
+                session, partner_code, url=url, description="test", now=utcnow()
+            ).id
+
+    def key(self, kind: KeyKind, partner_code: str | None = None, scopes=None) -> key_service.IssuedKey:
+        chosen = sorted(SCOPES_BY_KIND[kind]) if scopes is None else sorted(scopes)
+        with self.store.transaction() as session:
+            return key_service.issue_key(
+                session, kind=kind, scopes=chosen, name="test", partner_code=partner_code, now=utcnow()
+            )
+
+    def token(self, kind: KeyKind, partner_code: str | None = None, scopes=None) -> str:
+        return self.key(kind, partner_code, scopes).token
+
+
+@pytest.fixture
+def seed(app) -> Seeder:
+    return Seeder(app_store(app))
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
