@@ -176,7 +176,7 @@ def list_endpoints(session: Session, partner_code: str) -> list[WebhookEndpoint]
     query = (
         select(WebhookEndpoint)
         .where(WebhookEndpoint.partner_code == partner_code)
-        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.url)  # endpoints added together: by URL
     )
     return list(session.scalars(query))
 

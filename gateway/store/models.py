@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gateway.store.types import UTCDateTime
 
@@ -36,10 +36,6 @@ class Partner(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
-    endpoints: Mapped[list[WebhookEndpoint]] = relationship(
-        back_populates="partner", order_by="WebhookEndpoint.created_at"
-    )
-
 
 class WebhookEndpoint(Base):
     __tablename__ = "webhook_endpoints"
@@ -50,8 +46,6 @@ class WebhookEndpoint(Base):
     description: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-    partner: Mapped[Partner] = relationship(back_populates="endpoints")
 
 
 class ApiKey(Base):

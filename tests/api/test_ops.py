@@ -1,0 +1,123 @@
+"""Liveness, readiness, metrics, request ids and logs that never carry a secret."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+
+import pytest
+
+from gateway import create_app
+from gateway.domain.keys import KeyKind
+from gateway.logs import JsonFormatter
+from gateway.store import migrate
+from tests.conftest import app_store, bearer
+
+
+def test_healthz_answers_without_touching_the_store(tmp_path):
+    app = create_app({"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    assert app.test_client().get("/healthz").json == {"status": "ok"}
+
+
+def test_readyz_is_ready_on_a_migrated_store(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ready", "migration": migrate.head_revision()}
+
+
+def test_readyz_is_503_before_migrations(sqlite_database):
+    app = create_app(sqlite_database.settings())
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert "gateway db upgrade" in response.json["detail"]
+
+
+def test_readyz_is_503_when_the_store_is_unreachable():
+    app = create_app({"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"})
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["type"] == "/problems/not-ready"
+
+
+def test_readyz_is_503_after_a_downgrade(app, client):
+    migrate.downgrade(app_store(app).engine, "base")
+    assert client.get("/readyz").status_code == 503
+
+
+def test_metrics_count_requests_by_route_template_and_status(client, seed):
+    seed.partner("nordlink")
+    endpoint_id = seed.endpoint("nordlink")
+    token = bearer(seed.token(KeyKind.PARTNER, "nordlink"))
+    client.get(f"/v1/webhook-endpoints/{endpoint_id}", headers=token)
+    client.get("/v1/webhook-endpoints/ep_missing", headers=token)
+    client.get("/v1/webhook-endpoints")
+    text = client.get("/metrics").get_data(as_text=True)
+    route = "/v1/webhook-endpoints/<endpoint_id>"
+    assert f'gateway_http_requests_total{{method="GET",route="{route}",status="200"}} 1.0' in text
+    assert f'gateway_http_requests_total{{method="GET",route="{route}",status="404"}} 1.0' in text
+    assert 'route="/v1/webhook-endpoints",status="401"} 1.0' in text
+    assert f'gateway_http_request_duration_seconds_count{{method="GET",route="{route}"}} 2.0' in text
+    assert endpoint_id not in text  # paths with ids would make label sets unbounded
+
+
+def test_a_callers_request_id_is_echoed(client):
+    response = client.get("/healthz", headers={"X-Request-Id": "partner-trace-42"})
+    assert response.headers["X-Request-Id"] == "partner-trace-42"
+
+
+@pytest.mark.parametrize("offered", ["", "has spaces", "x" * 200, '"},{"level":"forged'])
+def test_an_unusable_request_id_is_replaced(client, offered):
+    response = client.get("/healthz", headers={"X-Request-Id": offered})
+    returned = response.headers["X-Request-Id"]
+    assert returned != offered and len(returned) == 32
+
+
+@pytest.fixture
+def log_lines():
+    """Everything the gateway logs during the test, as parsed JSON lines."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("gateway")
+    logger.addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    logger.removeHandler(handler)
+
+
+def test_access_log_is_json_with_request_id_and_key_prefix_only(client, seed, log_lines):
+    seed.partner("nordlink")
+    issued = seed.key(KeyKind.PARTNER, "nordlink")
+    client.get("/v1/webhook-endpoints", headers={**bearer(issued.token), "X-Request-Id": "trace-1"})
+    [entry] = [line for line in log_lines() if line.get("request_id") == "trace-1"]
+    assert entry["status"] == 200
+    assert entry["partner"] == "nordlink"
+    assert entry["key_prefix"] == issued.key.prefix
+    assert issued.token not in json.dumps(log_lines())
+
+
+def test_tokens_issued_or_presented_never_reach_the_logs(client, seed, log_lines):
+    operator = seed.token(KeyKind.OPERATOR)
+    seed.partner("nordlink")
+    issued = client.post("/admin/v1/keys", headers=bearer(operator),
+                         json={"kind": "partner", "partner": "nordlink", "scopes": ["events:read"], "name": "x"})
+    client.get("/v1/webhook-endpoints", headers=bearer(issued.json["token"] + "0"))  # malformed: logged?
+    everything = json.dumps(log_lines())
+    assert issued.json["token"] not in everything
+    assert operator not in everything
+
+
+def test_a_secret_in_a_log_message_or_exception_is_scrubbed(app, client, log_lines):
+    token = "gw_0123456789ab_" + "c" * 48
+
+    @app.get("/leaky")
+    def leaky():
+        logging.getLogger("gateway.test").warning("calling with Bearer %s and whsec_c2VjcmV0", token)
+        raise RuntimeError(f"failed with {token}")
+
+    assert client.get("/leaky").status_code == 500
+    everything = json.dumps(log_lines())
+    assert token not in everything and "c" * 48 not in everything
+    assert "whsec_c2VjcmV0" not in everything
+    assert "gw_[REDACTED]" in everything and "unhandled error" in everything
