@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from contracts.common import PageQuerySchema, PageSchema
+from contracts.partners import partner_code_field
 from gateway.domain.keys import KeyKind, Scope
 
 KINDS = [kind.value for kind in KeyKind]
@@ -13,9 +14,7 @@ SCOPES = [scope.value for scope in Scope]
 
 class KeyIssueSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    partner = fields.String(
-        validate=validate.Length(min=2, max=32), metadata={"description": "Required for partner keys."}
-    )
+    partner = partner_code_field()  # required for partner keys, absent otherwise
     scopes = fields.List(
         fields.String(validate=validate.OneOf(SCOPES)), required=True, validate=validate.Length(min=1, max=10)
     )
@@ -47,7 +46,7 @@ class IssuedKeySchema(KeySchema):
 
 
 class KeyListQuerySchema(PageQuerySchema):
-    partner = fields.String(validate=validate.Length(min=2, max=32))
+    partner = partner_code_field()
     kind = fields.String(validate=validate.OneOf(KINDS))
 
 

@@ -5,28 +5,40 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from contracts.common import PageQuerySchema, PageSchema
+from gateway.domain.countries import COUNTRY_CODES
+from gateway.domain.partners import (
+    ENDPOINT_URL,
+    LOCALE,
+    NOT_A_COUNTRY,
+    NOT_A_LOCALE,
+    NOT_A_PARTNER_CODE,
+    NOT_AN_ENDPOINT,
+    PARTNER_CODE,
+)
+from partners.registry import FLAVOURS
 
-# Field factories, so create (required) and update (optional) declare each field once.
+# Field factories, so create (required) and update (optional) declare each field once. The validators
+# mirror the domain rules, so the published contract says exactly what a partner may send.
 def markets_field(**options) -> fields.List:
     return fields.List(
-        fields.String(validate=validate.Length(equal=2)),
+        fields.String(validate=validate.OneOf(sorted(COUNTRY_CODES), error=NOT_A_COUNTRY)),
         validate=validate.Length(min=1, max=250),
-        metadata={"description": "ISO 3166-1 alpha-2 country codes.", "example": ["DE", "AT"]},
+        metadata={"description": "ISO 3166-1 alpha-2 country codes, upper case.", "example": ["DE", "AT"]},
         **options,
     )
 
 
 def locale_field(**options) -> fields.String:
     return fields.String(
-        validate=validate.Length(min=2, max=35),
-        metadata={"description": "BCP 47 language tag.", "example": "de-DE"},
+        validate=[validate.Length(min=2, max=35), validate.Regexp(LOCALE, error=NOT_A_LOCALE)],
+        metadata={"description": "BCP 47 language tag: language[-Script][-REGION].", "example": "de-DE"},
         **options,
     )
 
 
 def flavour_field(**options) -> fields.String:
     return fields.String(
-        validate=validate.Length(min=1, max=32),
+        validate=validate.OneOf(sorted(FLAVOURS)),
         metadata={"description": "Which partners/ adapter speaks to this partner.", "example": "standard"},
         **options,
     )
@@ -37,11 +49,23 @@ def display_name_field(**options) -> fields.String:
 
 
 def endpoint_url_field(**options) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=2048), metadata={"format": "uri"}, **options)
+    return fields.String(
+        validate=[validate.Length(min=1, max=2048), validate.Regexp(ENDPOINT_URL, error=NOT_AN_ENDPOINT)],
+        metadata={"format": "uri", "example": "https://hooks.partner.example/gateway"},
+        **options,
+    )
+
+
+def partner_code_field(**options) -> fields.String:
+    return fields.String(
+        validate=validate.Regexp(PARTNER_CODE, error=NOT_A_PARTNER_CODE),
+        metadata={"example": "telco-de"},
+        **options,
+    )
 
 
 class PartnerCreateSchema(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=2, max=32), metadata={"example": "telco-de"})
+    code = partner_code_field(required=True)
     display_name = display_name_field(required=True)
     markets = markets_field(required=True)
     default_locale = locale_field(required=True)
@@ -69,7 +93,7 @@ class PartnerSchema(Schema):
 
 class PartnerListQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(["active", "suspended"]))
-    market = fields.String(validate=validate.Length(equal=2))
+    market = fields.String(validate=validate.OneOf(sorted(COUNTRY_CODES), error=NOT_A_COUNTRY))
 
 
 class PartnerPageSchema(PageSchema):

@@ -1,41 +1,19 @@
-"""The partner integration gateway. `create_app` builds a configured Flask app; importing does no I/O."""
+"""The partner integration gateway. `create_app` builds a configured Flask app; importing does no I/O.
+
+The factory imports the web layer only when called, so `gateway.domain` stays importable without Flask.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from gateway.api import init_api
-from gateway.api.state import EXTENSION
-from gateway.config import load_settings
-from gateway.logs import configure_logging, install_request_logging
-from gateway.metrics import install_metrics
-from gateway.store.db import Store, default_sqlite_url, make_engine
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the gateway. `config` overrides settings (same names as the GATEWAY_* variables, unprefixed)."""
-    settings = load_settings()
-    unknown = set(config or {}) - set(settings)
-    if unknown:
-        raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
-    settings.update(config or {})
+    from gateway.app import build_app
 
-    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], static_folder=None)
-    if settings["DATABASE_URL"] is None:
-        settings["DATABASE_URL"] = default_sqlite_url(app.instance_path)
-    app.config["GATEWAY"] = settings
-    app.config["MAX_CONTENT_LENGTH"] = settings["MAX_BODY_BYTES"]
-    app.json.sort_keys = False
-
-    configure_logging(settings["LOG_LEVEL"])
-    store = Store(make_engine(settings["DATABASE_URL"], settings["DATABASE_SCHEMA"]))
-    app.extensions[EXTENSION] = {"store": store}
-
-    install_request_logging(app)
-    install_metrics(app)
-    init_api(app)
-    return app
-
+    return build_app(config)

@@ -14,6 +14,20 @@ PARTNER_CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
 LOCALE = re.compile(r"^([A-Za-z]{2,3})(?:-([A-Za-z]{4}))?(?:-([A-Za-z]{2}|[0-9]{3}))?$")
 
 
+# An absolute http(s) URI by RFC 3986: a host name or IPv4 address, an optional port, then path, query and
+# fragment made only of the characters the RFC allows there (percent-escapes included).
+_PCHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})"
+ENDPOINT_URL = re.compile(
+    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?"
+    rf"(?:/{_PCHAR}*)*(?:\?(?:{_PCHAR}|[/?])*)?(?:#(?:{_PCHAR}|[/?])*)?$"
+)
+
+NOT_A_COUNTRY = "Not an ISO 3166-1 alpha-2 country code (upper case, e.g. DE)."
+NOT_A_LOCALE = "Not a BCP 47 language tag such as 'de' or 'de-AT'."
+NOT_A_PARTNER_CODE = "2-32 characters: lower-case letters, digits and '-', starting with a letter."
+NOT_AN_ENDPOINT = "An absolute http(s) URL with a host is required."
+
+
 class PartnerStatus(enum.StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
@@ -40,7 +54,7 @@ def normalize_markets(markets: list[str]) -> tuple[list[str], dict[str, str]]:
     for index, market in enumerate(markets):
         code = market.upper()
         if not is_country_code(code):
-            errors[f"markets.{index}"] = f"{market!r} is not an ISO 3166-1 alpha-2 country code."
+            errors[f"markets.{index}"] = NOT_A_COUNTRY
         seen.add(code)
     if not markets:
         errors["markets"] = "A partner serves at least one market."
@@ -48,6 +62,8 @@ def normalize_markets(markets: list[str]) -> tuple[list[str], dict[str, str]]:
 
 
 def check_partner_code(code: str) -> dict[str, str]:
-    if PARTNER_CODE.match(code):
-        return {}
-    return {"code": "2-32 characters: lower-case letters, digits and '-', starting with a letter."}
+    return {} if PARTNER_CODE.match(code) else {"code": NOT_A_PARTNER_CODE}
+
+
+def check_endpoint_url(url: str) -> dict[str, str]:
+    return {} if ENDPOINT_URL.match(url) and len(url) <= 2048 else {"url": NOT_AN_ENDPOINT}

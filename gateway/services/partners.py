@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,20 +29,13 @@ def _check_profile(
     if default_locale is not None:
         locale = rules.normalize_locale(default_locale)
         if locale is None:
-            errors["default_locale"] = f"{default_locale!r} is not a BCP 47 language tag such as 'de' or 'de-AT'."
+            errors["default_locale"] = rules.NOT_A_LOCALE
         values["default_locale"] = locale
     if flavour is not None:
         if not is_known_flavour(flavour):
             errors["flavour"] = f"Unknown flavour {flavour!r}; known: {', '.join(sorted(FLAVOURS))}."
         values["flavour"] = flavour
     return values, errors
-
-
-def check_endpoint_url(url: str) -> dict[str, str]:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return {"url": "An absolute http(s) URL with a host is required."}
-    return {}
 
 
 def add_partner(
@@ -60,7 +52,7 @@ def add_partner(
     values, errors = _check_profile(markets, default_locale, flavour)
     errors.update(rules.check_partner_code(code))
     for index, url in enumerate(webhook_urls):
-        errors.update({f"webhook_urls.{index}": message for message in check_endpoint_url(url).values()})
+        errors.update({f"webhook_urls.{index}": message for message in rules.check_endpoint_url(url).values()})
     if errors:
         raise InvalidInput(errors)
     if session.get(Partner, code) is not None:
@@ -162,7 +154,7 @@ def add_endpoint(
     session: Session, partner_code: str, *, url: str, description: str, now: datetime
 ) -> WebhookEndpoint:
     get_partner(session, partner_code)
-    errors = check_endpoint_url(url)
+    errors = rules.check_endpoint_url(url)
     if errors:
         raise InvalidInput(errors)
     endpoint = _new_endpoint(partner_code, url, description, now)
