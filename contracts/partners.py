@@ -17,6 +17,7 @@ from gateway.domain.partners import (
 )
 from partners.registry import FLAVOURS
 
+
 # Field factories, so create (required) and update (optional) declare each field once. The validators
 # mirror the domain rules, so the published contract says exactly what a partner may send.
 def markets_field(**options) -> fields.List:

@@ -38,4 +38,3 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     install_metrics(app)
     init_api(app)
     return app
-

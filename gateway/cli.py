@@ -202,7 +202,10 @@ def _echo_token(issued: key_service.IssuedKey) -> None:
 @click.option("--kind", type=click.Choice([kind.value for kind in KeyKind]), default="partner", show_default=True)
 @click.option("--partner", "partner_code", help="The partner, for partner keys.")
 @click.option(
-    "--scope", "scopes", multiple=True, type=click.Choice([scope.value for scope in Scope]),
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice([scope.value for scope in Scope]),
     help="Repeat for several; default: every scope the kind allows.",
 )
 @click.option("--name", required=True, help="What the key is for.")
@@ -227,8 +230,15 @@ def key_list(partner_code: str | None) -> None:
     with _command_transaction() as session:
         found = key_service.list_keys(session, limit=100_000, partner_code=partner_code)
         rows = [
-            {"id": item.id, "prefix": item.prefix, "kind": item.kind, "partner": item.partner_code or "-",
-             "status": key_service.key_status(item, now), "scopes": " ".join(item.scopes), "name": item.name}
+            {
+                "id": item.id,
+                "prefix": item.prefix,
+                "kind": item.kind,
+                "partner": item.partner_code or "-",
+                "status": key_service.key_status(item, now),
+                "scopes": " ".join(item.scopes),
+                "name": item.name,
+            }
             for item in found
         ]
     _print_rows(rows, ["id", "prefix", "kind", "partner", "status", "scopes", "name"])
@@ -269,10 +279,25 @@ def _exec_gunicorn(bind: str, workers: int) -> None:
     metrics_dir = Path(current_app.instance_path) / "prometheus"
     shutil.rmtree(metrics_dir, ignore_errors=True)
     metrics_dir.mkdir(parents=True)
-    environment = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-                   "GATEWAY_INSTANCE_PATH": current_app.instance_path}
-    arguments = [sys.executable, "-m", "gunicorn", "--bind", bind, "--workers", str(workers),
-                 "--graceful-timeout", "10", "gateway:create_app()"]
+    environment = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "GATEWAY_INSTANCE_PATH": current_app.instance_path,
+    }
+    arguments = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--graceful-timeout",
+        "10",
+        # gunicorn's control socket defaults to one path in $HOME, shared by every server on the host.
+        "--no-control-socket",
+        "gateway:create_app()",
+    ]
     sys.stdout.flush()
     os.execve(sys.executable, arguments, environment)  # noqa: S606 - fixed argv, no shell
 

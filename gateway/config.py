@@ -22,6 +22,7 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "PUBLIC_URL": (str, None),  # how partners reach this gateway; printed by `gateway demo`
 }
 
+
 class ConfigError(ValueError):
     """A setting could not be read: the message names the variable and what was wrong."""
 

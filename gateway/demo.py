@@ -44,9 +44,7 @@ def seed_demo(store: Store, *, now: datetime, receiver_url: str) -> DemoKeys:
     with store.transaction() as session:
         for spec in DEMO_PARTNERS:
             if session.get(Partner, spec["code"]) is None:
-                partner_service.add_partner(
-                    session, now=now, webhook_urls=[f"{receiver_url}/{spec['code']}"], **spec
-                )
+                partner_service.add_partner(session, now=now, webhook_urls=[f"{receiver_url}/{spec['code']}"], **spec)
         for key in session.scalars(select(ApiKey).where(ApiKey.name.startswith(DEMO_KEY_PREFIX))):
             key_service.revoke_key(session, key.id, now=now)
 

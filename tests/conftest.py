@@ -107,16 +107,20 @@ class Seeder:
     def partner(self, code: str, markets=("DE",), locale="de-DE", **options) -> str:
         with self.store.transaction() as session:
             partner_service.add_partner(
-                session, code=code, display_name=code.title(), markets=list(markets),
-                default_locale=locale, flavour=options.pop("flavour", "standard"), now=utcnow(), **options,
+                session,
+                code=code,
+                display_name=code.title(),
+                markets=list(markets),
+                default_locale=locale,
+                flavour=options.pop("flavour", "standard"),
+                now=utcnow(),
+                **options,
             )
         return code
 
     def endpoint(self, partner_code: str, url: str = "https://hooks.example.net/gateway") -> str:
         with self.store.transaction() as session:
-            return partner_service.add_endpoint(
-                session, partner_code, url=url, description="test", now=utcnow()
-            ).id
+            return partner_service.add_endpoint(session, partner_code, url=url, description="test", now=utcnow()).id
 
     def key(self, kind: KeyKind, partner_code: str | None = None, scopes=None) -> key_service.IssuedKey:
         chosen = sorted(SCOPES_BY_KIND[kind]) if scopes is None else sorted(scopes)

@@ -26,8 +26,8 @@ from contracts.partners import (
     PartnerUpdateSchema,
 )
 from gateway.api.auth import requires
-from gateway.api.listings import partner_page
 from gateway.api.etags import etag, expected_version
+from gateway.api.listings import partner_page
 from gateway.api.pagination import cursor_time, decode_cursor, page
 from gateway.api.presenters import key_body
 from gateway.api.state import setting, store
@@ -39,7 +39,9 @@ from gateway.services import partners as partner_service
 
 blp = Blueprint("admin", __name__, url_prefix="/admin/v1", description="Operator API: partners, endpoints, keys.")
 
-ETAG_HEADER = {"ETag": {"description": "The partner's version; send it back as If-Match.", "schema": {"type": "string"}}}
+ETAG_HEADER = {
+    "ETag": {"description": "The partner's version; send it back as If-Match.", "schema": {"type": "string"}}
+}
 
 
 def _partner_response(partner):
@@ -153,8 +155,11 @@ class Keys(MethodView):
         now = utcnow()
         with store().transaction() as session:
             found = key_service.list_keys(
-                session, limit=query["limit"] + 1, after=after,
-                partner_code=query.get("partner"), kind=query.get("kind"),
+                session,
+                limit=query["limit"] + 1,
+                after=after,
+                partner_code=query.get("partner"),
+                kind=query.get("kind"),
             )
         body = page(found, query["limit"], key=lambda key: [key.created_at.isoformat(), key.id])
         body["items"] = [key_body(key, now) for key in body["items"]]
@@ -168,8 +173,12 @@ class Keys(MethodView):
         now = utcnow()
         with store().transaction() as session:
             issued = key_service.issue_key(
-                session, kind=KeyKind(body["kind"]), scopes=body["scopes"], name=body["name"],
-                partner_code=body.get("partner"), now=now,
+                session,
+                kind=KeyKind(body["kind"]),
+                scopes=body["scopes"],
+                name=body["name"],
+                partner_code=body.get("partner"),
+                now=now,
             )
         return key_body(issued.key, now, token=issued.token)
 

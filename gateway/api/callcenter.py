@@ -11,9 +11,7 @@ from gateway.api.state import store
 from gateway.domain.keys import Scope
 from gateway.services import partners as partner_service
 
-blp = Blueprint(
-    "callcenter", __name__, url_prefix="/v1/callcenter", description="Call-center API: partners' agents."
-)
+blp = Blueprint("callcenter", __name__, url_prefix="/v1/callcenter", description="Call-center API: partners' agents.")
 
 
 @blp.route("/profile")

@@ -36,8 +36,10 @@ def readyz():
         return problem("not-ready", "The store cannot be reached.")
     head = migrate.head_revision()
     if current != head:
-        return problem("not-ready", f"The store is at migration {current}, the code needs {head}: run "
-                                    "'gateway db upgrade'.")
+        return problem(
+            "not-ready",
+            f"The store is at migration {current}, the code needs {head}: run 'gateway db upgrade'.",
+        )
     return jsonify(status="ready", migration=current)
 
 

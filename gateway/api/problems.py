@@ -17,13 +17,29 @@ log = logging.getLogger("gateway.api")
 # slug -> (status, title, when it happens). The slug is the stable part of `type`; titles never change.
 PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
     "bad-request": (400, "Bad request", "The request could not be read, e.g. the body is not valid JSON."),
-    "unauthenticated": (401, "Unauthenticated", "No usable API key: missing, malformed, unknown, revoked or expired."),
-    "insufficient-scope": (403, "Insufficient scope", "The key is valid but lacks the scope this operation needs."),
-    "partner-suspended": (403, "Partner suspended", "The partner is suspended; its keys are refused until resumed."),
+    "unauthenticated": (
+        401,
+        "Unauthenticated",
+        "No usable API key: missing, malformed, unknown, revoked or expired.",
+    ),
+    "insufficient-scope": (
+        403,
+        "Insufficient scope",
+        "The key is valid but lacks the scope this operation needs.",
+    ),
+    "partner-suspended": (
+        403,
+        "Partner suspended",
+        "The partner is suspended; its keys are refused until resumed.",
+    ),
     "not-found": (404, "Not found", "No such resource, or it belongs to another partner."),
     "method-not-allowed": (405, "Method not allowed", "The resource exists but not with this HTTP method."),
     "conflict": (409, "Conflict", "The request clashes with the resource's current state."),
-    "precondition-failed": (412, "Precondition failed", "If-Match named a version that is no longer current."),
+    "precondition-failed": (
+        412,
+        "Precondition failed",
+        "If-Match named a version that is no longer current.",
+    ),
     "payload-too-large": (413, "Payload too large", "The body exceeds the configured size limit."),
     "unsupported-media-type": (415, "Unsupported media type", "The body must be application/json."),
     "validation-error": (422, "Validation error", "One or more fields are invalid; see `errors`."),
@@ -31,8 +47,15 @@ PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
     "not-ready": (503, "Not ready", "The store is unreachable or its schema is not migrated."),
 }
 SLUG_BY_STATUS = {status: slug for slug, (status, _, _) in PROBLEM_TYPES.items()}
-WEBARGS_LOCATIONS = {"json": "body", "querystring": "query", "query": "query", "view_args": "path",
-                     "headers": "header", "form": "body", "files": "body"}
+WEBARGS_LOCATIONS = {
+    "json": "body",
+    "querystring": "query",
+    "query": "query",
+    "view_args": "path",
+    "headers": "header",
+    "form": "body",
+    "files": "body",
+}
 
 
 def problem_type(slug: str) -> str:

@@ -65,8 +65,7 @@ def issue_key(
         raise InvalidInput(errors)
     if partner_code is not None:
         get_partner(session, partner_code)
-    return _store_new_key(session, kind=kind, scopes=sorted(set(scopes)), name=name,
-                          partner_code=partner_code, now=now)
+    return _store_new_key(session, kind=kind, scopes=sorted(set(scopes)), name=name, partner_code=partner_code, now=now)
 
 
 def _store_new_key(
@@ -133,8 +132,9 @@ def rotate_key(session: Session, key_id: str, *, overlap: timedelta, now: dateti
         raise Conflict(f"Key {key_id!r} is revoked or expired; issue a new key instead of rotating it.")
     if old.replaced_by is not None:
         raise Conflict(f"Key {key_id!r} was already rotated; its successor is {old.replaced_by!r}.")
-    issued = _store_new_key(session, kind=old.kind, scopes=list(old.scopes), name=old.name,
-                            partner_code=old.partner_code, now=now)
+    issued = _store_new_key(
+        session, kind=old.kind, scopes=list(old.scopes), name=old.name, partner_code=old.partner_code, now=now
+    )
     old.expires_at = now + overlap
     old.replaced_by = issued.key.id
     return issued

@@ -150,9 +150,7 @@ def _new_endpoint(partner_code: str, url: str, description: str, now: datetime) 
     )
 
 
-def add_endpoint(
-    session: Session, partner_code: str, *, url: str, description: str, now: datetime
-) -> WebhookEndpoint:
+def add_endpoint(session: Session, partner_code: str, *, url: str, description: str, now: datetime) -> WebhookEndpoint:
     get_partner(session, partner_code)
     errors = rules.check_endpoint_url(url)
     if errors:

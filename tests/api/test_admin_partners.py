@@ -10,7 +10,7 @@ from tests.conftest import bearer
 NEW_PARTNER = {
     "code": "nordlink",
     "display_name": "Nordlink",
-    "markets": ["de", "AT"],
+    "markets": ["DE", "AT"],
     "default_locale": "DE-at",
     "webhook_urls": ["https://hooks.nordlink.example/gw"],
 }
@@ -21,7 +21,7 @@ def operator(seed):
     return bearer(seed.token(KeyKind.OPERATOR))
 
 
-def test_onboarding_normalises_codes_and_returns_an_etag(client, operator):
+def test_onboarding_sorts_markets_canonicalises_the_locale_and_returns_an_etag(client, operator):
     response = client.post("/admin/v1/partners", json=NEW_PARTNER, headers=operator)
     assert response.status_code == 201
     body = response.json
@@ -41,16 +41,20 @@ def test_a_duplicate_code_is_a_409_and_changes_nothing(client, operator):
     assert client.get("/admin/v1/partners/nordlink", headers=operator).json["display_name"] == "Nordlink"
 
 
+def test_lower_case_markets_are_refused_naming_the_item(client, operator):
+    response = client.post("/admin/v1/partners", json={**NEW_PARTNER, "markets": ["DE", "at"]}, headers=operator)
+    assert response.status_code == 422
+    assert [error["field"] for error in response.json["errors"]] == ["markets.1"]
+
+
 def test_an_unknown_flavour_is_rejected(client, operator):
-    response = client.post("/admin/v1/partners", json={**NEW_PARTNER, "flavour": "carrier-pigeon"},
-                           headers=operator)
+    response = client.post("/admin/v1/partners", json={**NEW_PARTNER, "flavour": "carrier-pigeon"}, headers=operator)
     assert response.status_code == 422
     assert response.json["errors"][0]["field"] == "flavour"
 
 
 def test_a_bad_webhook_url_rejects_the_whole_partner(client, operator):
-    response = client.post("/admin/v1/partners", json={**NEW_PARTNER, "webhook_urls": ["ftp://x"]},
-                           headers=operator)
+    response = client.post("/admin/v1/partners", json={**NEW_PARTNER, "webhook_urls": ["ftp://x"]}, headers=operator)
     assert response.status_code == 422
     assert response.json["errors"][0]["field"] == "webhook_urls.0"
     assert client.get("/admin/v1/partners/nordlink", headers=operator).status_code == 404
@@ -59,10 +63,9 @@ def test_a_bad_webhook_url_rejects_the_whole_partner(client, operator):
 def test_listing_pages_with_a_cursor_and_filters(client, operator, seed):
     for code, market in [("aa", "DE"), ("bb", "FR"), ("cc", "DE"), ("dd", "DE")]:
         seed.partner(code, markets=[market])
-    first = client.get("/admin/v1/partners?limit=2&market=de", headers=operator).json
+    first = client.get("/admin/v1/partners?limit=2&market=DE", headers=operator).json
     assert [item["code"] for item in first["items"]] == ["aa", "cc"]
-    second = client.get(f"/admin/v1/partners?limit=2&market=DE&cursor={first['next_cursor']}",
-                        headers=operator).json
+    second = client.get(f"/admin/v1/partners?limit=2&market=DE&cursor={first['next_cursor']}", headers=operator).json
     assert [item["code"] for item in second["items"]] == ["dd"]
     assert second["next_cursor"] is None
     client.post("/admin/v1/partners/bb/suspend", headers=operator)
@@ -79,8 +82,9 @@ def test_a_forged_cursor_is_a_422(client, operator):
 def test_patch_with_the_current_etag_applies_and_bumps_it(client, operator, seed):
     seed.partner("nordlink")
     etag = client.get("/admin/v1/partners/nordlink", headers=operator).headers["ETag"]
-    response = client.patch("/admin/v1/partners/nordlink", json={"markets": ["DK", "SE"]},
-                            headers={**operator, "If-Match": etag})
+    response = client.patch(
+        "/admin/v1/partners/nordlink", json={"markets": ["DK", "SE"]}, headers={**operator, "If-Match": etag}
+    )
     assert response.status_code == 200
     assert response.json["markets"] == ["DK", "SE"]
     assert response.headers["ETag"] == '"v2"'
@@ -90,8 +94,11 @@ def test_patch_with_a_stale_etag_is_a_412_and_changes_nothing(client, operator, 
     seed.partner("nordlink")
     stale = client.get("/admin/v1/partners/nordlink", headers=operator).headers["ETag"]
     client.patch("/admin/v1/partners/nordlink", json={"display_name": "First"}, headers=operator)
-    response = client.patch("/admin/v1/partners/nordlink", json={"display_name": "Second"},
-                            headers={**operator, "If-Match": stale})
+    response = client.patch(
+        "/admin/v1/partners/nordlink",
+        json={"display_name": "Second"},
+        headers={**operator, "If-Match": stale},
+    )
     assert response.status_code == 412
     assert client.get("/admin/v1/partners/nordlink", headers=operator).json["display_name"] == "First"
 
@@ -111,8 +118,11 @@ def test_suspension_refuses_the_partners_keys_at_once_and_resume_restores_them(c
 def test_endpoints_are_added_listed_to_their_partner_only_and_removed(client, operator, seed):
     seed.partner("nordlink")
     seed.partner("other", markets=["FR"])
-    created = client.post("/admin/v1/partners/nordlink/webhook-endpoints",
-                          json={"url": "https://hooks.example.net/a", "description": "primary"}, headers=operator)
+    created = client.post(
+        "/admin/v1/partners/nordlink/webhook-endpoints",
+        json={"url": "https://hooks.example.net/a", "description": "primary"},
+        headers=operator,
+    )
     assert created.status_code == 201
     endpoint_id = created.json["id"]
     own = bearer(seed.token(KeyKind.PARTNER, "nordlink", {"events:read"}))
@@ -125,8 +135,9 @@ def test_endpoints_are_added_listed_to_their_partner_only_and_removed(client, op
 
 
 def test_endpoint_for_a_missing_partner_is_a_404(client, operator):
-    response = client.post("/admin/v1/partners/ghost/webhook-endpoints", json={"url": "https://x.example"},
-                           headers=operator)
+    response = client.post(
+        "/admin/v1/partners/ghost/webhook-endpoints", json={"url": "https://x.example"}, headers=operator
+    )
     assert response.status_code == 404
 
 
@@ -135,7 +146,12 @@ def test_callcenter_profile_and_service_listing(client, seed):
     seed.partner("selat", markets=["MY"], locale="ms-MY")
     agent = bearer(seed.token(KeyKind.PARTNER, "selat", {"callcenter"}))
     profile = client.get("/v1/callcenter/profile", headers=agent).json
-    assert profile == {"partner": "selat", "display_name": "Selat", "default_locale": "ms-MY", "markets": ["MY"]}
+    assert profile == {
+        "partner": "selat",
+        "display_name": "Selat",
+        "default_locale": "ms-MY",
+        "markets": ["MY"],
+    }
     service = bearer(seed.token(KeyKind.SERVICE))
     in_austria = client.get("/v1/service/partners?market=AT", headers=service).json["items"]
     assert [item["code"] for item in in_austria] == ["nordlink"]

@@ -26,11 +26,19 @@ PARTNER_SCOPES = SCOPES_BY_KIND[KeyKind.PARTNER]
 # One valid body per operation that takes one, keyed by (rule, method).
 EXAMPLE_BODIES = {
     ("/admin/v1/partners", "POST"): {
-        "code": "gamma", "display_name": "Gamma", "markets": ["FR"], "default_locale": "fr-FR",
+        "code": "gamma",
+        "display_name": "Gamma",
+        "markets": ["FR"],
+        "default_locale": "fr-FR",
     },
     ("/admin/v1/partners/<code>", "PATCH"): {"display_name": "Alpha renamed"},
     ("/admin/v1/partners/<code>/webhook-endpoints", "POST"): {"url": "https://hooks.example.net/alpha-2"},
-    ("/admin/v1/keys", "POST"): {"kind": "partner", "partner": "alpha", "scopes": ["events:read"], "name": "x"},
+    ("/admin/v1/keys", "POST"): {
+        "kind": "partner",
+        "partner": "alpha",
+        "scopes": ["events:read"],
+        "name": "x",
+    },
     ("/admin/v1/keys/<key_id>/rotate", "POST"): {"overlap_hours": 1},
 }
 
@@ -78,19 +86,27 @@ class World:
         def issue(kind, partner=None, scopes=None):
             with store.transaction() as session:
                 return key_service.issue_key(
-                    session, kind=kind, scopes=sorted(scopes or SCOPES_BY_KIND[kind]), name="matrix",
-                    partner_code=partner, now=now,
+                    session,
+                    kind=kind,
+                    scopes=sorted(scopes or SCOPES_BY_KIND[kind]),
+                    name="matrix",
+                    partner_code=partner,
+                    now=now,
                 )
 
         with store.transaction() as session:
             for code, market in (("alpha", "DE"), ("beta", "FR"), ("dormant", "IT")):
                 partner_service.add_partner(
-                    session, code=code, display_name=code.title(), markets=[market], default_locale="en",
-                    flavour="standard", webhook_urls=[f"https://hooks.example.net/{code}"], now=now,
+                    session,
+                    code=code,
+                    display_name=code.title(),
+                    markets=[market],
+                    default_locale="en",
+                    flavour="standard",
+                    webhook_urls=[f"https://hooks.example.net/{code}"],
+                    now=now,
                 )
-            self.endpoints = {
-                code: partner_service.list_endpoints(session, code)[0].id for code in ("alpha", "beta")
-            }
+            self.endpoints = {code: partner_service.list_endpoints(session, code)[0].id for code in ("alpha", "beta")}
         self.alpha = issue(KeyKind.PARTNER, "alpha").token
         self.beta = issue(KeyKind.PARTNER, "beta").token
         self.dormant = issue(KeyKind.PARTNER, "dormant").token
@@ -134,8 +150,17 @@ def _success(operation) -> int:
     return min(int(code) for code in operation["responses"] if code.startswith("2"))
 
 
-CASES = ["no key", "malformed", "unknown", "revoked", "suspended partner", "other partner",
-         "wrong audience", "without scope", "right key"]
+CASES = [
+    "no key",
+    "malformed",
+    "unknown",
+    "revoked",
+    "suspended partner",
+    "other partner",
+    "wrong audience",
+    "without scope",
+    "right key",
+]
 
 
 @pytest.mark.parametrize("case", CASES)

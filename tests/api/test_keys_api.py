@@ -23,7 +23,13 @@ def partner(seed):
 
 
 def _issue(client, operator, **overrides):
-    body = {"kind": "partner", "partner": "nordlink", "scopes": ["events:read"], "name": "billing", **overrides}
+    body = {
+        "kind": "partner",
+        "partner": "nordlink",
+        "scopes": ["events:read"],
+        "name": "billing",
+        **overrides,
+    }
     return client.post("/admin/v1/keys", json=body, headers=operator)
 
 
@@ -107,8 +113,7 @@ def test_listing_keys_pages_oldest_first_and_filters(client, operator, partner, 
     ids = [_issue(client, operator).json["id"] for _ in range(3)]
     _issue(client, operator, partner="other")
     first = client.get("/admin/v1/keys?partner=nordlink&limit=2", headers=operator).json
-    second = client.get(f"/admin/v1/keys?partner=nordlink&limit=2&cursor={first['next_cursor']}",
-                        headers=operator).json
+    second = client.get(f"/admin/v1/keys?partner=nordlink&limit=2&cursor={first['next_cursor']}", headers=operator).json
     assert [key["id"] for key in first["items"] + second["items"]] == ids
     assert second["next_cursor"] is None
     operators = client.get("/admin/v1/keys?kind=operator", headers=operator).json["items"]

@@ -100,8 +100,11 @@ def test_access_log_is_json_with_request_id_and_key_prefix_only(client, seed, lo
 def test_tokens_issued_or_presented_never_reach_the_logs(client, seed, log_lines):
     operator = seed.token(KeyKind.OPERATOR)
     seed.partner("nordlink")
-    issued = client.post("/admin/v1/keys", headers=bearer(operator),
-                         json={"kind": "partner", "partner": "nordlink", "scopes": ["events:read"], "name": "x"})
+    issued = client.post(
+        "/admin/v1/keys",
+        headers=bearer(operator),
+        json={"kind": "partner", "partner": "nordlink", "scopes": ["events:read"], "name": "x"},
+    )
     client.get("/v1/webhook-endpoints", headers=bearer(issued.json["token"] + "0"))  # malformed: logged?
     everything = json.dumps(log_lines())
     assert issued.json["token"] not in everything

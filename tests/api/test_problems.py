@@ -14,7 +14,7 @@ def assert_problem(response, status: int, slug: str) -> dict:
     assert response.status_code == status, response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
     body = response.json
-    assert PROBLEM_KEYS <= set(body)
+    assert set(body) >= PROBLEM_KEYS
     assert body["status"] == status
     assert body["type"] == f"/problems/{slug}"
     assert body["request_id"] == response.headers["X-Request-Id"]
@@ -28,8 +28,7 @@ def operator(seed):
 
 
 def test_malformed_json_is_a_400(client, operator):
-    response = client.post("/admin/v1/partners", data="{not json", content_type="application/json",
-                           headers=operator)
+    response = client.post("/admin/v1/partners", data="{not json", content_type="application/json", headers=operator)
     assert_problem(response, 400, "bad-request")
 
 

@@ -24,7 +24,9 @@ def test_spec_is_openapi_3_1_with_a_bearer_scheme():
     spec = generated_spec()
     assert spec["openapi"] == "3.1.0"
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http", "scheme": "bearer", "description": "A gateway API key: gw_<prefix>_<secret>.",
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A gateway API key: gw_<prefix>_<secret>.",
     }
 
 

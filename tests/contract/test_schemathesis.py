@@ -29,21 +29,37 @@ RULES_BEYOND_THE_SCHEMA = {"cursor", "scopes", "partner"}
 @pytest.fixture(scope="module")
 def fuzzed_app(tmp_path_factory):
     folder = tmp_path_factory.mktemp("schemathesis")
-    app = create_app({"INSTANCE_PATH": str(folder), "DATABASE_URL": f"sqlite:///{folder / 'gateway.sqlite3'}",
-                      "LOG_LEVEL": "WARNING"})
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(folder),
+            "DATABASE_URL": f"sqlite:///{folder / 'gateway.sqlite3'}",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     store = app_store(app)
     migrate.upgrade(store.engine)
     now = utcnow()
     tokens = {}
     with store.transaction() as session:
-        partner_service.add_partner(session, code="alpha", display_name="Alpha", markets=["DE"],
-                                    default_locale="de-DE", flavour="standard",
-                                    webhook_urls=["https://hooks.example.net/alpha"], now=now)
+        partner_service.add_partner(
+            session,
+            code="alpha",
+            display_name="Alpha",
+            markets=["DE"],
+            default_locale="de-DE",
+            flavour="standard",
+            webhook_urls=["https://hooks.example.net/alpha"],
+            now=now,
+        )
         for kind, scopes in SCOPES_BY_KIND.items():
             for scope in scopes:
                 tokens[str(scope)] = key_service.issue_key(
-                    session, kind=kind, scopes=[scope], name=f"fuzz {scope}",
-                    partner_code="alpha" if kind is KeyKind.PARTNER else None, now=now,
+                    session,
+                    kind=kind,
+                    scopes=[scope],
+                    name=f"fuzz {scope}",
+                    partner_code="alpha" if kind is KeyKind.PARTNER else None,
+                    now=now,
                 ).token
     TOKENS.update(tokens)
     yield app
@@ -83,8 +99,15 @@ def _token_for(case, tokens) -> str:
 
 
 @schema.parametrize()
-@settings(max_examples=MAX_EXAMPLES, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 def test_every_operation_conforms(case, fuzzed_app):
     response = case.call()
     case.validate_response(response, excluded_checks=[positive_data_acceptance])

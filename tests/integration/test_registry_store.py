@@ -16,8 +16,13 @@ from gateway.services.keys import AuthenticationFailed, PartnerSuspended
 
 
 def _add(session, code="nordlink", **overrides):
-    spec = {"display_name": "Nordlink", "markets": ["DE"], "default_locale": "de-DE", "flavour": "standard",
-            **overrides}
+    spec = {
+        "display_name": "Nordlink",
+        "markets": ["DE"],
+        "default_locale": "de-DE",
+        "flavour": "standard",
+        **overrides,
+    }
     return partner_service.add_partner(session, code=code, now=utcnow(), **spec)
 
 
@@ -72,8 +77,14 @@ def test_key_lifecycle_with_an_explicit_clock(store):
     start = utcnow()
     with store.transaction() as session:
         _add(session)
-        issued = key_service.issue_key(session, kind=KeyKind.PARTNER, scopes=["events:read"], name="x",
-                                       partner_code="nordlink", now=start)
+        issued = key_service.issue_key(
+            session,
+            kind=KeyKind.PARTNER,
+            scopes=["events:read"],
+            name="x",
+            partner_code="nordlink",
+            now=start,
+        )
     with store.transaction() as session:
         principal = key_service.authenticate(session, issued.token, now=start)
     assert principal.partner_code == "nordlink" and principal.scopes == {"events:read"}
@@ -96,8 +107,14 @@ def test_key_lifecycle_with_an_explicit_clock(store):
 def test_a_suspended_partners_key_is_refused(store):
     with store.transaction() as session:
         _add(session)
-        token = key_service.issue_key(session, kind=KeyKind.PARTNER, scopes=["callcenter"], name="x",
-                                      partner_code="nordlink", now=utcnow()).token
+        token = key_service.issue_key(
+            session,
+            kind=KeyKind.PARTNER,
+            scopes=["callcenter"],
+            name="x",
+            partner_code="nordlink",
+            now=utcnow(),
+        ).token
         partner_service.set_partner_status(session, "nordlink", PartnerStatus.SUSPENDED, now=utcnow())
     with store.transaction() as session, pytest.raises(PartnerSuspended):
         key_service.authenticate(session, token, now=utcnow())

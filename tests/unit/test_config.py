@@ -19,8 +19,9 @@ def test_defaults_without_environment():
 
 
 def test_variables_override_defaults_with_types():
-    settings = load_settings({"GATEWAY_MAX_BODY_BYTES": "2048", "GATEWAY_DATABASE_URL": "sqlite:///x.db",
-                              "UNRELATED": "1"})
+    settings = load_settings(
+        {"GATEWAY_MAX_BODY_BYTES": "2048", "GATEWAY_DATABASE_URL": "sqlite:///x.db", "UNRELATED": "1"}
+    )
     assert settings["MAX_BODY_BYTES"] == 2048
     assert settings["DATABASE_URL"] == "sqlite:///x.db"
 
@@ -57,9 +58,16 @@ def test_importing_the_package_does_no_io(tmp_path):
     instance = tmp_path / "instance"
     script = "import gateway, gateway.cli, gateway.api, partners, contracts.partners"
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=False,
-        env={"GATEWAY_INSTANCE_PATH": str(instance), "GATEWAY_DATABASE_URL": "postgresql+psycopg://x@127.0.0.1:1/x",
-             "PATH": "/usr/bin:/bin"},
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "GATEWAY_INSTANCE_PATH": str(instance),
+            "GATEWAY_DATABASE_URL": "postgresql+psycopg://x@127.0.0.1:1/x",
+            "PATH": "/usr/bin:/bin",
+        },
     )
     assert result.returncode == 0, result.stderr
     assert list(tmp_path.iterdir()) == []

@@ -28,8 +28,15 @@ def test_generated_tokens_are_well_formed_unique_and_hashed():
 
 @pytest.mark.parametrize(
     "token",
-    ["", "gw_", "gw_0123456789ab", "gw_0123456789AB_" + "a" * 48, "gw_0123456789ab_" + "a" * 47,
-     "xx_0123456789ab_" + "a" * 48, " gw_0123456789ab_" + "a" * 48],
+    [
+        "",
+        "gw_",
+        "gw_0123456789ab",
+        "gw_0123456789AB_" + "a" * 48,
+        "gw_0123456789ab_" + "a" * 47,
+        "xx_0123456789ab_" + "a" * 48,
+        " gw_0123456789ab_" + "a" * 48,
+    ],
 )
 def test_malformed_tokens_have_no_prefix(token):
     assert token_prefix(token) is None
@@ -50,5 +57,5 @@ def test_scopes_must_belong_to_the_kind():
 def test_no_scope_is_shared_between_kinds():
     kinds = list(SCOPES_BY_KIND.values())
     for index, scopes in enumerate(kinds):
-        for other in kinds[index + 1:]:
+        for other in kinds[index + 1 :]:
             assert not scopes & other

@@ -10,8 +10,14 @@ from gateway.domain.partners import check_partner_code, normalize_locale, normal
 
 @pytest.mark.parametrize(
     ("tag", "expected"),
-    [("de", "de"), ("DE-at", "de-AT"), ("ms-MY", "ms-MY"), ("zh-hant-tw", "zh-Hant-TW"), ("es-419", "es-419"),
-     ("fil", "fil")],
+    [
+        ("de", "de"),
+        ("DE-at", "de-AT"),
+        ("ms-MY", "ms-MY"),
+        ("zh-hant-tw", "zh-Hant-TW"),
+        ("es-419", "es-419"),
+        ("fil", "fil"),
+    ],
 )
 def test_locales_are_canonicalised(tag, expected):
     assert normalize_locale(tag) == expected
@@ -41,7 +47,17 @@ def test_the_country_list_is_iso_3166_alpha_2():
     assert all(len(code) == 2 and code.isupper() for code in COUNTRY_CODES)
 
 
-@pytest.mark.parametrize(("code", "ok"), [("telco-de", True), ("a1", True), ("A1", False), ("1a", False),
-                                          ("x", False), ("a" * 33, False), ("tel co", False)])
+@pytest.mark.parametrize(
+    ("code", "ok"),
+    [
+        ("telco-de", True),
+        ("a1", True),
+        ("A1", False),
+        ("1a", False),
+        ("x", False),
+        ("a" * 33, False),
+        ("tel co", False),
+    ],
+)
 def test_partner_codes(code, ok):
     assert (check_partner_code(code) == {}) is ok

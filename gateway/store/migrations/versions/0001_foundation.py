@@ -43,9 +43,7 @@ def upgrade() -> None:
         sa.Column("expires_at", UTCDateTime(), nullable=True),
         sa.Column("revoked_at", UTCDateTime(), nullable=True),
         sa.Column("replaced_by", sa.String(length=40), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["partner_code"], ["partners.code"], name=op.f("fk_api_keys_partner_code_partners")
-        ),
+        sa.ForeignKeyConstraint(["partner_code"], ["partners.code"], name=op.f("fk_api_keys_partner_code_partners")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_keys")),
         sa.UniqueConstraint("prefix", name=op.f("uq_api_keys_prefix")),
     )

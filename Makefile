@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make demo` runs the gateway on its embedded SQLite store,
+# `make test` runs the whole suite. Both create the virtualenv they need.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: demo test lint spec serve clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_TEST): setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test,postgres]'
+	touch $@ $(STAMP_RUN)
+
+demo: $(STAMP_RUN)  ## set up, migrate the SQLite store, seed demo partners and keys, run the gateway
+	$(BIN)/gateway db upgrade
+	$(BIN)/gateway demo
+
+serve: $(STAMP_RUN)  ## run the gateway with the current GATEWAY_* settings
+	$(BIN)/gateway db upgrade
+	$(BIN)/gateway serve
+
+test: $(STAMP_TEST) lint  ## set up and run the whole suite
+	$(BIN)/python -m pytest -n 2
+
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check .
+
+spec: $(STAMP_RUN)  ## regenerate contracts/openapi.json from the code
+	$(BIN)/python -m contracts.export
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,110 @@
+"""The `gateway` command, run through click against a real SQLite store (and PostgreSQL for db upgrade)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from gateway.cli import cli
+from gateway.store import migrate
+from gateway.store.db import make_engine
+
+TOKEN = re.compile(r"^gw_[0-9a-f]{12}_[0-9a-f]{48}$", re.MULTILINE)
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch, sqlite_database):
+    monkeypatch.setenv("GATEWAY_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", sqlite_database.url)
+    runner = CliRunner()
+
+    def invoke(*args: str, ok: bool = True):
+        result = runner.invoke(cli, list(args), catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    invoke("db", "upgrade")
+    return invoke
+
+
+def test_db_upgrade_on_either_backend(database, monkeypatch, tmp_path):
+    monkeypatch.setenv("GATEWAY_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", database.url)
+    if database.schema:
+        monkeypatch.setenv("GATEWAY_DATABASE_SCHEMA", database.schema)
+    result = CliRunner().invoke(cli, ["db", "upgrade"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"store at migration {migrate.head_revision()}" in result.output
+    engine = make_engine(database.url, database.schema)
+    assert migrate.is_current(engine)
+    engine.dispose()
+    current = CliRunner().invoke(cli, ["db", "current"], catch_exceptions=False)
+    assert current.output.strip() == f"store: {migrate.head_revision()}  code: {migrate.head_revision()}"
+
+
+def test_partner_add_list_show_suspend_resume(run):
+    added = run(
+        "partner",
+        "add",
+        "nordlink",
+        "--name",
+        "Nordlink",
+        "--market",
+        "de",
+        "--market",
+        "AT",
+        "--locale",
+        "de-at",
+        "--webhook",
+        "https://hooks.example.net/x",
+    )
+    assert "added partner nordlink" in added.output
+    listing = run("partner", "list").output.splitlines()
+    assert listing[0].split() == ["CODE", "NAME", "MARKETS", "LOCALE", "FLAVOUR", "STATUS"]
+    assert listing[1].split() == ["nordlink", "Nordlink", "AT,DE", "de-AT", "standard", "active"]
+    shown = run("partner", "show", "nordlink").output
+    assert "https://hooks.example.net/x" in shown and "status:   active" in shown
+    assert "is suspended" in run("partner", "suspend", "nordlink").output
+    assert run("partner", "list", "--status", "active").output.strip() == "(none)"
+    assert "is active" in run("partner", "resume", "nordlink").output
+
+
+def test_partner_add_reports_every_bad_field_and_exits_1(run):
+    result = run("partner", "add", "Bad", "--name", "x", "--market", "XX", "--locale", "!", ok=False)
+    assert result.exit_code == 1
+    assert "code:" in result.output and "markets.0:" in result.output and "default_locale:" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_unknown_partner_is_a_one_line_error(run):
+    result = run("partner", "show", "ghost", ok=False)
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: No partner 'ghost'."
+
+
+def test_key_issue_rotate_revoke(run):
+    run("partner", "add", "nordlink", "--name", "N", "--market", "DE", "--locale", "de")
+    issued = run("key", "issue", "--partner", "nordlink", "--scope", "callcenter", "--name", "agents").output
+    [token] = TOKEN.findall(issued)
+    key_id = re.search(r"key (key_[0-9a-f]+)", issued).group(1)
+    listed = run("key", "list", "--partner", "nordlink").output
+    assert key_id in listed and token not in listed and "callcenter" in listed
+
+    rotated = run("key", "rotate", key_id, "--overlap-hours", "1").output
+    [successor] = TOKEN.findall(rotated)
+    assert successor != token and "stops working in 1 h" in rotated
+    assert "expiring" in run("key", "list").output
+
+    assert f"key {key_id} revoked" in run("key", "revoke", key_id).output
+    again = run("key", "rotate", key_id, ok=False)
+    assert again.exit_code == 1 and "revoked or expired" in again.output
+
+
+def test_operator_and_service_keys_get_every_scope_of_their_kind_by_default(run):
+    operator = run("key", "issue", "--kind", "operator", "--name", "ops").output
+    assert "scopes: admin" in operator
+    refused = run("key", "issue", "--kind", "service", "--scope", "admin", "--name", "x", ok=False)
+    assert "may not hold admin" in refused.output

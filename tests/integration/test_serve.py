@@ -1,0 +1,154 @@
+"""The gateway as users run it: `gateway serve` under gunicorn and `gateway demo`, over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+GATEWAY = str(Path(sys.executable).with_name("gateway"))
+TOKEN = re.compile(r"gw_[0-9a-f]{12}_[0-9a-f]{48}")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_up(base: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited with {process.returncode}: {process.stdout.read()}")
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise AssertionError("server did not come up")
+
+
+def _stop(process: subprocess.Popen) -> str:
+    process.send_signal(signal.SIGTERM)
+    try:
+        output, _ = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    return output
+
+
+@pytest.fixture
+def environment(tmp_path):
+    return {
+        **os.environ,
+        "GATEWAY_INSTANCE_PATH": str(tmp_path / "instance"),
+        "GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.sqlite3'}",
+        "GATEWAY_MAX_BODY_BYTES": "4096",
+    }
+
+
+def test_demo_seeds_prints_keys_and_serves_them(environment):
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [GATEWAY, "demo", "--bind", f"127.0.0.1:{port}"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_until_up(base, process)
+        assert requests.get(f"{base}/readyz", timeout=5).json()["status"] == "ready"
+    finally:
+        output = _stop(process)
+    operator, service, first_partner, second_partner = TOKEN.findall(output)[:4]
+    assert f"{base}/docs" in output and "curl -s -H 'Authorization: Bearer" in output
+
+    assert len({operator, service, first_partner, second_partner}) == 4
+
+    # A rerun seeds nothing twice, issues four new keys and revokes the ones printed before.
+    rerun = subprocess.run([GATEWAY, "demo", "--no-serve"], env=environment, capture_output=True, text=True, check=True)
+    new_operator = TOKEN.findall(rerun.stdout)[0]
+    assert len(set(TOKEN.findall(rerun.stdout))) == 4 and operator not in rerun.stdout
+    listed = subprocess.run(
+        [GATEWAY, "partner", "list"], env=environment, capture_output=True, text=True, check=True
+    ).stdout
+    assert len(listed.splitlines()) == 3  # header + the two demo partners
+    keys = subprocess.run([GATEWAY, "key", "list"], env=environment, capture_output=True, text=True, check=True).stdout
+    assert keys.count(" revoked ") == 4 and keys.count(" active ") == 4
+    assert new_operator not in keys
+
+
+def test_serve_under_gunicorn_authenticates_limits_bodies_and_sums_metrics(environment):
+    subprocess.run([GATEWAY, "db", "upgrade"], env=environment, check=True, capture_output=True)
+    issued = subprocess.run(
+        [GATEWAY, "key", "issue", "--kind", "operator", "--name", "test"],
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    [operator] = TOKEN.findall(issued)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [GATEWAY, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_until_up(base, process)
+        headers = {"Authorization": f"Bearer {operator}", "X-Request-Id": "serve-test"}
+        session = requests.Session()
+        for _ in range(20):  # enough requests that both workers answer some
+            listing = session.get(f"{base}/admin/v1/partners", headers=headers, timeout=5)
+            assert listing.status_code == 200 and listing.headers["X-Request-Id"] == "serve-test"
+            session.close()
+        assert requests.get(f"{base}/admin/v1/partners", timeout=5).status_code == 401
+
+        def chunks():
+            yield b'{"display_name": "'
+            for _ in range(10):
+                yield b"x" * 1000
+            yield b'"}'
+
+        too_large = requests.post(
+            f"{base}/admin/v1/partners",
+            data=chunks(),
+            timeout=5,
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        assert too_large.status_code == 413
+        assert too_large.headers["Content-Type"] == "application/problem+json"
+        small = b'{"code": "chunky", "display_name": "Chunky", "markets": ["DE"], "default_locale": "de"}'
+        accepted = requests.post(
+            f"{base}/admin/v1/partners",
+            data=iter([small[:20], small[20:]]),
+            timeout=5,
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        assert accepted.status_code == 201, accepted.text  # a chunked body within the limit is read whole
+
+        metrics = requests.get(f"{base}/metrics", timeout=5).text
+        counted = re.search(
+            r'gateway_http_requests_total\{method="GET",route="/admin/v1/partners",status="200"\} (\S+)',
+            metrics,
+        )
+        assert counted and float(counted.group(1)) == 20.0  # summed over both workers
+    finally:
+        output = _stop(process)
+    assert operator not in output  # the key never reaches the server's logs
+    assert '"request_id": "serve-test"' in output
