@@ -24,15 +24,15 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_until_up(base: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+def _wait_until_up(base: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"server exited with {process.returncode}: {process.stdout.read()}")
         try:
-            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+            if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # refused before gunicorn listens, slow while workers boot
             time.sleep(0.1)
     raise AssertionError("server did not come up")
 
