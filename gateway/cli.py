@@ -14,6 +14,7 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
 
 from gateway import create_app
 from gateway.api.state import setting, store
@@ -305,8 +306,9 @@ def _exec_gunicorn(bind: str, workers: int) -> None:
 def _serve(bind: str | None, workers: int | None, dev: bool) -> None:
     bind = bind or setting("BIND")
     if dev:
+        # werkzeug directly: Flask refuses app.run() inside its own CLI.
         host, _, port = bind.rpartition(":")
-        current_app.run(host=host or "127.0.0.1", port=int(port), debug=False, use_reloader=False)
+        run_simple(host or "127.0.0.1", int(port), current_app._get_current_object(), threaded=True)
     else:
         _exec_gunicorn(bind, workers or setting("WORKERS"))
 

@@ -152,3 +152,22 @@ def test_serve_under_gunicorn_authenticates_limits_bodies_and_sums_metrics(envir
         output = _stop(process)
     assert operator not in output  # the key never reaches the server's logs
     assert '"request_id": "serve-test"' in output
+
+
+def test_serve_dev_runs_flasks_own_server(environment):
+    subprocess.run([GATEWAY, "db", "upgrade"], env=environment, check=True, capture_output=True)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [GATEWAY, "serve", "--dev", "--bind", f"127.0.0.1:{port}"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_until_up(base, process)
+        assert requests.get(f"{base}/readyz", timeout=5).status_code == 200
+    finally:
+        output = _stop(process)
+    assert "Running on" in output and "gunicorn" not in output.lower()
