@@ -35,6 +35,7 @@ test: $(STAMP_TEST) lint  ## set up and run the whole suite
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 spec: $(STAMP_RUN)  ## regenerate contracts/openapi.json from the code
 	$(BIN)/python -m contracts.export

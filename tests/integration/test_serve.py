@@ -37,6 +37,25 @@ def _wait_until_up(base: str, process: subprocess.Popen, timeout: float = 60.0) 
     raise AssertionError("server did not come up")
 
 
+def _start(environment: dict[str, str], *arguments: str) -> tuple[subprocess.Popen, str]:
+    """`gateway <arguments> --bind <a free port>`, waited for until it answers /healthz."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [GATEWAY, *arguments, "--bind", f"127.0.0.1:{port}"],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, process)
+    except BaseException:
+        process.kill()
+        raise
+    return process, base
+
+
 def _stop(process: subprocess.Popen) -> str:
     process.send_signal(signal.SIGTERM)
     try:
@@ -58,17 +77,8 @@ def environment(tmp_path):
 
 
 def test_demo_seeds_prints_keys_and_serves_them(environment):
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [GATEWAY, "demo", "--bind", f"127.0.0.1:{port}"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process, base = _start(environment, "demo")
     try:
-        _wait_until_up(base, process)
         assert requests.get(f"{base}/readyz", timeout=5).json()["status"] == "ready"
     finally:
         output = _stop(process)
@@ -100,17 +110,8 @@ def test_serve_under_gunicorn_authenticates_limits_bodies_and_sums_metrics(envir
         text=True,
     ).stdout
     [operator] = TOKEN.findall(issued)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [GATEWAY, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process, base = _start(environment, "serve", "--workers", "2")
     try:
-        _wait_until_up(base, process)
         headers = {"Authorization": f"Bearer {operator}", "X-Request-Id": "serve-test"}
         session = requests.Session()
         for _ in range(20):  # enough requests that both workers answer some
@@ -156,17 +157,8 @@ def test_serve_under_gunicorn_authenticates_limits_bodies_and_sums_metrics(envir
 
 def test_serve_dev_runs_flasks_own_server(environment):
     subprocess.run([GATEWAY, "db", "upgrade"], env=environment, check=True, capture_output=True)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [GATEWAY, "serve", "--dev", "--bind", f"127.0.0.1:{port}"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    process, base = _start(environment, "serve", "--dev")
     try:
-        _wait_until_up(base, process)
         assert requests.get(f"{base}/readyz", timeout=5).status_code == 200
     finally:
         output = _stop(process)
