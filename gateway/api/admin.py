@@ -30,7 +30,8 @@ from gateway.api.etags import etag, expected_version
 from gateway.api.listings import partner_page
 from gateway.api.pagination import cursor_time, decode_cursor, page
 from gateway.api.presenters import key_body
-from gateway.api.state import setting, store
+from gateway.api.state import setting
+from gateway.api.uow import command, reading
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind, Scope
 from gateway.domain.partners import PartnerStatus
@@ -62,7 +63,7 @@ class Partners(MethodView):
     @blp.response(201, PartnerSchema, headers=ETAG_HEADER)
     def post(self, body):
         """Onboard a partner"""
-        with store().transaction() as session:
+        with command() as session:
             partner = partner_service.add_partner(session, now=utcnow(), **body)
         return _partner_response(partner)
 
@@ -73,7 +74,7 @@ class PartnerItem(MethodView):
     @blp.response(200, PartnerSchema, headers=ETAG_HEADER)
     def get(self, code):
         """Show one partner"""
-        with store().transaction() as session:
+        with reading() as session:
             partner = partner_service.get_partner(session, code)
         return _partner_response(partner)
 
@@ -82,7 +83,7 @@ class PartnerItem(MethodView):
     @blp.response(200, PartnerSchema, headers=ETAG_HEADER)
     def patch(self, body, code):
         """Change a partner's name, markets, locale or flavour (If-Match guards concurrent edits)"""
-        with store().transaction() as session:
+        with command() as session:
             partner = partner_service.update_partner(
                 session, code, expected_version=expected_version(), now=utcnow(), **body
             )
@@ -90,7 +91,7 @@ class PartnerItem(MethodView):
 
 
 def _set_status(code: str, status: PartnerStatus):
-    with store().transaction() as session:
+    with command() as session:
         partner = partner_service.set_partner_status(session, code, status, now=utcnow())
     return _partner_response(partner)
 
@@ -119,7 +120,7 @@ class PartnerEndpoints(MethodView):
     @blp.response(200, EndpointListSchema)
     def get(self, code):
         """List a partner's webhook endpoints"""
-        with store().transaction() as session:
+        with reading() as session:
             return {"items": partner_service.list_endpoints(session, code)}
 
     @requires(Scope.ADMIN)
@@ -127,7 +128,7 @@ class PartnerEndpoints(MethodView):
     @blp.response(201, EndpointSchema)
     def post(self, body, code):
         """Add a webhook endpoint to a partner"""
-        with store().transaction() as session:
+        with command() as session:
             return partner_service.add_endpoint(session, code, now=utcnow(), **body)
 
 
@@ -137,7 +138,7 @@ class EndpointItem(MethodView):
     @blp.response(204)
     def delete(self, endpoint_id):
         """Remove a webhook endpoint"""
-        with store().transaction() as session:
+        with command() as session:
             partner_service.remove_endpoint(session, endpoint_id)
 
 
@@ -153,7 +154,7 @@ class Keys(MethodView):
             created_at, key_id = decode_cursor(query["cursor"], 2)
             after = (cursor_time(created_at), key_id)
         now = utcnow()
-        with store().transaction() as session:
+        with reading() as session:
             found = key_service.list_keys(
                 session,
                 limit=query["limit"] + 1,
@@ -171,7 +172,7 @@ class Keys(MethodView):
     def post(self, body):
         """Issue a key; the token is in this response only"""
         now = utcnow()
-        with store().transaction() as session:
+        with command() as session:
             issued = key_service.issue_key(
                 session,
                 kind=KeyKind(body["kind"]),
@@ -189,7 +190,7 @@ class KeyItem(MethodView):
     @blp.response(200, KeySchema)
     def get(self, key_id):
         """Show one key"""
-        with store().transaction() as session:
+        with reading() as session:
             return key_body(key_service.get_key(session, key_id), utcnow())
 
 
@@ -202,7 +203,7 @@ class KeyRotate(MethodView):
         """Rotate a key: a successor is issued, the old key works until the overlap ends"""
         hours = body.get("overlap_hours", setting("KEY_ROTATION_OVERLAP_HOURS"))
         now = utcnow()
-        with store().transaction() as session:
+        with command() as session:
             issued = key_service.rotate_key(session, key_id, overlap=timedelta(hours=hours), now=now)
         return key_body(issued.key, now, token=issued.token)
 
@@ -214,5 +215,5 @@ class KeyRevoke(MethodView):
     def post(self, key_id):
         """Revoke a key: refused from the next request on"""
         now = utcnow()
-        with store().transaction() as session:
+        with command() as session:
             return key_body(key_service.revoke_key(session, key_id, now=now), now)

@@ -45,7 +45,7 @@ def _bearer_token() -> str:
 def _authenticate_request(scope: Scope) -> Principal:
     try:
         token = _bearer_token()
-        with store().transaction() as session:
+        with store().read() as session:
             principal = authenticate(session, token, now=utcnow())
     except AuthenticationFailed as failure:
         raise _Refused(

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from contracts.callcenter import CallCenterProfileSchema
 from gateway.api.auth import current_partner_code, requires
-from gateway.api.state import store
+from gateway.api.uow import reading
 from gateway.domain.keys import Scope
 from gateway.services import partners as partner_service
 
@@ -20,5 +20,5 @@ class Profile(MethodView):
     @blp.response(200, CallCenterProfileSchema)
     def get(self):
         """The partner this agent works for: name, default language, markets"""
-        with store().transaction() as session:
+        with reading() as session:
             return partner_service.get_partner(session, current_partner_code())

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from contracts.partners import EndpointListSchema, EndpointSchema
 from gateway.api.auth import current_partner_code, requires
-from gateway.api.state import store
+from gateway.api.uow import reading
 from gateway.domain.keys import Scope
 from gateway.services import partners as partner_service
 
@@ -20,7 +20,7 @@ class OwnEndpoints(MethodView):
     @blp.response(200, EndpointListSchema)
     def get(self):
         """List the endpoints this partner receives notices on"""
-        with store().transaction() as session:
+        with reading() as session:
             return {"items": partner_service.list_endpoints(session, current_partner_code())}
 
 
@@ -30,5 +30,5 @@ class OwnEndpoint(MethodView):
     @blp.response(200, EndpointSchema)
     def get(self, endpoint_id):
         """Show one of this partner's endpoints"""
-        with store().transaction() as session:
+        with reading() as session:
             return partner_service.get_endpoint(session, endpoint_id, partner_code=current_partner_code())

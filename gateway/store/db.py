@@ -19,12 +19,26 @@ def default_sqlite_url(instance_path: str) -> str:
 def _tune_sqlite(dbapi_connection, _record) -> None:
     # WAL lets readers proceed while one writer commits; the busy timeout makes a second writer wait
     # instead of failing at once; SQLite leaves foreign keys off unless asked.
+    # The driver's own transaction handling is switched off so that _begin_sqlite decides how each
+    # transaction starts (and SAVEPOINTs work).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _begin_sqlite(connection) -> None:
+    # A write transaction takes the write lock up front (IMMEDIATE), waiting for it under busy_timeout.
+    # Started as a plain read, it would fail with "database is locked" when it first writes while another
+    # writer holds the lock, because SQLite cannot wait on that upgrade.
+    immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_OPTION = "gateway_write"
 
 
 def make_engine(url: str, schema: str | None = None) -> Engine:
@@ -35,6 +49,7 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     connect_args = {}
     if schema:
@@ -47,12 +62,19 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._writers = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
+        self._readers = sessionmaker(engine, expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """One unit of work: everything done in the block commits at its end, or rolls back on an error."""
-        with self._sessions.begin() as session:
+        with self._writers.begin() as session:
+            yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work: never blocks or is blocked by writers on SQLite (WAL)."""
+        with self._readers() as session, session.begin():
             yield session
 
     def ping(self) -> None:

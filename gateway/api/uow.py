@@ -1,0 +1,33 @@
+"""Which transaction a view works in: reads get a read transaction, commands the request's write transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import g
+from sqlalchemy.orm import Session
+
+from gateway.api.state import store
+
+COMMAND_SESSION = "command_session"
+
+
+@contextmanager
+def command() -> Iterator[Session]:
+    """The request's one write transaction.
+
+    When the idempotency layer has opened it (to record the key and the response in the same commit as
+    the effect), the view joins it; otherwise the command gets a transaction of its own.
+    """
+    session = g.get(COMMAND_SESSION)
+    if session is not None:
+        yield session
+        return
+    with store().transaction() as session:
+        yield session
+
+
+def reading() -> Iterator[Session]:
+    """A read-only transaction."""
+    return store().read()
