@@ -23,6 +23,10 @@ class ProblemSchema(Schema):
     instance = fields.String(metadata={"description": "The request path."})
     request_id = fields.String(metadata={"description": "Quote it when asking for help."})
     errors = fields.List(fields.Nested(FieldErrorSchema), metadata={"description": "One entry per failing field."})
+    current_status = fields.String(metadata={"description": "On an invalid transition: the subscription's status."})
+    allowed_transitions = fields.List(
+        fields.String(), metadata={"description": "On an invalid transition: the commands allowed from it."}
+    )
 
 
 class PageQuerySchema(Schema):

@@ -20,6 +20,9 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "BIND": (str, "127.0.0.1:8000"),
     "WORKERS": (int, 2),
     "PUBLIC_URL": (str, None),  # how partners reach this gateway; printed by `gateway demo`
+    "ACTIVATION_WINDOW_DAYS": (int, 30),  # a subscription nobody activates is cancelled after this
+    "ACTIVATION_URL": (str, "https://streaming.example/activate"),  # where members enter their code
+    "IDEMPOTENCY_TTL_HOURS": (int, 24),  # how long an Idempotency-Key and its response are kept
 }
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from gateway.domain.lifecycle import Actor, Command, Status, allowed_commands
 from gateway.services.keys import key_status
-from gateway.store.models import ApiKey
+from gateway.store.models import ApiKey, Subscription
 
 
 def key_body(key: ApiKey, now: datetime, token: str | None = None) -> dict[str, Any]:
@@ -26,3 +27,50 @@ def key_body(key: ApiKey, now: datetime, token: str | None = None) -> dict[str, 
     if token is not None:
         body["token"] = token
     return body
+
+
+# The actions each audience can take, by lifecycle command, as named in the API paths.
+PARTNER_ACTIONS = {
+    Command.CHANGE_PLAN: "change-plan",
+    Command.SUSPEND: "suspend",
+    Command.RESUME: "resume",
+    Command.SCHEDULE_CANCELLATION: "cancel",
+    Command.CANCEL_NOW: "cancel",
+    Command.REVERT_CANCELLATION: "revert-cancellation",
+}
+
+
+def subscription_body(subscription: Subscription, activation_url: str) -> dict[str, Any]:
+    status = Status(subscription.status)
+    partner_commands = allowed_commands(status, Actor.PARTNER)
+    activation = None
+    if subscription.activation_code is not None:
+        activation = {
+            "code": subscription.activation_code,
+            "url": f"{activation_url}?code={subscription.activation_code}",
+            "expires_at": subscription.activation_expires_at,
+        }
+    scheduled = None
+    if subscription.pending_plan is not None:
+        scheduled = {"plan": subscription.pending_plan, "effective_at": subscription.pending_plan_at}
+    return {
+        "id": subscription.id,
+        "partner_ref": subscription.partner_ref,
+        "plan": subscription.plan,
+        "scheduled_plan_change": scheduled,
+        "market": subscription.market,
+        "locale": subscription.locale,
+        "billing_anchor": subscription.billing_anchor,
+        "status": subscription.status,
+        "status_reason": subscription.status_reason,
+        "activation": activation,
+        "activated_at": subscription.activated_at,
+        "last_viewed_at": subscription.last_viewed_at,
+        "access_until": subscription.access_until,
+        "cancelled_at": subscription.cancelled_at,
+        "retention_until": subscription.retention_until,
+        "allowed_actions": sorted({PARTNER_ACTIONS[command] for command in partner_commands}),
+        "sequence": subscription.sequence,
+        "created_at": subscription.created_at,
+        "updated_at": subscription.updated_at,
+    }

@@ -71,6 +71,7 @@ def problem(
     title: str | None = None,
     errors: list[dict[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> Response:
     """A problem response. Without a slug (a status we have no type for) the type is `about:blank`."""
     if slug is not None:
@@ -88,6 +89,7 @@ def problem(
         body["request_id"] = request_id
     if errors:
         body["errors"] = errors
+    body.update(extensions or {})
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_MEDIA_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -141,13 +143,13 @@ def handle_http_exception(error: HTTPException) -> Response:
 
 def handle_gateway_error(error: GatewayError) -> Response:
     if isinstance(error, InvalidInput):
-        location = "query" if request.method in ("GET", "HEAD") else "body"
+        location = error.location or ("query" if request.method in ("GET", "HEAD") else "body")
         errors = [{"location": location, "field": field, "detail": text} for field, text in error.errors.items()]
         return problem("validation-error", "One or more fields are invalid.", errors=errors)
     if isinstance(error, NotFound):
         return problem("not-found", error.detail)
     if isinstance(error, Conflict):
-        return problem("conflict", error.detail)
+        return problem("conflict", error.detail, extensions=error.extensions)
     if isinstance(error, StaleVersion):
         return problem("precondition-failed", error.detail)
     raise TypeError(f"no problem type for {type(error).__name__}")  # a programming error: becomes a 500

@@ -6,9 +6,25 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from contracts.partners import PartnerListQuerySchema, PartnerPageSchema
+from contracts.subscriptions import (
+    ActivationRequestSchema,
+    ActivityReportSchema,
+    ActivityResultSchema,
+    ChangePlanSchema,
+    EmptySchema,
+    ServiceCancelSchema,
+    SubscriptionSchema,
+)
+from gateway.api import uow
 from gateway.api.auth import requires
+from gateway.api.idempotent import idempotent
 from gateway.api.listings import partner_page
+from gateway.api.subscription_actions import ETAG_HEADER, run_command, subscription_response
+from gateway.domain.clock import utcnow
+from gateway.domain.errors import InvalidInput
 from gateway.domain.keys import Scope
+from gateway.domain.lifecycle import Actor, Command
+from gateway.services import subscriptions as subscription_service
 
 blp = Blueprint("service", __name__, url_prefix="/v1/service", description="Service API: the streaming service.")
 
@@ -21,3 +37,103 @@ class ServicePartners(MethodView):
     def get(self, query):
         """List partners, e.g. those serving a market before a policy change reaches it"""
         return partner_page(query)
+
+
+@blp.route("/activations")
+class Activations(MethodView):
+    @requires(Scope.SERVICE)
+    @idempotent
+    @blp.arguments(ActivationRequestSchema)
+    @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
+    def post(self, body):
+        """The member linked or created a streaming account with the partner's activation code"""
+        with uow.command() as session:
+            subscription = subscription_service.activate_by_code(
+                session, body["code"], member_id=body["member_id"], reason=body["reason"], now=utcnow()
+            )
+            return subscription_response(subscription)
+
+
+@blp.route("/subscriptions/<subscription_id>")
+class ServiceSubscription(MethodView):
+    @requires(Scope.SERVICE)
+    @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
+    def get(self, subscription_id):
+        """Show any partner's subscription"""
+        with uow.reading() as session:
+            return subscription_response(subscription_service.get_subscription(session, subscription_id))
+
+
+def _member_command(subscription_id: str, command: Command, reason: str, plan: str | None = None):
+    return run_command(subscription_id, command, actor=Actor.MEMBER, reason=reason, partner_code=None, plan=plan)
+
+
+@blp.route("/subscriptions/<subscription_id>/cancel")
+class ServiceCancel(MethodView):
+    @requires(Scope.SERVICE)
+    @idempotent
+    @blp.arguments(ServiceCancelSchema)
+    @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
+    def post(self, body, subscription_id):
+        """The member cancelled in the app (period end), or the service closed the account (immediately)"""
+        if body["when"] == "period_end":
+            if body["reason"] != "member_request":
+                raise InvalidInput({"reason": "Only a member's request is cancelled at the period end."})
+            return _member_command(subscription_id, Command.SCHEDULE_CANCELLATION, "member_request")
+        if body["reason"] == "member_request":
+            raise InvalidInput({"reason": "A member's own cancellation takes effect at the period end."})
+        return run_command(
+            subscription_id, Command.CANCEL_NOW, actor=Actor.SERVICE, reason=body["reason"], partner_code=None
+        )
+
+
+@blp.route("/subscriptions/<subscription_id>/revert-cancellation")
+class ServiceRevertCancellation(MethodView):
+    @requires(Scope.SERVICE)
+    @idempotent
+    @blp.arguments(EmptySchema)
+    @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
+    def post(self, body, subscription_id):
+        """The member changed their mind in the app before the period ended"""
+        return _member_command(subscription_id, Command.REVERT_CANCELLATION, "member_request")
+
+
+@blp.route("/subscriptions/<subscription_id>/change-plan")
+class ServiceChangePlan(MethodView):
+    @requires(Scope.SERVICE)
+    @idempotent
+    @blp.arguments(ChangePlanSchema)
+    @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
+    def post(self, body, subscription_id):
+        """The member changed plan in the app: an upgrade at once, a downgrade at the period end"""
+        return _member_command(subscription_id, Command.CHANGE_PLAN, "", plan=body["plan"])
+
+
+@blp.route("/subscriptions/<subscription_id>/rejoin")
+class ServiceRejoin(MethodView):
+    @requires(Scope.SERVICE)
+    @idempotent
+    @blp.arguments(EmptySchema)
+    @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
+    def post(self, body, subscription_id):
+        """The member rejoined within the retention window: profile, list and settings are restored"""
+        return _member_command(subscription_id, Command.REJOIN, "member_rejoined")
+
+
+@blp.route("/activity")
+class Activity(MethodView):
+    @requires(Scope.SERVICE)
+    @idempotent
+    @blp.arguments(ActivityReportSchema)
+    @blp.response(200, ActivityResultSchema)
+    def post(self, body):
+        """Report members' latest viewing times in bulk (up to 10,000 per request)"""
+        views: dict[str, object] = {}
+        for item in body["items"]:
+            previous = views.get(item["subscription_id"])
+            views[item["subscription_id"]] = (
+                max(previous, item["last_viewed_at"]) if previous else item["last_viewed_at"]
+            )
+        with uow.command() as session:
+            updated, unknown = subscription_service.record_viewing(session, views)
+        return {"updated": updated, "unknown": unknown}

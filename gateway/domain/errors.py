@@ -14,9 +14,10 @@ class GatewayError(Exception):
 class InvalidInput(GatewayError):
     """One or more fields break a domain rule (what the schema alone cannot check)."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: dict[str, str], location: str | None = None) -> None:
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
         self.errors = errors
+        self.location = location  # body, query or header; None: the body of a command, the query of a read
 
 
 class NotFound(GatewayError):
@@ -29,6 +30,10 @@ class NotFound(GatewayError):
 
 class Conflict(GatewayError):
     """The request is valid but clashes with the current state (a duplicate, a key already revoked...)."""
+
+    def __init__(self, detail: str, **extensions: object) -> None:
+        super().__init__(detail)
+        self.extensions = extensions  # extra members of the problem, e.g. the allowed transitions
 
 
 class StaleVersion(GatewayError):

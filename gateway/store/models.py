@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gateway.store.types import UTCDateTime
@@ -63,3 +63,85 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # set when rotated: end of the overlap
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     replaced_by: Mapped[str | None] = mapped_column(String(40))  # the key that rotation issued in its place
+
+
+class Subscription(Base):
+    """A bundled subscription: sold and billed by a partner, used by a member of the streaming service."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("partner_code", "partner_ref", name="uq_subscriptions_partner_ref"),
+        Index("ix_subscriptions_partner_code_status", "partner_code", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    partner_code: Mapped[str] = mapped_column(ForeignKey("partners.code"))
+    partner_ref: Mapped[str] = mapped_column(String(100))  # the partner's own customer reference, opaque
+    plan: Mapped[str] = mapped_column(String(32))
+    market: Mapped[str] = mapped_column(String(2))
+    locale: Mapped[str] = mapped_column(String(35))
+    billing_anchor: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(32))
+    status_reason: Mapped[str] = mapped_column(String(32))
+    member_id: Mapped[str | None] = mapped_column(String(100))  # the streaming account, once linked
+    activation_code: Mapped[str | None] = mapped_column(String(20), unique=True)
+    activation_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pending_plan: Mapped[str | None] = mapped_column(String(32))  # a downgrade waiting for the period end
+    pending_plan_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    access_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)  # cancellation scheduled
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retention_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sequence: Mapped[int] = mapped_column(Integer)  # of the last event; events carry it so partners can order
+    version: Mapped[int] = mapped_column(Integer)  # the ETag
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SubscriptionChange(Base):
+    """The audit trail: every transition, whoever made it. Survives the purge of member data."""
+
+    __tablename__ = "subscription_history"
+    __table_args__ = (UniqueConstraint("subscription_id", "sequence", name="uq_subscription_history_sequence"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id"))
+    sequence: Mapped[int] = mapped_column(Integer)
+    command: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    details: Mapped[dict] = mapped_column(JSON)
+
+
+class OutboxEvent(Base):
+    """An event for a partner, written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(40), unique=True)
+    partner_code: Mapped[str] = mapped_column(ForeignKey("partners.code"), index=True)
+    subscription_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    sequence: Mapped[int | None] = mapped_column(Integer)
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IdempotencyRecord(Base):
+    """The first response to a POST carrying an Idempotency-Key, replayed for retries with the same key."""
+
+    __tablename__ = "idempotency_records"
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)  # the partner, or the service/operator
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))  # of method, path and body
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

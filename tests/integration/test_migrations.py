@@ -10,7 +10,15 @@ from gateway.store import migrate
 from gateway.store.db import make_engine
 from gateway.store.models import Base
 
-TABLES = {"partners", "webhook_endpoints", "api_keys"}
+TABLES = {
+    "partners",
+    "webhook_endpoints",
+    "api_keys",
+    "subscriptions",
+    "subscription_history",
+    "outbox_events",
+    "idempotency_records",
+}
 
 
 def _tables(engine) -> set[str]:

@@ -8,7 +8,7 @@ Create Date: ${create_date}
 import sqlalchemy as sa
 from alembic import op
 
-import gateway.store.types  # noqa: F401  (autogenerate writes custom types with their module path)
+import gateway.store.types  # noqa: F401 RUF100  (autogenerate writes custom types with their module path)
 
 ${imports if imports else ""}
 revision = ${repr(up_revision)}

@@ -1,0 +1,149 @@
+"""Subscription shapes: create, read, history, and the action bodies."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from contracts.common import PageQuerySchema, PageSchema
+from contracts.partners import locale_field
+from gateway.domain.countries import COUNTRY_CODES
+from gateway.domain.lifecycle import Status
+from gateway.domain.partners import NOT_A_COUNTRY
+from gateway.domain.plans import PLANS
+
+STATUSES = [status.value for status in Status]
+PARTNER_REF = {"validate": validate.Length(min=1, max=100), "metadata": {"example": "cust-000123"}}
+
+
+def plan_field(**options) -> fields.String:
+    return fields.String(validate=validate.OneOf(PLANS), metadata={"example": "standard"}, **options)
+
+
+class SubscriptionCreateSchema(Schema):
+    partner_ref = fields.String(required=True, **PARTNER_REF)
+    plan = plan_field(required=True)
+    market = fields.String(required=True, validate=validate.OneOf(sorted(COUNTRY_CODES), error=NOT_A_COUNTRY))
+    billing_anchor = fields.Date(
+        required=True, metadata={"description": "First day of a billing period; periods are monthly from it."}
+    )
+    locale = locale_field()  # the member's language; the partner's default when absent
+
+
+class ActivationSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "Give it to the member, e.g. by SMS."})
+    url = fields.String(required=True, metadata={"description": "Where the member enters the code."})
+    expires_at = fields.DateTime(required=True)
+
+
+class PlanChangeSchema(Schema):
+    plan = fields.String(required=True)
+    effective_at = fields.DateTime(required=True)
+
+
+class SubscriptionSchema(Schema):
+    id = fields.String(required=True)
+    partner_ref = fields.String(required=True)
+    plan = fields.String(required=True)
+    scheduled_plan_change = fields.Nested(PlanChangeSchema, required=True, allow_none=True)
+    market = fields.String(required=True)
+    locale = fields.String(required=True)
+    billing_anchor = fields.Date(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    status_reason = fields.String(required=True)
+    activation = fields.Nested(ActivationSchema, required=True, allow_none=True)
+    activated_at = fields.DateTime(required=True, allow_none=True)
+    last_viewed_at = fields.DateTime(required=True, allow_none=True)
+    access_until = fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "When a scheduled cancellation takes effect."}
+    )
+    cancelled_at = fields.DateTime(required=True, allow_none=True)
+    retention_until = fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "Until then a rejoin restores the profile."}
+    )
+    allowed_actions = fields.List(fields.String(), required=True)
+    sequence = fields.Integer(required=True, metadata={"description": "Sequence number of the latest event."})
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class SubscriptionListQuerySchema(PageQuerySchema):
+    partner_ref = fields.String(**PARTNER_REF)
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class SubscriptionPageSchema(PageSchema):
+    items = fields.List(fields.Nested(SubscriptionSchema), required=True)
+
+
+class HistoryEntrySchema(Schema):
+    sequence = fields.Integer(required=True)
+    command = fields.String(required=True)
+    from_status = fields.String(required=True, allow_none=True)
+    to_status = fields.String(required=True)
+    reason = fields.String(required=True)
+    actor = fields.String(required=True)
+    occurred_at = fields.DateTime(required=True)
+
+
+class HistorySchema(Schema):
+    items = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+
+
+class ChangePlanSchema(Schema):
+    plan = plan_field(required=True)
+
+
+class SuspendSchema(Schema):
+    reason = fields.String(load_default="non_payment", validate=validate.OneOf(["non_payment"]))
+
+
+class ResumeSchema(Schema):
+    reason = fields.String(load_default="payment_recovered", validate=validate.OneOf(["payment_recovered"]))
+
+
+class CancelSchema(Schema):
+    when = fields.String(
+        load_default="period_end",
+        validate=validate.OneOf(["period_end", "immediately"]),
+        metadata={"description": "period_end: access continues until the billing period ends."},
+    )
+    reason = fields.String(
+        load_default="member_request",
+        validate=validate.OneOf(["member_request", "partner_churn", "account_closed", "fraud"]),
+        metadata={"description": "Only member_request may be scheduled for the period end."},
+    )
+
+
+class EmptySchema(Schema):
+    """No fields: the action needs none (an empty object or no body)."""
+
+
+class ActivationRequestSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=4, max=20))
+    member_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    reason = fields.String(
+        load_default="account_linked", validate=validate.OneOf(["account_linked", "account_created"])
+    )
+
+
+class ServiceCancelSchema(Schema):
+    when = fields.String(load_default="period_end", validate=validate.OneOf(["period_end", "immediately"]))
+    reason = fields.String(
+        load_default="member_request",
+        validate=validate.OneOf(["member_request", "account_closed", "fraud"]),
+        metadata={"description": "period_end: the member cancelled in the app; immediately: account closed or fraud."},
+    )
+
+
+class ViewingSchema(Schema):
+    subscription_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    last_viewed_at = fields.AwareDateTime(required=True)  # a time zone is required: no guessing
+
+
+class ActivityReportSchema(Schema):
+    items = fields.List(fields.Nested(ViewingSchema), required=True, validate=validate.Length(min=1, max=10_000))
+
+
+class ActivityResultSchema(Schema):
+    updated = fields.Integer(required=True)
+    unknown = fields.List(fields.String(), required=True)

@@ -1,0 +1,167 @@
+"""Partner API for bundled subscriptions: create, read, list, history, and the lifecycle actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask.views import MethodView
+
+from contracts.subscriptions import (
+    CancelSchema,
+    ChangePlanSchema,
+    EmptySchema,
+    HistorySchema,
+    ResumeSchema,
+    SubscriptionCreateSchema,
+    SubscriptionListQuerySchema,
+    SubscriptionPageSchema,
+    SubscriptionSchema,
+    SuspendSchema,
+)
+from gateway.api import uow
+from gateway.api.auth import current_partner_code, requires
+from gateway.api.idempotent import idempotent
+from gateway.api.pagination import cursor_time, decode_cursor, page
+from gateway.api.partner import blp
+from gateway.api.presenters import subscription_body
+from gateway.api.state import setting
+from gateway.api.subscription_actions import ETAG_HEADER, location_of, run_command, subscription_response
+from gateway.domain.clock import utcnow
+from gateway.domain.errors import InvalidInput
+from gateway.domain.keys import Scope
+from gateway.domain.lifecycle import Actor, Command
+from gateway.services import subscriptions as subscription_service
+
+
+@blp.route("/subscriptions")
+class Subscriptions(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_WRITE)
+    @idempotent
+    @blp.arguments(SubscriptionCreateSchema)
+    @blp.response(201, SubscriptionSchema, headers=ETAG_HEADER)
+    def post(self, body):
+        """Create a bundled subscription; the member activates it with the returned code"""
+        with uow.command() as session:
+            subscription = subscription_service.create_subscription(
+                session,
+                partner_code=current_partner_code(),
+                now=utcnow(),
+                activation_window=timedelta(days=setting("ACTIVATION_WINDOW_DAYS")),
+                **body,
+            )
+        representation, headers = subscription_response(subscription)
+        return representation, {**headers, "Location": location_of(subscription.id)}
+
+    @requires(Scope.SUBSCRIPTIONS_READ)
+    @blp.arguments(SubscriptionListQuerySchema, location="query")
+    @blp.response(200, SubscriptionPageSchema)
+    def get(self, query):
+        """List this partner's subscriptions, oldest first, by partner_ref or status"""
+        after = None
+        if "cursor" in query:
+            created_at, subscription_id = decode_cursor(query["cursor"], 2)
+            after = (cursor_time(created_at), subscription_id)
+        with uow.reading() as session:
+            found = subscription_service.list_subscriptions(
+                session,
+                partner_code=current_partner_code(),
+                limit=query["limit"] + 1,
+                after=after,
+                partner_ref=query.get("partner_ref"),
+                status=query.get("status"),
+            )
+        body = page(found, query["limit"], key=lambda item: [item.created_at.isoformat(), item.id])
+        body["items"] = [subscription_body(item, setting("ACTIVATION_URL")) for item in body["items"]]
+        return body
+
+
+@blp.route("/subscriptions/<subscription_id>")
+class SubscriptionItem(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_READ)
+    @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
+    def get(self, subscription_id):
+        """Show one subscription"""
+        with uow.reading() as session:
+            subscription = subscription_service.get_subscription(
+                session, subscription_id, partner_code=current_partner_code()
+            )
+        return subscription_response(subscription)
+
+
+@blp.route("/subscriptions/<subscription_id>/history")
+class SubscriptionHistory(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_READ)
+    @blp.response(200, HistorySchema)
+    def get(self, subscription_id):
+        """Every change of the subscription: from, to, reason, actor, time"""
+        with uow.reading() as session:
+            subscription = subscription_service.get_subscription(
+                session, subscription_id, partner_code=current_partner_code()
+            )
+            return {"items": subscription_service.history(session, subscription)}
+
+
+def _partner_command(subscription_id: str, command: Command, reason: str, plan: str | None = None):
+    return run_command(
+        subscription_id, command, actor=Actor.PARTNER, reason=reason, partner_code=current_partner_code(), plan=plan
+    )
+
+
+@blp.route("/subscriptions/<subscription_id>/change-plan")
+class ChangePlan(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_WRITE)
+    @idempotent
+    @blp.arguments(ChangePlanSchema)
+    @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
+    def post(self, body, subscription_id):
+        """Change the plan: an upgrade applies at once, a downgrade when the billing period ends"""
+        # The reason (upgrade or downgrade) follows from the plans; apply_command works it out.
+        return _partner_command(subscription_id, Command.CHANGE_PLAN, "", plan=body["plan"])
+
+
+@blp.route("/subscriptions/<subscription_id>/suspend")
+class Suspend(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_WRITE)
+    @idempotent
+    @blp.arguments(SuspendSchema)
+    @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
+    def post(self, body, subscription_id):
+        """Suspend an active subscription (the customer did not pay)"""
+        return _partner_command(subscription_id, Command.SUSPEND, body["reason"])
+
+
+@blp.route("/subscriptions/<subscription_id>/resume")
+class Resume(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_WRITE)
+    @idempotent
+    @blp.arguments(ResumeSchema)
+    @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
+    def post(self, body, subscription_id):
+        """Resume a suspended subscription (payment recovered)"""
+        return _partner_command(subscription_id, Command.RESUME, body["reason"])
+
+
+@blp.route("/subscriptions/<subscription_id>/cancel")
+class Cancel(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_WRITE)
+    @idempotent
+    @blp.arguments(CancelSchema)
+    @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
+    def post(self, body, subscription_id):
+        """Cancel at the end of the billing period (the member keeps access until then) or immediately"""
+        if body["when"] == "period_end":
+            if body["reason"] != "member_request":
+                raise InvalidInput({"reason": "Only a member's request is cancelled at the period end."})
+            return _partner_command(subscription_id, Command.SCHEDULE_CANCELLATION, "member_request")
+        return _partner_command(subscription_id, Command.CANCEL_NOW, body["reason"])
+
+
+@blp.route("/subscriptions/<subscription_id>/revert-cancellation")
+class RevertCancellation(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_WRITE)
+    @idempotent
+    @blp.arguments(EmptySchema)
+    @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
+    def post(self, body, subscription_id):
+        """Keep a subscription whose cancellation is scheduled"""
+        return _partner_command(subscription_id, Command.REVERT_CANCELLATION, "member_request")

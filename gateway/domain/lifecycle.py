@@ -1,0 +1,124 @@
+"""The bundled-subscription lifecycle as one explicit transition table: who may do what, from where, and why."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from gateway.domain.errors import Conflict
+
+
+class Status(enum.StrEnum):
+    PENDING_ACTIVATION = "pending_activation"  # sold by the partner; the member has not linked an account yet
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # the partner reported non-payment
+    CANCELLATION_SCHEDULED = "cancellation_scheduled"  # access continues until the billing period ends
+    CANCELLED = "cancelled"  # no access; profile kept for the retention window, rejoin restores it
+    PURGED = "purged"  # member data deleted; only the audit trail remains
+
+
+class Actor(enum.StrEnum):
+    PARTNER = "partner"  # the partner's systems (its customer asked, or its billing decided)
+    SERVICE = "service"  # the streaming service's systems on their own account
+    MEMBER = "member"  # the member, acting in the streaming service's app and reported by the service
+    SCHEDULER = "scheduler"  # `gateway scheduler run`, when a date passes
+
+
+class Command(enum.StrEnum):
+    ACTIVATE = "activate"
+    EXPIRE_ACTIVATION = "expire_activation"
+    SUSPEND = "suspend"
+    RESUME = "resume"
+    SCHEDULE_CANCELLATION = "schedule_cancellation"
+    REVERT_CANCELLATION = "revert_cancellation"
+    END_PERIOD = "end_period"
+    CANCEL_NOW = "cancel_now"
+    CHANGE_PLAN = "change_plan"
+    REJOIN = "rejoin"
+    PURGE = "purge"
+
+
+@dataclass(frozen=True)
+class Transition:
+    command: Command
+    sources: frozenset[Status]
+    target: Status | None  # None: the status stays (a plan change)
+    actors: frozenset[Actor]
+    reasons: frozenset[str]
+    event: str
+
+
+def _t(command, sources, target, actors, reasons, event) -> Transition:
+    return Transition(command, frozenset(sources), target, frozenset(actors), frozenset(reasons), event)
+
+
+S, A = Status, Actor
+LIVE = {S.ACTIVE, S.SUSPENDED, S.CANCELLATION_SCHEDULED}
+
+# fmt: off
+TRANSITIONS: dict[Command, Transition] = {
+    t.command: t
+    for t in [
+        _t(Command.ACTIVATE, {S.PENDING_ACTIVATION}, S.ACTIVE, {A.SERVICE, A.MEMBER},
+           {"account_linked", "account_created"}, "subscription.activated"),
+        _t(Command.EXPIRE_ACTIVATION, {S.PENDING_ACTIVATION}, S.CANCELLED, {A.SCHEDULER},
+           {"activation_expired"}, "subscription.cancelled"),
+        _t(Command.SUSPEND, {S.ACTIVE}, S.SUSPENDED, {A.PARTNER}, {"non_payment"}, "subscription.suspended"),
+        _t(Command.RESUME, {S.SUSPENDED}, S.ACTIVE, {A.PARTNER}, {"payment_recovered"}, "subscription.resumed"),
+        _t(Command.SCHEDULE_CANCELLATION, {S.ACTIVE}, S.CANCELLATION_SCHEDULED, {A.PARTNER, A.MEMBER},
+           {"member_request"}, "subscription.cancellation_scheduled"),
+        _t(Command.REVERT_CANCELLATION, {S.CANCELLATION_SCHEDULED}, S.ACTIVE, {A.PARTNER, A.MEMBER},
+           {"member_request"}, "subscription.cancellation_reverted"),
+        _t(Command.END_PERIOD, {S.CANCELLATION_SCHEDULED}, S.CANCELLED, {A.SCHEDULER},
+           {"billing_period_ended"}, "subscription.cancelled"),
+        _t(Command.CANCEL_NOW, {S.PENDING_ACTIVATION, *LIVE}, S.CANCELLED, {A.PARTNER, A.SERVICE},
+           {"partner_churn", "account_closed", "fraud", "member_request"}, "subscription.cancelled"),
+        _t(Command.CHANGE_PLAN, {S.ACTIVE}, None, {A.PARTNER, A.MEMBER}, {"upgrade", "downgrade"},
+           "subscription.plan_changed"),
+        _t(Command.REJOIN, {S.CANCELLED}, S.ACTIVE, {A.MEMBER}, {"member_rejoined"}, "subscription.reactivated"),
+        _t(Command.PURGE, {S.CANCELLED}, S.PURGED, {A.SCHEDULER}, {"retention_expired"}, "subscription.purged"),
+    ]
+}
+# fmt: on
+
+EVENT_TYPES = sorted({transition.event for transition in TRANSITIONS.values()})
+
+
+class InvalidTransition(Conflict):
+    """The command is not allowed from the current status (a 409 naming what is allowed)."""
+
+    def __init__(self, status: Status, command: Command, allowed: list[Command]) -> None:
+        names = ", ".join(allowed) or "none"
+        super().__init__(
+            f"Cannot {command.replace('_', ' ')} a subscription that is {status}; allowed: {names}.",
+            current_status=str(status),
+            allowed_transitions=[str(name) for name in allowed],
+        )
+        self.status = status
+        self.command = command
+        self.allowed = allowed
+
+
+class ActorNotAllowed(Conflict):
+    """This actor may not issue this command (e.g. a partner rejoining on the member's behalf)."""
+
+
+def allowed_commands(status: Status, actor: Actor | None = None) -> list[Command]:
+    """The commands that may be applied from `status` (by `actor`, when given), in table order."""
+    return [
+        command
+        for command, transition in TRANSITIONS.items()
+        if status in transition.sources and (actor is None or actor in transition.actors)
+    ]
+
+
+def check_transition(status: Status, command: Command, actor: Actor, reason: str) -> Transition:
+    """The transition to apply, or the reason it may not be applied."""
+    transition = TRANSITIONS[command]
+    if actor not in transition.actors:
+        raise ActorNotAllowed(f"A {actor} may not {command.replace('_', ' ')} a subscription.")
+    if reason not in transition.reasons:
+        raise ValueError(f"reason {reason!r} is not one of {sorted(transition.reasons)} for {command}")
+    if status not in transition.sources:
+        raise InvalidTransition(status, command, allowed_commands(status))
+    return transition

@@ -1,0 +1,313 @@
+"""Subscription use cases: create, read, and apply lifecycle commands, each recorded in history and the outbox."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.domain import lifecycle
+from gateway.domain.errors import Conflict, InvalidInput, NotFound
+from gateway.domain.ids import new_id
+from gateway.domain.lifecycle import Actor, Command, Status
+from gateway.domain.partners import normalize_locale
+from gateway.domain.periods import period_end, retention_end
+from gateway.domain.plans import plan_change
+from gateway.services.outbox import record_event
+from gateway.services.partners import get_partner
+from gateway.store.models import Subscription, SubscriptionChange
+
+# Activation codes are read aloud and typed by members: no 0/O or 1/I.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_activation_code() -> str:
+    groups = ["".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(3)]
+    return "-".join(groups)
+
+
+def create_subscription(
+    session: Session,
+    *,
+    partner_code: str,
+    partner_ref: str,
+    plan: str,
+    market: str,
+    billing_anchor: date,
+    now: datetime,
+    activation_window: timedelta,
+    locale: str | None = None,
+) -> Subscription:
+    """A new bundled subscription, pending until the member links or creates a streaming account."""
+    partner = get_partner(session, partner_code)
+    errors = {}
+    if market not in partner.markets:
+        errors["market"] = f"This partner sells in {', '.join(partner.markets)}, not {market}."
+    chosen_locale = normalize_locale(locale) if locale else partner.default_locale
+    if chosen_locale is None:
+        errors["locale"] = "Not a BCP 47 language tag such as 'de' or 'de-AT'."
+    if errors:
+        raise InvalidInput(errors)
+    existing = session.scalar(
+        select(Subscription.id).where(
+            Subscription.partner_code == partner_code, Subscription.partner_ref == partner_ref
+        )
+    )
+    if existing is not None:
+        raise Conflict(f"Subscription {existing} already has partner_ref {partner_ref!r}.")
+    subscription = Subscription(
+        id=new_id("sub"),
+        partner_code=partner_code,
+        partner_ref=partner_ref,
+        plan=plan,
+        market=market,
+        locale=chosen_locale,
+        billing_anchor=billing_anchor,
+        status=Status.PENDING_ACTIVATION,
+        status_reason="created",
+        activation_code=new_activation_code(),
+        activation_expires_at=now + activation_window,
+        sequence=0,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(subscription)
+    session.add(
+        SubscriptionChange(
+            subscription_id=subscription.id,
+            sequence=0,
+            command="create",
+            from_status=None,
+            to_status=subscription.status,
+            reason="created",
+            actor=Actor.PARTNER,
+            occurred_at=now,
+            details={},
+        )
+    )
+    session.flush()
+    return subscription
+
+
+def get_subscription(
+    session: Session, subscription_id: str, *, partner_code: str | None = None, for_update: bool = False
+) -> Subscription:
+    """One subscription; with `partner_code`, another partner's subscription is reported as missing."""
+    query = select(Subscription).where(Subscription.id == subscription_id)
+    if partner_code is not None:
+        query = query.where(Subscription.partner_code == partner_code)
+    if for_update:
+        query = query.with_for_update()
+    subscription = session.scalar(query)
+    if subscription is None:
+        raise NotFound("subscription", subscription_id)
+    return subscription
+
+
+def list_subscriptions(
+    session: Session,
+    *,
+    partner_code: str,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+    partner_ref: str | None = None,
+    status: str | None = None,
+) -> list[Subscription]:
+    """A partner's subscriptions, oldest first, after the (created_at, id) cursor."""
+    query = (
+        select(Subscription)
+        .where(Subscription.partner_code == partner_code)
+        .order_by(Subscription.created_at, Subscription.id)
+        .limit(limit)
+    )
+    if after is not None:
+        created_at, subscription_id = after
+        query = query.where(
+            (Subscription.created_at > created_at)
+            | ((Subscription.created_at == created_at) & (Subscription.id > subscription_id))
+        )
+    if partner_ref is not None:
+        query = query.where(Subscription.partner_ref == partner_ref)
+    if status is not None:
+        query = query.where(Subscription.status == status)
+    return list(session.scalars(query))
+
+
+def history(session: Session, subscription: Subscription) -> list[SubscriptionChange]:
+    query = (
+        select(SubscriptionChange)
+        .where(SubscriptionChange.subscription_id == subscription.id)
+        .order_by(SubscriptionChange.sequence)
+    )
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What a command changed beyond the status: stored in history and sent in the event's data."""
+
+    effective_at: datetime
+    details: dict[str, Any]
+
+
+def _apply_effects(
+    subscription: Subscription, command: Command, now: datetime, plan: str | None, member_id: str | None
+) -> Effect:
+    """Field changes per command; the status itself is set by the caller from the transition table."""
+    match command:
+        case Command.ACTIVATE:
+            subscription.member_id = member_id
+            subscription.activated_at = now
+            subscription.activation_code = None
+            subscription.activation_expires_at = None
+            return Effect(now, {"member_id": member_id})
+        case Command.SCHEDULE_CANCELLATION:
+            subscription.access_until = period_end(subscription.billing_anchor, now)
+            subscription.pending_plan = subscription.pending_plan_at = None
+            return Effect(subscription.access_until, {"access_until": subscription.access_until.isoformat()})
+        case Command.REVERT_CANCELLATION:
+            subscription.access_until = None
+            return Effect(now, {})
+        case Command.END_PERIOD | Command.CANCEL_NOW | Command.EXPIRE_ACTIVATION:
+            ended = subscription.access_until if command is Command.END_PERIOD else now
+            subscription.cancelled_at = ended
+            subscription.retention_until = retention_end(ended)
+            subscription.access_until = subscription.pending_plan = subscription.pending_plan_at = None
+            subscription.activation_code = subscription.activation_expires_at = None
+            # The partner stops charging from this moment.
+            details = {
+                "billing_stop_at": ended.isoformat(),
+                "retention_until": subscription.retention_until.isoformat(),
+            }
+            return Effect(ended, details)
+        case Command.CHANGE_PLAN:
+            return _change_plan(subscription, plan, now)
+        case Command.REJOIN:
+            if subscription.retention_until is None or subscription.retention_until <= now:
+                raise Conflict("The retention window has ended: the member must subscribe anew.")
+            subscription.cancelled_at = subscription.retention_until = None
+            return Effect(now, {"restored": True})
+        case Command.PURGE:
+            subscription.purged_at = now
+            subscription.member_id = None  # member data goes; partner_ref and the history stay for the audit
+            subscription.last_viewed_at = None
+            return Effect(now, {})
+        case _:
+            return Effect(now, {})
+
+
+def _plan_change_kind(subscription: Subscription, plan: str | None) -> str:
+    if plan is None:
+        raise InvalidInput({"plan": "A plan change names the new plan."})
+    try:
+        return plan_change(subscription.plan, plan)
+    except ValueError as error:
+        raise InvalidInput({"plan": str(error)}) from None
+
+
+def _change_plan(subscription: Subscription, plan: str, now: datetime) -> Effect:
+    kind = plan_change(subscription.plan, plan)
+    previous = subscription.plan
+    if kind == "upgrade":  # the member gets more at once
+        subscription.plan = plan
+        subscription.pending_plan = subscription.pending_plan_at = None
+        effective_at = now
+    else:  # already paid for this period: the cheaper plan starts with the next one
+        subscription.pending_plan = plan
+        subscription.pending_plan_at = effective_at = period_end(subscription.billing_anchor, now)
+    return Effect(effective_at, {"plan": plan, "previous_plan": previous, "change": kind})
+
+
+def apply_command(
+    session: Session,
+    subscription: Subscription,
+    command: Command,
+    *,
+    actor: Actor,
+    reason: str,
+    now: datetime,
+    plan: str | None = None,
+    member_id: str | None = None,
+) -> Subscription:
+    """Apply one lifecycle command: check the table, change the row, append history and an outbox event."""
+    previous = Status(subscription.status)
+    if command is Command.CHANGE_PLAN:
+        reason = _plan_change_kind(subscription, plan)  # the reason is the direction of the change
+    transition = lifecycle.check_transition(previous, command, actor, reason)
+    effect = _apply_effects(subscription, command, now, plan, member_id)
+    if transition.target is not None:
+        subscription.status = transition.target
+        subscription.status_reason = reason
+    subscription.sequence += 1
+    subscription.version += 1
+    subscription.updated_at = now
+    session.add(
+        SubscriptionChange(
+            subscription_id=subscription.id,
+            sequence=subscription.sequence,
+            command=command,
+            from_status=previous,
+            to_status=subscription.status,
+            reason=reason,
+            actor=actor,
+            occurred_at=now,
+            details=effect.details,
+        )
+    )
+    record_event(
+        session,
+        partner_code=subscription.partner_code,
+        event_type=transition.event,
+        occurred_at=now,
+        subscription={"id": subscription.id, "partner_ref": subscription.partner_ref},
+        sequence=subscription.sequence,
+        data={
+            "status": subscription.status,
+            "previous_status": previous,
+            "reason": reason,
+            "actor": actor,
+            "effective_at": effect.effective_at.isoformat(),
+            "plan": subscription.plan,
+            **{name: value for name, value in effect.details.items() if name != "member_id"},
+        },
+    )
+    session.flush()
+    return subscription
+
+
+def activate_by_code(session: Session, code: str, *, member_id: str, reason: str, now: datetime) -> Subscription:
+    """The member linked (or created) a streaming account with the code the partner gave them."""
+    subscription = session.scalar(
+        select(Subscription).where(Subscription.activation_code == code.strip().upper()).with_for_update()
+    )
+    if subscription is None or (subscription.activation_expires_at and subscription.activation_expires_at <= now):
+        raise NotFound("activation code", code)
+    return apply_command(
+        session, subscription, Command.ACTIVATE, actor=Actor.SERVICE, reason=reason, now=now, member_id=member_id
+    )
+
+
+def record_viewing(session: Session, views: dict[str, datetime]) -> tuple[int, list[str]]:
+    """Store the latest viewing time per subscription; an older report never moves it back.
+
+    Returns how many subscriptions were updated and the ids that are unknown.
+    """
+    found = {
+        subscription.id: subscription
+        for subscription in session.scalars(select(Subscription).where(Subscription.id.in_(list(views))))
+    }
+    updated = 0
+    for subscription_id, viewed_at in views.items():
+        subscription = found.get(subscription_id)
+        if subscription is None:
+            continue
+        if subscription.last_viewed_at is None or viewed_at > subscription.last_viewed_at:
+            subscription.last_viewed_at = viewed_at
+            updated += 1
+    session.flush()
+    return updated, sorted(set(views) - set(found))
