@@ -25,6 +25,7 @@ from gateway.domain.keys import SCOPES_BY_KIND, KeyKind, Scope
 from gateway.domain.partners import PartnerStatus
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
+from gateway.services.scheduler import run_due_transitions
 from gateway.store import migrate
 
 
@@ -355,3 +356,27 @@ Try:
     if serve_after:
         click.echo(f"serving on {base} (Ctrl-C stops)")
         _serve(bind, None, dev=False)
+
+
+# --- scheduler ------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def scheduler() -> None:
+    """Transitions that fall due with time."""
+
+
+@scheduler.command("run")
+@click.option("--batch-size", type=click.IntRange(1, 100_000), default=500, show_default=True)
+@with_appcontext
+def scheduler_run(batch_size: int) -> None:
+    """Apply every due transition once (safe from cron, on several machines at once)."""
+    report = run_due_transitions(
+        store(),
+        now=utcnow(),
+        batch_size=batch_size,
+        idempotency_ttl=timedelta(hours=setting("IDEMPOTENCY_TTL_HOURS")),
+    )
+    for name, count in report.counts.items():
+        click.echo(f"{name}: {count}")
+    click.echo(f"idempotency records removed: {report.idempotency_records_removed}")

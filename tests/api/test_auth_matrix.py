@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 
 import pytest
 
@@ -16,8 +17,10 @@ from gateway import create_app
 from gateway.api import PUBLIC_ENDPOINTS
 from gateway.api.auth import REQUIRED_SCOPE_ATTRIBUTE
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
+from gateway.domain.lifecycle import Actor, Command
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
+from gateway.services import subscriptions as subscription_service
 from tests.conftest import app_store, bearer
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -40,6 +43,33 @@ EXAMPLE_BODIES = {
         "name": "x",
     },
     ("/admin/v1/keys/<key_id>/rotate", "POST"): {"overlap_hours": 1},
+    ("/v1/subscriptions", "POST"): {
+        "partner_ref": "new-customer",
+        "plan": "standard",
+        "market": "DE",
+        "billing_anchor": "2026-01-15",
+    },
+    ("/v1/subscriptions/<subscription_id>/change-plan", "POST"): {"plan": "premium"},
+    ("/v1/subscriptions/<subscription_id>/suspend", "POST"): {},
+    ("/v1/subscriptions/<subscription_id>/resume", "POST"): {},
+    ("/v1/subscriptions/<subscription_id>/cancel", "POST"): {"when": "period_end"},
+    ("/v1/subscriptions/<subscription_id>/revert-cancellation", "POST"): {},
+    ("/v1/service/activations", "POST"): lambda world: {"code": world.activation_code, "member_id": "m-1"},
+    ("/v1/service/subscriptions/<subscription_id>/cancel", "POST"): {"when": "period_end"},
+    ("/v1/service/subscriptions/<subscription_id>/revert-cancellation", "POST"): {},
+    ("/v1/service/subscriptions/<subscription_id>/change-plan", "POST"): {"plan": "premium"},
+    ("/v1/service/subscriptions/<subscription_id>/rejoin", "POST"): {},
+    ("/v1/service/activity", "POST"): lambda world: {
+        "items": [{"subscription_id": world.subscriptions["active"], "last_viewed_at": "2026-11-01T20:00:00Z"}]
+    },
+}
+
+# The state alpha's subscription must be in for the right key's call to succeed (active otherwise).
+SUBSCRIPTION_STATE = {
+    "/v1/subscriptions/<subscription_id>/resume": "suspended",
+    "/v1/subscriptions/<subscription_id>/revert-cancellation": "cancellation_scheduled",
+    "/v1/service/subscriptions/<subscription_id>/revert-cancellation": "cancellation_scheduled",
+    "/v1/service/subscriptions/<subscription_id>/rejoin": "cancelled",
 }
 
 
@@ -95,7 +125,7 @@ class World:
                 )
 
         with store.transaction() as session:
-            for code, market in (("alpha", "DE"), ("beta", "FR"), ("dormant", "IT")):
+            for code, market in (("alpha", "DE"), ("beta", "DE"), ("dormant", "IT")):
                 partner_service.add_partner(
                     session,
                     code=code,
@@ -119,9 +149,15 @@ class World:
             partner_service.set_partner_status(session, "dormant", "suspended", now=now)
         self.revoked = revoked.token
         self._issue = issue
+        self.subscriptions, self.activation_code = _alpha_subscriptions(store, now)
 
-    def path_values(self) -> dict[str, str]:
-        return {"code": "alpha", "endpoint_id": self.endpoints["alpha"], "key_id": self.target_key_id}
+    def path_values(self, rule: str) -> dict[str, str]:
+        return {
+            "code": "alpha",
+            "endpoint_id": self.endpoints["alpha"],
+            "key_id": self.target_key_id,
+            "subscription_id": self.subscriptions[SUBSCRIPTION_STATE.get(rule, "active")],
+        }
 
     def right_key(self, scope) -> str:
         """The least-privileged key that may call: only the needed scope."""
@@ -137,13 +173,57 @@ class World:
         return self.alpha
 
 
+def _alpha_subscriptions(store, now) -> tuple[dict[str, str], str]:
+    """One subscription of alpha's in each state the routes need, and a pending one's activation code."""
+    steps = {
+        "active": [],
+        "suspended": [Command.SUSPEND],
+        "cancellation_scheduled": [Command.SCHEDULE_CANCELLATION],
+        "cancelled": [Command.CANCEL_NOW],
+    }
+    actor_reason = {
+        Command.SUSPEND: "non_payment",
+        Command.SCHEDULE_CANCELLATION: "member_request",
+        Command.CANCEL_NOW: "partner_churn",
+    }
+    ids = {}
+    with store.transaction() as session:
+
+        def create(ref):
+            return subscription_service.create_subscription(
+                session,
+                partner_code="alpha",
+                partner_ref=ref,
+                plan="standard",
+                market="DE",
+                billing_anchor=now.date(),
+                now=now,
+                activation_window=timedelta(days=30),
+            )
+
+        pending = create("pending")
+        for state, commands in steps.items():
+            subscription = create(state)
+            subscription_service.apply_command(
+                session, subscription, Command.ACTIVATE, actor=Actor.SERVICE, reason="account_linked", now=now
+            )
+            for command in commands:
+                subscription_service.apply_command(
+                    session, subscription, command, actor=Actor.PARTNER, reason=actor_reason[command], now=now
+                )
+            ids[state] = subscription.id
+        return ids, pending.activation_code
+
+
 def _url(rule: str, values: dict[str, str]) -> str:
     return re.sub(r"<(?:\w+:)?(\w+)>", lambda match: values[match.group(1)], rule)
 
 
 def _call(client, rule, method, world, headers):
     body = EXAMPLE_BODIES.get((rule, method))
-    return client.open(_url(rule, world.path_values()), method=method, json=body, headers=headers)
+    if callable(body):
+        body = body(world)
+    return client.open(_url(rule, world.path_values(rule)), method=method, json=body, headers=headers)
 
 
 def _success(operation) -> int:
@@ -202,4 +282,6 @@ def test_auth_matrix(app, client, case, endpoint, rule, method, handler, operati
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
     if case == "other partner" and expected < 400:
         # A list seen by the other partner holds none of alpha's resources.
-        assert world.endpoints["alpha"] not in response.get_data(as_text=True)
+        seen = response.get_data(as_text=True)
+        assert world.endpoints["alpha"] not in seen
+        assert not any(subscription_id in seen for subscription_id in world.subscriptions.values())

@@ -22,8 +22,10 @@ from tests.conftest import app_store
 MAX_EXAMPLES = 30
 
 # Rules a schema cannot state, so schema-valid data may still be refused with a 422 naming these fields:
-# a cursor must be one the gateway issued, and a key's scopes and partner must fit its kind.
-RULES_BEYOND_THE_SCHEMA = {"cursor", "scopes", "partner"}
+# a cursor must be one the gateway issued; a key's scopes and partner must fit its kind; a subscription's
+# market must be one its partner sells in; a cancellation's reason must fit when it takes effect; an
+# Idempotency-Key must not be reused for a different request.
+RULES_BEYOND_THE_SCHEMA = {"cursor", "scopes", "partner", "market", "reason", "Idempotency-Key"}
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,383 @@
+"""Bundled subscriptions over HTTP: the partner's and the service's side, ETags, idempotency and the outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from gateway.domain.clock import utcnow
+from gateway.domain.keys import KeyKind
+from gateway.services.scheduler import run_due_transitions
+from gateway.store.models import OutboxEvent, Subscription
+from tests.conftest import app_store, bearer
+
+NEW = {"partner_ref": "cust-1", "plan": "standard", "market": "DE", "billing_anchor": "2026-01-15"}
+
+
+@pytest.fixture
+def partner(seed):
+    seed.partner("nordlink", markets=["DE", "AT"], locale="de-DE")
+    return bearer(seed.token(KeyKind.PARTNER, "nordlink"))
+
+
+@pytest.fixture
+def service(seed):
+    return bearer(seed.token(KeyKind.SERVICE))
+
+
+def create(client, partner, **overrides):
+    response = client.post("/v1/subscriptions", json={**NEW, **overrides}, headers=partner)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.json
+
+
+def activate(client, service, subscription, member_id="member-1"):
+    code = subscription["activation"]["code"]
+    response = client.post("/v1/service/activations", json={"code": code, "member_id": member_id}, headers=service)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.json
+
+
+def events(app, subscription_id):
+    with app_store(app).read() as session:
+        query = select(OutboxEvent).where(OutboxEvent.subscription_id == subscription_id).order_by(OutboxEvent.id)
+        return [event.payload for event in session.scalars(query)]
+
+
+def test_create_returns_the_subscription_with_an_activation_code(client, partner):
+    response = client.post("/v1/subscriptions", json=NEW, headers=partner)
+    assert response.status_code == 201
+    body = response.json
+    assert body["status"] == "pending_activation"
+    assert body["locale"] == "de-DE"  # the partner's default
+    assert body["allowed_actions"] == ["cancel"]
+    assert len(body["activation"]["code"]) == 14 and body["activation"]["code"] in body["activation"]["url"]
+    expires = datetime.fromisoformat(body["activation"]["expires_at"])
+    assert timedelta(days=29, hours=23) < expires - utcnow() <= timedelta(days=30)
+    assert response.headers["ETag"] == '"v1"'
+    assert response.headers["Location"] == f"/v1/subscriptions/{body['id']}"
+    assert client.get(response.headers["Location"], headers=partner).json == body
+
+
+def test_a_partner_ref_is_unique_per_partner(client, partner, seed):
+    create(client, partner)
+    assert client.post("/v1/subscriptions", json=NEW, headers=partner).status_code == 409
+    seed.partner("other", markets=["DE"])
+    other = bearer(seed.token(KeyKind.PARTNER, "other"))
+    assert client.post("/v1/subscriptions", json=NEW, headers=other).status_code == 201
+
+
+def test_a_market_the_partner_does_not_sell_in_is_refused(client, partner):
+    response = client.post("/v1/subscriptions", json={**NEW, "market": "FR"}, headers=partner)
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "market"
+
+
+def test_listing_filters_by_partner_ref_and_status_and_pages(client, partner, service):
+    made = [create(client, partner, partner_ref=f"cust-{index}") for index in range(5)]
+    activate(client, service, made[1])
+    by_ref = client.get("/v1/subscriptions?partner_ref=cust-3", headers=partner).json["items"]
+    assert [item["id"] for item in by_ref] == [made[3]["id"]]
+    active = client.get("/v1/subscriptions?status=active", headers=partner).json["items"]
+    assert [item["id"] for item in active] == [made[1]["id"]]
+    first = client.get("/v1/subscriptions?limit=3", headers=partner).json
+    rest = client.get(f"/v1/subscriptions?limit=3&cursor={first['next_cursor']}", headers=partner).json
+    assert [item["id"] for item in first["items"] + rest["items"]] == [item["id"] for item in made]
+    assert rest["next_cursor"] is None
+
+
+def test_the_member_activates_and_the_partner_learns_of_it(app, client, partner, service):
+    subscription = create(client, partner)
+    active = activate(client, service, subscription)
+    assert active["status"] == "active" and active["activation"] is None
+    assert active["allowed_actions"] == ["cancel", "change-plan", "suspend"]
+    [event] = events(app, subscription["id"])
+    assert event["type"] == "subscription.activated"
+    assert event["sequence"] == 1
+    assert event["subscription"] == {"id": subscription["id"], "partner_ref": "cust-1"}
+    assert event["data"]["actor"] == "service" and event["data"]["reason"] == "account_linked"
+    assert "member_id" not in event["data"]  # the partner gets no member identifiers
+    again = client.post(
+        "/v1/service/activations", json={"code": subscription["activation"]["code"], "member_id": "x"}, headers=service
+    )
+    assert again.status_code == 404  # a used code is gone
+
+
+def test_suspend_and_resume_with_history(client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    suspended = client.post(f"/v1/subscriptions/{subscription['id']}/suspend", json={}, headers=partner).json
+    assert suspended["status"] == "suspended" and suspended["status_reason"] == "non_payment"
+    resumed = client.post(f"/v1/subscriptions/{subscription['id']}/resume", headers=partner).json
+    assert resumed["status"] == "active"
+    history = client.get(f"/v1/subscriptions/{subscription['id']}/history", headers=partner).json["items"]
+    assert [(entry["from_status"], entry["to_status"], entry["actor"]) for entry in history] == [
+        (None, "pending_activation", "partner"),
+        ("pending_activation", "active", "service"),
+        ("active", "suspended", "partner"),
+        ("suspended", "active", "partner"),
+    ]
+    assert [entry["sequence"] for entry in history] == [0, 1, 2, 3]
+
+
+def test_an_invalid_transition_is_a_409_naming_the_state_and_what_is_allowed(client, partner):
+    subscription = create(client, partner)
+    response = client.post(f"/v1/subscriptions/{subscription['id']}/resume", headers=partner)
+    assert response.status_code == 409
+    assert response.mimetype == "application/problem+json"
+    assert response.json["current_status"] == "pending_activation"
+    assert response.json["allowed_transitions"] == ["activate", "expire_activation", "cancel_now"]
+
+
+def test_if_match_guards_actions(client, partner, service):
+    subscription = create(client, partner)
+    stale = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).headers["ETag"]
+    activate(client, service, subscription)
+    refused = client.post(
+        f"/v1/subscriptions/{subscription['id']}/suspend", json={}, headers={**partner, "If-Match": stale}
+    )
+    assert refused.status_code == 412
+    current = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner)
+    assert current.json["status"] == "active"
+    accepted = client.post(
+        f"/v1/subscriptions/{subscription['id']}/suspend",
+        json={},
+        headers={**partner, "If-Match": current.headers["ETag"]},
+    )
+    assert accepted.status_code == 200 and accepted.headers["ETag"] != current.headers["ETag"]
+
+
+def test_an_upgrade_applies_at_once_and_a_downgrade_at_the_period_end(app, client, partner, service):
+    subscription = activate(client, service, create(client, partner, billing_anchor=utcnow().date().isoformat()))
+    upgraded = client.post(
+        f"/v1/subscriptions/{subscription['id']}/change-plan", json={"plan": "premium"}, headers=partner
+    )
+    assert upgraded.json["plan"] == "premium" and upgraded.json["scheduled_plan_change"] is None
+    downgraded = client.post(
+        f"/v1/subscriptions/{subscription['id']}/change-plan", json={"plan": "standard_with_ads"}, headers=partner
+    ).json
+    assert downgraded["plan"] == "premium"
+    effective = datetime.fromisoformat(downgraded["scheduled_plan_change"]["effective_at"])
+    assert utcnow() < effective <= utcnow() + timedelta(days=31)
+    plan_events = [event for event in events(app, subscription["id"]) if event["type"] == "subscription.plan_changed"]
+    assert [(e["data"]["change"], e["data"]["plan"]) for e in plan_events] == [
+        ("upgrade", "premium"),
+        ("downgrade", "standard_with_ads"),
+    ]
+    assert plan_events[1]["data"]["effective_at"] == effective.isoformat()
+
+    run_due_transitions(app_store(app), now=effective - timedelta(seconds=1))
+    assert client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).json["plan"] == "premium"
+    run_due_transitions(app_store(app), now=effective)
+    after = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).json
+    assert after["plan"] == "standard_with_ads" and after["scheduled_plan_change"] is None
+    same = client.post(
+        f"/v1/subscriptions/{subscription['id']}/change-plan", json={"plan": "standard_with_ads"}, headers=partner
+    )
+    assert same.status_code == 422 and same.json["errors"][0]["field"] == "plan"
+
+
+def test_cancel_at_period_end_keeps_access_then_the_scheduler_cancels(app, client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    scheduled = client.post(f"/v1/subscriptions/{subscription['id']}/cancel", json={}, headers=partner).json
+    assert scheduled["status"] == "cancellation_scheduled"
+    access_until = datetime.fromisoformat(scheduled["access_until"])
+    assert access_until.day == 15 and access_until > utcnow()
+    run_due_transitions(app_store(app), now=access_until - timedelta(minutes=1))
+    assert (
+        client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).json["status"]
+        == "cancellation_scheduled"
+    )
+    run_due_transitions(app_store(app), now=access_until)
+    cancelled = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).json
+    assert cancelled["status"] == "cancelled" and cancelled["status_reason"] == "billing_period_ended"
+    last = events(app, subscription["id"])[-1]
+    assert last["type"] == "subscription.cancelled" and last["data"]["billing_stop_at"] == access_until.isoformat()
+    assert last["data"]["actor"] == "scheduler"
+
+
+def test_a_scheduled_cancellation_can_be_reverted_by_the_member(client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    client.post(f"/v1/service/subscriptions/{subscription['id']}/cancel", json={}, headers=service)
+    reverted = client.post(f"/v1/service/subscriptions/{subscription['id']}/revert-cancellation", headers=service)
+    assert reverted.json["status"] == "active" and reverted.json["access_until"] is None
+
+
+def test_immediate_cancellation_needs_a_partner_reason(client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    wrong = client.post(
+        f"/v1/subscriptions/{subscription['id']}/cancel",
+        json={"when": "period_end", "reason": "fraud"},
+        headers=partner,
+    )
+    assert wrong.status_code == 422
+    done = client.post(
+        f"/v1/subscriptions/{subscription['id']}/cancel",
+        json={"when": "immediately", "reason": "fraud"},
+        headers=partner,
+    ).json
+    assert done["status"] == "cancelled" and done["status_reason"] == "fraud"
+
+
+def test_rejoin_within_the_window_restores_and_after_it_is_refused(app, client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    client.post(
+        f"/v1/subscriptions/{subscription['id']}/cancel",
+        json={"when": "immediately", "reason": "partner_churn"},
+        headers=partner,
+    )
+    rejoined = client.post(f"/v1/service/subscriptions/{subscription['id']}/rejoin", headers=service)
+    assert rejoined.status_code == 200 and rejoined.json["status"] == "active"
+    event = events(app, subscription["id"])[-1]
+    assert event["type"] == "subscription.reactivated" and event["data"]["restored"] is True
+
+    client.post(
+        f"/v1/subscriptions/{subscription['id']}/cancel",
+        json={"when": "immediately", "reason": "partner_churn"},
+        headers=partner,
+    )
+    with app_store(app).transaction() as session:
+        session.get(Subscription, subscription["id"]).retention_until = utcnow() - timedelta(seconds=1)
+    late = client.post(f"/v1/service/subscriptions/{subscription['id']}/rejoin", headers=service)
+    assert late.status_code == 409 and "retention window" in late.json["detail"]
+
+
+def test_purge_after_retention_removes_member_data_and_keeps_the_audit(app, client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    cancelled = client.post(
+        f"/v1/subscriptions/{subscription['id']}/cancel",
+        json={"when": "immediately", "reason": "account_closed"},
+        headers=partner,
+    ).json
+    retention_until = datetime.fromisoformat(cancelled["retention_until"])
+    assert timedelta(days=300) < retention_until - utcnow() < timedelta(days=310)
+    report = run_due_transitions(app_store(app), now=retention_until)
+    assert report.counts["purged"] == 1
+    with app_store(app).read() as session:
+        row = session.get(Subscription, subscription["id"])
+        assert row.status == "purged" and row.member_id is None
+    history = client.get(f"/v1/subscriptions/{subscription['id']}/history", headers=partner).json["items"]
+    assert history[-1]["to_status"] == "purged" and len(history) == 4
+
+
+def test_an_unactivated_subscription_expires(app, client, partner):
+    subscription = create(client, partner)
+    expires = datetime.fromisoformat(subscription["activation"]["expires_at"])
+    assert run_due_transitions(app_store(app), now=expires).counts["activation_expired"] == 1
+    expired = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).json
+    assert expired["status"] == "cancelled" and expired["status_reason"] == "activation_expired"
+
+
+def test_viewing_activity_in_bulk_keeps_the_latest_time(client, partner, service):
+    first, second = (activate(client, service, create(client, partner, partner_ref=ref), ref) for ref in ("a", "b"))
+    items = [
+        {"subscription_id": first["id"], "last_viewed_at": "2026-11-01T20:00:00Z"},
+        {"subscription_id": first["id"], "last_viewed_at": "2026-11-03T20:00:00+01:00"},
+        {"subscription_id": second["id"], "last_viewed_at": "2026-10-01T08:00:00Z"},
+        {"subscription_id": "sub_unknown", "last_viewed_at": "2026-11-01T20:00:00Z"},
+    ]
+    result = client.post("/v1/service/activity", json={"items": items}, headers=service).json
+    assert result == {"updated": 2, "unknown": ["sub_unknown"]}
+    older = [{"subscription_id": first["id"], "last_viewed_at": "2026-01-01T00:00:00Z"}]
+    assert client.post("/v1/service/activity", json={"items": older}, headers=service).json["updated"] == 0
+    seen = client.get(f"/v1/subscriptions/{first['id']}", headers=partner).json["last_viewed_at"]
+    assert datetime.fromisoformat(seen) == datetime(2026, 11, 3, 19, tzinfo=UTC)
+
+
+def test_viewing_times_without_a_time_zone_are_refused(client, service):
+    items = [{"subscription_id": "sub_x", "last_viewed_at": "2026-11-01T20:00:00"}]
+    response = client.post("/v1/service/activity", json={"items": items}, headers=service)
+    assert response.status_code == 422 and response.json["errors"][0]["field"] == "items.0.last_viewed_at"
+
+
+def test_every_transition_writes_one_event_with_consecutive_sequence_numbers(app, client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    path = f"/v1/subscriptions/{subscription['id']}"
+    client.post(f"{path}/suspend", headers=partner)
+    client.post(f"{path}/resume", headers=partner)
+    client.post(f"{path}/cancel", headers=partner)
+    client.post(f"{path}/revert-cancellation", headers=partner)
+    client.post(f"{path}/cancel", json={"when": "immediately", "reason": "partner_churn"}, headers=partner)
+    sent = events(app, subscription["id"])
+    assert [event["type"].split(".")[1] for event in sent] == [
+        "activated",
+        "suspended",
+        "resumed",
+        "cancellation_scheduled",
+        "cancellation_reverted",
+        "cancelled",
+    ]
+    assert [event["sequence"] for event in sent] == [1, 2, 3, 4, 5, 6]
+    assert len({event["id"] for event in sent}) == 6
+
+
+def test_a_refused_action_writes_no_event(app, client, partner):
+    subscription = create(client, partner)
+    assert client.post(f"/v1/subscriptions/{subscription['id']}/suspend", headers=partner).status_code == 409
+    assert events(app, subscription["id"]) == []
+
+
+def test_another_partners_subscription_is_not_found(client, partner, seed):
+    subscription = create(client, partner)
+    seed.partner("other", markets=["DE"])
+    other = bearer(seed.token(KeyKind.PARTNER, "other"))
+    for path in ("", "/history"):
+        assert client.get(f"/v1/subscriptions/{subscription['id']}{path}", headers=other).status_code == 404
+    assert client.post(f"/v1/subscriptions/{subscription['id']}/cancel", headers=other).status_code == 404
+    assert client.get("/v1/subscriptions?partner_ref=cust-1", headers=other).json["items"] == []
+
+
+class TestIdempotency:
+    def test_a_retry_replays_the_first_response_and_creates_nothing_more(self, app, client, partner):
+        headers = {**partner, "Idempotency-Key": "create-cust-1"}
+        first = client.post("/v1/subscriptions", json=NEW, headers=headers)
+        retry = client.post("/v1/subscriptions", json=NEW, headers=headers)
+        assert (retry.status_code, retry.json) == (first.status_code, first.json)
+        assert retry.headers["ETag"] == first.headers["ETag"] and retry.headers["Location"] == first.headers["Location"]
+        assert retry.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
+        with app_store(app).read() as session:
+            assert len(session.scalars(select(Subscription)).all()) == 1
+
+    def test_the_same_key_with_another_body_is_a_422(self, client, partner):
+        headers = {**partner, "Idempotency-Key": "k-1"}
+        client.post("/v1/subscriptions", json=NEW, headers=headers)
+        reused = client.post("/v1/subscriptions", json={**NEW, "partner_ref": "cust-2"}, headers=headers)
+        assert reused.status_code == 422
+        assert reused.json["errors"] == [
+            {"location": "header", "field": "Idempotency-Key", "detail": reused.json["errors"][0]["detail"]}
+        ]
+
+    def test_an_action_retried_after_success_is_not_applied_twice(self, app, client, partner, service):
+        subscription = activate(client, service, create(client, partner))
+        headers = {**partner, "Idempotency-Key": "suspend-1"}
+        first = client.post(f"/v1/subscriptions/{subscription['id']}/suspend", json={}, headers=headers)
+        retry = client.post(f"/v1/subscriptions/{subscription['id']}/suspend", json={}, headers=headers)
+        assert first.status_code == retry.status_code == 200
+        assert [event["type"] for event in events(app, subscription["id"])].count("subscription.suspended") == 1
+
+    def test_a_failed_request_leaves_the_key_free(self, client, partner):
+        headers = {**partner, "Idempotency-Key": "k-2"}
+        assert client.post("/v1/subscriptions", json={**NEW, "market": "FR"}, headers=headers).status_code == 422
+        assert client.post("/v1/subscriptions", json=NEW, headers=headers).status_code == 201
+
+    def test_keys_belong_to_their_partner(self, client, partner, seed):
+        seed.partner("other", markets=["DE"])
+        other = bearer(seed.token(KeyKind.PARTNER, "other"))
+        first = client.post("/v1/subscriptions", json=NEW, headers={**partner, "Idempotency-Key": "shared"})
+        second = client.post("/v1/subscriptions", json=NEW, headers={**other, "Idempotency-Key": "shared"})
+        assert second.status_code == 201 and second.json["id"] != first.json["id"]
+
+    def test_keys_expire_after_the_configured_time(self, app, client, partner):
+        headers = {**partner, "Idempotency-Key": "old"}
+        client.post("/v1/subscriptions", json=NEW, headers=headers)
+        report = run_due_transitions(app_store(app), now=utcnow() + timedelta(hours=24, seconds=1))
+        assert report.idempotency_records_removed == 1
+        reused = client.post("/v1/subscriptions", json={**NEW, "partner_ref": "cust-2"}, headers=headers)
+        assert reused.status_code == 201
+
+    @pytest.mark.parametrize("key", ["has space", "x" * 256, "ü"])
+    def test_an_unusable_key_is_a_422(self, client, partner, key):
+        response = client.post("/v1/subscriptions", json=NEW, headers={**partner, "Idempotency-Key": key})
+        assert response.status_code == 422
+        assert response.json["errors"][0]["field"] == "Idempotency-Key"

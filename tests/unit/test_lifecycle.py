@@ -1,0 +1,131 @@
+"""The transition table: every status x command, who may act, and the calendar rules around it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from gateway.domain.lifecycle import (
+    EVENT_TYPES,
+    TRANSITIONS,
+    Actor,
+    ActorNotAllowed,
+    Command,
+    InvalidTransition,
+    Status,
+    allowed_commands,
+    check_transition,
+)
+from gateway.domain.periods import add_months, period_end, retention_end
+from gateway.domain.plans import plan_change
+
+S, C = Status, Command
+
+# The lifecycle the issue describes, written out independently of the table it checks.
+EXPECTED = {
+    (S.PENDING_ACTIVATION, C.ACTIVATE): S.ACTIVE,
+    (S.PENDING_ACTIVATION, C.EXPIRE_ACTIVATION): S.CANCELLED,
+    (S.PENDING_ACTIVATION, C.CANCEL_NOW): S.CANCELLED,
+    (S.ACTIVE, C.SUSPEND): S.SUSPENDED,
+    (S.SUSPENDED, C.RESUME): S.ACTIVE,
+    (S.ACTIVE, C.SCHEDULE_CANCELLATION): S.CANCELLATION_SCHEDULED,
+    (S.CANCELLATION_SCHEDULED, C.REVERT_CANCELLATION): S.ACTIVE,
+    (S.CANCELLATION_SCHEDULED, C.END_PERIOD): S.CANCELLED,
+    (S.ACTIVE, C.CANCEL_NOW): S.CANCELLED,
+    (S.SUSPENDED, C.CANCEL_NOW): S.CANCELLED,
+    (S.CANCELLATION_SCHEDULED, C.CANCEL_NOW): S.CANCELLED,
+    (S.ACTIVE, C.CHANGE_PLAN): None,
+    (S.CANCELLED, C.REJOIN): S.ACTIVE,
+    (S.CANCELLED, C.PURGE): S.PURGED,
+}
+
+
+@pytest.mark.parametrize("status", list(Status))
+@pytest.mark.parametrize("command", list(Command))
+def test_every_status_and_command(status, command):
+    transition = TRANSITIONS[command]
+    actor = sorted(transition.actors)[0]
+    reason = sorted(transition.reasons)[0]
+    if (status, command) in EXPECTED:
+        assert check_transition(status, command, actor, reason).target == EXPECTED[(status, command)]
+    else:
+        with pytest.raises(InvalidTransition) as refused:
+            check_transition(status, command, actor, reason)
+        assert refused.value.extensions["current_status"] == status
+        assert refused.value.extensions["allowed_transitions"] == [str(c) for c in allowed_commands(status)]
+
+
+def test_purged_is_final():
+    assert allowed_commands(Status.PURGED) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "actors"),
+    [
+        (C.ACTIVATE, {Actor.SERVICE, Actor.MEMBER}),
+        (C.SUSPEND, {Actor.PARTNER}),
+        (C.RESUME, {Actor.PARTNER}),
+        (C.SCHEDULE_CANCELLATION, {Actor.PARTNER, Actor.MEMBER}),
+        (C.CANCEL_NOW, {Actor.PARTNER, Actor.SERVICE}),
+        (C.REJOIN, {Actor.MEMBER}),
+        (C.END_PERIOD, {Actor.SCHEDULER}),
+        (C.EXPIRE_ACTIVATION, {Actor.SCHEDULER}),
+        (C.PURGE, {Actor.SCHEDULER}),
+    ],
+)
+def test_who_may_trigger_each_transition(command, actors):
+    assert TRANSITIONS[command].actors == actors
+
+
+def test_an_actor_outside_the_table_is_refused():
+    with pytest.raises(ActorNotAllowed):
+        check_transition(S.CANCELLED, C.REJOIN, Actor.PARTNER, "member_rejoined")
+
+
+def test_a_reason_outside_the_table_is_a_programming_error():
+    with pytest.raises(ValueError, match="reason"):
+        check_transition(S.ACTIVE, C.SUSPEND, Actor.PARTNER, "boredom")
+
+
+def test_every_event_the_issue_names_is_emitted():
+    names = {
+        "activated",
+        "plan_changed",
+        "suspended",
+        "resumed",
+        "cancellation_scheduled",
+        "cancellation_reverted",
+        "cancelled",
+        "reactivated",
+        "purged",
+    }
+    assert set(EVENT_TYPES) == {f"subscription.{name}" for name in names}
+
+
+@pytest.mark.parametrize(
+    ("anchor", "after", "expected"),
+    [
+        (date(2026, 1, 15), datetime(2026, 3, 10, tzinfo=UTC), datetime(2026, 3, 15, tzinfo=UTC)),
+        (date(2026, 1, 15), datetime(2026, 3, 15, tzinfo=UTC), datetime(2026, 4, 15, tzinfo=UTC)),
+        (date(2026, 1, 31), datetime(2026, 2, 3, tzinfo=UTC), datetime(2026, 2, 28, tzinfo=UTC)),
+        (date(2026, 1, 31), datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 3, 31, tzinfo=UTC)),
+        (date(2027, 5, 1), datetime(2026, 3, 1, tzinfo=UTC), datetime(2027, 5, 1, tzinfo=UTC)),
+        (date(2025, 12, 20), datetime(2026, 12, 25, tzinfo=UTC), datetime(2027, 1, 20, tzinfo=UTC)),
+    ],
+)
+def test_the_billing_period_ends_on_the_anchor_day(anchor, after, expected):
+    assert period_end(anchor, after) == expected
+
+
+def test_retention_is_ten_months_with_month_end_clamping():
+    assert retention_end(datetime(2026, 3, 31, 12, tzinfo=UTC)) == datetime(2027, 1, 31, 12, tzinfo=UTC)
+    assert retention_end(datetime(2026, 4, 30, tzinfo=UTC)) == datetime(2027, 2, 28, tzinfo=UTC)
+    assert add_months(datetime(2024, 1, 31, tzinfo=UTC), 1) == datetime(2024, 2, 29, tzinfo=UTC)
+
+
+def test_plan_changes_are_upgrades_or_downgrades():
+    assert plan_change("standard", "premium") == "upgrade"
+    assert plan_change("standard", "standard_with_ads") == "downgrade"
+    with pytest.raises(ValueError, match="already"):
+        plan_change("premium", "premium")
