@@ -108,3 +108,30 @@ def test_operator_and_service_keys_get_every_scope_of_their_kind_by_default(run)
     assert "scopes: admin" in operator
     refused = run("key", "issue", "--kind", "service", "--scope", "admin", "--name", "x", ok=False)
     assert "may not hold admin" in refused.output
+
+
+def test_scheduler_run_applies_due_transitions_and_reports_counts(run, sqlite_database):
+    from datetime import timedelta
+
+    from gateway.domain.clock import utcnow
+    from gateway.services import subscriptions as subscription_service
+    from gateway.store.db import Store
+
+    run("partner", "add", "nordlink", "--name", "N", "--market", "DE", "--locale", "de")
+    store = Store(make_engine(sqlite_database.url))
+    past = utcnow() - timedelta(days=40)
+    with store.transaction() as session:
+        subscription_service.create_subscription(
+            session,
+            partner_code="nordlink",
+            partner_ref="late",
+            plan="standard",
+            market="DE",
+            billing_anchor=past.date(),
+            now=past,
+            activation_window=timedelta(days=30),
+        )
+    store.dispose()
+    first = run("scheduler", "run").output
+    assert "activation_expired: 1" in first and "purged: 0" in first
+    assert "activation_expired: 0" in run("scheduler", "run").output  # nothing is applied twice

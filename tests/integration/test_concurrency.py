@@ -1,0 +1,133 @@
+"""Concurrent callers on a real store: one effect per Idempotency-Key, each due transition applied once."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway import create_app
+from gateway.domain.clock import utcnow
+from gateway.domain.keys import KeyKind
+from gateway.domain.lifecycle import Actor, Command
+from gateway.services import subscriptions as subscription_service
+from gateway.services.scheduler import run_due_transitions
+from gateway.store import migrate
+from gateway.store.models import IdempotencyRecord, OutboxEvent, Subscription
+from tests.conftest import Seeder, app_store, bearer
+
+CALLERS = 8
+
+
+@pytest.fixture
+def backend_app(database, tmp_path):
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "LOG_LEVEL": "WARNING", **database.settings()})
+    migrate.upgrade(app_store(app).engine)
+    yield app
+    app_store(app).dispose()
+
+
+def _all_at_once(count: int, call):
+    """Run `call` from `count` threads released together; their results in thread order."""
+    barrier = threading.Barrier(count)
+
+    def run(index: int):
+        barrier.wait()
+        return call(index)
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_parallel_requests_with_one_key_have_exactly_one_effect(backend_app):
+    seed = Seeder(app_store(backend_app))
+    seed.partner("nordlink", markets=["DE"])
+    headers = {**bearer(seed.token(KeyKind.PARTNER, "nordlink")), "Idempotency-Key": "one-effect"}
+    body = {"partner_ref": "cust-1", "plan": "standard", "market": "DE", "billing_anchor": "2026-01-15"}
+
+    def post(_index):
+        response = backend_app.test_client().post("/v1/subscriptions", json=body, headers=headers)
+        return response.status_code, response.get_json()
+
+    results = _all_at_once(CALLERS, post)
+
+    assert {status for status, _ in results} == {201}
+    assert len({answer["id"] for _, answer in results}) == 1
+    with app_store(backend_app).read() as session:
+        assert session.scalar(select(func.count()).select_from(Subscription)) == 1
+        assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 1
+
+
+def test_parallel_actions_with_one_key_apply_once(backend_app):
+    store = app_store(backend_app)
+    seed = Seeder(store)
+    seed.partner("nordlink", markets=["DE"])
+    partner = bearer(seed.token(KeyKind.PARTNER, "nordlink"))
+    now = utcnow()
+    with store.transaction() as session:
+        subscription = subscription_service.create_subscription(
+            session,
+            partner_code="nordlink",
+            partner_ref="c",
+            plan="standard",
+            market="DE",
+            billing_anchor=now.date(),
+            now=now,
+            activation_window=timedelta(days=30),
+        )
+        subscription_service.apply_command(
+            session, subscription, Command.ACTIVATE, actor=Actor.SERVICE, reason="account_linked", now=now
+        )
+    path = f"/v1/subscriptions/{subscription.id}/suspend"
+
+    def post(_index):
+        client = backend_app.test_client()
+        return client.post(path, json={}, headers={**partner, "Idempotency-Key": "suspend-once"}).status_code
+
+    assert set(_all_at_once(CALLERS, post)) == {200}
+    with store.read() as session:
+        suspended = select(func.count()).where(OutboxEvent.event_type == "subscription.suspended")
+        assert session.scalar(suspended) == 1
+
+
+def test_schedulers_running_together_apply_each_due_transition_once(backend_app):
+    store = app_store(backend_app)
+    Seeder(store).partner("nordlink", markets=["DE"])
+    now = utcnow()
+    due = 60
+    with store.transaction() as session:
+        for index in range(due):
+            subscription = subscription_service.create_subscription(
+                session,
+                partner_code="nordlink",
+                partner_ref=f"c{index}",
+                plan="standard",
+                market="DE",
+                billing_anchor=now.date(),
+                now=now,
+                activation_window=timedelta(days=30),
+            )
+            subscription_service.apply_command(
+                session, subscription, Command.ACTIVATE, actor=Actor.SERVICE, reason="account_linked", now=now
+            )
+            subscription_service.apply_command(
+                session,
+                subscription,
+                Command.SCHEDULE_CANCELLATION,
+                actor=Actor.PARTNER,
+                reason="member_request",
+                now=now,
+            )
+    later = now + timedelta(days=32)
+
+    reports = _all_at_once(4, lambda _index: run_due_transitions(store, now=later, batch_size=5))
+
+    assert sum(report.counts["period_ended"] for report in reports) == due
+    with store.read() as session:
+        cancelled = select(func.count()).where(OutboxEvent.event_type == "subscription.cancelled")
+        assert session.scalar(cancelled) == due
+        statuses = session.scalars(select(Subscription.status).distinct()).all()
+    assert statuses == ["cancelled"]
