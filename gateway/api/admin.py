@@ -27,6 +27,7 @@ from contracts.partners import (
 )
 from gateway.api.auth import requires
 from gateway.api.etags import etag, expected_version
+from gateway.api.idempotent import idempotent
 from gateway.api.listings import partner_page
 from gateway.api.pagination import cursor_time, decode_cursor, page
 from gateway.api.presenters import key_body
@@ -59,6 +60,7 @@ class Partners(MethodView):
         return partner_page(query)
 
     @requires(Scope.ADMIN)
+    @idempotent
     @blp.arguments(PartnerCreateSchema)
     @blp.response(201, PartnerSchema, headers=ETAG_HEADER)
     def post(self, body):
@@ -99,6 +101,7 @@ def _set_status(code: str, status: PartnerStatus):
 @blp.route("/partners/<code>/suspend")
 class PartnerSuspend(MethodView):
     @requires(Scope.ADMIN)
+    @idempotent
     @blp.response(200, PartnerSchema, headers=ETAG_HEADER)
     def post(self, code):
         """Suspend a partner: its keys are refused at once"""
@@ -108,6 +111,7 @@ class PartnerSuspend(MethodView):
 @blp.route("/partners/<code>/resume")
 class PartnerResume(MethodView):
     @requires(Scope.ADMIN)
+    @idempotent
     @blp.response(200, PartnerSchema, headers=ETAG_HEADER)
     def post(self, code):
         """Resume a suspended partner"""
@@ -124,6 +128,7 @@ class PartnerEndpoints(MethodView):
             return {"items": partner_service.list_endpoints(session, code)}
 
     @requires(Scope.ADMIN)
+    @idempotent
     @blp.arguments(EndpointCreateSchema)
     @blp.response(201, EndpointSchema)
     def post(self, body, code):
@@ -167,6 +172,7 @@ class Keys(MethodView):
         return body
 
     @requires(Scope.ADMIN)
+    # No @idempotent: the stored response would keep the token in clear; a retry issues another key.
     @blp.arguments(KeyIssueSchema)
     @blp.response(201, IssuedKeySchema)
     def post(self, body):
@@ -197,6 +203,7 @@ class KeyItem(MethodView):
 @blp.route("/keys/<key_id>/rotate")
 class KeyRotate(MethodView):
     @requires(Scope.ADMIN)
+    # No @idempotent: the stored response would keep the token in clear; a retry issues another key.
     @blp.arguments(KeyRotateSchema)
     @blp.response(201, IssuedKeySchema)
     def post(self, body, key_id):
@@ -211,6 +218,7 @@ class KeyRotate(MethodView):
 @blp.route("/keys/<key_id>/revoke")
 class KeyRevoke(MethodView):
     @requires(Scope.ADMIN)
+    @idempotent
     @blp.response(200, KeySchema)
     def post(self, key_id):
         """Revoke a key: refused from the next request on"""
