@@ -15,6 +15,7 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "DATABASE_URL": (str, None),  # None: a SQLite file in the instance folder
     "DATABASE_SCHEMA": (str, None),  # PostgreSQL only: schema put first on the search_path
     "MAX_BODY_BYTES": (int, 1024 * 1024),
+    "MAX_ROSTER_BYTES": (int, 2 * 1024**3),  # a roster upload: millions of rows
     "KEY_ROTATION_OVERLAP_HOURS": (int, 24),
     "LOG_LEVEL": (str, "INFO"),
     "BIND": (str, "127.0.0.1:8000"),

@@ -9,7 +9,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from contracts.common import ProblemSchema
-from gateway.api import admin, callcenter, ops, partner, service, subscriptions
+from gateway.api import admin, callcenter, ops, partner, reconciliations, service, subscriptions
 from gateway.api.auth import SECURITY_SCHEME
 from gateway.api.guards import install_request_guards
 from gateway.api.problems import PROBLEM_MEDIA_TYPE, register_problem_handlers
@@ -66,7 +66,8 @@ def init_api(app: Flask) -> GatewayApi:
         SECURITY_SCHEME,
         {"type": "http", "scheme": "bearer", "description": "A gateway API key: gw_<prefix>_<secret>."},
     )
-    assert subscriptions.blp is partner.blp  # the subscription routes belong to the partner blueprint
+    # The subscription and reconciliation routes belong to the partner blueprint.
+    assert subscriptions.blp is partner.blp and reconciliations.blp is partner.blp
     for blueprint in (partner.blp, callcenter.blp, service.blp, admin.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(ops.blp)

@@ -1,12 +1,39 @@
-"""Checks every request passes before routing: body size and body media type."""
+"""Checks every request passes before its view runs: body size and body media type.
+
+A view takes JSON bodies up to GATEWAY_MAX_BODY_BYTES unless `@accepts_body` says otherwise (a roster upload
+takes CSV or NDJSON, and far more bytes).
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from typing import Any
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+JSON = ("application/json",)
+MEDIA_TYPES_ATTRIBUTE = "accepted_media_types"
+LIMIT_SETTING_ATTRIBUTE = "body_limit_setting"
+
+
+def accepts_body(*media_types: str, limit_setting: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Let a view take bodies of these media types, up to the size in the named setting."""
+
+    def mark(view: Callable[..., Any]) -> Callable[..., Any]:
+        setattr(view, MEDIA_TYPES_ATTRIBUTE, media_types)
+        setattr(view, LIMIT_SETTING_ATTRIBUTE, limit_setting)
+        return view
+
+    return mark
+
+
+def _handler() -> Callable[..., Any] | None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and hasattr(view, "view_class"):
+        return getattr(view.view_class, request.method.lower(), None)
+    return view
 
 
 def _has_body() -> bool:
@@ -14,7 +41,7 @@ def _has_body() -> bool:
 
 
 def _buffer_unsized_body(limit: int) -> None:
-    """Read a chunked body (no Content-Length) up to the limit, refusing it with a 413 when it is longer.
+    """Read a chunked JSON body (no Content-Length) up to the limit, refusing it with a 413 when it is longer.
 
     Werkzeug only truncates such a stream at the limit, so a too-large body would reach the JSON parser cut
     short and come back as a misleading 400. Buffering it here gives it a length like any other body.
@@ -29,14 +56,18 @@ def _buffer_unsized_body(limit: int) -> None:
 def install_request_guards(app: Flask) -> None:
     @app.before_request
     def check_body() -> None:
-        limit = app.config["MAX_CONTENT_LENGTH"]
+        handler = _handler()
+        media_types = getattr(handler, MEDIA_TYPES_ATTRIBUTE, JSON)
+        limit = app.config["GATEWAY"][getattr(handler, LIMIT_SETTING_ATTRIBUTE, "MAX_BODY_BYTES")]
+        request.max_content_length = limit
         if request.content_length is not None and request.content_length > limit:
             abort(413, f"The body is {request.content_length} bytes; the limit is {limit}.")
         if request.method not in BODY_METHODS or not _has_body():
             return
-        # A body the view will read as JSON must say so: a form or CSV posted by mistake gets a clear 415
-        # instead of being read as an empty object.
-        if not request.is_json:
-            abort(415, f"Send the body as application/json, not {request.mimetype or 'an unlabelled body'}.")
-        if request.content_length is None and "wsgi.input_terminated" in request.environ:
+        # A body must say what it is: a form posted by mistake gets a clear 415 instead of being read as
+        # an empty object.
+        if request.mimetype not in media_types:
+            expected = " or ".join(media_types)
+            abort(415, f"Send the body as {expected}, not {request.mimetype or 'an unlabelled body'}.")
+        if media_types == JSON and request.content_length is None and "wsgi.input_terminated" in request.environ:
             _buffer_unsized_body(limit)

@@ -41,7 +41,7 @@ PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
         "If-Match named a version that is no longer current.",
     ),
     "payload-too-large": (413, "Payload too large", "The body exceeds the configured size limit."),
-    "unsupported-media-type": (415, "Unsupported media type", "The body must be application/json."),
+    "unsupported-media-type": (415, "Unsupported media type", "The body is not of a media type the operation takes."),
     "validation-error": (422, "Validation error", "One or more fields are invalid; see `errors`."),
     "internal-error": (500, "Internal error", "The gateway failed; quote the request id when reporting it."),
     "not-ready": (503, "Not ready", "The store is unreachable or its schema is not migrated."),

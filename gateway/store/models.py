@@ -145,3 +145,54 @@ class IdempotencyRecord(Base):
     body: Mapped[str] = mapped_column(Text)
     headers: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Reconciliation(Base):
+    """A roster comparison job: its progress and counts; the rows are in reconciliation_items."""
+
+    __tablename__ = "reconciliations"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    partner_code: Mapped[str] = mapped_column(ForeignKey("partners.code"), index=True)
+    roster_format: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # running, completed, failed
+    rows: Mapped[int] = mapped_column(Integer)
+    counts: Mapped[dict] = mapped_column(JSON)  # drift kind -> number of items
+    repaired: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReconciliationItem(Base):
+    """One finding of a reconciliation: a bad row or a drift, with the repair applying would make."""
+
+    __tablename__ = "reconciliation_items"
+    __table_args__ = (Index("ix_reconciliation_items_job_kind", "reconciliation_id", "kind", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    reconciliation_id: Mapped[str] = mapped_column(ForeignKey("reconciliations.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    line: Mapped[int | None] = mapped_column(Integer)
+    partner_ref: Mapped[str | None] = mapped_column(String(100))
+    partner_status: Mapped[str | None] = mapped_column(String(16))
+    partner_plan: Mapped[str | None] = mapped_column(String(32))
+    subscription_id: Mapped[str | None] = mapped_column(String(40))
+    gateway_status: Mapped[str | None] = mapped_column(String(32))
+    gateway_plan: Mapped[str | None] = mapped_column(String(32))
+    repair: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text)
+    repaired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReconciliationRef(Base):
+    """The partner_refs a running reconciliation has read: the roster side of the 'only at gateway' anti-join.
+
+    Kept in the store, not in memory, so a roster of millions of rows costs no more memory than a small one.
+    """
+
+    __tablename__ = "reconciliation_refs"
+
+    reconciliation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    partner_ref: Mapped[str] = mapped_column(String(100), primary_key=True)
+    line: Mapped[int] = mapped_column(Integer)

@@ -18,6 +18,9 @@ TABLES = {
     "subscription_history",
     "outbox_events",
     "idempotency_records",
+    "reconciliations",
+    "reconciliation_items",
+    "reconciliation_refs",
 }
 
 

@@ -1,0 +1,159 @@
+"""Partner API for roster reconciliation: upload a roster, read the drift report, apply the repairs."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+
+from flask import Response, request, stream_with_context
+from flask.views import MethodView
+
+from contracts.reconciliations import (
+    ReconciliationItemPageSchema,
+    ReconciliationItemQuerySchema,
+    ReconciliationSchema,
+)
+from gateway.api import uow
+from gateway.api.auth import current_partner_code, requires
+from gateway.api.guards import accepts_body
+from gateway.api.idempotent import idempotent
+from gateway.api.pagination import decode_cursor, page
+from gateway.api.partner import blp
+from gateway.api.state import store
+from gateway.domain.clock import utcnow
+from gateway.domain.errors import InvalidInput
+from gateway.domain.keys import Scope
+from gateway.domain.roster import RosterFormat, read_roster, text_lines
+from gateway.services import reconciliation as reconciliation_service
+
+ROSTER_MEDIA_TYPES = {"text/csv": RosterFormat.CSV, "application/x-ndjson": RosterFormat.NDJSON}
+ROSTER_BODY = {
+    "required": True,
+    "description": "The roster: one row per customer with partner_ref, status (active, suspended, cancelled) "
+    "and plan. CSV with a header line, or NDJSON with one object per line. Read as a stream.",
+    "content": {
+        "text/csv": {"schema": {"type": "string"}, "example": "partner_ref,status,plan\ncust-1,active,standard\n"},
+        "application/x-ndjson": {"schema": {"type": "string"}},
+    },
+}
+REPORT_COLUMNS = [
+    "kind",
+    "line",
+    "partner_ref",
+    "partner_status",
+    "partner_plan",
+    "subscription_id",
+    "gateway_status",
+    "gateway_plan",
+    "repair",
+    "detail",
+    "repaired_at",
+]
+
+
+def _own_job(session, job_id: str):
+    return reconciliation_service.get(session, job_id, partner_code=current_partner_code())
+
+
+@blp.route("/reconciliations")
+class Reconciliations(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_WRITE)
+    @accepts_body(*ROSTER_MEDIA_TYPES, limit_setting="MAX_ROSTER_BYTES")
+    @blp.doc(requestBody=ROSTER_BODY)
+    @blp.response(201, ReconciliationSchema)
+    def post(self):
+        """Compare a roster with the gateway (a dry run: nothing changes until the job is applied)
+
+        No Idempotency-Key here: honouring one would mean holding the whole roster to fingerprint it, and a
+        repeated upload only makes a second report.
+        """
+        roster_format = ROSTER_MEDIA_TYPES.get(request.mimetype)
+        if roster_format is None:  # no body at all: the guard only checks bodies that are there
+            raise InvalidInput({"Content-Type": "Send the roster as text/csv or application/x-ndjson."}, "header")
+        job_id = reconciliation_service.start(store(), current_partner_code(), roster_format, utcnow())
+        rows = read_roster(text_lines(request.stream), roster_format)
+        return reconciliation_service.run(store(), job_id, rows)
+
+
+@blp.route("/reconciliations/<reconciliation_id>")
+class ReconciliationJob(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_READ)
+    @blp.response(200, ReconciliationSchema)
+    def get(self, reconciliation_id):
+        """A reconciliation's progress and counts"""
+        with uow.reading() as session:
+            return _own_job(session, reconciliation_id)
+
+
+@blp.route("/reconciliations/<reconciliation_id>/items")
+class ReconciliationItems(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_READ)
+    @blp.arguments(ReconciliationItemQuerySchema, location="query")
+    @blp.response(200, ReconciliationItemPageSchema)
+    def get(self, query, reconciliation_id):
+        """The rows of the drift report, by kind"""
+        after = 0
+        if "cursor" in query:
+            [text] = decode_cursor(query["cursor"], 1)
+            if not text.isdigit():
+                raise InvalidInput({"cursor": "Not a cursor this gateway issued; pass next_cursor unchanged."})
+            after = int(text)
+        with uow.reading() as session:
+            _own_job(session, reconciliation_id)
+            found = reconciliation_service.list_items(
+                session, reconciliation_id, kind=query.get("kind"), after_id=after, limit=query["limit"] + 1
+            )
+        return page(found, query["limit"], key=lambda item: [str(item.id)])
+
+
+@blp.route("/reconciliations/<reconciliation_id>/report.csv")
+class ReconciliationReport(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_READ)
+    @blp.response(200, {"type": "string"}, content_type="text/csv")
+    def get(self, reconciliation_id):
+        """The whole drift report as CSV, streamed"""
+        with uow.reading() as session:
+            _own_job(session, reconciliation_id)
+        app_store = store()
+
+        def rows() -> Iterator[str]:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(REPORT_COLUMNS)
+            last_id = 0
+            while True:
+                with app_store.read() as session:
+                    batch = reconciliation_service.list_items(
+                        session, reconciliation_id, after_id=last_id, limit=reconciliation_service.CHUNK_ROWS
+                    )
+                if not batch:
+                    break
+                last_id = batch[-1].id
+                for item in batch:
+                    writer.writerow(
+                        ["" if getattr(item, name) is None else getattr(item, name) for name in REPORT_COLUMNS]
+                    )
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+            yield buffer.getvalue()
+
+        filename = f"{reconciliation_id}.csv"
+        return Response(
+            stream_with_context(rows()),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+
+@blp.route("/reconciliations/<reconciliation_id>/apply")
+class ReconciliationApply(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_WRITE)
+    @idempotent
+    @blp.response(200, ReconciliationSchema)
+    def post(self, reconciliation_id):
+        """Make the repairs: each goes through the lifecycle and sends its event; applying twice changes nothing"""
+        return reconciliation_service.apply(
+            store(), reconciliation_id, partner_code=current_partner_code(), now=utcnow()
+        )

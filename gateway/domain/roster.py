@@ -1,0 +1,164 @@
+"""A partner's roster: reading its rows (CSV or NDJSON) and comparing each with the gateway's view."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from gateway.domain.lifecycle import Command, Status
+from gateway.domain.plans import PLAN_RANKS
+
+ROSTER_FIELDS = ("partner_ref", "status", "plan")
+
+
+class RosterStatus(enum.StrEnum):
+    """How a partner describes a customer's subscription."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CANCELLED = "cancelled"
+
+
+# What the partner would call each gateway status. A pending activation and a scheduled cancellation are
+# still billed, so the partner rightly lists them as active.
+AS_PARTNER_SEES_IT = {
+    Status.PENDING_ACTIVATION: RosterStatus.ACTIVE,
+    Status.ACTIVE: RosterStatus.ACTIVE,
+    Status.CANCELLATION_SCHEDULED: RosterStatus.ACTIVE,
+    Status.SUSPENDED: RosterStatus.SUSPENDED,
+    Status.CANCELLED: RosterStatus.CANCELLED,
+    Status.PURGED: RosterStatus.CANCELLED,
+}
+LIVE_AT_GATEWAY = [status for status, seen in AS_PARTNER_SEES_IT.items() if seen is not RosterStatus.CANCELLED]
+
+
+class Drift(enum.StrEnum):
+    BAD_ROW = "bad_row"
+    ONLY_AT_PARTNER = "only_at_partner"
+    ONLY_AT_GATEWAY = "only_at_gateway"
+    STATUS_MISMATCH = "status_mismatch"
+    PLAN_MISMATCH = "plan_mismatch"
+
+
+class RosterFormat(enum.StrEnum):
+    CSV = "csv"
+    NDJSON = "ndjson"
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    line: int
+    partner_ref: str
+    status: RosterStatus
+    plan: str
+
+
+@dataclass(frozen=True)
+class BadRow:
+    line: int
+    reason: str
+    partner_ref: str | None = None
+
+
+def _check(line: int, values: dict) -> RosterRow | BadRow:
+    missing = [name for name in ROSTER_FIELDS if not isinstance(values.get(name), str) or not values[name].strip()]
+    reference = values.get("partner_ref") if isinstance(values.get("partner_ref"), str) else None
+    if missing:
+        return BadRow(line, f"missing {', '.join(missing)}", reference)
+    partner_ref, status, plan = (values[name].strip() for name in ROSTER_FIELDS)
+    if len(partner_ref) > 100:
+        return BadRow(line, "partner_ref longer than 100 characters", partner_ref[:100])
+    if status not in RosterStatus.__members__.values():
+        return BadRow(line, f"unknown status {status!r}; expected active, suspended or cancelled", partner_ref)
+    if plan not in PLAN_RANKS:
+        return BadRow(line, f"unknown plan {plan!r}; expected {', '.join(PLAN_RANKS)}", partner_ref)
+    return RosterRow(line, partner_ref, RosterStatus(status), plan)
+
+
+def read_csv(lines: Iterable[str]) -> Iterator[RosterRow | BadRow]:
+    """Rows of a CSV roster with a header naming partner_ref, status and plan (any order, more columns ignored)."""
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None or not set(ROSTER_FIELDS) <= {name.strip() for name in header}:
+        yield BadRow(1, f"the header must name {', '.join(ROSTER_FIELDS)}")
+        return
+    names = [name.strip() for name in header]
+    for values in reader:
+        line = reader.line_num
+        if not values:
+            continue
+        if len(values) != len(names):
+            yield BadRow(line, f"{len(values)} fields where the header has {len(names)}")
+            continue
+        yield _check(line, dict(zip(names, values, strict=True)))
+
+
+def read_ndjson(lines: Iterable[str]) -> Iterator[RosterRow | BadRow]:
+    """Rows of an NDJSON roster: one JSON object per line with partner_ref, status and plan."""
+    for line, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        try:
+            values = json.loads(text)
+        except ValueError:
+            yield BadRow(line, "not valid JSON")
+            continue
+        if not isinstance(values, dict):
+            yield BadRow(line, "not a JSON object")
+            continue
+        yield _check(line, values)
+
+
+def read_roster(lines: Iterable[str], roster_format: RosterFormat) -> Iterator[RosterRow | BadRow]:
+    """Rows one at a time from lines of text, so a roster of millions of rows is never held in memory."""
+    return read_csv(lines) if roster_format is RosterFormat.CSV else read_ndjson(lines)
+
+
+def text_lines(stream: io.RawIOBase | io.BufferedIOBase) -> io.TextIOWrapper:
+    """A binary stream (an upload) as lines of UTF-8 text; undecodable bytes become U+FFFD, not an abort."""
+    buffered = stream if isinstance(stream, io.BufferedIOBase) else io.BufferedReader(stream)
+    return io.TextIOWrapper(buffered, encoding="utf-8", errors="replace", newline="")
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: Drift
+    repair: Command | None  # what applying the reconciliation does; None: a person must look
+    detail: str
+
+
+def compare(row: RosterRow, gateway_status: Status | None, gateway_plan: str | None) -> Finding | None:
+    """The drift between one roster row and the gateway's subscription with that partner_ref (None: they agree)."""
+    if gateway_status is None:
+        if row.status is RosterStatus.CANCELLED:
+            return None
+        return Finding(Drift.ONLY_AT_PARTNER, None, "the gateway has no subscription with this partner_ref")
+    seen_as = AS_PARTNER_SEES_IT[gateway_status]
+    if seen_as is not row.status:
+        return Finding(
+            Drift.STATUS_MISMATCH,
+            _status_repair(row.status, gateway_status),
+            f"partner says {row.status}, gateway has {gateway_status}",
+        )
+    if row.status is RosterStatus.ACTIVE and gateway_plan != row.plan and gateway_status is Status.ACTIVE:
+        return Finding(Drift.PLAN_MISMATCH, Command.CHANGE_PLAN, f"partner says {row.plan}, gateway has {gateway_plan}")
+    return None
+
+
+def _status_repair(partner_status: RosterStatus, gateway_status: Status) -> Command | None:
+    """The partner bills, so its word on suspension and cancellation wins; only the member can rejoin."""
+    if partner_status is RosterStatus.CANCELLED:
+        return Command.CANCEL_NOW
+    if partner_status is RosterStatus.SUSPENDED:
+        return Command.SUSPEND if gateway_status is Status.ACTIVE else None
+    if gateway_status is Status.SUSPENDED:
+        return Command.RESUME
+    return None  # the partner says active, the gateway cancelled: only the member's rejoin can change that
+
+
+def only_at_gateway() -> Finding:
+    return Finding(Drift.ONLY_AT_GATEWAY, Command.CANCEL_NOW, "live at the gateway, absent from the partner's roster")

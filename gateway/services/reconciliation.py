@@ -1,0 +1,291 @@
+"""Roster reconciliation: compare a partner's roster with the gateway, report the drift, and repair it on request.
+
+The roster is read as a stream, a chunk of rows per transaction: each chunk is compared with the gateway's
+rows for the same partner_refs, and its partner_refs are written to reconciliation_refs so the 'only at the
+gateway' side is one anti-join at the end. Memory therefore stays flat however long the roster is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from itertools import islice
+
+from sqlalchemy import delete, exists, insert, select
+from sqlalchemy.orm import Session
+
+from gateway.domain.clock import utcnow
+from gateway.domain.errors import Conflict, NotFound
+from gateway.domain.ids import new_id
+from gateway.domain.lifecycle import Actor, Command, Status
+from gateway.domain.roster import (
+    LIVE_AT_GATEWAY,
+    BadRow,
+    Drift,
+    RosterRow,
+    compare,
+    only_at_gateway,
+)
+from gateway.services.subscriptions import apply_command
+from gateway.store.db import Store
+from gateway.store.models import Reconciliation, ReconciliationItem, ReconciliationRef, Subscription
+
+CHUNK_ROWS = 5000
+REPAIR_REASONS = {
+    Command.CANCEL_NOW: "partner_churn",
+    Command.SUSPEND: "non_payment",
+    Command.RESUME: "payment_recovered",
+    Command.CHANGE_PLAN: "",  # upgrade or downgrade, decided by the plans
+}
+
+
+def _chunks(rows: Iterable[RosterRow | BadRow], size: int) -> Iterator[list[RosterRow | BadRow]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def start(store: Store, partner_code: str, roster_format: str, now: datetime) -> str:
+    with store.transaction() as session:
+        job = Reconciliation(
+            id=new_id("rec"),
+            partner_code=partner_code,
+            roster_format=roster_format,
+            status="running",
+            rows=0,
+            counts={kind.value: 0 for kind in Drift},
+            repaired=0,
+            created_at=now,
+        )
+        session.add(job)
+    return job.id
+
+
+def run(
+    store: Store,
+    job_id: str,
+    rows: Iterable[RosterRow | BadRow],
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    progress: Callable[[int], None] | None = None,
+) -> Reconciliation:
+    """Compare every row with the gateway, then list what only the gateway has; the job ends completed."""
+    with store.read() as session:
+        partner_code = session.get(Reconciliation, job_id).partner_code
+    try:
+        for chunk in _chunks(rows, chunk_rows):
+            with store.transaction() as session:
+                items = _compare_chunk(session, job_id, partner_code, chunk)
+                _record(session, job_id, items, rows=len(chunk))
+            if progress:
+                progress(len(chunk))
+    except BaseException:
+        _fail(store, job_id)  # e.g. the upload broke off: the job says so instead of staying "running"
+        raise
+    with store.transaction() as session:
+        for batch in _chunks(_only_at_gateway(session, job_id, partner_code), chunk_rows):
+            _record(session, job_id, batch, rows=0)
+        session.execute(delete(ReconciliationRef).where(ReconciliationRef.reconciliation_id == job_id))
+        job = session.get(Reconciliation, job_id)
+        job.status, job.finished_at = "completed", utcnow()
+    return job
+
+
+def _fail(store: Store, job_id: str) -> None:
+    with store.transaction() as session:
+        job = session.get(Reconciliation, job_id)
+        job.status, job.finished_at = "failed", utcnow()
+        session.execute(delete(ReconciliationRef).where(ReconciliationRef.reconciliation_id == job_id))
+
+
+def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list) -> list[dict]:
+    items: list[dict] = []
+    good: dict[str, RosterRow] = {}
+    for row in chunk:
+        if isinstance(row, BadRow):
+            items.append(_bad(job_id, row.line, row.reason, row.partner_ref))
+        elif row.partner_ref in good:
+            items.append(
+                _bad(
+                    job_id,
+                    row.line,
+                    f"duplicate partner_ref (also on line {good[row.partner_ref].line})",
+                    row.partner_ref,
+                )
+            )
+        else:
+            good[row.partner_ref] = row
+    if not good:
+        return items
+    earlier = session.execute(
+        select(ReconciliationRef.partner_ref, ReconciliationRef.line).where(
+            ReconciliationRef.reconciliation_id == job_id, ReconciliationRef.partner_ref.in_(list(good))
+        )
+    ).all()
+    for partner_ref, line in earlier:
+        row = good.pop(partner_ref)
+        items.append(_bad(job_id, row.line, f"duplicate partner_ref (also on line {line})", partner_ref))
+    if not good:
+        return items
+    session.execute(
+        insert(ReconciliationRef),
+        [{"reconciliation_id": job_id, "partner_ref": ref, "line": row.line} for ref, row in good.items()],
+    )
+    gateway = {
+        partner_ref: (subscription_id, Status(status), plan)
+        for partner_ref, subscription_id, status, plan in session.execute(
+            select(Subscription.partner_ref, Subscription.id, Subscription.status, Subscription.plan).where(
+                Subscription.partner_code == partner_code, Subscription.partner_ref.in_(list(good))
+            )
+        )
+    }
+    for partner_ref, row in good.items():
+        subscription_id, status, plan = gateway.get(partner_ref, (None, None, None))
+        finding = compare(row, status, plan)
+        if finding is not None:
+            items.append(
+                {
+                    "reconciliation_id": job_id,
+                    "kind": finding.kind,
+                    "line": row.line,
+                    "partner_ref": partner_ref,
+                    "partner_status": row.status,
+                    "partner_plan": row.plan,
+                    "subscription_id": subscription_id,
+                    "gateway_status": status,
+                    "gateway_plan": plan,
+                    "repair": finding.repair,
+                    "detail": finding.detail,
+                }
+            )
+    return items
+
+
+def _bad(job_id: str, line: int, reason: str, partner_ref: str | None) -> dict:
+    return {
+        "reconciliation_id": job_id,
+        "kind": Drift.BAD_ROW,
+        "line": line,
+        "partner_ref": partner_ref,
+        "detail": reason,
+    }
+
+
+def _only_at_gateway(session: Session, job_id: str, partner_code: str) -> Iterator[dict]:
+    finding = only_at_gateway()
+    listed = exists().where(
+        ReconciliationRef.reconciliation_id == job_id, ReconciliationRef.partner_ref == Subscription.partner_ref
+    )
+    query = (
+        select(Subscription.partner_ref, Subscription.id, Subscription.status, Subscription.plan)
+        .where(Subscription.partner_code == partner_code, Subscription.status.in_(LIVE_AT_GATEWAY), ~listed)
+        .order_by(Subscription.partner_ref)
+        .execution_options(yield_per=CHUNK_ROWS)
+    )
+    for partner_ref, subscription_id, status, plan in session.execute(query):
+        yield {
+            "reconciliation_id": job_id,
+            "kind": finding.kind,
+            "line": None,
+            "partner_ref": partner_ref,
+            "subscription_id": subscription_id,
+            "gateway_status": status,
+            "gateway_plan": plan,
+            "repair": finding.repair,
+            "detail": finding.detail,
+        }
+
+
+def _record(session: Session, job_id: str, items: list[dict], *, rows: int) -> None:
+    if items:
+        session.execute(
+            insert(ReconciliationItem),
+            [
+                {
+                    "line": None,
+                    "partner_ref": None,
+                    "partner_status": None,
+                    "partner_plan": None,
+                    "subscription_id": None,
+                    "gateway_status": None,
+                    "gateway_plan": None,
+                    "repair": None,
+                    **item,
+                }
+                for item in items
+            ],
+        )
+    job = session.get(Reconciliation, job_id, with_for_update=True)
+    job.rows += rows
+    counts = dict(job.counts)
+    for item in items:
+        counts[item["kind"]] += 1
+    job.counts = counts
+
+
+def get(session: Session, job_id: str, *, partner_code: str | None = None) -> Reconciliation:
+    job = session.get(Reconciliation, job_id)
+    if job is None or (partner_code is not None and job.partner_code != partner_code):
+        raise NotFound("reconciliation", job_id)
+    return job
+
+
+def list_items(
+    session: Session, job_id: str, *, kind: str | None = None, after_id: int = 0, limit: int | None = None
+) -> list[ReconciliationItem]:
+    query = (
+        select(ReconciliationItem)
+        .where(ReconciliationItem.reconciliation_id == job_id, ReconciliationItem.id > after_id)
+        .order_by(ReconciliationItem.id)
+    )
+    if kind is not None:
+        query = query.where(ReconciliationItem.kind == kind)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def apply(store: Store, job_id: str, *, partner_code: str | None = None, now: datetime) -> Reconciliation:
+    """Make every repair the job found, through the state machine so each emits its event.
+
+    Idempotent: a repaired item is marked and skipped next time; an item whose subscription has moved on
+    since the comparison is left for a person (its detail says why), never forced.
+    """
+    with store.read() as session:
+        job = get(session, job_id, partner_code=partner_code)
+        if job.status != "completed":
+            raise Conflict(f"Reconciliation {job_id} is {job.status}; only a completed one can be applied.")
+    last_id = 0
+    while True:
+        with store.transaction() as session:
+            page = list_items(session, job_id, after_id=last_id, limit=CHUNK_ROWS)
+            if not page:
+                break
+            last_id = page[-1].id
+            pending = [item for item in page if item.repair is not None and item.repaired_at is None]
+            repaired = sum(_repair(session, item, now) for item in pending)
+            job = session.get(Reconciliation, job_id, with_for_update=True)
+            job.repaired += repaired
+            job.applied_at = now
+    with store.read() as session:
+        return get(session, job_id)
+
+
+def _repair(session: Session, item: ReconciliationItem, now: datetime) -> bool:
+    subscription = session.get(Subscription, item.subscription_id, with_for_update=True)
+    if subscription is None or subscription.status != item.gateway_status:
+        item.detail += "; not repaired: the subscription changed since the comparison"
+        item.repair = None
+        return False
+    command = Command(item.repair)
+    apply_command(
+        session,
+        subscription,
+        command,
+        actor=Actor.PARTNER,
+        reason=REPAIR_REASONS[command],
+        now=now,
+        plan=item.partner_plan if command is Command.CHANGE_PLAN else None,
+    )
+    item.repaired_at = now
+    return True
