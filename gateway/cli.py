@@ -23,8 +23,10 @@ from gateway.domain.clock import utcnow
 from gateway.domain.errors import GatewayError
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind, Scope
 from gateway.domain.partners import PartnerStatus
+from gateway.domain.roster import RosterFormat, read_roster
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
+from gateway.services import reconciliation as reconciliation_service
 from gateway.services.scheduler import run_due_transitions
 from gateway.store import migrate
 
@@ -380,3 +382,42 @@ def scheduler_run(batch_size: int) -> None:
     for name, count in report.counts.items():
         click.echo(f"{name}: {count}")
     click.echo(f"idempotency records removed: {report.idempotency_records_removed}")
+
+
+# --- reconcile ------------------------------------------------------------------------------------------
+
+
+def _lines_with_progress(file, bar) -> Iterator[str]:
+    for line in file:
+        bar.update(len(line.encode("utf-8")))
+        yield line
+
+
+@cli.command("reconcile")
+@click.argument("partner_code")
+@click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "roster_format",
+    type=click.Choice([f.value for f in RosterFormat]),
+    help="Default: from the file name (.csv, .ndjson or .jsonl).",
+)
+@click.option("--apply", "apply_repairs", is_flag=True, help="Make the repairs (default: a dry run).")
+@with_appcontext
+def reconcile(partner_code: str, roster: Path, roster_format: str | None, apply_repairs: bool) -> None:
+    """Compare PARTNER_CODE's ROSTER file with the gateway and print the drift; --apply repairs it."""
+    chosen = RosterFormat(roster_format or ("csv" if roster.suffix.lower() == ".csv" else "ndjson"))
+    with _command_transaction() as session:
+        partner_service.get_partner(session, partner_code)
+    job_id = reconciliation_service.start(store(), partner_code, chosen, utcnow())
+    with (
+        roster.open(encoding="utf-8", errors="replace", newline="") as file,
+        click.progressbar(length=roster.stat().st_size, label=f"reading {roster.name}", file=sys.stderr) as bar,
+    ):
+        job = reconciliation_service.run(store(), job_id, read_roster(_lines_with_progress(file, bar), chosen))
+    if apply_repairs:
+        job = reconciliation_service.apply(store(), job_id, now=utcnow())
+    click.echo(f"reconciliation {job.id}: {job.rows} rows, {job.status}")
+    for kind, count in job.counts.items():
+        click.echo(f"  {kind}: {count}")
+    click.echo(f"  repaired: {job.repaired}" if apply_repairs else "dry run: nothing changed (--apply repairs)")

@@ -1,0 +1,164 @@
+"""Roster reconciliation over HTTP: upload, drift report, CSV download, apply (idempotent), isolation."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.domain.clock import utcnow
+from gateway.domain.keys import KeyKind
+from gateway.domain.lifecycle import Actor, Command
+from gateway.services import subscriptions as subscription_service
+from gateway.store.models import OutboxEvent, ReconciliationRef
+from tests.conftest import app_store, bearer
+
+ROSTER = """partner_ref,status,plan
+same,active,standard
+to-suspend,suspended,standard
+to-upgrade,active,premium
+unknown,active,standard
+broken,sometimes,standard
+same,active,standard
+"""
+
+
+@pytest.fixture
+def world(app, seed):
+    """nordlink with four active subscriptions: same, to-suspend, to-upgrade, forgotten."""
+    seed.partner("nordlink", markets=["DE"])
+    now = utcnow()
+    ids = {}
+    with app_store(app).transaction() as session:
+        for ref in ("same", "to-suspend", "to-upgrade", "forgotten"):
+            subscription = subscription_service.create_subscription(
+                session,
+                partner_code="nordlink",
+                partner_ref=ref,
+                plan="standard",
+                market="DE",
+                billing_anchor=now.date(),
+                now=now,
+                activation_window=timedelta(days=30),
+            )
+            subscription_service.apply_command(
+                session, subscription, Command.ACTIVATE, actor=Actor.SERVICE, reason="account_linked", now=now
+            )
+            ids[ref] = subscription.id
+    return {"ids": ids, "partner": bearer(seed.token(KeyKind.PARTNER, "nordlink"))}
+
+
+def upload(client, headers, roster=ROSTER, content_type="text/csv"):
+    return client.post("/v1/reconciliations", data=roster, content_type=content_type, headers=headers)
+
+
+def status_of(client, world, ref):
+    return client.get(f"/v1/subscriptions/{world['ids'][ref]}", headers=world["partner"]).json
+
+
+def test_a_dry_run_reports_every_kind_of_drift_and_changes_nothing(app, client, world):
+    response = upload(client, world["partner"])
+    assert response.status_code == 201
+    job = response.json
+    assert job["status"] == "completed" and job["rows"] == 6 and job["repaired"] == 0
+    assert job["counts"] == {
+        "bad_row": 2,
+        "only_at_partner": 1,
+        "only_at_gateway": 1,
+        "status_mismatch": 1,
+        "plan_mismatch": 1,
+    }
+    items = client.get(f"/v1/reconciliations/{job['id']}/items", headers=world["partner"]).json["items"]
+    by_kind = {}
+    for item in items:
+        by_kind.setdefault(item["kind"], []).append(item)
+    assert {(i["line"], i["detail"]) for i in by_kind["bad_row"]} == {
+        (6, "unknown status 'sometimes'; expected active, suspended or cancelled"),
+        (7, "duplicate partner_ref (also on line 2)"),
+    }
+    assert by_kind["status_mismatch"][0]["repair"] == "suspend"
+    assert by_kind["plan_mismatch"][0]["repair"] == "change_plan"
+    assert by_kind["only_at_gateway"][0]["partner_ref"] == "forgotten"
+    assert by_kind["only_at_partner"][0]["repair"] is None
+    assert status_of(client, world, "to-suspend")["status"] == "active"
+    with app_store(app).read() as session:
+        assert session.scalar(select(func.count()).select_from(ReconciliationRef)) == 0  # scratch rows cleaned
+
+
+def test_items_page_and_filter_by_kind(client, world):
+    job = upload(client, world["partner"]).json
+    path = f"/v1/reconciliations/{job['id']}/items"
+    bad = client.get(f"{path}?kind=bad_row", headers=world["partner"]).json["items"]
+    assert {item["kind"] for item in bad} == {"bad_row"}
+    first = client.get(f"{path}?limit=4", headers=world["partner"]).json
+    rest = client.get(f"{path}?limit=4&cursor={first['next_cursor']}", headers=world["partner"]).json
+    assert len(first["items"]) + len(rest["items"]) == 6 and rest["next_cursor"] is None
+
+
+def test_the_report_downloads_as_csv(client, world):
+    job = upload(client, world["partner"]).json
+    response = client.get(f"/v1/reconciliations/{job['id']}/report.csv", headers=world["partner"])
+    assert response.mimetype == "text/csv"
+    assert f'filename="{job["id"]}.csv"' in response.headers["Content-Disposition"]
+    table = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert len(table) == 6
+    assert {row["kind"] for row in table} >= {"only_at_gateway", "plan_mismatch"}
+
+
+def test_applying_repairs_through_the_lifecycle_once(app, client, world):
+    job = upload(client, world["partner"]).json
+    applied = client.post(f"/v1/reconciliations/{job['id']}/apply", headers=world["partner"]).json
+    assert applied["repaired"] == 3
+    assert status_of(client, world, "to-suspend")["status"] == "suspended"
+    assert status_of(client, world, "to-upgrade")["plan"] == "premium"
+    assert status_of(client, world, "forgotten")["status"] == "cancelled"
+    assert status_of(client, world, "same")["status"] == "active"
+    again = client.post(f"/v1/reconciliations/{job['id']}/apply", headers=world["partner"]).json
+    assert again["repaired"] == 3
+    with app_store(app).read() as session:
+        types = session.scalars(
+            select(OutboxEvent.event_type).where(OutboxEvent.event_type != "subscription.activated")
+        )
+        assert sorted(types) == ["subscription.cancelled", "subscription.plan_changed", "subscription.suspended"]
+
+
+def test_a_repair_is_skipped_when_the_subscription_moved_on(app, client, world):
+    job = upload(client, world["partner"]).json
+    client.post(f"/v1/subscriptions/{world['ids']['to-suspend']}/suspend", headers=world["partner"])
+    applied = client.post(f"/v1/reconciliations/{job['id']}/apply", headers=world["partner"]).json
+    assert applied["repaired"] == 2
+    items = client.get(f"/v1/reconciliations/{job['id']}/items?kind=status_mismatch", headers=world["partner"]).json
+    assert "changed since the comparison" in items["items"][0]["detail"]
+
+
+def test_ndjson_rosters(client, world):
+    roster = '{"partner_ref": "same", "status": "active", "plan": "standard"}\nnot json\n'
+    job = upload(client, world["partner"], roster, "application/x-ndjson").json
+    assert job["format"] == "ndjson" and job["counts"]["bad_row"] == 1 and job["counts"]["only_at_gateway"] == 3
+
+
+def test_a_json_body_is_a_415_and_no_body_a_422(client, world):
+    assert client.post("/v1/reconciliations", json={}, headers=world["partner"]).status_code == 415
+    missing = client.post("/v1/reconciliations", headers=world["partner"])
+    assert missing.status_code == 422 and missing.json["errors"][0]["field"] == "Content-Type"
+
+
+def test_the_roster_limit_is_its_own(app, client, world):
+    note = "n" * 1000  # an extra column, ignored: over 1 MiB in few rows, far under the roster limit
+    roster = "partner_ref,status,plan,note\n" + "".join(f"r-{i},cancelled,standard,{note}\n" for i in range(1200))
+    assert len(roster) > app.config["MAX_CONTENT_LENGTH"]
+    assert upload(client, world["partner"], roster).json["rows"] == 1200
+    app.config["GATEWAY"]["MAX_ROSTER_BYTES"] = 1000
+    assert upload(client, world["partner"], roster).status_code == 413
+
+
+def test_another_partners_reconciliation_is_not_found(client, world, seed):
+    job = upload(client, world["partner"]).json
+    seed.partner("other", markets=["DE"])
+    other = bearer(seed.token(KeyKind.PARTNER, "other"))
+    for path in ("", "/items", "/report.csv"):
+        assert client.get(f"/v1/reconciliations/{job['id']}{path}", headers=other).status_code == 404
+    assert client.post(f"/v1/reconciliations/{job['id']}/apply", headers=other).status_code == 404

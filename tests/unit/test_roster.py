@@ -1,0 +1,104 @@
+"""Reading rosters and judging drift, without a store."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from gateway.domain.lifecycle import Command, Status
+from gateway.domain.roster import (
+    BadRow,
+    Drift,
+    RosterFormat,
+    RosterRow,
+    RosterStatus,
+    compare,
+    read_roster,
+    text_lines,
+)
+
+
+def rows(text: str, roster_format=RosterFormat.CSV):
+    return list(read_roster(io.StringIO(text, newline=""), roster_format))
+
+
+def test_csv_rows_with_columns_in_any_order_and_extra_columns():
+    parsed = rows("plan,ignored,partner_ref,status\nstandard,x,c-1,active\n\npremium,y,c-2,cancelled\n")
+    assert parsed == [
+        RosterRow(2, "c-1", RosterStatus.ACTIVE, "standard"),
+        RosterRow(4, "c-2", RosterStatus.CANCELLED, "premium"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("c-1,paused,standard", "unknown status 'paused'"),
+        ("c-1,active,platinum", "unknown plan 'platinum'"),
+        (",active,standard", "missing partner_ref"),
+        ("c-1,active", "2 fields where the header has 3"),
+        ("x" * 101 + ",active,standard", "longer than 100"),
+    ],
+)
+def test_bad_csv_rows_are_reported_with_their_line_and_do_not_stop_the_rest(line, reason):
+    parsed = rows(f"partner_ref,status,plan\n{line}\nc-9,active,standard\n")
+    assert isinstance(parsed[0], BadRow) and parsed[0].line == 2 and reason in parsed[0].reason
+    assert parsed[1] == RosterRow(3, "c-9", RosterStatus.ACTIVE, "standard")
+
+
+def test_a_quoted_field_spanning_lines_keeps_line_numbers_right():
+    parsed = rows('partner_ref,status,plan\n"c-\n1",active,standard\nc-2,active,standard\n')
+    assert [row.line for row in parsed] == [3, 4]
+
+
+def test_a_csv_without_the_header_is_one_bad_row():
+    assert rows("c-1,active,standard\n") == [BadRow(1, "the header must name partner_ref, status, plan")]
+
+
+def test_ndjson_rows_and_bad_lines():
+    text = '{"partner_ref": "c-1", "status": "active", "plan": "premium"}\n[1]\n{nope\n{"partner_ref": 5}\n'
+    parsed = rows(text, RosterFormat.NDJSON)
+    assert parsed[0] == RosterRow(1, "c-1", RosterStatus.ACTIVE, "premium")
+    assert [(row.line, row.reason) for row in parsed[1:]] == [
+        (2, "not a JSON object"),
+        (3, "not valid JSON"),
+        (4, "missing partner_ref, status, plan"),
+    ]
+
+
+def test_undecodable_bytes_do_not_abort_the_upload():
+    lines = text_lines(io.BytesIO(b"partner_ref,status,plan\nc-\xff,active,standard\n"))
+    [row] = list(read_roster(lines, RosterFormat.CSV))
+    assert row.partner_ref == "c-\ufffd"
+
+
+def row(status="active", plan="standard"):
+    return RosterRow(2, "c-1", RosterStatus(status), plan)
+
+
+@pytest.mark.parametrize(
+    ("partner", "gateway", "kind", "repair"),
+    [
+        ("active", Status.ACTIVE, None, None),
+        ("active", Status.PENDING_ACTIVATION, None, None),
+        ("active", Status.CANCELLATION_SCHEDULED, None, None),
+        ("cancelled", Status.PURGED, None, None),
+        ("cancelled", None, None, None),
+        ("active", None, Drift.ONLY_AT_PARTNER, None),
+        ("suspended", Status.ACTIVE, Drift.STATUS_MISMATCH, Command.SUSPEND),
+        ("active", Status.SUSPENDED, Drift.STATUS_MISMATCH, Command.RESUME),
+        ("cancelled", Status.ACTIVE, Drift.STATUS_MISMATCH, Command.CANCEL_NOW),
+        ("cancelled", Status.SUSPENDED, Drift.STATUS_MISMATCH, Command.CANCEL_NOW),
+        ("active", Status.CANCELLED, Drift.STATUS_MISMATCH, None),
+        ("suspended", Status.PENDING_ACTIVATION, Drift.STATUS_MISMATCH, None),
+    ],
+)
+def test_status_drift_and_its_repair(partner, gateway, kind, repair):
+    finding = compare(row(partner), gateway, "standard")
+    assert (finding.kind, finding.repair) == (kind, repair) if kind else finding is None
+
+
+def test_plan_drift_only_between_active_subscriptions():
+    assert compare(row(plan="premium"), Status.ACTIVE, "standard").repair is Command.CHANGE_PLAN
+    assert compare(row("suspended", plan="premium"), Status.SUSPENDED, "standard") is None
