@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-22 04:59:14.716943
+Create Date: 2026-11-22 05:03:33.218269
 """
 
 import sqlalchemy as sa
@@ -24,6 +24,9 @@ def upgrade() -> None:
         sa.Column("line", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("reconciliation_id", "partner_ref", name=op.f("pk_reconciliation_refs")),
     )
+    with op.batch_alter_table("reconciliation_refs", schema=None) as batch_op:
+        batch_op.create_index("ix_reconciliation_refs_line", ["reconciliation_id", "line"], unique=False)
+
     op.create_table(
         "reconciliations",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -79,4 +82,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_reconciliations_partner_code"))
 
     op.drop_table("reconciliations")
+    with op.batch_alter_table("reconciliation_refs", schema=None) as batch_op:
+        batch_op.drop_index("ix_reconciliation_refs_line")
+
     op.drop_table("reconciliation_refs")

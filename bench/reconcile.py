@@ -1,0 +1,144 @@
+"""Benchmark: reconcile a 1,000,000-row roster (about 2% drift) against 1,000,000 stored subscriptions.
+
+Baseline, measured in the same run: merely parsing the same roster file. Both run in a fresh child process
+so each reports its own peak memory; a second, ten times smaller roster shows whether memory stays flat.
+
+    python bench/reconcile.py [--rows 1000000]
+
+Last line: `reconcile: <ratio>x parse-only time (target <= 3.0)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy import insert
+
+from gateway.domain.roster import RosterFormat, read_roster
+from gateway.services import reconciliation
+from gateway.services.partners import add_partner
+from gateway.store import migrate
+from gateway.store.db import Store, make_engine
+from gateway.store.models import Subscription
+
+PARTNER = "bench-telco"
+PLANS = ["standard_with_ads", "standard", "premium"]
+
+
+def seed(store: Store, rows: int) -> None:
+    now = datetime.now(UTC)
+    with store.transaction() as session:
+        add_partner(session, code=PARTNER, display_name="Bench", markets=["DE"], default_locale="de",
+                    flavour="standard", now=now)
+    batch = []
+    for index in range(rows):
+        batch.append({
+            "id": f"sub_{index:020d}", "partner_code": PARTNER, "partner_ref": f"cust-{index:08d}",
+            "plan": PLANS[index % 3], "market": "DE", "locale": "de", "billing_anchor": date(2026, 1, 15),
+            "status": "active", "status_reason": "account_linked", "member_id": f"m-{index}", "sequence": 1,
+            "version": 2, "created_at": now, "updated_at": now,
+        })
+        if len(batch) == 20_000:
+            with store.transaction() as session:
+                session.execute(insert(Subscription), batch)
+            batch = []
+    if batch:
+        with store.transaction() as session:
+            session.execute(insert(Subscription), batch)
+
+
+def write_roster(path: Path, rows: int, drift: float = 0.02) -> int:
+    """The partner's view of the same customers, with `drift` of the rows differing in one way or another."""
+    rng = random.Random(7)
+    drifted = 0
+    with path.open("w", encoding="utf-8") as roster:
+        roster.write("partner_ref,status,plan\n")
+        for index in range(rows):
+            status, plan = "active", PLANS[index % 3]
+            ref = f"cust-{index:08d}"
+            if rng.random() < drift:
+                drifted += 1
+                change = rng.randrange(4)
+                if change == 0:
+                    status = "suspended"
+                elif change == 1:
+                    plan = PLANS[(index + 1) % 3]
+                elif change == 2:
+                    ref = f"new-{index:08d}"  # only at the partner (and cust-… only at the gateway)
+                else:
+                    status = "cancelled"
+            roster.write(f"{ref},{status},{plan}\n")
+    return drifted
+
+
+def child(mode: str, database: str, roster: Path) -> None:
+    """Run one measured phase in this (fresh) process and print its figures as JSON."""
+    started = time.perf_counter()
+    if mode == "parse":
+        with roster.open(encoding="utf-8", newline="") as file:
+            rows = sum(1 for _ in read_roster(file, RosterFormat.CSV))
+        result = {"rows": rows}
+    else:
+        store = Store(make_engine(database))
+        job_id = reconciliation.start(store, PARTNER, RosterFormat.CSV, datetime.now(UTC))
+        with roster.open(encoding="utf-8", newline="") as file:
+            job = reconciliation.run(store, job_id, read_roster(file, RosterFormat.CSV))
+        result = {"rows": job.rows, "counts": job.counts}
+    result["seconds"] = time.perf_counter() - started
+    result["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def measure(mode: str, database: str, roster: Path) -> dict:
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--database", database, "--roster", str(roster)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--child", choices=["parse", "reconcile"])
+    parser.add_argument("--database")
+    parser.add_argument("--roster", type=Path)
+    options = parser.parse_args()
+    if options.child:
+        child(options.child, options.database, options.roster)
+        return
+
+    with tempfile.TemporaryDirectory() as folder:
+        database = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        store = Store(make_engine(database))
+        migrate.upgrade(store.engine)
+        print(f"seeding {options.rows:,} subscriptions ...", flush=True)
+        seed(store, options.rows)
+        store.dispose()
+        small_roster, roster = Path(folder) / "small.csv", Path(folder) / "roster.csv"
+        write_roster(small_roster, options.rows // 10)
+        drifted = write_roster(roster, options.rows)
+        print(f"roster: {options.rows:,} rows, {drifted:,} drifted ({drifted / options.rows:.1%})")
+
+        small = measure("reconcile", database, small_roster)
+        parse = measure("parse", database, roster)
+        full = measure("reconcile", database, roster)
+
+    print(f"parse only:   {parse['seconds']:.2f} s ({parse['rows']:,} rows)")
+    print(f"reconcile:    {full['seconds']:.2f} s, drift {full['counts']}")
+    print(f"peak memory:  {full['peak_mib']:.0f} MiB at {options.rows:,} rows, "
+          f"{small['peak_mib']:.0f} MiB at {options.rows // 10:,} rows, parse only {parse['peak_mib']:.0f} MiB")
+    print(f"reconcile: {full['seconds'] / parse['seconds']:.2f}x parse-only time (target <= 3.0)")
+
+
+if __name__ == "__main__":
+    main()
