@@ -169,11 +169,14 @@ def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list
     return items
 
 
+# Fixed SQL per driver parameter style (no value is ever formatted into it).
 _INSERT_REF = {
-    style: "INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line) "
-    f"VALUES ({', '.join([marker] * 3)}) ON CONFLICT DO NOTHING"
-    for style, marker in (("qmark", "?"), ("format", "%s"), ("pyformat", "%s"))
+    "qmark": "INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line) VALUES (?, ?, ?) "
+    "ON CONFLICT DO NOTHING",
+    "format": "INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line) VALUES (%s, %s, %s) "
+    "ON CONFLICT DO NOTHING",
 }
+_INSERT_REF["pyformat"] = _INSERT_REF["format"]
 
 
 def _bad(job_id: str, line: int, reason: str, partner_ref: str | None) -> dict:
