@@ -37,16 +37,35 @@ PLANS = ["standard_with_ads", "standard", "premium"]
 def seed(store: Store, rows: int) -> None:
     now = datetime.now(UTC)
     with store.transaction() as session:
-        add_partner(session, code=PARTNER, display_name="Bench", markets=["DE"], default_locale="de",
-                    flavour="standard", now=now)
+        add_partner(
+            session,
+            code=PARTNER,
+            display_name="Bench",
+            markets=["DE"],
+            default_locale="de",
+            flavour="standard",
+            now=now,
+        )
     batch = []
     for index in range(rows):
-        batch.append({
-            "id": f"sub_{index:020d}", "partner_code": PARTNER, "partner_ref": f"cust-{index:08d}",
-            "plan": PLANS[index % 3], "market": "DE", "locale": "de", "billing_anchor": date(2026, 1, 15),
-            "status": "active", "status_reason": "account_linked", "member_id": f"m-{index}", "sequence": 1,
-            "version": 2, "created_at": now, "updated_at": now,
-        })
+        batch.append(
+            {
+                "id": f"sub_{index:020d}",
+                "partner_code": PARTNER,
+                "partner_ref": f"cust-{index:08d}",
+                "plan": PLANS[index % 3],
+                "market": "DE",
+                "locale": "de",
+                "billing_anchor": date(2026, 1, 15),
+                "status": "active",
+                "status_reason": "account_linked",
+                "member_id": f"m-{index}",
+                "sequence": 1,
+                "version": 2,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
         if len(batch) == 20_000:
             with store.transaction() as session:
                 session.execute(insert(Subscription), batch)
@@ -101,7 +120,9 @@ def child(mode: str, database: str, roster: Path) -> None:
 def measure(mode: str, database: str, roster: Path) -> dict:
     output = subprocess.run(
         [sys.executable, __file__, "--child", mode, "--database", database, "--roster", str(roster)],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -135,8 +156,10 @@ def main() -> None:
 
     print(f"parse only:   {parse['seconds']:.2f} s ({parse['rows']:,} rows)")
     print(f"reconcile:    {full['seconds']:.2f} s, drift {full['counts']}")
-    print(f"peak memory:  {full['peak_mib']:.0f} MiB at {options.rows:,} rows, "
-          f"{small['peak_mib']:.0f} MiB at {options.rows // 10:,} rows, parse only {parse['peak_mib']:.0f} MiB")
+    print(
+        f"peak memory:  {full['peak_mib']:.0f} MiB at {options.rows:,} rows, "
+        f"{small['peak_mib']:.0f} MiB at {options.rows // 10:,} rows, parse only {parse['peak_mib']:.0f} MiB"
+    )
     print(f"reconcile: {full['seconds'] / parse['seconds']:.2f}x parse-only time (target <= 3.0)")
 
 

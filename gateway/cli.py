@@ -421,3 +421,7 @@ def reconcile(partner_code: str, roster: Path, roster_format: str | None, apply_
     for kind, count in job.counts.items():
         click.echo(f"  {kind}: {count}")
     click.echo(f"  repaired: {job.repaired}" if apply_repairs else "dry run: nothing changed (--apply repairs)")
+
+
+if __name__ == "__main__":
+    main()

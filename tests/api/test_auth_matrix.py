@@ -7,8 +7,10 @@ until it has an example body below.
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -18,16 +20,28 @@ from gateway.api import PUBLIC_ENDPOINTS
 from gateway.api.auth import REQUIRED_SCOPE_ATTRIBUTE
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
 from gateway.domain.lifecycle import Actor, Command
+from gateway.domain.roster import RosterFormat, read_roster
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
+from gateway.services import reconciliation
 from gateway.services import subscriptions as subscription_service
 from tests.conftest import app_store, bearer
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 PARTNER_SCOPES = SCOPES_BY_KIND[KeyKind.PARTNER]
 
+
+@dataclass(frozen=True)
+class RawBody:
+    """A body that is not JSON."""
+
+    content_type: str
+    data: str
+
+
 # One valid body per operation that takes one, keyed by (rule, method).
 EXAMPLE_BODIES = {
+    ("/v1/reconciliations", "POST"): RawBody("text/csv", "partner_ref,status,plan\nactive,active,standard\n"),
     ("/admin/v1/partners", "POST"): {
         "code": "gamma",
         "display_name": "Gamma",
@@ -150,6 +164,9 @@ class World:
         self.revoked = revoked.token
         self._issue = issue
         self.subscriptions, self.activation_code = _alpha_subscriptions(store, now)
+        self.reconciliation = reconciliation.start(store, "alpha", RosterFormat.CSV, now)
+        roster = io.StringIO("partner_ref,status,plan\nsuspended,active,standard\n", newline="")
+        reconciliation.run(store, self.reconciliation, read_roster(roster, RosterFormat.CSV))
 
     def path_values(self, rule: str) -> dict[str, str]:
         return {
@@ -157,6 +174,7 @@ class World:
             "endpoint_id": self.endpoints["alpha"],
             "key_id": self.target_key_id,
             "subscription_id": self.subscriptions[SUBSCRIPTION_STATE.get(rule, "active")],
+            "reconciliation_id": self.reconciliation,
         }
 
     def right_key(self, scope) -> str:
@@ -223,7 +241,10 @@ def _call(client, rule, method, world, headers):
     body = EXAMPLE_BODIES.get((rule, method))
     if callable(body):
         body = body(world)
-    return client.open(_url(rule, world.path_values(rule)), method=method, json=body, headers=headers)
+    url = _url(rule, world.path_values(rule))
+    if isinstance(body, RawBody):
+        return client.open(url, method=method, data=body.data, content_type=body.content_type, headers=headers)
+    return client.open(url, method=method, json=body, headers=headers)
 
 
 def _success(operation) -> int:

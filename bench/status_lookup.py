@@ -1,0 +1,218 @@
+"""Benchmark: authenticated GET /v1/subscriptions/{id} over 100,000 stored subscriptions, under gunicorn.
+
+Baseline, measured in the same run with the same gunicorn settings and the same load tool (wrk): a bare Flask
+app answering a fixed JSON body. wrk comes from Debian and is installed (as root) if missing.
+
+    python bench/status_lookup.py [--subscriptions 100000] [--seconds 10] [--workers 2]
+
+Last line: `status_lookup: <ratio> of bare Flask req/s (target >= 0.60)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import requests
+from sqlalchemy import insert
+
+from gateway.domain.keys import KeyKind
+from gateway.services.keys import issue_key
+from gateway.services.partners import add_partner
+from gateway.store import migrate
+from gateway.store.db import Store, make_engine
+from gateway.store.models import Subscription
+
+PARTNER = "bench-telco"
+BARE_APP = """
+from flask import Flask, jsonify
+
+app = Flask(__name__)
+BODY = {"id": "sub_00000000000000000001", "partner_ref": "cust-00000001", "plan": "standard", "status": "active"}
+
+
+@app.get("/v1/subscriptions/<subscription_id>")
+def subscription(subscription_id):
+    return jsonify(BODY)
+"""
+LUA = """
+ids = {%s}
+request = function()
+  return wrk.format("GET", "/v1/subscriptions/" .. ids[math.random(#ids)])
+end
+"""
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        sys.exit("wrk is missing and installing it needs root: apt-get install wrk")
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk"], check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    )
+    return shutil.which("wrk") or sys.exit("wrk did not install")
+
+
+def seed(store: Store, count: int) -> tuple[str, list[str]]:
+    now = datetime.now(UTC)
+    with store.transaction() as session:
+        add_partner(
+            session,
+            code=PARTNER,
+            display_name="Bench",
+            markets=["DE"],
+            default_locale="de",
+            flavour="standard",
+            now=now,
+        )
+        token = issue_key(
+            session, kind=KeyKind.PARTNER, scopes=["subscriptions:read"], name="bench", partner_code=PARTNER, now=now
+        ).token
+    ids = [f"sub_{index:020d}" for index in range(count)]
+    for start in range(0, count, 20_000):
+        with store.transaction() as session:
+            session.execute(
+                insert(Subscription),
+                [
+                    {
+                        "id": ids[index],
+                        "partner_code": PARTNER,
+                        "partner_ref": f"cust-{index:08d}",
+                        "plan": "standard",
+                        "market": "DE",
+                        "locale": "de",
+                        "billing_anchor": date(2026, 1, 15),
+                        "status": "active",
+                        "status_reason": "account_linked",
+                        "member_id": f"m-{index}",
+                        "sequence": 1,
+                        "version": 2,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for index in range(start, min(start + 20_000, count))
+                ],
+            )
+    return token, ids
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def serve(arguments: list[str], environment: dict[str, str], base: str, log: Path) -> subprocess.Popen:
+    process = subprocess.Popen(arguments, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"{base}/v1/subscriptions/warmup", timeout=2)
+            return process
+        except requests.RequestException:
+            time.sleep(0.2)
+    process.kill()
+    sys.exit(f"server did not start: {log.read_text()[-2000:]}")
+
+
+def load(wrk: str, base: str, script: Path, headers: list[str], seconds: int) -> float:
+    arguments = [wrk, "-t2", "-c16", f"-d{seconds}s", "-s", str(script)]
+    for header in headers:
+        arguments += ["-H", header]
+    output = subprocess.run([*arguments, base], check=True, capture_output=True, text=True).stdout
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if non_2xx:
+        sys.exit(f"{non_2xx.group(1)} failed responses:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subscriptions", type=int, default=100_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=2)
+    options = parser.parse_args()
+    wrk = ensure_wrk()
+
+    with tempfile.TemporaryDirectory() as folder_name:
+        folder = Path(folder_name)
+        database = f"sqlite:///{folder / 'bench.sqlite3'}"
+        store = Store(make_engine(database))
+        migrate.upgrade(store.engine)
+        token, ids = seed(store, options.subscriptions)
+        store.dispose()
+        sample = random.Random(3).sample(ids, 1000)
+        script = folder / "lookup.lua"
+        script.write_text(LUA % ", ".join(f'"{subscription_id}"' for subscription_id in sample))
+        (folder / "bare_app.py").write_text(BARE_APP)
+        gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(options.workers), "--no-control-socket"]
+
+        # The bare Flask app first, then the gateway, never both at once.
+        port = free_port()
+        bare = serve(
+            [*gunicorn, "--bind", f"127.0.0.1:{port}", "--chdir", str(folder), "bare_app:app"],
+            dict(os.environ),
+            f"http://127.0.0.1:{port}",
+            folder / "bare.log",
+        )
+        try:
+            bare_rps = load(wrk, f"http://127.0.0.1:{port}", script, [], options.seconds)
+        finally:
+            bare.terminate()
+            bare.wait()
+
+        port = free_port()
+        environment = {
+            **os.environ,
+            "GATEWAY_DATABASE_URL": database,
+            "GATEWAY_INSTANCE_PATH": str(folder),
+            "GATEWAY_LOG_LEVEL": "INFO",
+        }
+        gateway = serve(
+            [
+                sys.executable,
+                "-m",
+                "gateway.cli",
+                "serve",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                str(options.workers),
+            ],
+            environment,
+            f"http://127.0.0.1:{port}",
+            folder / "gateway.log",
+        )
+        try:
+            check = requests.get(
+                f"http://127.0.0.1:{port}/v1/subscriptions/{sample[0]}",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=5,
+            )
+            assert check.status_code == 200, check.text
+            gateway_rps = load(
+                wrk, f"http://127.0.0.1:{port}", script, [f"Authorization: Bearer {token}"], options.seconds
+            )
+        finally:
+            gateway.terminate()
+            gateway.wait()
+
+    print(f"bare Flask:  {bare_rps:,.0f} req/s")
+    print(f"gateway:     {gateway_rps:,.0f} req/s ({options.subscriptions:,} subscriptions, {options.workers} workers)")
+    print(f"status_lookup: {gateway_rps / bare_rps:.2f} of bare Flask req/s (target >= 0.60)")
+
+
+if __name__ == "__main__":
+    main()
