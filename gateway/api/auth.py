@@ -45,8 +45,8 @@ def _bearer_token() -> str:
 def _authenticate_request(scope: Scope) -> Principal:
     try:
         token = _bearer_token()
-        with store().read() as session:
-            principal = authenticate(session, token, now=utcnow())
+        with store().rows() as connection:
+            principal = authenticate(connection, token, now=utcnow())
     except AuthenticationFailed as failure:
         raise _Refused(
             problem(

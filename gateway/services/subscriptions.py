@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from gateway.domain import lifecycle
@@ -107,6 +107,25 @@ def get_subscription(
     if subscription is None:
         raise NotFound("subscription", subscription_id)
     return subscription
+
+
+_SUBSCRIPTION = select(Subscription.__table__).where(Subscription.__table__.c.id == bindparam("id"))
+_PARTNERS_SUBSCRIPTION = _SUBSCRIPTION.where(Subscription.__table__.c.partner_code == bindparam("partner_code"))
+
+
+def read_subscription(session: Session | Connection, subscription_id: str, *, partner_code: str | None = None):
+    """One subscription as a read-only row (attribute access like the mapped class, without its overhead).
+
+    The status lookup is the hottest read partners make: a prebuilt statement and a row of columns cost far
+    less than building a query and loading an entity.
+    """
+    if partner_code is None:
+        row = session.execute(_SUBSCRIPTION, {"id": subscription_id}).first()
+    else:
+        row = session.execute(_PARTNERS_SUBSCRIPTION, {"id": subscription_id, "partner_code": partner_code}).first()
+    if row is None:
+        raise NotFound("subscription", subscription_id)
+    return row
 
 
 def list_subscriptions(
