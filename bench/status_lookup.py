@@ -143,6 +143,7 @@ def main() -> None:
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--log-level", default="INFO", help="WARNING drops the access log, to see its cost")
     options = parser.parse_args()
     wrk = ensure_wrk()
 

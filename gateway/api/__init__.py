@@ -9,7 +9,7 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from contracts.common import ProblemSchema
-from gateway.api import admin, callcenter, ops, partner, reconciliations, service, subscriptions
+from gateway.api import admin, callcenter, ops, partner, reconciliations, service, subscriptions, uow
 from gateway.api.auth import SECURITY_SCHEME
 from gateway.api.guards import install_request_guards
 from gateway.api.problems import PROBLEM_MEDIA_TYPE, register_problem_handlers
@@ -61,6 +61,7 @@ def init_api(app: Flask) -> GatewayApi:
     for name, value in SPEC_SETTINGS.items():
         app.config.setdefault(name, value)
     install_request_guards(app)
+    app.teardown_request(uow.close_request_rows)
     api = GatewayApi(app)
     api.spec.components.security_scheme(
         SECURITY_SCHEME,

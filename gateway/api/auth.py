@@ -10,7 +10,7 @@ from typing import Any
 from flask import g, request
 
 from gateway.api.problems import problem
-from gateway.api.state import store
+from gateway.api.uow import request_rows
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
 from gateway.services.keys import AuthenticationFailed, PartnerSuspended, Principal, authenticate
@@ -45,8 +45,7 @@ def _bearer_token() -> str:
 def _authenticate_request(scope: Scope) -> Principal:
     try:
         token = _bearer_token()
-        with store().rows() as connection:
-            principal = authenticate(connection, token, now=utcnow())
+        principal = authenticate(request_rows(), token, now=utcnow())
     except AuthenticationFailed as failure:
         raise _Refused(
             problem(

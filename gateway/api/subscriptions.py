@@ -24,7 +24,7 @@ from gateway.api.idempotent import idempotent
 from gateway.api.pagination import cursor_time, decode_cursor, page
 from gateway.api.partner import blp
 from gateway.api.presenters import subscription_body
-from gateway.api.state import setting, store
+from gateway.api.state import setting
 from gateway.api.subscription_actions import ETAG_HEADER, location_of, run_command, subscription_response
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import InvalidInput
@@ -81,10 +81,9 @@ class SubscriptionItem(MethodView):
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
     def get(self, subscription_id):
         """Show one subscription"""
-        with store().rows() as connection:
-            subscription = subscription_service.read_subscription(
-                connection, subscription_id, partner_code=current_partner_code()
-            )
+        subscription = subscription_service.read_subscription(
+            uow.request_rows(), subscription_id, partner_code=current_partner_code()
+        )
         return subscription_response(subscription)
 
 

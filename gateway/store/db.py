@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,12 +76,6 @@ class Store:
         """A read-only unit of work: never blocks or is blocked by writers on SQLite (WAL)."""
         with self._readers() as session, session.begin():
             yield session
-
-    @contextmanager
-    def rows(self) -> Iterator[Connection]:
-        """A read-only Core connection, for hot paths that want rows rather than entities."""
-        with self.engine.connect() as connection:
-            yield connection
 
     def ping(self) -> None:
         """Raise when the database cannot be reached."""
