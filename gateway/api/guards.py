@@ -56,6 +56,8 @@ def _buffer_unsized_body(limit: int) -> None:
 def install_request_guards(app: Flask) -> None:
     @app.before_request
     def check_body() -> None:
+        if request.routing_exception is not None:
+            return  # no such route or method: Flask's 404 or 405 says so better than any body check
         handler = _handler()
         media_types = getattr(handler, MEDIA_TYPES_ATTRIBUTE, JSON)
         limit = app.config["GATEWAY"][getattr(handler, LIMIT_SETTING_ATTRIBUTE, "MAX_BODY_BYTES")]

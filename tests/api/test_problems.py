@@ -120,3 +120,8 @@ def test_every_problem_type_has_a_page(client):
         assert page.status_code == 200
         assert title in page.get_data(as_text=True) and str(status) in page.get_data(as_text=True)
     assert_problem(client.get("/problems/nonsense"), 404, "not-found")
+
+
+def test_a_wrong_method_with_an_odd_body_is_still_a_405(client, operator):
+    response = client.put("/admin/v1/partners", data="a,b", content_type="text/csv", headers=operator)
+    assert_problem(response, 405, "method-not-allowed")
