@@ -71,8 +71,8 @@ class Reconciliations(MethodView):
         roster_format = ROSTER_MEDIA_TYPES.get(request.mimetype)
         if roster_format is None:  # no body at all: the guard only checks bodies that are there
             raise InvalidInput({"Content-Type": "Send the roster as text/csv or application/x-ndjson."}, "header")
+        rows = read_roster(text_lines(request.stream), roster_format)  # a CSV header is checked here
         job_id = reconciliation_service.start(store(), current_partner_code(), roster_format, utcnow())
-        rows = read_roster(text_lines(request.stream), roster_format)
         return reconciliation_service.run(store(), job_id, rows)
 
 

@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from gateway.domain.errors import InvalidInput
 from gateway.domain.lifecycle import Command, Status
 from gateway.domain.plans import PLAN_RANKS
 
@@ -79,14 +80,28 @@ def _check(line: int, values: dict) -> RosterRow | BadRow:
     return RosterRow(line, partner_ref, RosterStatus(status), plan)
 
 
+class InvalidRoster(InvalidInput):
+    """The roster as a whole cannot be read (a CSV without the required header): nothing is compared.
+
+    Refused outright rather than reported as one bad row: comparing nothing would list every subscription
+    as 'only at the gateway', and applying that would cancel them all.
+    """
+
+
 def read_csv(lines: Iterable[str]) -> Iterator[RosterRow | BadRow]:
-    """Rows of a CSV roster with a header naming partner_ref, status and plan (any order, more columns ignored)."""
+    """Rows of a CSV roster with a header naming partner_ref, status and plan (any order, more columns ignored).
+
+    The header is read at once, so a roster without one is refused before any work starts.
+    """
     reader = csv.reader(lines)
     header = next(reader, None)
-    if header is None or not set(ROSTER_FIELDS) <= {name.strip() for name in header}:
-        yield BadRow(1, f"the header must name {', '.join(ROSTER_FIELDS)}")
-        return
-    names = [name.strip() for name in header]
+    names = [name.strip() for name in header or []]
+    if not set(ROSTER_FIELDS) <= set(names):
+        raise InvalidRoster({"roster": f"line 1: the header must name {', '.join(ROSTER_FIELDS)}"})
+    return _csv_rows(reader, names)
+
+
+def _csv_rows(reader, names: list[str]) -> Iterator[RosterRow | BadRow]:
     for values in reader:
         line = reader.line_num
         if not values:

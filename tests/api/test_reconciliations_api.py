@@ -13,7 +13,7 @@ from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.domain.lifecycle import Actor, Command
 from gateway.services import subscriptions as subscription_service
-from gateway.store.models import OutboxEvent, ReconciliationRef
+from gateway.store.models import OutboxEvent, Reconciliation, ReconciliationRef
 from tests.conftest import app_store, bearer
 
 ROSTER = """partner_ref,status,plan
@@ -138,6 +138,14 @@ def test_ndjson_rosters(client, world):
     roster = '{"partner_ref": "same", "status": "active", "plan": "standard"}\nnot json\n'
     job = upload(client, world["partner"], roster, "application/x-ndjson").json
     assert job["format"] == "ndjson" and job["counts"]["bad_row"] == 1 and job["counts"]["only_at_gateway"] == 3
+
+
+def test_a_roster_without_its_header_is_a_422_and_starts_no_job(app, client, world):
+    response = upload(client, world["partner"], "same,active,standard\n")
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "roster"
+    with app_store(app).read() as session:
+        assert session.scalar(select(func.count()).select_from(Reconciliation)) == 0
 
 
 def test_a_json_body_is_a_415_and_no_body_a_422(client, world):

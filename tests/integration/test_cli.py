@@ -135,3 +135,25 @@ def test_scheduler_run_applies_due_transitions_and_reports_counts(run, sqlite_da
     first = run("scheduler", "run").output
     assert "activation_expired: 1" in first and "purged: 0" in first
     assert "activation_expired: 0" in run("scheduler", "run").output  # nothing is applied twice
+
+
+def test_reconcile_a_roster_file_dry_run_then_apply(run, tmp_path):
+    run("partner", "add", "nordlink", "--name", "N", "--market", "DE", "--locale", "de")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("partner_ref,status,plan\nunknown,active,standard\nbroken,maybe,standard\n")
+    dry = run("reconcile", "nordlink", str(roster)).output
+    assert "2 rows, completed" in dry and "only_at_partner: 1" in dry and "bad_row: 1" in dry
+    assert "dry run: nothing changed" in dry
+    applied = run("reconcile", "nordlink", str(roster), "--apply").output
+    assert "repaired: 0" in applied  # nothing found here can be repaired automatically
+    ndjson = tmp_path / "roster.ndjson"
+    ndjson.write_text('{"partner_ref": "unknown", "status": "cancelled", "plan": "standard"}\n')
+    assert "only_at_partner: 0" in run("reconcile", "nordlink", str(ndjson)).output
+
+
+def test_reconcile_refuses_a_roster_without_its_header(run, tmp_path):
+    run("partner", "add", "nordlink", "--name", "N", "--market", "DE", "--locale", "de")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("unknown,active,standard\n")
+    result = run("reconcile", "nordlink", str(roster), ok=False)
+    assert result.exit_code == 1 and "header must name" in result.output

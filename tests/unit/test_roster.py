@@ -10,6 +10,7 @@ from gateway.domain.lifecycle import Command, Status
 from gateway.domain.roster import (
     BadRow,
     Drift,
+    InvalidRoster,
     RosterFormat,
     RosterRow,
     RosterStatus,
@@ -52,8 +53,10 @@ def test_a_quoted_field_spanning_lines_keeps_line_numbers_right():
     assert [row.line for row in parsed] == [3, 4]
 
 
-def test_a_csv_without_the_header_is_one_bad_row():
-    assert rows("c-1,active,standard\n") == [BadRow(1, "the header must name partner_ref, status, plan")]
+@pytest.mark.parametrize("text", ["", "{}", "c-1,active,standard\n", "partner_ref,plan\nc-1,standard\n"])
+def test_a_csv_without_the_header_is_refused_before_any_row(text):
+    with pytest.raises(InvalidRoster, match="header must name partner_ref, status, plan"):
+        read_roster(io.StringIO(text, newline=""), RosterFormat.CSV)
 
 
 def test_ndjson_rows_and_bad_lines():
