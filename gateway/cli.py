@@ -409,12 +409,16 @@ def reconcile(partner_code: str, roster: Path, roster_format: str | None, apply_
     chosen = RosterFormat(roster_format or ("csv" if roster.suffix.lower() == ".csv" else "ndjson"))
     with _command_transaction() as session:
         partner_service.get_partner(session, partner_code)
-    job_id = reconciliation_service.start(store(), partner_code, chosen, utcnow())
     with (
         roster.open(encoding="utf-8", errors="replace", newline="") as file,
         click.progressbar(length=roster.stat().st_size, label=f"reading {roster.name}", file=sys.stderr) as bar,
     ):
-        job = reconciliation_service.run(store(), job_id, read_roster(_lines_with_progress(file, bar), chosen))
+        try:
+            rows = read_roster(_lines_with_progress(file, bar), chosen)  # a CSV header is checked here
+        except GatewayError as error:
+            raise click.ClickException(error.detail) from None
+        job_id = reconciliation_service.start(store(), partner_code, chosen, utcnow())
+        job = reconciliation_service.run(store(), job_id, rows)
     if apply_repairs:
         job = reconciliation_service.apply(store(), job_id, now=utcnow())
     click.echo(f"reconciliation {job.id}: {job.rows} rows, {job.status}")
