@@ -31,6 +31,8 @@ from gateway.store.db import Store
 from gateway.store.models import Reconciliation, ReconciliationItem, ReconciliationRef, Subscription
 
 CHUNK_ROWS = 10_000
+STATUS_BY_VALUE = {status.value: status for status in Status}
+_NOWHERE = (None, None, None, None)
 REPAIR_REASONS = {
     Command.CANCEL_NOW: "partner_churn",
     Command.SUSPEND: "non_payment",
@@ -101,9 +103,10 @@ def _fail(store: Store, job_id: str) -> None:
 def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list) -> list[dict]:
     """Findings for one chunk of roster rows.
 
-    The chunk's partner_refs go into reconciliation_refs first (a ref already there came earlier in the
-    roster: a duplicate), then one join with subscriptions fetches the gateway's side of exactly those refs.
-    A join instead of IN (...) keeps the statement the same for every chunk, so it compiles once.
+    A ref already in reconciliation_refs came earlier in the roster: a duplicate. The others are recorded
+    there (for the 'only at the gateway' anti-join at the end) and looked up in subscriptions, each with one
+    statement per chunk sent straight to the driver: at millions of rows SQLAlchemy's per-row and
+    per-statement work would cost more than the database's.
     """
     items: list[dict] = []
     good: dict[str, RosterRow] = {}
@@ -117,27 +120,36 @@ def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list
             good[row.partner_ref] = row
     if not good:
         return items
+    # The driver's own cursor: at millions of rows SQLAlchemy's per-row and per-statement work would cost
+    # more than the database's. Statements are put together from placeholders only; values are parameters.
     connection = session.connection()
-    # The driver's executemany directly: for thousands of plain tuples SQLAlchemy's per-row parameter
-    # handling would cost more than the database's work.
-    connection.exec_driver_sql(
-        _INSERT_REF[connection.dialect.paramstyle], [(job_id, ref, row.line) for ref, row in good.items()]
+    cursor = connection.connection.cursor()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor.execute(
+        f"SELECT partner_ref, line FROM reconciliation_refs WHERE reconciliation_id = {marker} "  # noqa: S608
+        f"AND partner_ref IN ({', '.join([marker] * len(good))})",
+        (job_id, *good),
     )
-    lines = [row.line for row in good.values()]
-    refs, subscriptions = ReconciliationRef.__table__.c, Subscription.__table__.c
-    joined = (
-        select(refs.partner_ref, subscriptions.id, subscriptions.status, subscriptions.plan)
-        .select_from(
-            ReconciliationRef.__table__.outerjoin(
-                Subscription.__table__,
-                (subscriptions.partner_code == partner_code) & (subscriptions.partner_ref == refs.partner_ref),
-            )
-        )
-        .where(refs.reconciliation_id == job_id, refs.line.between(min(lines), max(lines)))
-    )
-    for partner_ref, subscription_id, status, plan in connection.execute(joined).fetchall():
+    for partner_ref, line in cursor.fetchall():
         row = good.pop(partner_ref)
-        gateway_status = Status(status) if status is not None else None
+        items.append(_bad(job_id, row.line, f"duplicate partner_ref (also on line {line})", partner_ref))
+    if not good:
+        return items
+    cursor.executemany(
+        f"INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line) "  # noqa: S608
+        f"VALUES ({marker}, {marker}, {marker})",
+        [(job_id, ref, row.line) for ref, row in good.items()],
+    )
+    cursor.execute(
+        f"SELECT partner_ref, id, status, plan FROM subscriptions WHERE partner_code = {marker} "  # noqa: S608
+        f"AND partner_ref IN ({', '.join([marker] * len(good))})",
+        (partner_code, *good),
+    )
+    gateway = {found[0]: found for found in cursor.fetchall()}
+    cursor.close()
+    for partner_ref, row in good.items():
+        _, subscription_id, status, plan = gateway.get(partner_ref, _NOWHERE)
+        gateway_status = STATUS_BY_VALUE.get(status)
         finding = compare(row, gateway_status, plan)
         if finding is not None:
             items.append(
@@ -155,28 +167,7 @@ def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list
                     "detail": finding.detail,
                 }
             )
-    if good:  # refs that were already in the table: duplicates of rows from earlier chunks
-        earlier = dict(
-            connection.execute(
-                select(refs.partner_ref, refs.line).where(
-                    refs.reconciliation_id == job_id, refs.partner_ref.in_(list(good))
-                )
-            ).all()
-        )
-        for partner_ref, row in good.items():
-            detail = f"duplicate partner_ref (also on line {earlier[partner_ref]})"
-            items.append(_bad(job_id, row.line, detail, partner_ref))
     return items
-
-
-# Fixed SQL per driver parameter style (no value is ever formatted into it).
-_INSERT_REF = {
-    "qmark": "INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line) VALUES (?, ?, ?) "
-    "ON CONFLICT DO NOTHING",
-    "format": "INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line) VALUES (%s, %s, %s) "
-    "ON CONFLICT DO NOTHING",
-}
-_INSERT_REF["pyformat"] = _INSERT_REF["format"]
 
 
 def _bad(job_id: str, line: int, reason: str, partner_ref: str | None) -> dict:

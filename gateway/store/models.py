@@ -192,7 +192,6 @@ class ReconciliationRef(Base):
     """
 
     __tablename__ = "reconciliation_refs"
-    __table_args__ = (Index("ix_reconciliation_refs_line", "reconciliation_id", "line"),)
 
     reconciliation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     partner_ref: Mapped[str] = mapped_column(String(100), primary_key=True)

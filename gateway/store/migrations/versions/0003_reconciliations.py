@@ -24,9 +24,6 @@ def upgrade() -> None:
         sa.Column("line", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("reconciliation_id", "partner_ref", name=op.f("pk_reconciliation_refs")),
     )
-    with op.batch_alter_table("reconciliation_refs", schema=None) as batch_op:
-        batch_op.create_index("ix_reconciliation_refs_line", ["reconciliation_id", "line"], unique=False)
-
     op.create_table(
         "reconciliations",
         sa.Column("id", sa.String(length=40), nullable=False),
@@ -82,7 +79,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_reconciliations_partner_code"))
 
     op.drop_table("reconciliations")
-    with op.batch_alter_table("reconciliation_refs", schema=None) as batch_op:
-        batch_op.drop_index("ix_reconciliation_refs_line")
-
     op.drop_table("reconciliation_refs")
