@@ -125,21 +125,25 @@ def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list
     connection = session.connection()
     cursor = connection.connection.cursor()
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    cursor.execute(
-        f"SELECT partner_ref, line FROM reconciliation_refs WHERE reconciliation_id = {marker} "  # noqa: S608
-        f"AND partner_ref IN ({', '.join([marker] * len(good))})",
-        (job_id, *good),
-    )
-    for partner_ref, line in cursor.fetchall():
-        row = good.pop(partner_ref)
-        items.append(_bad(job_id, row.line, f"duplicate partner_ref (also on line {line})", partner_ref))
-    if not good:
-        return items
     cursor.executemany(
         f"INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line) "  # noqa: S608
-        f"VALUES ({marker}, {marker}, {marker})",
+        f"VALUES ({marker}, {marker}, {marker}) ON CONFLICT DO NOTHING",
         [(job_id, ref, row.line) for ref, row in good.items()],
     )
+    if cursor.rowcount != len(good):  # some refs were there already: duplicates of earlier chunks' rows
+        cursor.execute(
+            f"SELECT partner_ref, line FROM reconciliation_refs WHERE reconciliation_id = {marker} "  # noqa: S608
+            f"AND partner_ref IN ({', '.join([marker] * len(good))})",
+            (job_id, *good),
+        )
+        for partner_ref, line in cursor.fetchall():
+            row = good[partner_ref]
+            if line != row.line:
+                del good[partner_ref]
+                items.append(_bad(job_id, row.line, f"duplicate partner_ref (also on line {line})", partner_ref))
+        if not good:
+            cursor.close()
+            return items
     cursor.execute(
         f"SELECT partner_ref, id, status, plan FROM subscriptions WHERE partner_code = {marker} "  # noqa: S608
         f"AND partner_ref IN ({', '.join([marker] * len(good))})",

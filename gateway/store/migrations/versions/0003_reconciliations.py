@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("partner_ref", sa.String(length=100), nullable=False),
         sa.Column("line", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("reconciliation_id", "partner_ref", name=op.f("pk_reconciliation_refs")),
+        sqlite_with_rowid=False,  # SQLite: the primary key is the table, one b-tree to write instead of two
     )
     op.create_table(
         "reconciliations",
