@@ -193,7 +193,7 @@ class ReconciliationRef(Base):
 
     __tablename__ = "reconciliation_refs"
     # SQLite: the primary key is the table (one b-tree, not a table plus an index): half the writes per row.
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     reconciliation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     partner_ref: Mapped[str] = mapped_column(String(100), primary_key=True)
