@@ -18,61 +18,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert
+from seeding import PARTNER, PLANS, partner_ref, seed_partner_and_subscriptions
 
 from gateway.domain.roster import RosterFormat, read_roster
 from gateway.services import reconciliation
-from gateway.services.partners import add_partner
 from gateway.store import migrate
 from gateway.store.db import Store, make_engine
-from gateway.store.models import Subscription
-
-PARTNER = "bench-telco"
-PLANS = ["standard_with_ads", "standard", "premium"]
-
-
-def seed(store: Store, rows: int) -> None:
-    now = datetime.now(UTC)
-    with store.transaction() as session:
-        add_partner(
-            session,
-            code=PARTNER,
-            display_name="Bench",
-            markets=["DE"],
-            default_locale="de",
-            flavour="standard",
-            now=now,
-        )
-    batch = []
-    for index in range(rows):
-        batch.append(
-            {
-                "id": f"sub_{index:020d}",
-                "partner_code": PARTNER,
-                "partner_ref": f"cust-{index:08d}",
-                "plan": PLANS[index % 3],
-                "market": "DE",
-                "locale": "de",
-                "billing_anchor": date(2026, 1, 15),
-                "status": "active",
-                "status_reason": "account_linked",
-                "member_id": f"m-{index}",
-                "sequence": 1,
-                "version": 2,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        if len(batch) == 20_000:
-            with store.transaction() as session:
-                session.execute(insert(Subscription), batch)
-            batch = []
-    if batch:
-        with store.transaction() as session:
-            session.execute(insert(Subscription), batch)
 
 
 def write_roster(path: Path, rows: int, drift: float = 0.02) -> int:
@@ -83,7 +37,7 @@ def write_roster(path: Path, rows: int, drift: float = 0.02) -> int:
         roster.write("partner_ref,status,plan\n")
         for index in range(rows):
             status, plan = "active", PLANS[index % 3]
-            ref = f"cust-{index:08d}"
+            ref = partner_ref(index)
             if rng.random() < drift:
                 drifted += 1
                 change = rng.randrange(4)
@@ -143,7 +97,7 @@ def main() -> None:
         store = Store(make_engine(database))
         migrate.upgrade(store.engine)
         print(f"seeding {options.rows:,} subscriptions ...", flush=True)
-        seed(store, options.rows)
+        seed_partner_and_subscriptions(store, options.rows)
         store.dispose()
         small_roster, roster = Path(folder) / "small.csv", Path(folder) / "roster.csv"
         write_roster(small_roster, options.rows // 10)

@@ -20,20 +20,17 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
-from sqlalchemy import insert
+from seeding import PARTNER, seed_partner_and_subscriptions, subscription_id
 
 from gateway.domain.keys import KeyKind
 from gateway.services.keys import issue_key
-from gateway.services.partners import add_partner
 from gateway.store import migrate
 from gateway.store.db import Store, make_engine
-from gateway.store.models import Subscription
 
-PARTNER = "bench-telco"
 BARE_APP = """
 from flask import Flask, jsonify
 
@@ -66,46 +63,17 @@ def ensure_wrk() -> str:
 
 
 def seed(store: Store, count: int) -> tuple[str, list[str]]:
-    now = datetime.now(UTC)
+    seed_partner_and_subscriptions(store, count)
     with store.transaction() as session:
-        add_partner(
-            session,
-            code=PARTNER,
-            display_name="Bench",
-            markets=["DE"],
-            default_locale="de",
-            flavour="standard",
-            now=now,
-        )
         token = issue_key(
-            session, kind=KeyKind.PARTNER, scopes=["subscriptions:read"], name="bench", partner_code=PARTNER, now=now
+            session,
+            kind=KeyKind.PARTNER,
+            scopes=["subscriptions:read"],
+            name="bench",
+            partner_code=PARTNER,
+            now=datetime.now(UTC),
         ).token
-    ids = [f"sub_{index:020d}" for index in range(count)]
-    for start in range(0, count, 20_000):
-        with store.transaction() as session:
-            session.execute(
-                insert(Subscription),
-                [
-                    {
-                        "id": ids[index],
-                        "partner_code": PARTNER,
-                        "partner_ref": f"cust-{index:08d}",
-                        "plan": "standard",
-                        "market": "DE",
-                        "locale": "de",
-                        "billing_anchor": date(2026, 1, 15),
-                        "status": "active",
-                        "status_reason": "account_linked",
-                        "member_id": f"m-{index}",
-                        "sequence": 1,
-                        "version": 2,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for index in range(start, min(start + 20_000, count))
-                ],
-            )
-    return token, ids
+    return token, [subscription_id(index) for index in range(count)]
 
 
 def free_port() -> int:

@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -14,8 +15,10 @@ from gateway import create_app
 from gateway.api.state import EXTENSION
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
+from gateway.domain.lifecycle import Actor, Command
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
+from gateway.services import subscriptions as subscription_service
 from gateway.store import migrate
 from gateway.store.db import Store, make_engine
 
@@ -140,3 +143,23 @@ def seed(app) -> Seeder:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def add_subscription(session, partner_code: str, partner_ref: str, *, now=None, active: bool = True, market="DE"):
+    """A standard-plan subscription billed monthly from today, activated by the service unless `active=False`."""
+    now = now or utcnow()
+    subscription = subscription_service.create_subscription(
+        session,
+        partner_code=partner_code,
+        partner_ref=partner_ref,
+        plan="standard",
+        market=market,
+        billing_anchor=now.date(),
+        now=now,
+        activation_window=timedelta(days=30),
+    )
+    if active:
+        subscription_service.apply_command(
+            session, subscription, Command.ACTIVATE, actor=Actor.SERVICE, reason="account_linked", now=now
+        )
+    return subscription

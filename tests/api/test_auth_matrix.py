@@ -11,7 +11,6 @@ import io
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 
@@ -25,7 +24,7 @@ from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
 from gateway.services import reconciliation
 from gateway.services import subscriptions as subscription_service
-from tests.conftest import app_store, bearer
+from tests.conftest import add_subscription, app_store, bearer
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 PARTNER_SCOPES = SCOPES_BY_KIND[KeyKind.PARTNER]
@@ -206,25 +205,9 @@ def _alpha_subscriptions(store, now) -> tuple[dict[str, str], str]:
     }
     ids = {}
     with store.transaction() as session:
-
-        def create(ref):
-            return subscription_service.create_subscription(
-                session,
-                partner_code="alpha",
-                partner_ref=ref,
-                plan="standard",
-                market="DE",
-                billing_anchor=now.date(),
-                now=now,
-                activation_window=timedelta(days=30),
-            )
-
-        pending = create("pending")
+        pending = add_subscription(session, "alpha", "pending", now=now, active=False)
         for state, commands in steps.items():
-            subscription = create(state)
-            subscription_service.apply_command(
-                session, subscription, Command.ACTIVATE, actor=Actor.SERVICE, reason="account_linked", now=now
-            )
+            subscription = add_subscription(session, "alpha", state, now=now)
             for command in commands:
                 subscription_service.apply_command(
                     session, subscription, command, actor=Actor.PARTNER, reason=actor_reason[command], now=now

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
-from gateway.domain.lifecycle import Actor, Command
-from gateway.services import subscriptions as subscription_service
 from gateway.store.models import OutboxEvent, Reconciliation, ReconciliationRef
-from tests.conftest import app_store, bearer
+from tests.conftest import add_subscription, app_store, bearer
 
 ROSTER = """partner_ref,status,plan
 same,active,standard
@@ -34,19 +31,7 @@ def world(app, seed):
     ids = {}
     with app_store(app).transaction() as session:
         for ref in ("same", "to-suspend", "to-upgrade", "forgotten"):
-            subscription = subscription_service.create_subscription(
-                session,
-                partner_code="nordlink",
-                partner_ref=ref,
-                plan="standard",
-                market="DE",
-                billing_anchor=now.date(),
-                now=now,
-                activation_window=timedelta(days=30),
-            )
-            subscription_service.apply_command(
-                session, subscription, Command.ACTIVATE, actor=Actor.SERVICE, reason="account_linked", now=now
-            )
+            subscription = add_subscription(session, "nordlink", ref, now=now)
             ids[ref] = subscription.id
     return {"ids": ids, "partner": bearer(seed.token(KeyKind.PARTNER, "nordlink"))}
 

@@ -114,23 +114,14 @@ def test_scheduler_run_applies_due_transitions_and_reports_counts(run, sqlite_da
     from datetime import timedelta
 
     from gateway.domain.clock import utcnow
-    from gateway.services import subscriptions as subscription_service
     from gateway.store.db import Store
+    from tests.conftest import add_subscription
 
     run("partner", "add", "nordlink", "--name", "N", "--market", "DE", "--locale", "de")
     store = Store(make_engine(sqlite_database.url))
     past = utcnow() - timedelta(days=40)
     with store.transaction() as session:
-        subscription_service.create_subscription(
-            session,
-            partner_code="nordlink",
-            partner_ref="late",
-            plan="standard",
-            market="DE",
-            billing_anchor=past.date(),
-            now=past,
-            activation_window=timedelta(days=30),
-        )
+        add_subscription(session, "nordlink", "late", now=past, active=False)
     store.dispose()
     first = run("scheduler", "run").output
     assert "activation_expired: 1" in first and "purged: 0" in first

@@ -17,7 +17,7 @@ from gateway.services import subscriptions as subscription_service
 from gateway.services.scheduler import run_due_transitions
 from gateway.store import migrate
 from gateway.store.models import IdempotencyRecord, OutboxEvent, Subscription
-from tests.conftest import Seeder, app_store, bearer
+from tests.conftest import Seeder, add_subscription, app_store, bearer
 
 CALLERS = 8
 
@@ -68,19 +68,7 @@ def test_parallel_actions_with_one_key_apply_once(backend_app):
     partner = bearer(seed.token(KeyKind.PARTNER, "nordlink"))
     now = utcnow()
     with store.transaction() as session:
-        subscription = subscription_service.create_subscription(
-            session,
-            partner_code="nordlink",
-            partner_ref="c",
-            plan="standard",
-            market="DE",
-            billing_anchor=now.date(),
-            now=now,
-            activation_window=timedelta(days=30),
-        )
-        subscription_service.apply_command(
-            session, subscription, Command.ACTIVATE, actor=Actor.SERVICE, reason="account_linked", now=now
-        )
+        subscription = add_subscription(session, "nordlink", "c", now=now)
     path = f"/v1/subscriptions/{subscription.id}/suspend"
 
     def post(_index):
@@ -100,19 +88,7 @@ def test_schedulers_running_together_apply_each_due_transition_once(backend_app)
     due = 60
     with store.transaction() as session:
         for index in range(due):
-            subscription = subscription_service.create_subscription(
-                session,
-                partner_code="nordlink",
-                partner_ref=f"c{index}",
-                plan="standard",
-                market="DE",
-                billing_anchor=now.date(),
-                now=now,
-                activation_window=timedelta(days=30),
-            )
-            subscription_service.apply_command(
-                session, subscription, Command.ACTIVATE, actor=Actor.SERVICE, reason="account_linked", now=now
-            )
+            subscription = add_subscription(session, "nordlink", f"c{index}", now=now)
             subscription_service.apply_command(
                 session,
                 subscription,

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from gateway.domain.clock import utcnow
-from gateway.domain.lifecycle import Actor, Command
 from gateway.domain.roster import RosterFormat, read_roster
 from gateway.services import reconciliation
-from gateway.services import subscriptions as subscription_service
 from gateway.services.partners import add_partner
 from gateway.store.models import ReconciliationItem, ReconciliationRef
+from tests.conftest import add_subscription
 
 ROSTER = """partner_ref,status,plan
 a,active,standard
@@ -33,19 +31,7 @@ def _seed(store):
             session, code="nordlink", display_name="N", markets=["DE"], default_locale="de", flavour="standard", now=now
         )
         for ref in ("a", "b", "c", "d"):
-            subscription = subscription_service.create_subscription(
-                session,
-                partner_code="nordlink",
-                partner_ref=ref,
-                plan="standard",
-                market="DE",
-                billing_anchor=now.date(),
-                now=now,
-                activation_window=timedelta(days=30),
-            )
-            subscription_service.apply_command(
-                session, subscription, Command.ACTIVATE, actor=Actor.SERVICE, reason="account_linked", now=now
-            )
+            add_subscription(session, "nordlink", ref, now=now)
 
 
 def test_drift_across_chunk_borders_and_apply(store):
