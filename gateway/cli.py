@@ -18,7 +18,7 @@ from werkzeug.serving import run_simple
 
 from gateway import create_app
 from gateway.api.state import setting, store
-from gateway.demo import seed_demo
+from gateway.demo import DEMO_PARTNERS, seed_demo
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import GatewayError
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind, Scope
@@ -337,6 +337,7 @@ def demo(bind: str | None, serve_after: bool) -> None:
     base = setting("PUBLIC_URL") or f"http://{bind}"
     keys = seed_demo(store(), now=utcnow(), receiver_url="http://127.0.0.1:8001/hooks")
     partner_code, partner_token = next(iter(keys.partners.items()))
+    market = DEMO_PARTNERS[0]["markets"][0]
     click.echo(f"""
 Partner gateway demo ({setting("DATABASE_URL")})
 
@@ -352,6 +353,10 @@ Keys (demo only; new ones are issued, and the previous demo keys revoked, on eve
     click.echo(f"""
 Try:
   curl -s -H 'Authorization: Bearer {partner_token}' {base}/v1/webhook-endpoints
+  curl -s -H 'Authorization: Bearer {partner_token}' -H 'Content-Type: application/json' \\
+       -H "Idempotency-Key: $(uuidgen 2>/dev/null || date +%s%N)" {base}/v1/subscriptions \\
+       -d '{{"partner_ref": "cust-1", "plan": "standard", "market": "{market}", "billing_anchor": "2026-01-15"}}'
+  curl -s -H 'Authorization: Bearer {partner_token}' {base}/v1/subscriptions
   curl -s -H 'Authorization: Bearer {keys.operator}' {base}/admin/v1/partners/{partner_code}
   curl -s {base}/v1/webhook-endpoints        # no key: a problem+json 401
 """)

@@ -371,6 +371,9 @@ class TestIdempotency:
     def test_keys_expire_after_the_configured_time(self, app, client, partner):
         headers = {**partner, "Idempotency-Key": "old"}
         client.post("/v1/subscriptions", json=NEW, headers=headers)
+        kept = run_due_transitions(app_store(app), now=utcnow() + timedelta(hours=23, minutes=59))
+        assert kept.idempotency_records_removed == 0
+        assert client.post("/v1/subscriptions", json=NEW, headers=headers).headers["Idempotent-Replayed"] == "true"
         report = run_due_transitions(app_store(app), now=utcnow() + timedelta(hours=24, seconds=1))
         assert report.idempotency_records_removed == 1
         reused = client.post("/v1/subscriptions", json={**NEW, "partner_ref": "cust-2"}, headers=headers)
