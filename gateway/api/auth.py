@@ -93,10 +93,6 @@ def requires(scope: Scope) -> Callable[[Callable[..., Any]], Callable[..., Any]]
     return decorator
 
 
-def current_principal() -> Principal:
-    return g.principal
-
-
 def current_partner_code() -> str:
     """The authenticated partner; every partner-scoped query filters by it."""
     code = g.principal.partner_code
