@@ -71,6 +71,9 @@ class Reconciliations(MethodView):
         roster_format = ROSTER_MEDIA_TYPES.get(request.mimetype)
         if roster_format is None:  # no body at all: the guard only checks bodies that are there
             raise InvalidInput({"Content-Type": "Send the roster as text/csv or application/x-ndjson."}, "header")
+        # A roster can take minutes to arrive: hand back the read connection authentication used, so no
+        # transaction stays open on it for that long.
+        uow.close_request_rows()
         rows = read_roster(text_lines(request.stream), roster_format)  # a CSV header is checked here
         job_id = reconciliation_service.start(store(), current_partner_code(), roster_format, utcnow())
         return reconciliation_service.run(store(), job_id, rows)
@@ -154,6 +157,7 @@ class ReconciliationApply(MethodView):
     @blp.response(200, ReconciliationSchema)
     def post(self, reconciliation_id):
         """Make the repairs: each goes through the lifecycle and sends its event; applying twice changes nothing"""
+        uow.close_request_rows()
         return reconciliation_service.apply(
             store(), reconciliation_id, partner_code=current_partner_code(), now=utcnow()
         )
