@@ -93,6 +93,15 @@ def app(tmp_path, sqlite_database):
 
 
 @pytest.fixture
+def backend_app(database, tmp_path):
+    """The gateway on a migrated store of either backend (see `database`)."""
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "LOG_LEVEL": "WARNING", **database.settings()})
+    migrate.upgrade(app_store(app).engine)
+    yield app
+    app_store(app).dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -6,28 +6,17 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
-from gateway import create_app
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.domain.lifecycle import Actor, Command
 from gateway.services import subscriptions as subscription_service
 from gateway.services.scheduler import run_due_transitions
-from gateway.store import migrate
 from gateway.store.models import IdempotencyRecord, OutboxEvent, Subscription
 from tests.conftest import Seeder, add_subscription, app_store, bearer
 
 CALLERS = 8
-
-
-@pytest.fixture
-def backend_app(database, tmp_path):
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "LOG_LEVEL": "WARNING", **database.settings()})
-    migrate.upgrade(app_store(app).engine)
-    yield app
-    app_store(app).dispose()
 
 
 def _all_at_once(count: int, call):
