@@ -16,6 +16,7 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "DATABASE_SCHEMA": (str, None),  # PostgreSQL only: schema put first on the search_path
     "MAX_BODY_BYTES": (int, 1024 * 1024),
     "MAX_ROSTER_BYTES": (int, 2 * 1024**3),  # a roster upload: millions of rows
+    "MAX_BULK_BYTES": (int, 8 * 1024 * 1024),  # bulk JSON reports, e.g. 10,000 viewing times
     "KEY_ROTATION_OVERLAP_HOURS": (int, 24),
     "LOG_LEVEL": (str, "INFO"),
     "BIND": (str, "127.0.0.1:8000"),

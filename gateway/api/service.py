@@ -17,6 +17,7 @@ from contracts.subscriptions import (
 )
 from gateway.api import uow
 from gateway.api.auth import requires
+from gateway.api.guards import accepts_body
 from gateway.api.idempotent import idempotent
 from gateway.api.listings import partner_page
 from gateway.api.subscription_actions import ETAG_HEADER, run_command, subscription_response
@@ -123,17 +124,13 @@ class ServiceRejoin(MethodView):
 @blp.route("/activity")
 class Activity(MethodView):
     @requires(Scope.SERVICE)
+    @accepts_body("application/json", limit_setting="MAX_BULK_BYTES")
     @idempotent
     @blp.arguments(ActivityReportSchema)
     @blp.response(200, ActivityResultSchema)
     def post(self, body):
         """Report members' latest viewing times in bulk (up to 10,000 per request)"""
-        views: dict[str, object] = {}
-        for item in body["items"]:
-            previous = views.get(item["subscription_id"])
-            views[item["subscription_id"]] = (
-                max(previous, item["last_viewed_at"]) if previous else item["last_viewed_at"]
-            )
+        views = [(item["subscription_id"], item["last_viewed_at"]) for item in body["items"]]
         with uow.command() as session:
             updated, unknown = subscription_service.record_viewing(session, views)
         return {"updated": updated, "unknown": unknown}

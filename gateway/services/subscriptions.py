@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -311,22 +312,26 @@ def activate_by_code(session: Session, code: str, *, member_id: str, reason: str
     )
 
 
-def record_viewing(session: Session, views: dict[str, datetime]) -> tuple[int, list[str]]:
+def record_viewing(session: Session, views: Iterable[tuple[str, datetime]]) -> tuple[int, list[str]]:
     """Store the latest viewing time per subscription; an older report never moves it back.
 
     Returns how many subscriptions were updated and the ids that are unknown.
     """
+    latest: dict[str, datetime] = {}
+    for subscription_id, viewed_at in views:
+        if subscription_id not in latest or viewed_at > latest[subscription_id]:
+            latest[subscription_id] = viewed_at
     found = {
         subscription.id: subscription
-        for subscription in session.scalars(select(Subscription).where(Subscription.id.in_(list(views))))
+        for subscription in session.scalars(select(Subscription).where(Subscription.id.in_(list(latest))))
     }
     updated = 0
-    for subscription_id, viewed_at in views.items():
+    for subscription_id, viewed_at in latest.items():
         subscription = found.get(subscription_id)
-        if subscription is None:
-            continue
-        if subscription.last_viewed_at is None or viewed_at > subscription.last_viewed_at:
+        if subscription is not None and (
+            subscription.last_viewed_at is None or viewed_at > subscription.last_viewed_at
+        ):
             subscription.last_viewed_at = viewed_at
             updated += 1
     session.flush()
-    return updated, sorted(set(views) - set(found))
+    return updated, sorted(set(latest) - set(found))

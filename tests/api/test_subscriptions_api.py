@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -283,6 +284,20 @@ def test_viewing_activity_in_bulk_keeps_the_latest_time(client, partner, service
     assert client.post("/v1/service/activity", json={"items": older}, headers=service).json["updated"] == 0
     seen = client.get(f"/v1/subscriptions/{first['id']}", headers=partner).json["last_viewed_at"]
     assert datetime.fromisoformat(seen) == datetime(2026, 11, 3, 19, tzinfo=UTC)
+
+
+def test_ten_thousand_viewing_times_fit_in_one_request(app, client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    viewed = "2026-11-01T20:00:00.000000+00:00"
+    items = [{"subscription_id": f"sub_{index:020d}", "last_viewed_at": viewed} for index in range(9_999)]
+    items.append({"subscription_id": subscription["id"], "last_viewed_at": "2026-11-02T20:00:00+00:00"})
+    body = json.dumps({"items": items}, indent=2)
+    assert len(body) > app.config["MAX_CONTENT_LENGTH"]  # larger than other JSON bodies may be
+    response = client.post("/v1/service/activity", data=body, content_type="application/json", headers=service)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.json["updated"] == 1 and len(response.json["unknown"]) == 9_999
+    too_many = client.post("/v1/service/activity", json={"items": [*items, items[0]]}, headers=service)
+    assert too_many.status_code == 422 and too_many.json["errors"][0]["field"] == "items"
 
 
 def test_viewing_times_without_a_time_zone_are_refused(client, service):
