@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from gateway.domain.errors import Conflict, InvalidInput, NotFound
@@ -13,7 +13,8 @@ from gateway.domain.ids import new_id
 from gateway.domain.keys import KeyKind, check_scopes, generate_token, token_matches, token_prefix
 from gateway.domain.partners import PartnerStatus
 from gateway.services.partners import get_partner
-from gateway.store.models import ApiKey, Partner
+from gateway.store.hot_reads import KEY_BY_PREFIX
+from gateway.store.models import ApiKey
 
 
 @dataclass(frozen=True)
@@ -148,24 +149,6 @@ def revoke_key(session: Session, key_id: str, *, now: datetime) -> ApiKey:
     return key
 
 
-# Built once: constructing the expression on every request costs more than running it.
-_KEY_BY_PREFIX = (
-    select(
-        ApiKey.id,
-        ApiKey.prefix,
-        ApiKey.secret_hash,
-        ApiKey.kind,
-        ApiKey.partner_code,
-        ApiKey.scopes,
-        ApiKey.revoked_at,
-        ApiKey.expires_at,
-        Partner.status.label("partner_status"),
-    )
-    .outerjoin(Partner, Partner.code == ApiKey.partner_code)
-    .where(ApiKey.prefix == bindparam("prefix"))
-)
-
-
 def authenticate(session: Session | Connection, token: str, *, now: datetime) -> Principal:
     """The principal behind a bearer token, read from the store on every request so revocation is immediate.
 
@@ -174,7 +157,7 @@ def authenticate(session: Session | Connection, token: str, *, now: datetime) ->
     prefix = token_prefix(token)
     if prefix is None:
         raise AuthenticationFailed("malformed")
-    key = session.execute(_KEY_BY_PREFIX, {"prefix": prefix}).first()
+    key = KEY_BY_PREFIX.first(session, prefix)
     if key is None or not token_matches(token, key.secret_hash):
         raise AuthenticationFailed("unknown")
     if key.revoked_at is not None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from gateway.domain import lifecycle
@@ -20,6 +20,7 @@ from gateway.domain.periods import period_end, retention_end
 from gateway.domain.plans import plan_change
 from gateway.services.outbox import record_event
 from gateway.services.partners import get_partner
+from gateway.store.hot_reads import PARTNERS_SUBSCRIPTION_BY_ID, SUBSCRIPTION_BY_ID
 from gateway.store.models import Subscription, SubscriptionChange
 
 # Activation codes are read aloud and typed by members: no 0/O or 1/I.
@@ -110,20 +111,15 @@ def get_subscription(
     return subscription
 
 
-_SUBSCRIPTION = select(Subscription.__table__).where(Subscription.__table__.c.id == bindparam("id"))
-_PARTNERS_SUBSCRIPTION = _SUBSCRIPTION.where(Subscription.__table__.c.partner_code == bindparam("partner_code"))
-
-
 def read_subscription(session: Session | Connection, subscription_id: str, *, partner_code: str | None = None):
     """One subscription as a read-only row (attribute access like the mapped class, without its overhead).
 
-    The status lookup is the hottest read partners make: a prebuilt statement and a row of columns cost far
-    less than building a query and loading an entity.
+    The status lookup is the hottest read partners make: see gateway.store.hot_reads.
     """
     if partner_code is None:
-        row = session.execute(_SUBSCRIPTION, {"id": subscription_id}).first()
+        row = SUBSCRIPTION_BY_ID.first(session, subscription_id)
     else:
-        row = session.execute(_PARTNERS_SUBSCRIPTION, {"id": subscription_id, "partner_code": partner_code}).first()
+        row = PARTNERS_SUBSCRIPTION_BY_ID.first(session, subscription_id, partner_code)
     if row is None:
         raise NotFound("subscription", subscription_id)
     return row

@@ -1,0 +1,98 @@
+"""The reads on the status-lookup path (the call partners make most), run on the driver's own cursor.
+
+At that rate SQLAlchemy's per-execute work (cache keys, result objects, type processing) costs more than the
+queries themselves. The statements are fixed text with placeholders only; values are parameters; results are
+converted here as the column types would convert them, column by column from the table definitions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import namedtuple
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Connection, Date
+from sqlalchemy.orm import Session
+
+from gateway.store.models import ApiKey, Partner, Subscription
+from gateway.store.types import UTCDateTime
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite keeps timestamps as text
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC)
+
+
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _converter(column: Column) -> Callable[[Any], Any] | None:
+    if isinstance(column.type, UTCDateTime):
+        return _utc
+    if isinstance(column.type, Date):
+        return _date
+    if isinstance(column.type, JSON):
+        return _json
+    return None
+
+
+class _Query:
+    """One fixed SELECT whose rows come back as named tuples with the columns' Python types."""
+
+    def __init__(self, sql: str, columns: Sequence[Column], names: Sequence[str]) -> None:
+        self._sql = sql  # with "?" placeholders; turned into the driver's style when run
+        self._row = namedtuple("Row", names)
+        self._converters = [
+            (index, convert) for index, column in enumerate(columns) if (convert := _converter(column)) is not None
+        ]
+
+    def first(self, executor: Session | Connection, *parameters: Any):
+        connection = executor.connection() if isinstance(executor, Session) else executor
+        sql = self._sql if connection.dialect.paramstyle == "qmark" else self._sql.replace("?", "%s")
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(sql, parameters)
+            found = cursor.fetchone()
+        finally:
+            cursor.close()
+        if found is None:
+            return None
+        values = list(found)
+        for index, convert in self._converters:
+            values[index] = convert(values[index])
+        return self._row(*values)
+
+
+_KEY_COLUMNS = [
+    ApiKey.__table__.c[name]
+    for name in ("id", "prefix", "secret_hash", "kind", "partner_code", "scopes", "revoked_at", "expires_at")
+]
+KEY_BY_PREFIX = _Query(
+    "SELECT api_keys.id, api_keys.prefix, api_keys.secret_hash, api_keys.kind, api_keys.partner_code, "
+    "api_keys.scopes, api_keys.revoked_at, api_keys.expires_at, partners.status "
+    "FROM api_keys LEFT OUTER JOIN partners ON partners.code = api_keys.partner_code "
+    "WHERE api_keys.prefix = ?",
+    [*_KEY_COLUMNS, Partner.__table__.c.status],
+    [*(column.name for column in _KEY_COLUMNS), "partner_status"],
+)
+
+_SUBSCRIPTION_COLUMNS = list(Subscription.__table__.columns)
+_SELECT_SUBSCRIPTION = f"SELECT {', '.join(column.name for column in _SUBSCRIPTION_COLUMNS)} FROM subscriptions"  # noqa: S608 - column names from the table definition
+SUBSCRIPTION_BY_ID = _Query(
+    f"{_SELECT_SUBSCRIPTION} WHERE id = ?", _SUBSCRIPTION_COLUMNS, [c.name for c in _SUBSCRIPTION_COLUMNS]
+)
+PARTNERS_SUBSCRIPTION_BY_ID = _Query(
+    f"{_SELECT_SUBSCRIPTION} WHERE id = ? AND partner_code = ?",
+    _SUBSCRIPTION_COLUMNS,
+    [c.name for c in _SUBSCRIPTION_COLUMNS],
+)
