@@ -23,7 +23,7 @@ from gateway.api.auth import current_partner_code, requires
 from gateway.api.idempotent import idempotent
 from gateway.api.pagination import cursor_time, decode_cursor, page
 from gateway.api.partner import blp
-from gateway.api.presenters import subscription_body
+from gateway.api.presenters import direct_json, subscription_body
 from gateway.api.state import setting
 from gateway.api.subscription_actions import ETAG_HEADER, location_of, run_command, subscription_response
 from gateway.domain.clock import utcnow
@@ -84,7 +84,7 @@ class SubscriptionItem(MethodView):
         subscription = subscription_service.read_subscription(
             uow.request_rows(), subscription_id, partner_code=current_partner_code()
         )
-        return subscription_response(subscription)
+        return direct_json(*subscription_response(subscription))
 
 
 @blp.route("/subscriptions/<subscription_id>/history")

@@ -399,3 +399,20 @@ class TestIdempotency:
         response = client.post("/v1/subscriptions", json=NEW, headers={**partner, "Idempotency-Key": key})
         assert response.status_code == 422
         assert response.json["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_the_status_lookup_body_equals_the_schema_dump_with_every_field_set(client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    path = f"/v1/subscriptions/{subscription['id']}"
+    client.post(f"{path}/change-plan", json={"plan": "standard_with_ads"}, headers=partner)
+    client.post(
+        "/v1/service/activity",
+        json={"items": [{"subscription_id": subscription["id"], "last_viewed_at": "2026-11-01T20:00:00Z"}]},
+        headers=service,
+    )
+    client.post(f"{path}/change-plan", json={"plan": "premium"}, headers=partner)
+    dumped = client.post(f"{path}/cancel", json={}, headers=partner)  # through the marshmallow schema
+    looked_up = client.get(path, headers=partner)  # serialised directly
+    assert looked_up.json == dumped.json
+    assert looked_up.headers["ETag"] == dumped.headers["ETag"]
+    assert looked_up.json["access_until"] and looked_up.json["last_viewed_at"] and looked_up.json["activated_at"]
