@@ -404,7 +404,9 @@ class TestIdempotency:
 def test_the_status_lookup_body_equals_the_schema_dump_with_every_field_set(client, partner, service):
     subscription = activate(client, service, create(client, partner))
     path = f"/v1/subscriptions/{subscription['id']}"
-    client.post(f"{path}/change-plan", json={"plan": "standard_with_ads"}, headers=partner)
+    downgraded = client.post(f"{path}/change-plan", json={"plan": "standard_with_ads"}, headers=partner)
+    assert downgraded.json["scheduled_plan_change"] is not None
+    assert client.get(path, headers=partner).json == downgraded.json
     client.post(
         "/v1/service/activity",
         json={"items": [{"subscription_id": subscription["id"], "last_viewed_at": "2026-11-01T20:00:00Z"}]},
