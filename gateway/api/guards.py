@@ -58,6 +58,8 @@ def install_request_guards(app: Flask) -> None:
     def check_body() -> None:
         if request.routing_exception is not None:
             return  # no such route or method: Flask's 404 or 405 says so better than any body check
+        if request.method not in BODY_METHODS and not request.content_length:
+            return  # nothing to check on a plain read
         handler = _handler()
         media_types = getattr(handler, MEDIA_TYPES_ATTRIBUTE, JSON)
         limit = app.config["GATEWAY"][getattr(handler, LIMIT_SETTING_ATTRIBUTE, "MAX_BODY_BYTES")]

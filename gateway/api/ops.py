@@ -32,7 +32,7 @@ def readyz():
         store().ping()
         current = migrate.current_revision(store().engine)
     except SQLAlchemyError as error:
-        log.warning("store unreachable", extra={"error": type(error).__name__})
+        log.warning("store unreachable", extra={"fields": {"error": type(error).__name__}})
         return problem("not-ready", "The store cannot be reached.")
     head = migrate.head_revision()
     if current != head:
