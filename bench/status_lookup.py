@@ -3,7 +3,7 @@
 Baseline, measured in the same run with the same gunicorn settings and the same load tool (wrk): a bare Flask
 app answering a fixed JSON body. wrk comes from Debian and is installed (as root) if missing.
 
-    python bench/status_lookup.py [--subscriptions 100000] [--seconds 10] [--workers 2]
+    python bench/status_lookup.py [--subscriptions 100000] [--rounds 3] [--seconds 5] [--workers 2]
 
 Last line: `status_lookup: <ratio> of bare Flask req/s (target >= 0.60)`.
 """
@@ -16,6 +16,7 @@ import random
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,7 +110,8 @@ def load(wrk: str, base: str, script: Path, headers: list[str], seconds: int) ->
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscriptions", type=int, default=100_000)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="per round")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--log-level", default="INFO", help="WARNING drops the access log, to see its cost")
     options = parser.parse_args()
@@ -128,58 +130,61 @@ def main() -> None:
         (folder / "bare_app.py").write_text(BARE_APP)
         gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(options.workers), "--no-control-socket"]
 
-        # The bare Flask app first, then the gateway, never both at once.
-        port = free_port()
-        bare = serve(
-            [*gunicorn, "--bind", f"127.0.0.1:{port}", "--chdir", str(folder), "bare_app:app"],
-            dict(os.environ),
-            f"http://127.0.0.1:{port}",
-            folder / "bare.log",
-        )
-        try:
-            bare_rps = load(wrk, f"http://127.0.0.1:{port}", script, [], options.seconds)
-        finally:
-            bare.terminate()
-            bare.wait()
-
-        port = free_port()
+        # Both servers run; the load alternates between them (bare, gateway, bare, ...) so drift in the
+        # machine's speed during the run falls on both alike. Each side's figure is its median round.
+        bare_port, gateway_port = free_port(), free_port()
+        bare_base, gateway_base = f"http://127.0.0.1:{bare_port}", f"http://127.0.0.1:{gateway_port}"
         environment = {
             **os.environ,
             "GATEWAY_DATABASE_URL": database,
             "GATEWAY_INSTANCE_PATH": str(folder),
-            "GATEWAY_LOG_LEVEL": "INFO",
+            "GATEWAY_LOG_LEVEL": options.log_level,
         }
-        gateway = serve(
-            [
-                sys.executable,
-                "-m",
-                "gateway.cli",
-                "serve",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(options.workers),
-            ],
-            environment,
-            f"http://127.0.0.1:{port}",
-            folder / "gateway.log",
-        )
+        servers = [
+            serve(
+                [*gunicorn, "--bind", f"127.0.0.1:{bare_port}", "--chdir", str(folder), "bare_app:app"],
+                dict(os.environ),
+                bare_base,
+                folder / "bare.log",
+            ),
+            serve(
+                [
+                    sys.executable,
+                    "-m",
+                    "gateway.cli",
+                    "serve",
+                    "--bind",
+                    f"127.0.0.1:{gateway_port}",
+                    "--workers",
+                    str(options.workers),
+                ],
+                environment,
+                gateway_base,
+                folder / "gateway.log",
+            ),
+        ]
         try:
             check = requests.get(
-                f"http://127.0.0.1:{port}/v1/subscriptions/{sample[0]}",
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=5,
+                f"{gateway_base}/v1/subscriptions/{sample[0]}", headers={"Authorization": f"Bearer {token}"}, timeout=5
             )
             assert check.status_code == 200, check.text
-            gateway_rps = load(
-                wrk, f"http://127.0.0.1:{port}", script, [f"Authorization: Bearer {token}"], options.seconds
-            )
+            bare_rounds, gateway_rounds = [], []
+            for _ in range(options.rounds):
+                bare_rounds.append(load(wrk, bare_base, script, [], options.seconds))
+                gateway_rounds.append(
+                    load(wrk, gateway_base, script, [f"Authorization: Bearer {token}"], options.seconds)
+                )
         finally:
-            gateway.terminate()
-            gateway.wait()
+            for server in servers:
+                server.terminate()
+                server.wait()
 
-    print(f"bare Flask:  {bare_rps:,.0f} req/s")
-    print(f"gateway:     {gateway_rps:,.0f} req/s ({options.subscriptions:,} subscriptions, {options.workers} workers)")
+    bare_rps, gateway_rps = statistics.median(bare_rounds), statistics.median(gateway_rounds)
+    print(f"bare Flask:  {bare_rps:,.0f} req/s (rounds: {', '.join(f'{r:,.0f}' for r in bare_rounds)})")
+    print(
+        f"gateway:     {gateway_rps:,.0f} req/s (rounds: {', '.join(f'{r:,.0f}' for r in gateway_rounds)}; "
+        f"{options.subscriptions:,} subscriptions, {options.workers} workers, log level {options.log_level})"
+    )
     print(f"status_lookup: {gateway_rps / bare_rps:.2f} of bare Flask req/s (target >= 0.60)")
 
 
