@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import g
-from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from gateway.api.state import store
+from gateway.store.hot_reads import RawConnection
 
 COMMAND_SESSION = "command_session"
 
@@ -37,15 +37,13 @@ def reading() -> Iterator[Session]:
 ROWS_CONNECTION = "rows_connection"
 
 
-def request_rows() -> Connection:
-    """The request's read-only Core connection, shared by authentication and the view, closed at teardown.
-
-    One pool checkout and one read transaction per request instead of one each: it matters on the status
-    lookup, the call partners make most.
+def request_rows() -> RawConnection:
+    """The request's connection for hot reads (gateway.store.hot_reads), shared by authentication and the view,
+    given back at teardown: one pool checkout per request on the call partners make most.
     """
     connection = g.get(ROWS_CONNECTION)
     if connection is None:
-        connection = g.rows_connection = store().engine.connect()
+        connection = g.rows_connection = RawConnection.checkout(store().engine)
     return connection
 
 

@@ -13,7 +13,7 @@ from gateway.domain.ids import new_id
 from gateway.domain.keys import KeyKind, check_scopes, generate_token, token_matches, token_prefix
 from gateway.domain.partners import PartnerStatus
 from gateway.services.partners import get_partner
-from gateway.store.hot_reads import KEY_BY_PREFIX
+from gateway.store.hot_reads import KEY_BY_PREFIX, RawConnection
 from gateway.store.models import ApiKey
 
 
@@ -149,7 +149,7 @@ def revoke_key(session: Session, key_id: str, *, now: datetime) -> ApiKey:
     return key
 
 
-def authenticate(session: Session | Connection, token: str, *, now: datetime) -> Principal:
+def authenticate(session: Session | Connection | RawConnection, token: str, *, now: datetime) -> Principal:
     """The principal behind a bearer token, read from the store on every request so revocation is immediate.
 
     One query, key and partner status together, selecting only the columns needed: this runs on every call.

@@ -20,7 +20,7 @@ from gateway.domain.periods import period_end, retention_end
 from gateway.domain.plans import plan_change
 from gateway.services.outbox import record_event
 from gateway.services.partners import get_partner
-from gateway.store.hot_reads import PARTNERS_SUBSCRIPTION_BY_ID, SUBSCRIPTION_BY_ID
+from gateway.store.hot_reads import PARTNERS_SUBSCRIPTION_BY_ID, SUBSCRIPTION_BY_ID, RawConnection
 from gateway.store.models import Subscription, SubscriptionChange
 
 # Activation codes are read aloud and typed by members: no 0/O or 1/I.
@@ -111,7 +111,9 @@ def get_subscription(
     return subscription
 
 
-def read_subscription(session: Session | Connection, subscription_id: str, *, partner_code: str | None = None):
+def read_subscription(
+    session: Session | Connection | RawConnection, subscription_id: str, *, partner_code: str | None = None
+):
     """One subscription as a read-only row (attribute access like the mapped class, without its overhead).
 
     The status lookup is the hottest read partners make: see gateway.store.hot_reads.

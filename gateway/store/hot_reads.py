@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from collections import namedtuple
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Connection, Date
+from sqlalchemy import JSON, Column, Connection, Date, Engine
 from sqlalchemy.orm import Session
 
 from gateway.store.models import ApiKey, Partner, Subscription
@@ -46,6 +47,21 @@ def _converter(column: Column) -> Callable[[Any], Any] | None:
     return None
 
 
+@dataclass
+class RawConnection:
+    """A pooled driver connection with the driver's parameter style: the cheapest way to run a hot read."""
+
+    dbapi: Any
+    paramstyle: str
+
+    @classmethod
+    def checkout(cls, engine: Engine) -> RawConnection:
+        return cls(engine.raw_connection(), engine.dialect.paramstyle)
+
+    def close(self) -> None:
+        self.dbapi.close()  # back to the pool, which rolls back whatever transaction the driver began
+
+
 class _Query:
     """One fixed SELECT whose rows come back as named tuples with the columns' Python types."""
 
@@ -56,10 +72,14 @@ class _Query:
             (index, convert) for index, column in enumerate(columns) if (convert := _converter(column)) is not None
         ]
 
-    def first(self, executor: Session | Connection, *parameters: Any):
-        connection = executor.connection() if isinstance(executor, Session) else executor
-        sql = self._sql if connection.dialect.paramstyle == "qmark" else self._sql.replace("?", "%s")
-        cursor = connection.connection.cursor()
+    def first(self, executor: Session | Connection | RawConnection, *parameters: Any):
+        if isinstance(executor, RawConnection):
+            dbapi, paramstyle = executor.dbapi, executor.paramstyle
+        else:
+            connection = executor.connection() if isinstance(executor, Session) else executor
+            dbapi, paramstyle = connection.connection, connection.dialect.paramstyle
+        sql = self._sql if paramstyle == "qmark" else self._sql.replace("?", "%s")
+        cursor = dbapi.cursor()
         try:
             cursor.execute(sql, parameters)
             found = cursor.fetchone()
