@@ -52,6 +52,10 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str) -> None:
     """One JSON handler on the `gateway` logger, installed once per process however many apps are created."""
+    # Our lines carry no caller, thread or process fields, so skip gathering them for every record (the
+    # optimisations the logging HOWTO lists); the stack walk for the caller is the costly one.
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     logger = logging.getLogger("gateway")
     logger.setLevel(level.upper())
     if not any(getattr(handler, "_gateway_json", False) for handler in logger.handlers):
