@@ -387,6 +387,7 @@ def scheduler_run(batch_size: int) -> None:
     for name, count in report.counts.items():
         click.echo(f"{name}: {count}")
     click.echo(f"idempotency records removed: {report.idempotency_records_removed}")
+    click.echo(f"reconciliation scratch rows removed: {report.reconciliation_scratch_rows_removed}")
 
 
 # --- reconcile ------------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gateway.domain.lifecycle import Actor, Command, Status
+from gateway.services import reconciliation
 from gateway.services.subscriptions import apply_command
 from gateway.store.db import Store
 from gateway.store.models import IdempotencyRecord, Subscription, SubscriptionChange
@@ -82,12 +83,14 @@ DUE_WORK = [
 class SchedulerReport:
     counts: dict[str, int] = field(default_factory=lambda: {work.name: 0 for work in DUE_WORK})
     idempotency_records_removed: int = 0
+    reconciliation_scratch_rows_removed: int = 0
 
 
 def run_due_transitions(
     store: Store, *, now: datetime, batch_size: int = 500, idempotency_ttl: timedelta = timedelta(hours=24)
 ) -> SchedulerReport:
-    """Apply everything due at `now`, a batch of rows per transaction, and drop expired idempotency records."""
+    """Apply everything due at `now`, a batch of rows per transaction; then housekeeping: expired idempotency
+    records and the scratch rows of finished reconciliations."""
     report = SchedulerReport()
     for work in DUE_WORK:
         while True:
@@ -109,4 +112,5 @@ def run_due_transitions(
     with store.transaction() as session:
         removed = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - idempotency_ttl))
         report.idempotency_records_removed = removed.rowcount or 0
+    report.reconciliation_scratch_rows_removed = reconciliation.remove_scratch_rows(store)
     return report

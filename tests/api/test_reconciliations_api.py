@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
+from gateway.services.scheduler import run_due_transitions
 from gateway.store.models import OutboxEvent, Reconciliation, ReconciliationRef
 from tests.conftest import add_subscription, app_store, bearer
 
@@ -70,7 +71,10 @@ def test_a_dry_run_reports_every_kind_of_drift_and_changes_nothing(app, client, 
     assert by_kind["only_at_partner"][0]["repair"] is None
     assert status_of(client, world, "to-suspend")["status"] == "active"
     with app_store(app).read() as session:
-        assert session.scalar(select(func.count()).select_from(ReconciliationRef)) == 0  # scratch rows cleaned
+        assert session.scalar(select(func.count()).select_from(ReconciliationRef)) == 4  # scratch, until housekeeping
+    assert run_due_transitions(app_store(app), now=utcnow()).reconciliation_scratch_rows_removed == 4
+    with app_store(app).read() as session:
+        assert session.scalar(select(func.count()).select_from(ReconciliationRef)) == 0
 
 
 def test_items_page_and_filter_by_kind(client, world):
