@@ -27,6 +27,20 @@ class HttpMetrics:
             ["route", "method"],
             registry=self.registry,
         )
+        self._children: dict[tuple[str, str, int], tuple] = {}
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count one request and its latency. The labelled children are looked up once per label set and
+        kept: `labels()` validates and locks on every call, which shows on the busiest routes."""
+        key = (route, method, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route, method),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
 
     def exposition(self) -> bytes:
         # Under gunicorn each worker writes its own files; the collector sums them, so /metrics shows
@@ -51,8 +65,7 @@ def install_metrics(app: Flask) -> HttpMetrics:
         # The route template, not the path: ids in paths would make the label set unbounded.
         route = request.url_rule.rule if request.url_rule else "(unmatched)"
         elapsed = time.perf_counter() - g.get("metrics_started", time.perf_counter())
-        metrics.requests.labels(route, request.method, str(response.status_code)).inc()
-        metrics.latency.labels(route, request.method).observe(elapsed)
+        metrics.observe(route, request.method, response.status_code, elapsed)
         return response
 
     return metrics
