@@ -29,7 +29,7 @@ from gateway.api.auth import requires
 from gateway.api.etags import etag, expected_version
 from gateway.api.idempotent import idempotent
 from gateway.api.listings import partner_page
-from gateway.api.pagination import cursor_time, decode_cursor, page
+from gateway.api.pagination import page, time_and_id_after
 from gateway.api.presenters import key_body
 from gateway.api.state import setting
 from gateway.api.uow import command, reading
@@ -154,10 +154,7 @@ class Keys(MethodView):
     @blp.response(200, KeyPageSchema)
     def get(self, query):
         """List keys (never their secrets), oldest first"""
-        after = None
-        if "cursor" in query:
-            created_at, key_id = decode_cursor(query["cursor"], 2)
-            after = (cursor_time(created_at), key_id)
+        after = time_and_id_after(query)
         now = utcnow()
         with reading() as session:
             found = key_service.list_keys(

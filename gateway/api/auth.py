@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from copy import deepcopy
 from functools import wraps
 from typing import Any
 
 from flask import g, request
 
+from gateway.api.docs import manual_doc
 from gateway.api.problems import problem
 from gateway.api.uow import request_rows
 from gateway.domain.clock import utcnow
@@ -85,9 +85,7 @@ def requires(scope: Scope) -> Callable[[Callable[..., Any]], Callable[..., Any]]
             return view(*args, **kwargs)
 
         setattr(guarded, REQUIRED_SCOPE_ATTRIBUTE, scope)
-        guarded._apidoc = deepcopy(getattr(view, "_apidoc", {}))
-        manual = guarded._apidoc.setdefault("manual_doc", {})
-        manual["security"] = [{SECURITY_SCHEME: [str(scope)]}]
+        manual_doc(guarded, view)["security"] = [{SECURITY_SCHEME: [str(scope)]}]
         return guarded
 
     return decorator

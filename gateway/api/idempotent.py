@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from copy import deepcopy
 from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 from flask import Response, g, request
 
+from gateway.api.docs import manual_doc
 from gateway.api.state import setting, store
 from gateway.api.uow import COMMAND_SESSION
 from gateway.domain.clock import utcnow
@@ -79,7 +79,5 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             )
         return response
 
-    guarded._apidoc = deepcopy(getattr(view, "_apidoc", {}))
-    manual = guarded._apidoc.setdefault("manual_doc", {})
-    manual.setdefault("parameters", []).append(HEADER_DOC)
+    manual_doc(guarded, view).setdefault("parameters", []).append(HEADER_DOC)
     return guarded

@@ -30,12 +30,25 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return values
 
 
-def cursor_time(text: str) -> datetime:
-    """A timestamp taken from a decoded cursor."""
+def time_and_id_after(query: dict[str, Any]) -> tuple[datetime, str] | None:
+    """The (created_at, id) position a query's cursor points after, for lists ordered oldest first."""
+    if "cursor" not in query:
+        return None
+    created_at, identifier = decode_cursor(query["cursor"], 2)
     try:
-        return datetime.fromisoformat(text)
+        return datetime.fromisoformat(created_at), identifier
     except ValueError:
         raise InvalidInput({"cursor": BAD_CURSOR}) from None
+
+
+def number_after(query: dict[str, Any]) -> int:
+    """The numeric id a query's cursor points after (0: from the start)."""
+    if "cursor" not in query:
+        return 0
+    [text] = decode_cursor(query["cursor"], 1)
+    if not text.isdigit():
+        raise InvalidInput({"cursor": BAD_CURSOR})
+    return int(text)
 
 
 def page(items: list[Any], limit: int, key) -> dict[str, Any]:

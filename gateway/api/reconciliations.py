@@ -18,7 +18,7 @@ from gateway.api import uow
 from gateway.api.auth import current_partner_code, requires
 from gateway.api.guards import accepts_body
 from gateway.api.idempotent import idempotent
-from gateway.api.pagination import decode_cursor, page
+from gateway.api.pagination import number_after, page
 from gateway.api.partner import blp
 from gateway.api.state import store
 from gateway.domain.clock import utcnow
@@ -96,12 +96,7 @@ class ReconciliationItems(MethodView):
     @blp.response(200, ReconciliationItemPageSchema)
     def get(self, query, reconciliation_id):
         """The rows of the drift report, by kind"""
-        after = 0
-        if "cursor" in query:
-            [text] = decode_cursor(query["cursor"], 1)
-            if not text.isdigit():
-                raise InvalidInput({"cursor": "Not a cursor this gateway issued; pass next_cursor unchanged."})
-            after = int(text)
+        after = number_after(query)
         with uow.reading() as session:
             _own_job(session, reconciliation_id)
             found = reconciliation_service.list_items(

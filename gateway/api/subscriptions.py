@@ -21,7 +21,7 @@ from contracts.subscriptions import (
 from gateway.api import uow
 from gateway.api.auth import current_partner_code, requires
 from gateway.api.idempotent import idempotent
-from gateway.api.pagination import cursor_time, decode_cursor, page
+from gateway.api.pagination import page, time_and_id_after
 from gateway.api.partner import blp
 from gateway.api.presenters import direct_json, subscription_body
 from gateway.api.state import setting
@@ -57,10 +57,7 @@ class Subscriptions(MethodView):
     @blp.response(200, SubscriptionPageSchema)
     def get(self, query):
         """List this partner's subscriptions, oldest first, by partner_ref or status"""
-        after = None
-        if "cursor" in query:
-            created_at, subscription_id = decode_cursor(query["cursor"], 2)
-            after = (cursor_time(created_at), subscription_id)
+        after = time_and_id_after(query)
         with uow.reading() as session:
             found = subscription_service.list_subscriptions(
                 session,

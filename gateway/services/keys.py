@@ -14,7 +14,7 @@ from gateway.domain.keys import KeyKind, check_scopes, generate_token, token_mat
 from gateway.domain.partners import PartnerStatus
 from gateway.services.partners import get_partner
 from gateway.store.hot_reads import KEY_BY_PREFIX, RawConnection
-from gateway.store.models import ApiKey
+from gateway.store.models import ApiKey, created_after
 
 
 @dataclass(frozen=True)
@@ -106,10 +106,7 @@ def list_keys(
     """Keys oldest first, starting after the (created_at, id) cursor."""
     query = select(ApiKey).order_by(ApiKey.created_at, ApiKey.id).limit(limit)
     if after is not None:
-        created_at, key_id = after
-        query = query.where(
-            (ApiKey.created_at > created_at) | ((ApiKey.created_at == created_at) & (ApiKey.id > key_id))
-        )
+        query = query.where(created_after(ApiKey, after))
     if partner_code is not None:
         query = query.where(ApiKey.partner_code == partner_code)
     if kind is not None:

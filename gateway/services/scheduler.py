@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.services import reconciliation
-from gateway.services.subscriptions import apply_command
+from gateway.services.subscriptions import apply_command, apply_pending_downgrade
 from gateway.store.db import Store
-from gateway.store.models import IdempotencyRecord, Subscription, SubscriptionChange
+from gateway.store.models import IdempotencyRecord, Subscription
 
 S = Subscription
 
@@ -39,28 +39,6 @@ def _command(command: Command, reason: str) -> Callable[[Session, Subscription, 
     return run
 
 
-def _apply_downgrade(session: Session, subscription: Subscription, now: datetime) -> None:
-    """The downgrade was announced (subscription.plan_changed with effective_at) when asked; now it takes hold."""
-    previous, subscription.plan = subscription.plan, subscription.pending_plan
-    subscription.pending_plan = subscription.pending_plan_at = None
-    subscription.sequence += 1
-    subscription.version += 1
-    subscription.updated_at = now
-    session.add(
-        SubscriptionChange(
-            subscription_id=subscription.id,
-            sequence=subscription.sequence,
-            command="apply_downgrade",
-            from_status=subscription.status,
-            to_status=subscription.status,
-            reason="billing_period_ended",
-            actor=Actor.SCHEDULER,
-            occurred_at=now,
-            details={"plan": subscription.plan, "previous_plan": previous},
-        )
-    )
-
-
 # fmt: off
 DUE_WORK = [
     DueWork("activation_expired",
@@ -71,7 +49,7 @@ DUE_WORK = [
             _command(Command.END_PERIOD, "billing_period_ended")),
     DueWork("downgrade_applied",
             lambda now: (S.status == Status.ACTIVE) & (S.pending_plan_at <= now),
-            _apply_downgrade),
+            apply_pending_downgrade),
     DueWork("purged",
             lambda now: (S.status == Status.CANCELLED) & (S.retention_until <= now),
             _command(Command.PURGE, "retention_expired")),

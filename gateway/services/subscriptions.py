@@ -21,7 +21,7 @@ from gateway.domain.plans import plan_change
 from gateway.services.outbox import record_event
 from gateway.services.partners import get_partner
 from gateway.store.hot_reads import PARTNERS_SUBSCRIPTION_BY_ID, SUBSCRIPTION_BY_ID, RawConnection
-from gateway.store.models import Subscription, SubscriptionChange
+from gateway.store.models import Subscription, SubscriptionChange, created_after
 
 # Activation codes are read aloud and typed by members: no 0/O or 1/I.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -144,11 +144,7 @@ def list_subscriptions(
         .limit(limit)
     )
     if after is not None:
-        created_at, subscription_id = after
-        query = query.where(
-            (Subscription.created_at > created_at)
-            | ((Subscription.created_at == created_at) & (Subscription.id > subscription_id))
-        )
+        query = query.where(created_after(Subscription, after))
     if partner_ref is not None:
         query = query.where(Subscription.partner_ref == partner_ref)
     if status is not None:
@@ -241,6 +237,51 @@ def _change_plan(subscription: Subscription, plan: str, now: datetime) -> Effect
     return Effect(effective_at, {"plan": plan, "previous_plan": previous, "change": kind})
 
 
+def _append_change(
+    session: Session,
+    subscription: Subscription,
+    command: str,
+    previous: str,
+    reason: str,
+    actor: Actor,
+    now: datetime,
+    details: dict[str, Any],
+) -> None:
+    """Bump the sequence and version and add the history entry every change of a subscription gets."""
+    subscription.sequence += 1
+    subscription.version += 1
+    subscription.updated_at = now
+    session.add(
+        SubscriptionChange(
+            subscription_id=subscription.id,
+            sequence=subscription.sequence,
+            command=command,
+            from_status=previous,
+            to_status=subscription.status,
+            reason=reason,
+            actor=actor,
+            occurred_at=now,
+            details=details,
+        )
+    )
+
+
+def apply_pending_downgrade(session: Session, subscription: Subscription, now: datetime) -> None:
+    """The downgrade was announced (subscription.plan_changed with effective_at) when asked; now it takes hold."""
+    previous_plan, subscription.plan = subscription.plan, subscription.pending_plan
+    subscription.pending_plan = subscription.pending_plan_at = None
+    _append_change(
+        session,
+        subscription,
+        "apply_downgrade",
+        subscription.status,
+        "billing_period_ended",
+        Actor.SCHEDULER,
+        now,
+        {"plan": subscription.plan, "previous_plan": previous_plan},
+    )
+
+
 def apply_command(
     session: Session,
     subscription: Subscription,
@@ -261,22 +302,7 @@ def apply_command(
     if transition.target is not None:
         subscription.status = transition.target
         subscription.status_reason = reason
-    subscription.sequence += 1
-    subscription.version += 1
-    subscription.updated_at = now
-    session.add(
-        SubscriptionChange(
-            subscription_id=subscription.id,
-            sequence=subscription.sequence,
-            command=command,
-            from_status=previous,
-            to_status=subscription.status,
-            reason=reason,
-            actor=actor,
-            occurred_at=now,
-            details=effect.details,
-        )
-    )
+    _append_change(session, subscription, command, previous, reason, actor, now, effect.details)
     record_event(
         session,
         partner_code=subscription.partner_code,

@@ -23,6 +23,12 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def created_after(model, after: tuple[datetime, str]):
+    """Rows after (created_at, id) in the oldest-first order that cursor-paged lists use."""
+    created_at, identifier = after
+    return (model.created_at > created_at) | ((model.created_at == created_at) & (model.id > identifier))
+
+
 class Partner(Base):
     __tablename__ = "partners"
 

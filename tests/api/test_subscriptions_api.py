@@ -260,6 +260,8 @@ def test_purge_after_retention_removes_member_data_and_keeps_the_audit(app, clie
         assert row.status == "purged" and row.member_id is None
     history = client.get(f"/v1/subscriptions/{subscription['id']}/history", headers=partner).json["items"]
     assert history[-1]["to_status"] == "purged" and len(history) == 4
+    purged = events(app, subscription["id"])[-1]
+    assert purged["type"] == "subscription.purged" and purged["data"]["actor"] == "scheduler"
 
 
 def test_an_unactivated_subscription_expires(app, client, partner):
