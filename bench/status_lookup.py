@@ -3,7 +3,7 @@
 Baseline, measured in the same run with the same gunicorn settings and the same load tool (wrk): a bare Flask
 app answering a fixed JSON body. wrk comes from Debian and is installed (as root) if missing.
 
-    python bench/status_lookup.py [--subscriptions 100000] [--rounds 3] [--seconds 5] [--workers 2]
+    python bench/status_lookup.py [--subscriptions 100000] [--rounds 5] [--seconds 5] [--workers 2]
 
 Last line: `status_lookup: <ratio> of bare Flask req/s (target >= 0.60)`.
 """
@@ -111,7 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--seconds", type=int, default=5, help="per round")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--log-level", default="INFO", help="WARNING drops the access log, to see its cost")
     options = parser.parse_args()

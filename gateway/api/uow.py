@@ -39,15 +39,15 @@ ROWS_CONNECTION = "rows_connection"
 
 def request_rows() -> RawConnection:
     """The request's connection for hot reads (gateway.store.hot_reads), shared by authentication and the view,
-    given back at teardown: one pool checkout per request on the call partners make most.
+    given back at teardown: at most one pool checkout per request on the call partners make most.
     """
     connection = g.get(ROWS_CONNECTION)
     if connection is None:
-        connection = g.rows_connection = RawConnection.checkout(store().engine)
+        connection = g.rows_connection = store().rows_connection()
     return connection
 
 
 def close_request_rows(_error: BaseException | None = None) -> None:
     connection = g.pop(ROWS_CONNECTION, None)
     if connection is not None:
-        connection.close()
+        connection.release()

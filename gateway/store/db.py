@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.store.hot_reads import RawConnection
 
 
 def default_sqlite_url(instance_path: str) -> str:
@@ -64,6 +67,7 @@ class Store:
         self.engine = engine
         self._writers = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
         self._readers = sessionmaker(engine, expire_on_commit=False)
+        self._kept = threading.local()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -77,10 +81,26 @@ class Store:
         with self._readers() as session, session.begin():
             yield session
 
+    def rows_connection(self) -> RawConnection:
+        """A connection for the hot reads (gateway.store.hot_reads); give it back with release().
+
+        On SQLite each thread keeps one from request to request: SQLite reads run in autocommit here, so a
+        kept connection holds no snapshot and no lock, and the pool's checkout and return would cost more
+        than the lookups themselves. A server database's connections come from the pool, whose pre-ping
+        replaces one the server has dropped.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return RawConnection.checkout(self.engine)
+        kept = getattr(self._kept, "connection", None)
+        if kept is None:
+            kept = self._kept.connection = RawConnection.keep(self.engine)
+        return kept
+
     def ping(self) -> None:
         """Raise when the database cannot be reached."""
         with self.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
 
     def dispose(self) -> None:
+        self._kept = threading.local()  # this thread's kept connection closes as it is dropped
         self.engine.dispose()

@@ -49,17 +49,29 @@ def _converter(column: Column) -> Callable[[Any], Any] | None:
 
 @dataclass
 class RawConnection:
-    """A pooled driver connection with the driver's parameter style: the cheapest way to run a hot read."""
+    """A driver connection with the driver's parameter style: the cheapest way to run a hot read.
+
+    `pooled` connections go back to the pool on release(); kept ones (see Store.rows_connection) stay open.
+    """
 
     dbapi: Any
     paramstyle: str
+    pooled: bool = True
 
     @classmethod
     def checkout(cls, engine: Engine) -> RawConnection:
         return cls(engine.raw_connection(), engine.dialect.paramstyle)
 
-    def close(self) -> None:
-        self.dbapi.close()  # back to the pool, which rolls back whatever transaction the driver began
+    @classmethod
+    def keep(cls, engine: Engine) -> RawConnection:
+        """A connection of the engine's kind that leaves the pool for good: it closes when it is dropped."""
+        pooled = engine.raw_connection()
+        pooled.detach()
+        return cls(pooled, engine.dialect.paramstyle, pooled=False)
+
+    def release(self) -> None:
+        if self.pooled:
+            self.dbapi.close()  # back to the pool, which rolls back whatever transaction the driver began
 
 
 class _Query:
