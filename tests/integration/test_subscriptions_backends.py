@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 from gateway.domain.keys import KeyKind
+from gateway.store.db import Store, make_engine
+from gateway.store.models import Subscription
 from tests.conftest import Seeder, app_store, bearer
 
 
@@ -25,3 +29,49 @@ def test_create_activate_read_list_and_history(backend_app):
     history = client.get(f"/v1/subscriptions/{created['id']}/history", headers=partner).json["items"]
     assert [entry["to_status"] for entry in history] == ["pending_activation", "active"]
     assert client.get(f"/v1/subscriptions/{created['id']}", headers=service).status_code == 403
+
+
+def test_the_hot_read_connection_sees_each_committed_change(backend_app):
+    """On SQLite a thread keeps its hot-read connection between requests; it must not keep a stale view."""
+    store = app_store(backend_app)
+    seed = Seeder(store)
+    seed.partner("nordlink", markets=["DE"])
+    partner = bearer(seed.token(KeyKind.PARTNER, "nordlink"))
+    client = backend_app.test_client()
+    body = {"partner_ref": "cust-1", "plan": "standard", "market": "DE", "billing_anchor": "2026-01-31"}
+    created = client.post("/v1/subscriptions", json=body, headers=partner).json
+    before = client.get(f"/v1/subscriptions/{created['id']}", headers=partner)
+    assert before.json["status"] == "pending_activation" and before.headers["ETag"] == '"v1"'
+
+    with store.transaction() as session:  # a change made outside any request, as the scheduler makes them
+        subscription = session.get(Subscription, created["id"])
+        subscription.status, subscription.version = "cancelled", subscription.version + 1
+
+    after = client.get(f"/v1/subscriptions/{created['id']}", headers=partner)
+    assert after.json["status"] == "cancelled" and after.headers["ETag"] == '"v2"'
+
+
+def test_sqlite_keeps_one_hot_read_connection_per_thread(sqlite_database):
+    store = Store(make_engine(sqlite_database.url))
+    try:
+        first, again = store.rows_connection(), store.rows_connection()
+        assert first is again and not first.pooled
+        elsewhere = []
+        thread = threading.Thread(target=lambda: elsewhere.append(store.rows_connection()))
+        thread.start()
+        thread.join()
+        assert elsewhere[0] is not first
+    finally:
+        store.dispose()
+
+
+def test_a_server_database_lends_hot_read_connections_from_its_pool(postgres_database):
+    store = Store(make_engine(postgres_database.url, postgres_database.schema))
+    try:
+        connection = store.rows_connection()
+        assert connection.pooled
+        assert store.engine.pool.checkedout() == 1
+        connection.release()
+        assert store.engine.pool.checkedout() == 0
+    finally:
+        store.dispose()
