@@ -25,6 +25,18 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "ACTIVATION_WINDOW_DAYS": (int, 30),  # a subscription nobody activates is cancelled after this
     "ACTIVATION_URL": (str, "https://streaming.example/activate"),  # where members enter their code
     "IDEMPOTENCY_TTL_HOURS": (int, 24),  # how long an Idempotency-Key and its response are kept
+    # Delivery of events to partners (gateway dispatch)
+    "ALLOW_PRIVATE_ENDPOINTS": (bool, False),  # http and loopback/private addresses: tests and demos only
+    "DELIVERY_RETRY_SCHEDULE": (str, "5s,5m,30m,2h,5h,10h,10h,14h,20h,24h"),  # waits after each failed attempt
+    "DELIVERY_TIMEOUT_SECONDS": (float, 15.0),
+    "DELIVERY_LEASE_SECONDS": (int, 300),  # a dispatcher that dies holding deliveries loses them after this
+    "DELIVERY_BATCH_SIZE": (int, 100),  # events per request for partners whose flavour takes batches
+    "RETRY_AFTER_MAX_SECONDS": (int, 24 * 3600),  # a partner's Retry-After is honoured up to this
+    "CIRCUIT_FAILURE_THRESHOLD": (int, 5),  # consecutive failures that open an endpoint's circuit
+    "CIRCUIT_PROBE_SECONDS": (int, 60),  # while open, one probe per this interval
+    "ENDPOINT_DISABLE_AFTER_HOURS": (int, 5 * 24),  # an endpoint failing this long without a success is disabled
+    "WEBHOOK_SECRET_OVERLAP_HOURS": (int, 24),  # after a rotation both secrets sign this long
+    "EVENT_RETENTION_DAYS": (int, 30),  # the event feed keeps events at least this long
 }
 
 
@@ -32,7 +44,19 @@ class ConfigError(ValueError):
     """A setting could not be read: the message names the variable and what was wrong."""
 
 
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
 def _convert(name: str, kind: type, raw: str) -> Any:
+    if kind is bool:
+        if raw.lower() in _TRUE | _FALSE:
+            return raw.lower() in _TRUE
+        raise ConfigError(f"{ENV_PREFIX}{name}={raw!r}: expected true or false")
+    if kind is float:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{name}={raw!r}: expected a number") from None
     if kind is int:
         try:
             return int(raw)

@@ -5,13 +5,22 @@ Adding a flavour is one module in this package plus one line here.
 
 from __future__ import annotations
 
-FLAVOURS: dict[str, str] = {
-    "standard": "JSON events, one per request, signed with Standard Webhooks",
-    "batch": "NDJSON batches of events, signed with Standard Webhooks",
+from partners.base import PartnerAdapter
+from partners.batch import BatchAdapter
+from partners.standard import StandardAdapter
+
+ADAPTERS: dict[str, PartnerAdapter] = {
+    "standard": StandardAdapter(),
+    "batch": BatchAdapter(),
 }
+FLAVOURS: tuple[str, ...] = tuple(ADAPTERS)
 
 DEFAULT_FLAVOUR = "standard"
 
 
 def is_known_flavour(name: str) -> bool:
-    return name in FLAVOURS
+    return name in ADAPTERS
+
+
+def adapter_for(flavour: str) -> PartnerAdapter:
+    return ADAPTERS[flavour]

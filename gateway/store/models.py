@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gateway.store.types import UTCDateTime
@@ -41,6 +55,12 @@ class Partner(Base):
     version: Mapped[int] = mapped_column(Integer)  # bumped on every change; the ETag
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Delivery: an operator can hold all of a partner's deliveries; a rate (events/s) spaces them out
+    # across every dispatcher, which reserve send slots by moving next_send_at forward.
+    deliveries_paused: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    delivery_rate: Mapped[float | None] = mapped_column(Float)
+    next_send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    inbound_secret: Mapped[str | None] = mapped_column(String(80))  # verifies the partner's signed callbacks
 
 
 class WebhookEndpoint(Base):
@@ -50,8 +70,18 @@ class WebhookEndpoint(Base):
     partner_code: Mapped[str] = mapped_column(ForeignKey("partners.code"), index=True)
     url: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # enabled, disabled
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Standard Webhooks signing secret (whsec_...); after a rotation the previous one also signs until it expires.
+    secret: Mapped[str] = mapped_column(String(80), server_default="")
+    previous_secret: Mapped[str | None] = mapped_column(String(80))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Health: see gateway.domain.delivery.EndpointHealth.
+    circuit_state: Mapped[str] = mapped_column(String(16), server_default="closed")
+    consecutive_failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    circuit_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ApiKey(Base):
@@ -137,6 +167,80 @@ class OutboxEvent(Base):
     event_type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The event's place in its partner's feed, given after commit by the publisher (gateway.delivery.publisher):
+    # ids are taken before commit, so concurrent transactions can make them visible out of order; positions
+    # are handed out by one publisher at a time, to committed rows only, and so only ever grow.
+    position: Mapped[int | None] = mapped_column(BigInteger, unique=True, index=True)
+
+
+class Delivery(Base):
+    """One event on its way to one webhook endpoint: its state, lease and schedule; attempts are kept apart."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+        # "Is an earlier event of this subscriber still pending for this endpoint?" — asked for every claim.
+        Index("ix_deliveries_order", "endpoint_id", "subscription_id", "status", "position"),
+        Index("ix_deliveries_partner_created", "partner_code", "created_at"),
+        UniqueConstraint("event_id", "endpoint_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
+    partner_code: Mapped[str] = mapped_column(String(32))
+    subscription_id: Mapped[str | None] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(BigInteger)  # the event's feed position: the order per subscriber
+    event_type: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # gateway.domain.delivery.DeliveryStatus
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DeliveryAttempt(Base):
+    """One HTTP request (or one event's share of a batch request) and what came of it."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("deliveries.id", ondelete="CASCADE"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[float] = mapped_column(Float)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error_class: Mapped[str | None] = mapped_column(String(100))
+    response_excerpt: Mapped[str | None] = mapped_column(Text)  # at most 2 KB
+    outcome: Mapped[str] = mapped_column(String(16))  # gateway.domain.delivery.Outcome
+    dispatcher: Mapped[str] = mapped_column(String(64))
+
+
+class OperatorEvent(Base):
+    """Something an operator should know about, such as an endpoint disabled after failing for days."""
+
+    __tablename__ = "operator_events"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    partner_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    endpoint_id: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class InboundEvent(Base):
+    """A partner's signed callback, remembered by its webhook-id so a redelivered one is applied once."""
+
+    __tablename__ = "inbound_events"
+
+    partner_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict] = mapped_column(JSON)  # the response the first delivery got, replayed to duplicates
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class IdempotencyRecord(Base):

@@ -1,0 +1,192 @@
+"""Claiming due deliveries under a lease, in order per subscriber, within each endpoint's health and rate.
+
+A claim is a short write transaction: it picks due deliveries (PostgreSQL: FOR UPDATE SKIP LOCKED, so
+dispatchers share the rows instead of queueing on them), and stamps them with the dispatcher's name and a
+lease. The sending happens after the commit; a dispatcher that dies mid-send simply lets its lease run out,
+and the rows are claimed again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from gateway.domain.delivery import CircuitState, DeliveryStatus, EndpointStatus
+from gateway.store.models import Delivery, OutboxEvent, Partner, WebhookEndpoint
+
+RATE_LOOKAHEAD_SECONDS = 5  # a rate-limited partner's deliveries are claimed at most this far ahead
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    delivery_id: int
+    attempts: int  # made before this claim
+    event_id: str
+    event_type: str
+    body: str
+    event_created_at: datetime
+    partner_code: str
+    endpoint_id: str
+    url: str
+    secrets: Sequence[str]
+    flavour: str
+
+
+def _due_condition(now: datetime):
+    earlier = aliased(Delivery)
+    earlier_pending = exists().where(
+        earlier.endpoint_id == Delivery.endpoint_id,
+        earlier.subscription_id == Delivery.subscription_id,
+        earlier.status == DeliveryStatus.PENDING,
+        earlier.position < Delivery.position,
+    )
+    return and_(
+        Delivery.status == DeliveryStatus.PENDING,
+        Delivery.next_attempt_at <= now,
+        or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now),
+        WebhookEndpoint.status == EndpointStatus.ENABLED,
+        or_(WebhookEndpoint.circuit_state == CircuitState.CLOSED, WebhookEndpoint.circuit_retry_at <= now),
+        Partner.deliveries_paused.is_(False),
+        ~earlier_pending,  # an earlier event of the same subscriber goes first (NULL subscriber: no order)
+    )
+
+
+def claim_due_deliveries(
+    session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int
+) -> list[ClaimedDelivery]:
+    """Lease up to `limit` due deliveries to `owner`. Run inside a write transaction."""
+    rows = session.execute(
+        select(Delivery.id, Delivery.endpoint_id, Delivery.partner_code, WebhookEndpoint.circuit_state)
+        .join(WebhookEndpoint, WebhookEndpoint.id == Delivery.endpoint_id)
+        .join(Partner, Partner.code == Delivery.partner_code)
+        .where(_due_condition(now))
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(of=Delivery, skip_locked=True)
+    ).all()
+    rows = _one_probe_per_open_circuit(session, rows, now, lease)
+    rows = _within_partner_rates(session, rows, now)
+    if not rows:
+        return []
+    ids = [row.id for row in rows]
+    session.execute(
+        update(Delivery).where(Delivery.id.in_(ids)).values(lease_owner=owner, lease_until=now + lease),
+        execution_options={"synchronize_session": False},
+    )
+    found = session.execute(
+        select(
+            Delivery.id,
+            Delivery.attempts,
+            OutboxEvent.event_id,
+            OutboxEvent.event_type,
+            OutboxEvent.payload,
+            OutboxEvent.created_at,
+            Delivery.partner_code,
+            WebhookEndpoint.id.label("endpoint_id"),
+            WebhookEndpoint.url,
+            WebhookEndpoint.secret,
+            WebhookEndpoint.previous_secret,
+            WebhookEndpoint.previous_secret_expires_at,
+            Partner.flavour,
+        )
+        .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == Delivery.endpoint_id)
+        .join(Partner, Partner.code == Delivery.partner_code)
+        .where(Delivery.id.in_(ids))
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+    ).all()
+    return [
+        ClaimedDelivery(
+            delivery_id=row.id,
+            attempts=row.attempts,
+            event_id=row.event_id,
+            event_type=row.event_type,
+            body=json.dumps(row.payload, separators=(",", ":"), ensure_ascii=False),
+            event_created_at=row.created_at,
+            partner_code=row.partner_code,
+            endpoint_id=row.endpoint_id,
+            url=row.url,
+            secrets=signing_secrets(row.secret, row.previous_secret, row.previous_secret_expires_at, now),
+            flavour=row.flavour,
+        )
+        for row in found
+    ]
+
+
+def signing_secrets(
+    current: str, previous: str | None, previous_expires_at: datetime | None, now: datetime
+) -> list[str]:
+    """The secrets that sign now: the current one, and the previous one while a rotation's overlap lasts."""
+    if previous and previous_expires_at is not None and previous_expires_at > now:
+        return [current, previous]
+    return [current]
+
+
+def _one_probe_per_open_circuit(session: Session, rows, now: datetime, lease: timedelta):
+    """An endpoint whose circuit is open gets one delivery, the probe, and only from the dispatcher that
+    moves the circuit to half-open (a conditional update: when two try, one wins)."""
+    kept, probing = [], {}
+    for row in rows:
+        if row.circuit_state == CircuitState.CLOSED:
+            kept.append(row)
+            continue
+        if row.endpoint_id not in probing:
+            won = session.execute(
+                update(WebhookEndpoint)
+                .where(
+                    WebhookEndpoint.id == row.endpoint_id,
+                    WebhookEndpoint.circuit_state != CircuitState.CLOSED,
+                    WebhookEndpoint.circuit_retry_at <= now,
+                )
+                .values(circuit_state=CircuitState.HALF_OPEN, circuit_retry_at=now + lease),
+                execution_options={"synchronize_session": False},
+            ).rowcount
+            probing[row.endpoint_id] = bool(won)
+            if won:
+                kept.append(row)
+    return kept
+
+
+def _within_partner_rates(session: Session, rows, now: datetime):
+    """Rate-limited partners: each claimed delivery takes the partner's next send slot (1/rate apart, shared
+    by every dispatcher through partners.next_send_at); those whose slot is later than now are not sent
+    now but rescheduled to their slot."""
+    by_partner = defaultdict(list)
+    for row in rows:
+        by_partner[row.partner_code].append(row)
+    rates = dict(
+        session.execute(
+            select(Partner.code, Partner.delivery_rate).where(
+                Partner.code.in_(by_partner), Partner.delivery_rate.is_not(None)
+            )
+        ).all()
+    )
+    if not rates:
+        return rows
+    kept = []
+    for code, partner_rows in by_partner.items():
+        rate = rates.get(code)
+        if rate is None:
+            kept.extend(partner_rows)
+            continue
+        partner = session.get(Partner, code, with_for_update=True)
+        slot = max(now, partner.next_send_at or now)
+        take = partner_rows[: max(1, math.floor(rate * RATE_LOOKAHEAD_SECONDS))]
+        for index, row in enumerate(take):
+            send_at = slot + timedelta(seconds=index / rate)
+            if send_at <= now:
+                kept.append(row)
+            else:
+                session.execute(
+                    update(Delivery).where(Delivery.id == row.id).values(next_attempt_at=send_at),
+                    execution_options={"synchronize_session": False},
+                )
+        partner.next_send_at = slot + timedelta(seconds=len(take) / rate)
+    return kept

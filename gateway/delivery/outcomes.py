@@ -1,0 +1,196 @@
+"""Recording what sends came to: every attempt, each delivery's next state, each endpoint's health.
+
+One write transaction per group of sends. A delivery is only moved on while its lease is still the
+dispatcher's own; the attempts themselves are recorded in any case (they happened).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from gateway.delivery.claims import ClaimedDelivery
+from gateway.domain.delivery import (
+    CircuitPolicy,
+    DeliveryStatus,
+    EndpointHealth,
+    EndpointStatus,
+    Outcome,
+    RetryPolicy,
+    classify_status,
+    parse_retry_after,
+)
+from gateway.domain.ids import new_id
+from gateway.store.models import Delivery, DeliveryAttempt, OperatorEvent, WebhookEndpoint
+from partners.base import Attempt, EventResult
+
+ERROR_LIMIT = 500  # characters of last_error kept on the delivery
+
+
+@dataclass(frozen=True)
+class Send:
+    """One request to one endpoint: the deliveries it carried and what each came to."""
+
+    endpoint_id: str
+    deliveries: Sequence[ClaimedDelivery]
+    results: Sequence[EventResult]
+
+
+def attempt_outcome(attempt: Attempt) -> Outcome:
+    return Outcome.RETRY if attempt.status is None else classify_status(attempt.status)
+
+
+def _describe(attempt: Attempt, status: int | None, detail: str | None) -> str:
+    if status is None:
+        return f"{attempt.error_class} after {attempt.duration_ms:.0f} ms"
+    text = f"HTTP {status}"
+    if detail or attempt.excerpt:
+        text += f": {detail or attempt.excerpt}"
+    return text[:ERROR_LIMIT]
+
+
+def record_sends(
+    session: Session,
+    sends: Sequence[Send],
+    *,
+    owner: str,
+    now: datetime,
+    retry: RetryPolicy,
+    circuit: CircuitPolicy,
+    rng: random.Random,
+) -> dict[Outcome, int]:
+    """Write the attempts and the deliveries' and endpoints' new states; the count of deliveries per outcome."""
+    attempt_rows, delivery_rows, counts = [], [], dict.fromkeys(Outcome, 0)
+    for send in sends:
+        for delivery, result in zip(send.deliveries, send.results, strict=True):
+            for attempt in result.attempts:
+                attempt_rows.append(
+                    {
+                        "delivery_id": delivery.delivery_id,
+                        "attempted_at": attempt.started_at,
+                        "duration_ms": round(attempt.duration_ms, 2),
+                        "http_status": attempt.status,
+                        "error_class": attempt.error_class,
+                        "response_excerpt": attempt.excerpt,
+                        "outcome": attempt_outcome(attempt),
+                        "dispatcher": owner,
+                    }
+                )
+            outcome = Outcome.RETRY if result.http_status is None else classify_status(result.http_status)
+            counts[outcome] += 1
+            delivery_rows.append(_next_state(delivery, result, outcome, now, retry, rng))
+    if attempt_rows:
+        session.execute(insert(DeliveryAttempt), attempt_rows)
+    if delivery_rows:
+        table = Delivery.__table__
+        session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("delivery_id"), table.c.lease_owner == owner)
+            .values(
+                status=bindparam("new_status"),
+                attempts=bindparam("new_attempts"),
+                next_attempt_at=bindparam("new_next_attempt_at"),
+                finished_at=bindparam("new_finished_at"),
+                last_error=bindparam("new_last_error"),
+                lease_owner=None,
+                lease_until=None,
+            ),
+            delivery_rows,
+        )
+    _update_endpoint_health(session, sends, now, circuit)
+    return counts
+
+
+def _next_state(
+    delivery: ClaimedDelivery, result: EventResult, outcome: Outcome, now: datetime, retry: RetryPolicy, rng
+) -> dict:
+    rounds = delivery.attempts + 1
+    state = {
+        "delivery_id": delivery.delivery_id,
+        "new_status": DeliveryStatus.PENDING,
+        "new_attempts": rounds,
+        "new_next_attempt_at": now,
+        "new_finished_at": None,
+        "new_last_error": None,
+    }
+    if outcome == Outcome.DELIVERED:
+        state.update(new_status=DeliveryStatus.DELIVERED, new_finished_at=now)
+        return state
+    state["new_last_error"] = _describe(result.attempt, result.http_status, result.detail)
+    if outcome == Outcome.FAILED:
+        state.update(new_status=DeliveryStatus.DEAD, new_finished_at=now)
+    elif outcome == Outcome.RETRY:
+        retry_after = parse_retry_after(result.attempt.retry_after, now)
+        next_at = retry.next_attempt_at(rounds, now, rng, retry_after)
+        if next_at is None:
+            state.update(new_status=DeliveryStatus.DEAD, new_finished_at=now)
+            state["new_last_error"] = f"Retries exhausted after {rounds} attempts; last: {state['new_last_error']}"
+        else:
+            state["new_next_attempt_at"] = next_at
+    # GONE: the delivery waits, pending, for its endpoint to be enabled again (it is disabled below).
+    return state
+
+
+def _request_outcome(send: Send) -> Outcome:
+    attempt = send.results[0].attempt
+    return attempt_outcome(attempt)
+
+
+def _update_endpoint_health(session: Session, sends: Sequence[Send], now: datetime, policy: CircuitPolicy) -> None:
+    endpoint_ids = {send.endpoint_id for send in sends}
+    if not endpoint_ids:
+        return
+    endpoints = {
+        endpoint.id: endpoint
+        for endpoint in session.scalars(
+            select(WebhookEndpoint).where(WebhookEndpoint.id.in_(endpoint_ids)).with_for_update()
+        )
+    }
+    for send in sends:
+        endpoint = endpoints.get(send.endpoint_id)
+        if endpoint is None or endpoint.status != EndpointStatus.ENABLED:
+            continue
+        outcome = _request_outcome(send)
+        health = EndpointHealth(
+            endpoint.circuit_state, endpoint.consecutive_failures, endpoint.circuit_retry_at, endpoint.failing_since
+        )
+        if outcome == Outcome.GONE:
+            disable_endpoint(session, endpoint, now, "The endpoint answered 410 Gone.")
+            continue
+        # A refusal (other 4xx) is the partner answering: the endpoint is up, only that event is refused.
+        health = health.after_failure(now, policy) if outcome == Outcome.RETRY else health.after_success()
+        endpoint.circuit_state = health.state
+        endpoint.consecutive_failures = health.consecutive_failures
+        endpoint.circuit_retry_at = health.retry_at
+        endpoint.failing_since = health.failing_since
+        if health.should_disable(now, policy):
+            disable_endpoint(session, endpoint, now, f"Every delivery failed since {health.failing_since.isoformat()}.")
+
+
+def disable_endpoint(session: Session, endpoint: WebhookEndpoint, now: datetime, reason: str) -> None:
+    """Stop delivering to an endpoint (its deliveries wait) and tell the operators."""
+    endpoint.status = EndpointStatus.DISABLED
+    endpoint.disabled_reason = reason
+    raise_operator_event(
+        session,
+        kind="endpoint.disabled",
+        partner_code=endpoint.partner_code,
+        endpoint_id=endpoint.id,
+        detail=f"Webhook endpoint {endpoint.url} was disabled: {reason}",
+        now=now,
+    )
+
+
+def raise_operator_event(
+    session: Session, *, kind: str, partner_code: str | None, endpoint_id: str | None, detail: str, now: datetime
+) -> OperatorEvent:
+    event = OperatorEvent(
+        id=new_id("op"), kind=kind, partner_code=partner_code, endpoint_id=endpoint_id, detail=detail, created_at=now
+    )
+    session.add(event)
+    return event
