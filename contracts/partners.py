@@ -79,6 +79,11 @@ class PartnerUpdateSchema(Schema):
     markets = markets_field()
     default_locale = locale_field()
     flavour = flavour_field()
+    delivery_rate = fields.Float(
+        allow_none=True,
+        validate=validate.Range(min=0.01, max=100_000),
+        metadata={"description": "Events per second at most, across all dispatchers; null removes the limit."},
+    )
 
 
 class PartnerSchema(Schema):
@@ -88,6 +93,10 @@ class PartnerSchema(Schema):
     default_locale = fields.String(required=True)
     status = fields.String(required=True, validate=validate.OneOf(["active", "suspended"]))
     flavour = fields.String(required=True)
+    deliveries_paused = fields.Boolean(required=True)
+    delivery_rate = fields.Float(
+        required=True, allow_none=True, metadata={"description": "Events per second at most; null: no limit."}
+    )
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 
@@ -111,9 +120,34 @@ class EndpointSchema(Schema):
     partner = fields.String(required=True, attribute="partner_code")
     url = fields.String(required=True)
     description = fields.String(required=True)
-    status = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(["enabled", "disabled"]))
+    disabled_reason = fields.String(required=True, allow_none=True)
+    circuit_state = fields.String(required=True, validate=validate.OneOf(["closed", "open", "half_open"]))
+    consecutive_failures = fields.Integer(required=True)
+    failing_since = fields.DateTime(required=True, allow_none=True)
+    previous_secret_expires_at = fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "Until then the previous secret signs too."}
+    )
     created_at = fields.DateTime(required=True)
+
+
+class EndpointWithSecretSchema(EndpointSchema):
+    secret = fields.String(
+        required=True,
+        metadata={
+            "description": "The Standard Webhooks signing secret (whsec_...). Shown this once; store it now.",
+            "example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        },
+    )
 
 
 class EndpointListSchema(Schema):
     items = fields.List(fields.Nested(EndpointSchema), required=True)
+
+
+class PartnerCreatedSchema(PartnerSchema):
+    webhook_endpoints = fields.List(
+        fields.Nested(EndpointWithSecretSchema),
+        required=True,
+        metadata={"description": "The endpoints created from webhook_urls, with their secrets (shown once)."},
+    )

@@ -435,3 +435,7 @@ def reconcile(partner_code: str, roster: Path, roster_format: str | None, apply_
 
 if __name__ == "__main__":
     main()
+
+
+# The delivery commands live in their own module and register themselves on `cli`.
+from gateway import cli_delivery  # noqa: E402, F401

@@ -131,8 +131,15 @@ class Seeder:
         return code
 
     def endpoint(self, partner_code: str, url: str = "https://hooks.example.net/gateway") -> str:
+        return self.endpoint_with_secret(partner_code, url)[0]
+
+    def endpoint_with_secret(self, partner_code: str, url: str) -> tuple[str, str]:
+        """An endpoint (loopback allowed: tests deliver to receivers on 127.0.0.1) and its signing secret."""
         with self.store.transaction() as session:
-            return partner_service.add_endpoint(session, partner_code, url=url, description="test", now=utcnow()).id
+            endpoint = partner_service.add_endpoint(
+                session, partner_code, url=url, description="test", allow_private=True, now=utcnow()
+            )
+            return endpoint.id, endpoint.secret
 
     def key(self, kind: KeyKind, partner_code: str | None = None, scopes=None) -> key_service.IssuedKey:
         chosen = sorted(SCOPES_BY_KIND[kind]) if scopes is None else sorted(scopes)

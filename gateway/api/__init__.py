@@ -9,7 +9,18 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from contracts.common import ProblemSchema
-from gateway.api import admin, callcenter, ops, partner, reconciliations, service, subscriptions, uow
+from gateway.api import (
+    admin,
+    admin_deliveries,
+    callcenter,
+    events,
+    ops,
+    partner,
+    reconciliations,
+    service,
+    subscriptions,
+    uow,
+)
 from gateway.api.auth import SECURITY_SCHEME
 from gateway.api.guards import install_request_guards
 from gateway.api.problems import PROBLEM_MEDIA_TYPE, register_problem_handlers
@@ -68,7 +79,8 @@ def init_api(app: Flask) -> GatewayApi:
         {"type": "http", "scheme": "bearer", "description": "A gateway API key: gw_<prefix>_<secret>."},
     )
     # The subscription and reconciliation routes belong to the partner blueprint.
-    assert subscriptions.blp is partner.blp and reconciliations.blp is partner.blp
+    assert subscriptions.blp is partner.blp and reconciliations.blp is partner.blp and events.blp is partner.blp
+    assert admin_deliveries.blp is admin.blp
     for blueprint in (partner.blp, callcenter.blp, service.blp, admin.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(ops.blp)

@@ -19,6 +19,8 @@ from contracts.partners import (
     EndpointCreateSchema,
     EndpointListSchema,
     EndpointSchema,
+    EndpointWithSecretSchema,
+    PartnerCreatedSchema,
     PartnerCreateSchema,
     PartnerListQuerySchema,
     PartnerPageSchema,
@@ -62,12 +64,16 @@ class Partners(MethodView):
     @requires(Scope.ADMIN)
     @idempotent
     @blp.arguments(PartnerCreateSchema)
-    @blp.response(201, PartnerSchema, headers=ETAG_HEADER)
+    @blp.response(201, PartnerCreatedSchema, headers=ETAG_HEADER)
     def post(self, body):
-        """Onboard a partner"""
+        """Onboard a partner; endpoints created from webhook_urls come with their signing secrets, shown once"""
         with command() as session:
-            partner = partner_service.add_partner(session, now=utcnow(), **body)
-        return _partner_response(partner)
+            partner = partner_service.add_partner(
+                session, now=utcnow(), allow_private_endpoints=setting("ALLOW_PRIVATE_ENDPOINTS"), **body
+            )
+            endpoints = partner_service.list_endpoints(session, partner.code)
+        created, headers = _partner_response(partner)
+        return {**PartnerSchema().dump(created), "webhook_endpoints": endpoints}, headers
 
 
 @blp.route("/partners/<code>")
@@ -130,11 +136,13 @@ class PartnerEndpoints(MethodView):
     @requires(Scope.ADMIN)
     @idempotent
     @blp.arguments(EndpointCreateSchema)
-    @blp.response(201, EndpointSchema)
+    @blp.response(201, EndpointWithSecretSchema)
     def post(self, body, code):
-        """Add a webhook endpoint to a partner"""
+        """Add a webhook endpoint to a partner; its signing secret is in this response only"""
         with command() as session:
-            return partner_service.add_endpoint(session, code, now=utcnow(), **body)
+            return partner_service.add_endpoint(
+                session, code, now=utcnow(), allow_private=setting("ALLOW_PRIVATE_ENDPOINTS"), **body
+            )
 
 
 @blp.route("/webhook-endpoints/<endpoint_id>")
@@ -145,6 +153,29 @@ class EndpointItem(MethodView):
         """Remove a webhook endpoint"""
         with command() as session:
             partner_service.remove_endpoint(session, endpoint_id)
+
+
+@blp.route("/webhook-endpoints/<endpoint_id>/rotate-secret")
+class EndpointRotateSecret(MethodView):
+    @requires(Scope.ADMIN)
+    @idempotent
+    @blp.response(200, EndpointWithSecretSchema)
+    def post(self, endpoint_id):
+        """Give an endpoint a new signing secret; the old one keeps signing too until the overlap ends"""
+        overlap = timedelta(hours=setting("WEBHOOK_SECRET_OVERLAP_HOURS"))
+        with command() as session:
+            return partner_service.rotate_endpoint_secret(session, endpoint_id, overlap=overlap, now=utcnow())
+
+
+@blp.route("/webhook-endpoints/<endpoint_id>/enable")
+class EndpointEnable(MethodView):
+    @requires(Scope.ADMIN)
+    @idempotent
+    @blp.response(200, EndpointSchema)
+    def post(self, endpoint_id):
+        """Deliver to a disabled endpoint again; the deliveries that waited for it go out in order"""
+        with command() as session:
+            return partner_service.enable_endpoint(session, endpoint_id)
 
 
 @blp.route("/keys")

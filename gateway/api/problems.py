@@ -32,6 +32,12 @@ PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
         "Partner suspended",
         "The partner is suspended; its keys are refused until resumed.",
     ),
+    "invalid-signature": (
+        400,
+        "Invalid signature",
+        "A callback's Standard Webhooks signature does not verify with the partner's inbound secret, or its "
+        "timestamp is more than five minutes from now.",
+    ),
     "not-found": (404, "Not found", "No such resource, or it belongs to another partner."),
     "method-not-allowed": (405, "Method not allowed", "The resource exists but not with this HTTP method."),
     "conflict": (409, "Conflict", "The request clashes with the resource's current state."),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import ipaddress
 import re
+from urllib.parse import urlsplit
 
 from gateway.domain.countries import is_country_code
 
@@ -65,5 +67,32 @@ def check_partner_code(code: str) -> dict[str, str]:
     return {} if PARTNER_CODE.match(code) else {"code": NOT_A_PARTNER_CODE}
 
 
-def check_endpoint_url(url: str) -> dict[str, str]:
-    return {} if ENDPOINT_URL.match(url) and len(url) <= 2048 else {"url": NOT_AN_ENDPOINT}
+HTTPS_REQUIRED = "Webhook endpoints must use https."
+INTERNAL_HOST = "Webhook endpoints must be public: loopback, private and link-local hosts are not allowed."
+_INTERNAL_NAMES = ("localhost", ".localhost", ".local", ".internal", ".localdomain")
+
+
+def _is_internal_host(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(_INTERNAL_NAMES):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False  # a name: where it points is checked on every connection (partners.transport)
+    return not address.is_global or address.is_multicast
+
+
+def check_endpoint_url(url: str, *, allow_private: bool = False) -> dict[str, str]:
+    """Field errors for a webhook URL. Unless the operator allows private endpoints (tests, demos), it must
+    be https and its host must not name an internal address; names are checked again at send time."""
+    if not (ENDPOINT_URL.match(url) and len(url) <= 2048):
+        return {"url": NOT_AN_ENDPOINT}
+    if allow_private:
+        return {}
+    parsed = urlsplit(url)
+    if parsed.scheme.lower() != "https":
+        return {"url": HTTPS_REQUIRED}
+    if _is_internal_host(parsed.hostname or ""):
+        return {"url": INTERNAL_HOST}
+    return {}

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.domain import partners as rules
+from gateway.domain.delivery import CircuitState, EndpointStatus
 from gateway.domain.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from gateway.domain.ids import new_id
 from gateway.domain.partners import PartnerStatus
 from gateway.store.models import Partner, WebhookEndpoint
 from partners.registry import FLAVOURS, is_known_flavour
+from partners.signing import new_webhook_secret
 
-ENDPOINT_ENABLED = "enabled"
+UNCHANGED = object()  # an update argument left out, as opposed to one set to None
 
 
 def _check_profile(
@@ -47,12 +49,14 @@ def add_partner(
     default_locale: str,
     flavour: str,
     webhook_urls: Sequence[str] = (),
+    allow_private_endpoints: bool = False,
     now: datetime,
 ) -> Partner:
     values, errors = _check_profile(markets, default_locale, flavour)
     errors.update(rules.check_partner_code(code))
     for index, url in enumerate(webhook_urls):
-        errors.update({f"webhook_urls.{index}": message for message in rules.check_endpoint_url(url).values()})
+        for message in rules.check_endpoint_url(url, allow_private=allow_private_endpoints).values():
+            errors[f"webhook_urls.{index}"] = message
     if errors:
         raise InvalidInput(errors)
     if session.get(Partner, code) is not None:
@@ -61,6 +65,7 @@ def add_partner(
         code=code,
         display_name=display_name,
         status=PartnerStatus.ACTIVE,
+        deliveries_paused=False,
         version=1,
         created_at=now,
         updated_at=now,
@@ -110,7 +115,9 @@ def update_partner(
     markets: list[str] | None = None,
     default_locale: str | None = None,
     flavour: str | None = None,
+    delivery_rate: float | object | None = UNCHANGED,
 ) -> Partner:
+    """Change what is given; `delivery_rate=None` removes the rate limit, leaving it out keeps it."""
     partner = get_partner(session, code)
     if expected_version is not None and expected_version != partner.version:
         raise StaleVersion(f"Partner {code!r} is at version {partner.version}, not {expected_version}.")
@@ -119,6 +126,8 @@ def update_partner(
         raise InvalidInput(errors)
     if display_name is not None:
         values["display_name"] = display_name
+    if delivery_rate is not UNCHANGED:
+        values["delivery_rate"] = delivery_rate
     for name, value in values.items():
         setattr(partner, name, value)
     _touch(partner, now)
@@ -145,14 +154,26 @@ def _new_endpoint(partner_code: str, url: str, description: str, now: datetime) 
         partner_code=partner_code,
         url=url,
         description=description,
-        status=ENDPOINT_ENABLED,
+        status=EndpointStatus.ENABLED,
         created_at=now,
+        secret=new_webhook_secret(),
+        circuit_state=CircuitState.CLOSED,
+        consecutive_failures=0,
     )
 
 
-def add_endpoint(session: Session, partner_code: str, *, url: str, description: str, now: datetime) -> WebhookEndpoint:
+def add_endpoint(
+    session: Session,
+    partner_code: str,
+    *,
+    url: str,
+    description: str,
+    allow_private: bool = False,
+    now: datetime,
+) -> WebhookEndpoint:
+    """A new endpoint with a fresh signing secret: the caller shows `endpoint.secret` once."""
     get_partner(session, partner_code)
-    errors = rules.check_endpoint_url(url)
+    errors = rules.check_endpoint_url(url, allow_private=allow_private)
     if errors:
         raise InvalidInput(errors)
     endpoint = _new_endpoint(partner_code, url, description, now)
@@ -182,3 +203,30 @@ def get_endpoint(session: Session, endpoint_id: str, *, partner_code: str | None
 def remove_endpoint(session: Session, endpoint_id: str) -> None:
     session.delete(get_endpoint(session, endpoint_id))
     session.flush()
+
+
+def rotate_endpoint_secret(session: Session, endpoint_id: str, *, overlap: timedelta, now: datetime) -> WebhookEndpoint:
+    """A new signing secret; the old one keeps signing alongside it for `overlap`, so the partner can switch."""
+    endpoint = get_endpoint(session, endpoint_id)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = now + overlap
+    endpoint.secret = new_webhook_secret()
+    return endpoint
+
+
+def enable_endpoint(session: Session, endpoint_id: str) -> WebhookEndpoint:
+    """Deliver to a disabled endpoint again: its waiting deliveries go out, its circuit starts closed."""
+    endpoint = get_endpoint(session, endpoint_id)
+    endpoint.status = EndpointStatus.ENABLED
+    endpoint.disabled_reason = None
+    endpoint.circuit_state = CircuitState.CLOSED
+    endpoint.consecutive_failures = 0
+    endpoint.circuit_retry_at = endpoint.failing_since = None
+    return endpoint
+
+
+def new_inbound_secret(session: Session, partner_code: str) -> str:
+    """A new secret for the partner to sign its callbacks with (the old one stops verifying); shown once."""
+    partner = get_partner(session, partner_code)
+    partner.inbound_secret = new_webhook_secret()
+    return partner.inbound_secret

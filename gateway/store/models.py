@@ -19,7 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from gateway.store.types import UTCDateTime
 
@@ -200,6 +200,13 @@ class Delivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    event: Mapped[OutboxEvent] = relationship(lazy="joined", innerjoin=True)
+
+    @property
+    def webhook_id(self) -> str:
+        """The id the partner sees (webhook-id): the event's, the same for every attempt and endpoint."""
+        return self.event.event_id
 
 
 class DeliveryAttempt(Base):

@@ -1,0 +1,44 @@
+"""What the partner and operator delivery views share: filters, pages, the detail body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.api.pagination import number_after, page
+from gateway.api.uow import reading
+from gateway.services import deliveries as delivery_service
+from gateway.services.deliveries import DeliveryFilter
+from gateway.store.models import Delivery
+
+
+def delivery_filter(query: dict[str, Any], *, partner_code: str | None) -> DeliveryFilter:
+    return DeliveryFilter(
+        partner_code=partner_code,
+        status=query.get("status"),
+        event_type=query.get("type"),
+        since=query.get("since"),
+        until=query.get("until"),
+    )
+
+
+def delivery_page(query: dict[str, Any], *, partner_code: str | None) -> dict[str, Any]:
+    with reading() as session:
+        found = delivery_service.list_deliveries(
+            session,
+            delivery_filter(query, partner_code=partner_code),
+            after=number_after(query),
+            limit=query["limit"] + 1,
+        )
+    return page(found, query["limit"], key=lambda delivery: [str(delivery.id)])
+
+
+def delivery_detail(delivery_id: int, *, partner_code: str | None = None) -> dict[str, Any]:
+    with reading() as session:
+        delivery = delivery_service.get_delivery(session, delivery_id, partner_code=partner_code)
+        body = {column.key: getattr(delivery, column.key) for column in Delivery.__table__.columns}
+        body.update(
+            webhook_id=delivery.webhook_id,
+            event=delivery.event.payload,
+            attempt_log=delivery_service.attempts_of(session, delivery.id),
+        )
+    return body

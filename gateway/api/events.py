@@ -1,0 +1,130 @@
+"""Partner API for notices: the event feed, the partner's own deliveries and redelivery, inbound callbacks."""
+
+from __future__ import annotations
+
+from flask import request
+from flask.views import MethodView
+from sqlalchemy.exc import IntegrityError
+
+from contracts.deliveries import (
+    CallbackResultSchema,
+    DeliveryDetailSchema,
+    DeliveryPageSchema,
+    EventFeedQuerySchema,
+    EventFeedSchema,
+    PartnerDeliveryQuerySchema,
+)
+from contracts.subscriptions import SubscriptionSchema
+from gateway.api.auth import current_partner_code, requires
+from gateway.api.deliveries import delivery_detail, delivery_page
+from gateway.api.guards import JSON, accepts_body
+from gateway.api.idempotent import idempotent
+from gateway.api.pagination import encode_cursor, number_after
+from gateway.api.partner import blp
+from gateway.api.presenters import subscription_body
+from gateway.api.problems import problem
+from gateway.api.state import setting
+from gateway.api.uow import command, reading
+from gateway.domain.clock import utcnow
+from gateway.domain.keys import Scope
+from gateway.services import callbacks as callback_service
+from gateway.services import deliveries as delivery_service
+from gateway.services.partners import get_partner
+from partners.base import CallbackRejected
+from partners.registry import adapter_for
+
+
+@blp.route("/events")
+class EventFeed(MethodView):
+    @requires(Scope.EVENTS_READ)
+    @blp.arguments(EventFeedQuerySchema, location="query")
+    @blp.response(200, EventFeedSchema)
+    def get(self, query):
+        """This partner's events in order, as webhooks carry them: catch up after an outage, or pull instead"""
+        after = number_after({"cursor": query["after"]} if "after" in query else {})
+        with reading() as session:
+            events = delivery_service.list_feed(
+                session, current_partner_code(), after=after, limit=query["limit"], event_type=query.get("type")
+            )
+        last = events[-1].position if events else after
+        return {"items": [event.payload for event in events], "next_cursor": encode_cursor([str(last)])}
+
+
+@blp.route("/deliveries")
+class OwnDeliveries(MethodView):
+    @requires(Scope.EVENTS_READ)
+    @blp.arguments(PartnerDeliveryQuerySchema, location="query")
+    @blp.response(200, DeliveryPageSchema)
+    def get(self, query):
+        """This partner's deliveries by status, type and time: what reached the endpoints and what did not"""
+        return delivery_page(query, partner_code=current_partner_code())
+
+
+@blp.route("/deliveries/<int:delivery_id>")
+class OwnDelivery(MethodView):
+    @requires(Scope.EVENTS_READ)
+    @blp.response(200, DeliveryDetailSchema)
+    def get(self, delivery_id):
+        """One of this partner's deliveries, with its event and attempts"""
+        return delivery_detail(delivery_id, partner_code=current_partner_code())
+
+
+@blp.route("/deliveries/<int:delivery_id>/redeliver")
+class OwnRedelivery(MethodView):
+    @requires(Scope.EVENTS_READ)
+    @idempotent
+    @blp.response(200, DeliveryDetailSchema)
+    def post(self, delivery_id):
+        """Ask for a delivery again (same webhook-id), e.g. after restoring the receiving system"""
+        partner_code = current_partner_code()
+        with command() as session:
+            delivery_service.replay_delivery(session, delivery_id, now=utcnow(), partner_code=partner_code)
+        return delivery_detail(delivery_id, partner_code=partner_code)
+
+
+@blp.route("/callbacks")
+class Callbacks(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_WRITE)
+    @accepts_body(*JSON, limit_setting="MAX_BODY_BYTES")
+    @blp.response(200, CallbackResultSchema)
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "description": "A Standard Webhooks message signed with the partner's inbound secret: "
+            '{"type": "subscription.suspend|resume|cancel|change_plan", "data": {"subscription_id": ..., ...}}. '
+            "A message whose webhook-id was applied before gets the first result again.",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    )
+    def post(self):
+        """Apply the partner's own change, pushed as a signed webhook (verified, applied once per webhook-id)"""
+        partner_code = current_partner_code()
+        with reading() as session:
+            partner = get_partner(session, partner_code)
+            duplicate = callback_service.find_duplicate(session, partner_code, request.headers.get("webhook-id", ""))
+        if not partner.inbound_secret:
+            return problem("conflict", "No inbound secret is set for this partner; ask the operators for one.")
+        try:
+            inbound = adapter_for(partner.flavour).parse_callback(
+                request.get_data(), dict(request.headers), [partner.inbound_secret]
+            )
+        except CallbackRejected as rejected:
+            return problem("invalid-signature", str(rejected))
+        if duplicate is not None:
+            return {**duplicate.result, "outcome": "duplicate"}
+        try:
+            with command() as session:
+                result = callback_service.apply_callback(
+                    session,
+                    partner_code=partner_code,
+                    event_id=inbound.event_id,
+                    event_type=inbound.event_type,
+                    data=inbound.data,
+                    now=utcnow(),
+                    present=lambda s: SubscriptionSchema().dump(subscription_body(s, setting("ACTIVATION_URL"))),
+                )
+        except IntegrityError:  # the same webhook-id applied by a concurrent request just now
+            with reading() as session:
+                duplicate = callback_service.find_duplicate(session, partner_code, inbound.event_id)
+            return {**duplicate.result, "outcome": "duplicate"}
+        return {**result, "outcome": "applied"}
