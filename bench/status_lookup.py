@@ -151,7 +151,7 @@ def main() -> None:
                 [
                     sys.executable,
                     "-m",
-                    "gateway.cli",
+                    "gateway",
                     "serve",
                     "--bind",
                     f"127.0.0.1:{gateway_port}",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -19,6 +23,7 @@ from werkzeug.serving import run_simple
 from gateway import create_app
 from gateway.api.state import setting, store
 from gateway.demo import DEMO_PARTNERS, seed_demo
+from gateway.demo_receiver import SECRETS_VARIABLE
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import GatewayError
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind, Scope
@@ -274,8 +279,8 @@ def key_revoke(key_id: str) -> None:
 # --- serve and demo -------------------------------------------------------------------------------------
 
 
-def _exec_gunicorn(bind: str, workers: int) -> None:
-    """Replace this process with gunicorn serving create_app().
+def _gunicorn_command(bind: str, workers: int) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of gunicorn serving create_app().
 
     gunicorn runs in a fresh interpreter so PROMETHEUS_MULTIPROC_DIR is set before prometheus_client is
     imported: each worker then writes its counters to files that /metrics sums across workers.
@@ -302,6 +307,12 @@ def _exec_gunicorn(bind: str, workers: int) -> None:
         "--no-control-socket",
         "gateway:create_app()",
     ]
+    return arguments, environment
+
+
+def _exec_gunicorn(bind: str, workers: int) -> None:
+    """Replace this process with gunicorn."""
+    arguments, environment = _gunicorn_command(bind, workers)
     sys.stdout.flush()
     os.execve(sys.executable, arguments, environment)  # noqa: S606 - fixed argv, no shell
 
@@ -328,14 +339,16 @@ def serve(bind: str | None, workers: int | None, dev: bool) -> None:
 
 @cli.command("demo")
 @click.option("--bind", help="host:port; default GATEWAY_BIND.")
-@click.option("--serve/--no-serve", "serve_after", default=True, help="Start the gateway after seeding.")
+@click.option("--receiver-port", type=int, default=8001, show_default=True, help="The demo partner receiver's port.")
+@click.option("--serve/--no-serve", "serve_after", default=True, help="Start everything after seeding.")
 @with_appcontext
-def demo(bind: str | None, serve_after: bool) -> None:
-    """Seed two demo partners with fresh keys, print how to use them, and run the gateway."""
+def demo(bind: str | None, receiver_port: int, serve_after: bool) -> None:
+    """Seed two demo partners with fresh keys, then run the gateway, a dispatcher and a demo partner receiver."""
     bind = bind or setting("BIND")
     migrate.upgrade(store().engine)
     base = setting("PUBLIC_URL") or f"http://{bind}"
-    keys = seed_demo(store(), now=utcnow(), receiver_url="http://127.0.0.1:8001/hooks")
+    receiver = f"http://127.0.0.1:{receiver_port}/hooks"
+    keys = seed_demo(store(), now=utcnow(), receiver_url=receiver)
     partner_code, partner_token = next(iter(keys.partners.items()))
     market = DEMO_PARTNERS[0]["markets"][0]
     click.echo(f"""
@@ -344,6 +357,7 @@ Partner gateway demo ({setting("DATABASE_URL")})
   API docs      {base}/docs
   OpenAPI       {base}/openapi.json
   health        {base}/healthz   {base}/readyz   {base}/metrics
+  receiver      {receiver}/<partner>  (a stand-in partner: verifies signatures, prints the events below)
 
 Keys (demo only; new ones are issued, and the previous demo keys revoked, on every run):
   operator (admin)        {keys.operator}
@@ -357,12 +371,43 @@ Try:
        -H "Idempotency-Key: $(uuidgen 2>/dev/null || date +%s%N)" {base}/v1/subscriptions \\
        -d '{{"partner_ref": "cust-1", "plan": "standard", "market": "{market}", "billing_anchor": "2026-01-15"}}'
   curl -s -H 'Authorization: Bearer {partner_token}' {base}/v1/subscriptions
-  curl -s -H 'Authorization: Bearer {keys.operator}' {base}/admin/v1/partners/{partner_code}
+  curl -s -X POST -H 'Authorization: Bearer {keys.operator}' {base}/admin/v1/partners/{partner_code}/test-event
+  curl -s -H 'Authorization: Bearer {partner_token}' {base}/v1/events     # the same events, pulled
+  curl -s -H 'Authorization: Bearer {keys.operator}' '{base}/admin/v1/deliveries?partner={partner_code}'
   curl -s {base}/v1/webhook-endpoints        # no key: a problem+json 401
 """)
     if serve_after:
-        click.echo(f"serving on {base} (Ctrl-C stops)")
-        _serve(bind, None, dev=False)
+        click.echo(f"serving on {base}; dispatcher and receiver running (Ctrl-C stops all three)")
+        _run_demo_processes(bind, receiver_port, keys.webhook_secrets)
+
+
+def _run_demo_processes(bind: str, receiver_port: int, webhook_secrets: dict[str, list[str]]) -> None:
+    """The gateway (gunicorn), a dispatcher and the demo receiver as child processes, stopped together."""
+    gunicorn, environment = _gunicorn_command(bind, setting("WORKERS"))
+    environment["GATEWAY_ALLOW_PRIVATE_ENDPOINTS"] = "true"  # the demo receiver is on loopback
+    receiver_environment = {**environment, SECRETS_VARIABLE: json.dumps(webhook_secrets)}
+    sys.stdout.flush()
+    receiver = [sys.executable, "-m", "gateway.demo_receiver", "--port", str(receiver_port)]
+    dispatcher = [sys.executable, "-m", "gateway", "dispatch"]
+    # Fixed command lines (our own modules and gunicorn), no shell.
+    children = [
+        subprocess.Popen(receiver, env=receiver_environment),  # noqa: S603
+        subprocess.Popen(dispatcher, env=environment),  # noqa: S603
+        subprocess.Popen(gunicorn, env=environment),  # noqa: S603
+    ]
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.is_set() and all(child.poll() is None for child in children):
+        stop.wait(0.2)
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
+    for child in children:
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 # --- scheduler ------------------------------------------------------------------------------------------
@@ -431,10 +476,6 @@ def reconcile(partner_code: str, roster: Path, roster_format: str | None, apply_
     for kind, count in job.counts.items():
         click.echo(f"  {kind}: {count}")
     click.echo(f"  repaired: {job.repaired}" if apply_repairs else "dry run: nothing changed (--apply repairs)")
-
-
-if __name__ == "__main__":
-    main()
 
 
 # The delivery commands live in their own module and register themselves on `cli`.

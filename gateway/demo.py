@@ -37,14 +37,22 @@ class DemoKeys:
     operator: str
     service: str
     partners: dict[str, str]  # partner code -> token with every partner scope
+    webhook_secrets: dict[str, list[str]]  # partner code -> the secrets its demo endpoints sign with
 
 
 def seed_demo(store: Store, *, now: datetime, receiver_url: str) -> DemoKeys:
-    """Create the demo partners if missing, revoke earlier demo keys, and issue new ones (tokens are shown once)."""
+    """Create the demo partners if missing, revoke earlier demo keys, and issue new ones (tokens are shown once).
+
+    Each demo partner has one endpoint on the local demo receiver; it is pointed at `receiver_url` again on
+    every run (the receiver's port may differ between runs).
+    """
     with store.transaction() as session:
         for spec in DEMO_PARTNERS:
+            url = f"{receiver_url}/{spec['code']}"
             if session.get(Partner, spec["code"]) is None:
-                partner_service.add_partner(session, now=now, webhook_urls=[f"{receiver_url}/{spec['code']}"], **spec)
+                partner_service.add_partner(session, now=now, webhook_urls=[url], allow_private_endpoints=True, **spec)
+            for endpoint in partner_service.list_endpoints(session, spec["code"]):
+                endpoint.url = url
         for key in session.scalars(select(ApiKey).where(ApiKey.name.startswith(DEMO_KEY_PREFIX))):
             key_service.revoke_key(session, key.id, now=now)
 
@@ -59,4 +67,8 @@ def seed_demo(store: Store, *, now: datetime, receiver_url: str) -> DemoKeys:
             operator=issue(KeyKind.OPERATOR),
             service=issue(KeyKind.SERVICE),
             partners={spec["code"]: issue(KeyKind.PARTNER, spec["code"]) for spec in DEMO_PARTNERS},
+            webhook_secrets={
+                spec["code"]: [endpoint.secret for endpoint in partner_service.list_endpoints(session, spec["code"])]
+                for spec in DEMO_PARTNERS
+            },
         )

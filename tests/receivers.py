@@ -34,8 +34,8 @@ def always(answer: Answer) -> Callable[[Received, int], Answer]:
 class Receiver:
     """A threaded HTTP server on 127.0.0.1; `answer(received, count)` decides each response."""
 
-    def __init__(self, answer: Callable[[Received, int], Answer] = always(Answer())) -> None:
-        self.answer = answer
+    def __init__(self, answer: Callable[[Received, int], Answer] | None = None) -> None:
+        self.answer = answer or always(Answer())
         self.received: list[Received] = []
         self._lock = threading.Lock()
         receiver = self
@@ -43,7 +43,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 received = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)

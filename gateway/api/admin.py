@@ -32,7 +32,7 @@ from gateway.api.etags import etag, expected_version
 from gateway.api.idempotent import idempotent
 from gateway.api.listings import partner_page
 from gateway.api.pagination import page, time_and_id_after
-from gateway.api.presenters import key_body
+from gateway.api.presenters import attributes, key_body
 from gateway.api.state import setting
 from gateway.api.uow import command, reading
 from gateway.domain.clock import utcnow
@@ -73,7 +73,7 @@ class Partners(MethodView):
             )
             endpoints = partner_service.list_endpoints(session, partner.code)
         created, headers = _partner_response(partner)
-        return {**PartnerSchema().dump(created), "webhook_endpoints": endpoints}, headers
+        return {**attributes(created), "webhook_endpoints": endpoints}, headers
 
 
 @blp.route("/partners/<code>")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.api.pagination import number_after, page
+from gateway.api.presenters import attributes
 from gateway.api.uow import reading
 from gateway.services import deliveries as delivery_service
 from gateway.services.deliveries import DeliveryFilter
-from gateway.store.models import Delivery
 
 
 def delivery_filter(query: dict[str, Any], *, partner_code: str | None) -> DeliveryFilter:
@@ -35,7 +35,7 @@ def delivery_page(query: dict[str, Any], *, partner_code: str | None) -> dict[st
 def delivery_detail(delivery_id: int, *, partner_code: str | None = None) -> dict[str, Any]:
     with reading() as session:
         delivery = delivery_service.get_delivery(session, delivery_id, partner_code=partner_code)
-        body = {column.key: getattr(delivery, column.key) for column in Delivery.__table__.columns}
+        body = attributes(delivery)
         body.update(
             webhook_id=delivery.webhook_id,
             event=delivery.event.payload,

@@ -92,3 +92,8 @@ def direct_json(body: dict[str, Any], headers: dict[str, str]) -> Response:
     tests hold its output to the published schema like every other response.
     """
     return Response(json.dumps(body, default=_iso, separators=(",", ":")), mimetype="application/json", headers=headers)
+
+
+def attributes(row: Any) -> dict[str, Any]:
+    """A mapped row's column values as a dict, for a response that adds members before the schema dumps it."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}

@@ -48,6 +48,8 @@ def list_deliveries(session: Session, matching: DeliveryFilter, *, after: int, l
 
 def get_delivery(session: Session, delivery_id: int, *, partner_code: str | None = None) -> Delivery:
     """One delivery; with `partner_code`, another partner's delivery is reported as missing."""
+    if not 0 < delivery_id < 2**63:  # beyond any stored id (and beyond what the databases' integers hold)
+        raise NotFound("delivery", str(delivery_id))
     delivery = session.get(Delivery, delivery_id)
     if delivery is None or (partner_code is not None and delivery.partner_code != partner_code):
         raise NotFound("delivery", str(delivery_id))

@@ -8,15 +8,19 @@ until it has an example body below.
 from __future__ import annotations
 
 import io
+import json
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
+from sqlalchemy import select
 
 from gateway import create_app
 from gateway.api import PUBLIC_ENDPOINTS
 from gateway.api.auth import REQUIRED_SCOPE_ATTRIBUTE
+from gateway.delivery.publisher import publish_events
+from gateway.domain.clock import utcnow
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
 from gateway.domain.lifecycle import Actor, Command
 from gateway.domain.roster import RosterFormat, read_roster
@@ -24,6 +28,8 @@ from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
 from gateway.services import reconciliation
 from gateway.services import subscriptions as subscription_service
+from gateway.store.models import Delivery
+from partners.signing import new_webhook_secret, signed_headers
 from tests.conftest import add_subscription, app_store, bearer
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
@@ -36,6 +42,13 @@ class RawBody:
 
     content_type: str
     data: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _signed_callback(world) -> RawBody:
+    body = json.dumps({"type": "subscription.suspend", "data": {"subscription_id": world.subscriptions["active"]}})
+    headers = signed_headers([world.inbound_secret], f"msg_{secrets.token_hex(8)}", utcnow(), body)
+    return RawBody("application/json", body, headers)
 
 
 # One valid body per operation that takes one, keyed by (rule, method).
@@ -72,10 +85,14 @@ EXAMPLE_BODIES = {
     ("/v1/service/subscriptions/<subscription_id>/revert-cancellation", "POST"): {},
     ("/v1/service/subscriptions/<subscription_id>/change-plan", "POST"): {"plan": "premium"},
     ("/v1/service/subscriptions/<subscription_id>/rejoin", "POST"): {},
+    ("/v1/callbacks", "POST"): _signed_callback,
+    ("/admin/v1/deliveries/replay", "POST"): {"partner": "alpha"},
     ("/v1/service/activity", "POST"): lambda world: {
         "items": [{"subscription_id": world.subscriptions["active"], "last_viewed_at": "2026-11-01T20:00:00Z"}]
     },
 }
+# Operations whose body names one of alpha's resources: another partner must find it missing.
+BODY_NAMES_RESOURCE = {("/v1/callbacks", "POST")}
 
 # The state alpha's subscription must be in for the right key's call to succeed (active otherwise).
 SUBSCRIPTION_STATE = {
@@ -122,8 +139,6 @@ class World:
 
     def __init__(self, app) -> None:
         store = app_store(app)
-        from gateway.domain.clock import utcnow
-
         now = utcnow()
 
         def issue(kind, partner=None, scopes=None):
@@ -163,6 +178,12 @@ class World:
         self.revoked = revoked.token
         self._issue = issue
         self.subscriptions, self.activation_code = _alpha_subscriptions(store, now)
+        self.inbound_secret = new_webhook_secret()
+        with store.transaction() as session:
+            for code in ("alpha", "beta"):
+                partner_service.get_partner(session, code).inbound_secret = self.inbound_secret
+            publish_events(session, now)
+            self.delivery = session.scalar(select(Delivery.id).where(Delivery.partner_code == "alpha").limit(1))
         self.reconciliation = reconciliation.start(store, "alpha", RosterFormat.CSV, now)
         roster = io.StringIO("partner_ref,status,plan\nsuspended,active,standard\n", newline="")
         reconciliation.run(store, self.reconciliation, read_roster(roster, RosterFormat.CSV))
@@ -174,6 +195,7 @@ class World:
             "key_id": self.target_key_id,
             "subscription_id": self.subscriptions[SUBSCRIPTION_STATE.get(rule, "active")],
             "reconciliation_id": self.reconciliation,
+            "delivery_id": str(self.delivery),
         }
 
     def right_key(self, scope) -> str:
@@ -226,6 +248,7 @@ def _call(client, rule, method, world, headers):
         body = body(world)
     url = _url(rule, world.path_values(rule))
     if isinstance(body, RawBody):
+        headers = {**body.headers, **headers}
         return client.open(url, method=method, data=body.data, content_type=body.content_type, headers=headers)
     return client.open(url, method=method, json=body, headers=headers)
 
@@ -253,7 +276,7 @@ def test_auth_matrix(app, client, case, endpoint, rule, method, handler, operati
     scope = getattr(handler, REQUIRED_SCOPE_ATTRIBUTE)
     world = World(app)
     partner_route = scope in PARTNER_SCOPES
-    owns_path_resource = "<" in rule
+    owns_path_resource = "<" in rule or (rule, method) in BODY_NAMES_RESOURCE
 
     if case == "no key":
         headers, expected = {}, 401

@@ -21,6 +21,10 @@ TABLES = {
     "reconciliations",
     "reconciliation_items",
     "reconciliation_refs",
+    "deliveries",
+    "delivery_attempts",
+    "operator_events",
+    "inbound_events",
 }
 
 
@@ -57,5 +61,30 @@ def test_upgrade_is_idempotent(database):
         migrate.upgrade(engine)
         migrate.upgrade(engine)
         assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_endpoints_registered_before_signing_get_a_secret(database):
+    """0004 adds signing: an endpoint that existed before gets a whsec_ secret of its own."""
+    engine = make_engine(database.url, database.schema)
+    try:
+        migrate.upgrade(engine, "0003")
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO partners (code, display_name, markets, default_locale, status, flavour, version, "
+                "created_at, updated_at) VALUES ('old', 'Old', '[\"DE\"]', 'de', 'active', 'standard', 1, "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+            for endpoint_id in ("ep_1", "ep_2"):
+                connection.exec_driver_sql(
+                    "INSERT INTO webhook_endpoints (id, partner_code, url, description, status, created_at) "
+                    f"VALUES ('{endpoint_id}', 'old', 'https://hooks.example.net/x', '', 'enabled', "
+                    "'2026-01-01 00:00:00')"
+                )
+        migrate.upgrade(engine)
+        with engine.connect() as connection:
+            secrets = [row[0] for row in connection.exec_driver_sql("SELECT secret FROM webhook_endpoints")]
+        assert len(set(secrets)) == 2 and all(secret.startswith("whsec_") for secret in secrets)
     finally:
         engine.dispose()

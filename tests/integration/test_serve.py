@@ -77,13 +77,31 @@ def environment(tmp_path):
 
 
 def test_demo_seeds_prints_keys_and_serves_them(environment):
-    process, base = _start(environment, "demo")
+    """`gateway demo`: the gateway, a dispatcher and the demo receiver; a test event goes all the way."""
+    process, base = _start(environment, "demo", "--receiver-port", str(_free_port()))
     try:
         assert requests.get(f"{base}/readyz", timeout=5).json()["status"] == "ready"
+        for partner in ("rheinfunk", "selat-mobile"):  # one standard, one batch partner
+            subprocess.run([GATEWAY, "deliveries", "test-event", partner], env=environment, check=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            listed = subprocess.run(
+                [GATEWAY, "deliveries", "list", "--status", "delivered"],
+                env=environment,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            if listed.count("gateway.test") == 2:
+                break
+            time.sleep(0.3)
+        assert listed.count("gateway.test") == 2, listed
     finally:
         output = _stop(process)
     operator, service, first_partner, second_partner = TOKEN.findall(output)[:4]
     assert f"{base}/docs" in output and "curl -s -H 'Authorization: Bearer" in output
+    assert "[demo receiver] rheinfunk: gateway.test" in output and "(signature ok)" in output
+    assert "[demo receiver] selat-mobile: gateway.test" in output
 
     assert len({operator, service, first_partner, second_partner}) == 4
 

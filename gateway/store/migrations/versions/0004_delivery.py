@@ -104,25 +104,28 @@ def upgrade() -> None:
     with op.batch_alter_table("delivery_attempts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_delivery_attempts_delivery_id"), ["delivery_id"], unique=False)
 
-    with op.batch_alter_table("outbox_events", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("position", sa.BigInteger(), nullable=True))
-        batch_op.create_index(batch_op.f("ix_outbox_events_position"), ["position"], unique=True)
+    op.add_column("outbox_events", sa.Column("position", sa.BigInteger(), nullable=True))
+    op.create_index(op.f("ix_outbox_events_position"), "outbox_events", ["position"], unique=True)
 
-    with op.batch_alter_table("partners", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("deliveries_paused", sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column("delivery_rate", sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column("next_send_at", gateway.store.types.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("inbound_secret", sa.String(length=80), nullable=True))
+    op.add_column("partners", sa.Column("deliveries_paused", sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column("partners", sa.Column("delivery_rate", sa.Float(), nullable=True))
+    op.add_column("partners", sa.Column("next_send_at", gateway.store.types.UTCDateTime(), nullable=True))
+    op.add_column("partners", sa.Column("inbound_secret", sa.String(length=80), nullable=True))
 
-    with op.batch_alter_table("webhook_endpoints", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("secret", sa.String(length=80), server_default="", nullable=False))
-        batch_op.add_column(sa.Column("previous_secret", sa.String(length=80), nullable=True))
-        batch_op.add_column(sa.Column("previous_secret_expires_at", gateway.store.types.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("circuit_state", sa.String(length=16), server_default="closed", nullable=False))
-        batch_op.add_column(sa.Column("consecutive_failures", sa.Integer(), server_default="0", nullable=False))
-        batch_op.add_column(sa.Column("circuit_retry_at", gateway.store.types.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("failing_since", gateway.store.types.UTCDateTime(), nullable=True))
-        batch_op.add_column(sa.Column("disabled_reason", sa.Text(), nullable=True))
+    op.add_column("webhook_endpoints", sa.Column("secret", sa.String(length=80), server_default="", nullable=False))
+    op.add_column("webhook_endpoints", sa.Column("previous_secret", sa.String(length=80), nullable=True))
+    op.add_column(
+        "webhook_endpoints", sa.Column("previous_secret_expires_at", gateway.store.types.UTCDateTime(), nullable=True)
+    )
+    op.add_column(
+        "webhook_endpoints", sa.Column("circuit_state", sa.String(length=16), server_default="closed", nullable=False)
+    )
+    op.add_column(
+        "webhook_endpoints", sa.Column("consecutive_failures", sa.Integer(), server_default="0", nullable=False)
+    )
+    op.add_column("webhook_endpoints", sa.Column("circuit_retry_at", gateway.store.types.UTCDateTime(), nullable=True))
+    op.add_column("webhook_endpoints", sa.Column("failing_since", gateway.store.types.UTCDateTime(), nullable=True))
+    op.add_column("webhook_endpoints", sa.Column("disabled_reason", sa.Text(), nullable=True))
 
     # Endpoints registered before signing existed get their secret now (an operator reads it with a rotation).
     endpoints = sa.table("webhook_endpoints", sa.column("id", sa.String), sa.column("secret", sa.String))
