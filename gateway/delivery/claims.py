@@ -21,8 +21,6 @@ from sqlalchemy.orm import Session, aliased
 from gateway.domain.delivery import CircuitState, DeliveryStatus, EndpointStatus
 from gateway.store.models import Delivery, OutboxEvent, Partner, WebhookEndpoint
 
-RATE_LOOKAHEAD_SECONDS = 5  # a rate-limited partner's deliveries are claimed at most this far ahead
-
 
 @dataclass(frozen=True)
 class ClaimedDelivery:
@@ -54,6 +52,7 @@ def _due_condition(now: datetime):
         WebhookEndpoint.status == EndpointStatus.ENABLED,
         or_(WebhookEndpoint.circuit_state == CircuitState.CLOSED, WebhookEndpoint.circuit_retry_at <= now),
         Partner.deliveries_paused.is_(False),
+        or_(Partner.next_send_at.is_(None), Partner.next_send_at <= now),  # a rate-limited partner's turn
         ~earlier_pending,  # an earlier event of the same subscriber goes first (NULL subscriber: no order)
     )
 
@@ -155,9 +154,9 @@ def _one_probe_per_open_circuit(session: Session, rows, now: datetime, lease: ti
 
 
 def _within_partner_rates(session: Session, rows, now: datetime):
-    """Rate-limited partners: each claimed delivery takes the partner's next send slot (1/rate apart, shared
-    by every dispatcher through partners.next_send_at); those whose slot is later than now are not sent
-    now but rescheduled to their slot."""
+    """Rate-limited partners: each delivery sent takes the partner's next send slot, 1/rate apart, shared by
+    every dispatcher through partners.next_send_at; only the deliveries whose slots have come are kept, the
+    rest stay unclaimed for a later round."""
     by_partner = defaultdict(list)
     for row in rows:
         by_partner[row.partner_code].append(row)
@@ -177,16 +176,11 @@ def _within_partner_rates(session: Session, rows, now: datetime):
             kept.extend(partner_rows)
             continue
         partner = session.get(Partner, code, with_for_update=True)
-        slot = max(now, partner.next_send_at or now)
-        take = partner_rows[: max(1, math.floor(rate * RATE_LOOKAHEAD_SECONDS))]
-        for index, row in enumerate(take):
-            send_at = slot + timedelta(seconds=index / rate)
-            if send_at <= now:
-                kept.append(row)
-            else:
-                session.execute(
-                    update(Delivery).where(Delivery.id == row.id).values(next_attempt_at=send_at),
-                    execution_options={"synchronize_session": False},
-                )
-        partner.next_send_at = slot + timedelta(seconds=len(take) / rate)
+        # Slots not used during a quiet spell are saved up for at most one second (a burst of rate + 1).
+        slot = max(now - timedelta(seconds=1), partner.next_send_at or now)
+        if slot > now:
+            continue
+        count = min(len(partner_rows), math.floor((now - slot).total_seconds() * rate) + 1)
+        kept.extend(partner_rows[:count])
+        partner.next_send_at = slot + timedelta(seconds=count / rate)
     return kept

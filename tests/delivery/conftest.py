@@ -18,7 +18,7 @@ from tests.conftest import Seeder, add_subscription
 
 def settings(**changes) -> DispatchSettings:
     base = DispatchSettings.from_settings({**load_settings({}), "ALLOW_PRIVATE_ENDPOINTS": True})
-    return replace(base, timeout=2.0, idle_wait=0.05, **changes)
+    return replace(base, **{"timeout": 2.0, "idle_wait": 0.05, **changes})
 
 
 def dispatcher(store: Store, *, clock=utcnow, name: str | None = None, **changes) -> Dispatcher:

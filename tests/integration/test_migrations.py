@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from gateway.store import migrate
 from gateway.store.db import make_engine
@@ -77,10 +77,12 @@ def test_endpoints_registered_before_signing_get_a_secret(database):
                 "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
             )
             for endpoint_id in ("ep_1", "ep_2"):
-                connection.exec_driver_sql(
-                    "INSERT INTO webhook_endpoints (id, partner_code, url, description, status, created_at) "
-                    f"VALUES ('{endpoint_id}', 'old', 'https://hooks.example.net/x', '', 'enabled', "
-                    "'2026-01-01 00:00:00')"
+                connection.execute(
+                    text(
+                        "INSERT INTO webhook_endpoints (id, partner_code, url, description, status, created_at) "
+                        "VALUES (:id, 'old', 'https://hooks.example.net/x', '', 'enabled', '2026-01-01 00:00:00')"
+                    ),
+                    {"id": endpoint_id},
                 )
         migrate.upgrade(engine)
         with engine.connect() as connection:
