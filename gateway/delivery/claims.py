@@ -8,14 +8,13 @@ and the rows are claimed again.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Text, and_, cast, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from gateway.domain.delivery import CircuitState, DeliveryStatus, EndpointStatus
@@ -85,7 +84,7 @@ def claim_due_deliveries(
             Delivery.attempts,
             OutboxEvent.event_id,
             OutboxEvent.event_type,
-            OutboxEvent.payload,
+            cast(OutboxEvent.payload, Text).label("body"),
             OutboxEvent.created_at,
             Delivery.partner_code,
             WebhookEndpoint.id.label("endpoint_id"),
@@ -107,7 +106,7 @@ def claim_due_deliveries(
             attempts=row.attempts,
             event_id=row.event_id,
             event_type=row.event_type,
-            body=json.dumps(row.payload, separators=(",", ":"), ensure_ascii=False),
+            body=row.body,  # the event exactly as stored at commit, not parsed and written out again
             event_created_at=row.created_at,
             partner_code=row.partner_code,
             endpoint_id=row.endpoint_id,

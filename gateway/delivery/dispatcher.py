@@ -36,7 +36,8 @@ from partners.transport import delivery_session
 
 log = logging.getLogger("gateway.delivery")
 
-SINGLE_CLAIM = 50  # deliveries per claim for one-event-per-request partners
+SINGLE_CLAIM = 50  # deliveries per round for one-event-per-request partners
+BATCHES_PER_ROUND = 5  # for batch partners: fewer, larger rounds spread each round's fixed cost thinner
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class Dispatcher:
                 owner=self.name,
                 now=now,
                 lease=self.settings.lease,
-                limit=max(SINGLE_CLAIM, self.settings.batch_size),
+                limit=max(SINGLE_CLAIM, self.settings.batch_size * BATCHES_PER_ROUND),
             )
         lease_ends = now + self.settings.lease
         sends, unsent = self._send_all(claimed, lease_ends)

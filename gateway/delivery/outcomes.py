@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from gateway.delivery.claims import ClaimedDelivery
@@ -67,27 +67,39 @@ def record_sends(
     """Write the attempts and the deliveries' and endpoints' new states; the count of deliveries per outcome."""
     attempt_rows, delivery_rows, counts = [], [], dict.fromkeys(Outcome, 0)
     for send in sends:
+        shared = []  # deliveries of a batch whose result is the request's own: their attempts are alike
         for delivery, result in zip(send.deliveries, send.results, strict=True):
-            for attempt in result.attempts:
-                attempt_rows.append(
-                    {
-                        "delivery_id": delivery.delivery_id,
-                        "attempted_at": attempt.started_at,
-                        "duration_ms": round(attempt.duration_ms, 2),
-                        "http_status": attempt.status,
-                        "error_class": attempt.error_class,
-                        "response_excerpt": attempt.excerpt,
-                        "outcome": attempt_outcome(attempt),
-                        "dispatcher": owner,
-                    }
+            if len(send.deliveries) > 1 and result.status is None:
+                shared.append(delivery.delivery_id)
+            else:
+                attempt_rows.extend(
+                    _attempt_row(delivery.delivery_id, attempt, result, owner) for attempt in result.attempts
                 )
             outcome = Outcome.RETRY if result.http_status is None else classify_status(result.http_status)
             counts[outcome] += 1
             delivery_rows.append(_next_state(delivery, result, outcome, now, retry, rng))
+        if shared:
+            for attempt in send.results[0].attempts:
+                _insert_alike_attempts(session, shared, _attempt_row(None, attempt, send.results[0], owner))
     if attempt_rows:
-        session.execute(insert(DeliveryAttempt), attempt_rows)
-    if delivery_rows:
-        table = Delivery.__table__
+        session.connection().execute(insert(DeliveryAttempt.__table__), attempt_rows)
+    delivered = [row["delivery_id"] for row in delivery_rows if row["new_status"] == DeliveryStatus.DELIVERED]
+    others = [row for row in delivery_rows if row["new_status"] != DeliveryStatus.DELIVERED]
+    table = Delivery.__table__
+    if delivered:  # the common case, as one statement
+        session.connection().execute(
+            update(table)
+            .where(table.c.id.in_(delivered), table.c.lease_owner == owner)
+            .values(
+                status=DeliveryStatus.DELIVERED,
+                attempts=table.c.attempts + 1,
+                finished_at=now,
+                last_error=None,
+                lease_owner=None,
+                lease_until=None,
+            )
+        )
+    if others:
         session.connection().execute(
             update(table)
             .where(table.c.id == bindparam("delivery_id"), table.c.lease_owner == owner)
@@ -100,10 +112,35 @@ def record_sends(
                 lease_owner=None,
                 lease_until=None,
             ),
-            delivery_rows,
+            others,
         )
     _update_endpoint_health(session, sends, now, circuit)
     return counts
+
+
+def _attempt_row(delivery_id: int | None, attempt: Attempt, result: EventResult, owner: str) -> dict:
+    status = attempt.status if result.status is None or attempt is not result.attempt else result.status
+    return {
+        "delivery_id": delivery_id,
+        "attempted_at": attempt.started_at,
+        "duration_ms": round(attempt.duration_ms, 2),
+        "http_status": status,
+        "error_class": attempt.error_class,
+        "response_excerpt": result.detail if result.detail and attempt is result.attempt else attempt.excerpt,
+        "outcome": Outcome.RETRY if status is None else classify_status(status),
+        "dispatcher": owner,
+    }
+
+
+def _insert_alike_attempts(session: Session, delivery_ids: list[int], row: dict) -> None:
+    """One attempt row per delivery of a batch, all alike but for the delivery: written by one statement."""
+    table = DeliveryAttempt.__table__
+    values = {name: value for name, value in row.items() if name != "delivery_id"}
+    delivery = Delivery.__table__
+    source = select(delivery.c.id, *(literal(value, table.c[name].type) for name, value in values.items())).where(
+        delivery.c.id.in_(delivery_ids)
+    )
+    session.execute(insert(table).from_select(["delivery_id", *values], source))
 
 
 def _next_state(

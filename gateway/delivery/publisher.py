@@ -8,15 +8,16 @@ can take an id, then commit after a later one.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import func, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from gateway.domain.delivery import DeliveryStatus, EndpointStatus
 from gateway.store.models import Delivery, OutboxEvent, WebhookEndpoint
+from gateway.store.types import UTCDateTime
 
+ENABLED = EndpointStatus.ENABLED.value
 PUBLISH_LOCK = 7_420_251  # any constant: names the advisory lock publishers take on PostgreSQL
 
 
@@ -24,49 +25,52 @@ def publish_events(session: Session, now: datetime, limit: int = 2000) -> int:
     """Publish up to `limit` unpublished events; the number published. Run inside a write transaction."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUBLISH_LOCK})
-    events = session.execute(
-        select(OutboxEvent.id, OutboxEvent.partner_code, OutboxEvent.subscription_id, OutboxEvent.event_type)
-        .where(OutboxEvent.position.is_(None))
-        .order_by(OutboxEvent.id)
-        .limit(limit)
-    ).all()
-    if not events:
-        return 0
-    position = session.scalar(select(func.coalesce(func.max(OutboxEvent.position), 0)))
-    endpoints: dict[str, list[str]] = defaultdict(list)
-    for endpoint_id, partner_code in session.execute(
-        select(WebhookEndpoint.id, WebhookEndpoint.partner_code).where(
-            WebhookEndpoint.partner_code.in_({event.partner_code for event in events}),
-            WebhookEndpoint.status == EndpointStatus.ENABLED,
+    ids = list(
+        session.scalars(
+            select(OutboxEvent.id).where(OutboxEvent.position.is_(None)).order_by(OutboxEvent.id).limit(limit)
         )
-    ):
-        endpoints[partner_code].append(endpoint_id)
-
-    positions, deliveries = [], []
-    for event in events:
-        position += 1
-        positions.append({"row_id": event.id, "position": position})
-        deliveries.extend(
-            {
-                "event_id": event.id,
-                "endpoint_id": endpoint_id,
-                "partner_code": event.partner_code,
-                "subscription_id": event.subscription_id,
-                "position": position,
-                "event_type": event.event_type,
-                "status": DeliveryStatus.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for endpoint_id in endpoints[event.partner_code]
-        )
-    session.connection().execute(
-        update(OutboxEvent.__table__)
-        .where(OutboxEvent.__table__.c.id == bindparam("row_id"))
-        .values(position=bindparam("position")),
-        positions,
     )
-    if deliveries:
-        session.execute(insert(Delivery), deliveries)
-    return len(events)
+    if not ids:
+        return 0
+    # Positions need to grow and be unique, not to be contiguous: this batch's rows get id + shift, which
+    # puts them all above every position handed out so far, in id order, with one UPDATE.
+    top = session.scalar(select(func.coalesce(func.max(OutboxEvent.position), 0)))
+    shift = top - ids[0] + 1
+    session.execute(
+        update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(position=OutboxEvent.id + shift),
+        execution_options={"synchronize_session": False},
+    )
+    # One delivery per enabled endpoint of the event's partner, written by the database in one statement.
+    event, endpoint = OutboxEvent.__table__, WebhookEndpoint.__table__
+    fan_out = (
+        select(
+            event.c.id,
+            endpoint.c.id,
+            event.c.partner_code,
+            event.c.subscription_id,
+            event.c.id + shift,
+            event.c.event_type,
+            literal(DeliveryStatus.PENDING.value),
+            literal(0),
+            literal(now, UTCDateTime()),
+            literal(now, UTCDateTime()),
+        )
+        .join(
+            endpoint, (endpoint.c.partner_code == event.c.partner_code) & (endpoint.c.status == EndpointStatus.ENABLED)
+        )
+        .where(event.c.id.in_(ids))
+    )
+    columns = [
+        "event_id",
+        "endpoint_id",
+        "partner_code",
+        "subscription_id",
+        "position",
+        "event_type",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
+    session.execute(insert(Delivery.__table__).from_select(columns, fan_out))
+    return len(ids)
