@@ -18,10 +18,10 @@ from sqlalchemy import Text, and_, cast, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from gateway.domain.delivery import CircuitState, DeliveryStatus, EndpointStatus
-from gateway.store.models import Delivery, OutboxEvent, Partner, WebhookEndpoint
+from gateway.store.models import Delivery, OutboxEvent, Partner, WebhookEndpoint, one_of
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs several times more, per claimed row
 class ClaimedDelivery:
     delivery_id: int
     attempts: int  # made before this claim
@@ -75,7 +75,7 @@ def claim_due_deliveries(
         return []
     ids = [row.id for row in rows]
     session.execute(
-        update(Delivery).where(Delivery.id.in_(ids)).values(lease_owner=owner, lease_until=now + lease),
+        update(Delivery).where(one_of(Delivery.id, ids)).values(lease_owner=owner, lease_until=now + lease),
         execution_options={"synchronize_session": False},
     )
     found = session.execute(
@@ -97,7 +97,7 @@ def claim_due_deliveries(
         .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
         .join(WebhookEndpoint, WebhookEndpoint.id == Delivery.endpoint_id)
         .join(Partner, Partner.code == Delivery.partner_code)
-        .where(Delivery.id.in_(ids))
+        .where(one_of(Delivery.id, ids))
         .order_by(Delivery.next_attempt_at, Delivery.id)
     ).all()
     return [

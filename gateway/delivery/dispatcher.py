@@ -37,7 +37,7 @@ from partners.transport import delivery_session
 log = logging.getLogger("gateway.delivery")
 
 SINGLE_CLAIM = 50  # deliveries per round for one-event-per-request partners
-BATCHES_PER_ROUND = 5  # for batch partners: fewer, larger rounds spread each round's fixed cost thinner
+BATCHES_PER_ROUND = 10  # for batch partners: fewer, larger rounds spread each round's fixed cost thinner
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from gateway.domain.delivery import (
     parse_retry_after,
 )
 from gateway.domain.ids import new_id
-from gateway.store.models import Delivery, DeliveryAttempt, OperatorEvent, WebhookEndpoint
+from gateway.store.models import Delivery, DeliveryAttempt, OperatorEvent, WebhookEndpoint, one_of
 from partners.base import Attempt, EventResult
 
 ERROR_LIMIT = 500  # characters of last_error kept on the delivery
@@ -89,7 +89,7 @@ def record_sends(
     if delivered:  # the common case, as one statement
         session.connection().execute(
             update(table)
-            .where(table.c.id.in_(delivered), table.c.lease_owner == owner)
+            .where(one_of(table.c.id, delivered), table.c.lease_owner == owner)
             .values(
                 status=DeliveryStatus.DELIVERED,
                 attempts=table.c.attempts + 1,
@@ -138,7 +138,7 @@ def _insert_alike_attempts(session: Session, delivery_ids: list[int], row: dict)
     values = {name: value for name, value in row.items() if name != "delivery_id"}
     delivery = Delivery.__table__
     source = select(delivery.c.id, *(literal(value, table.c[name].type) for name, value in values.items())).where(
-        delivery.c.id.in_(delivery_ids)
+        one_of(delivery.c.id, delivery_ids)
     )
     session.execute(insert(table).from_select(["delivery_id", *values], source))
 

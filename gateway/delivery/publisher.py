@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from gateway.domain.delivery import DeliveryStatus, EndpointStatus
-from gateway.store.models import Delivery, OutboxEvent, WebhookEndpoint
+from gateway.store.models import Delivery, OutboxEvent, WebhookEndpoint, one_of
 from gateway.store.types import UTCDateTime
 
 ENABLED = EndpointStatus.ENABLED.value
@@ -37,7 +37,7 @@ def publish_events(session: Session, now: datetime, limit: int = 2000) -> int:
     top = session.scalar(select(func.coalesce(func.max(OutboxEvent.position), 0)))
     shift = top - ids[0] + 1
     session.execute(
-        update(OutboxEvent).where(OutboxEvent.id.in_(ids)).values(position=OutboxEvent.id + shift),
+        update(OutboxEvent).where(one_of(OutboxEvent.id, ids)).values(position=OutboxEvent.id + shift),
         execution_options={"synchronize_session": False},
     )
     # One delivery per enabled endpoint of the event's partner, written by the database in one statement.
@@ -58,7 +58,7 @@ def publish_events(session: Session, now: datetime, limit: int = 2000) -> int:
         .join(
             endpoint, (endpoint.c.partner_code == event.c.partner_code) & (endpoint.c.status == EndpointStatus.ENABLED)
         )
-        .where(event.c.id.in_(ids))
+        .where(one_of(event.c.id, ids))
     )
     columns = [
         "event_id",

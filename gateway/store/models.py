@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -262,6 +263,12 @@ class IdempotencyRecord(Base):
     body: Mapped[str] = mapped_column(Text)
     headers: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+def one_of(column, values: list):
+    """`column IN (values)` with the list bound as one expanding parameter: SQLAlchemy then does not build and
+    check an expression per value, which shows when the list holds hundreds of ids."""
+    return column.in_(bindparam(f"{column.key}_values", list(values), expanding=True))
 
 
 class Reconciliation(Base):
