@@ -428,11 +428,13 @@ def scheduler_run(batch_size: int) -> None:
         now=utcnow(),
         batch_size=batch_size,
         idempotency_ttl=timedelta(hours=setting("IDEMPOTENCY_TTL_HOURS")),
+        event_retention=timedelta(days=setting("EVENT_RETENTION_DAYS")),
     )
     for name, count in report.counts.items():
         click.echo(f"{name}: {count}")
     click.echo(f"idempotency records removed: {report.idempotency_records_removed}")
     click.echo(f"reconciliation scratch rows removed: {report.reconciliation_scratch_rows_removed}")
+    click.echo(f"events past the feed's retention removed: {report.expired_events_removed}")
 
 
 # --- reconcile ------------------------------------------------------------------------------------------

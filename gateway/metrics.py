@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy.exc import SQLAlchemyError
+
+from gateway.api.state import store
+from gateway.delivery.queue_metrics import queue_exposition
+from gateway.domain.clock import utcnow
 
 EXTENSION = "gateway.metrics"
+log = logging.getLogger("gateway.metrics")
 
 
 class HttpMetrics:
@@ -72,4 +79,10 @@ def install_metrics(app: Flask) -> HttpMetrics:
 
 
 def metrics_response(app: Flask) -> Response:
-    return Response(app.extensions[EXTENSION].exposition(), mimetype=CONTENT_TYPE_LATEST)
+    """HTTP metrics summed over the workers, then the delivery queue as the store shows it now."""
+    body = app.extensions[EXTENSION].exposition()
+    try:
+        body += queue_exposition(store(), utcnow())
+    except SQLAlchemyError:  # the store is down: /readyz says so; the HTTP metrics are still worth having
+        log.warning("delivery queue metrics left out: the store cannot be read", exc_info=True)
+    return Response(body, mimetype=CONTENT_TYPE_LATEST)

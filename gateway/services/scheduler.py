@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.services import reconciliation
+from gateway.services.deliveries import remove_expired_events
 from gateway.services.subscriptions import apply_command, apply_pending_downgrade
 from gateway.store.db import Store
 from gateway.store.models import IdempotencyRecord, Subscription
@@ -62,13 +63,19 @@ class SchedulerReport:
     counts: dict[str, int] = field(default_factory=lambda: {work.name: 0 for work in DUE_WORK})
     idempotency_records_removed: int = 0
     reconciliation_scratch_rows_removed: int = 0
+    expired_events_removed: int = 0
 
 
 def run_due_transitions(
-    store: Store, *, now: datetime, batch_size: int = 500, idempotency_ttl: timedelta = timedelta(hours=24)
+    store: Store,
+    *,
+    now: datetime,
+    batch_size: int = 500,
+    idempotency_ttl: timedelta = timedelta(hours=24),
+    event_retention: timedelta = timedelta(days=30),
 ) -> SchedulerReport:
     """Apply everything due at `now`, a batch of rows per transaction; then housekeeping: expired idempotency
-    records and the scratch rows of finished reconciliations."""
+    records, the scratch rows of finished reconciliations, and events past the feed's retention."""
     report = SchedulerReport()
     for work in DUE_WORK:
         while True:
@@ -91,4 +98,10 @@ def run_due_transitions(
         removed = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - idempotency_ttl))
         report.idempotency_records_removed = removed.rowcount or 0
     report.reconciliation_scratch_rows_removed = reconciliation.remove_scratch_rows(store)
+    while True:
+        with store.transaction() as session:
+            removed = remove_expired_events(session, now=now, retention=event_retention)
+        report.expired_events_removed += removed
+        if removed == 0:
+            break
     return report
