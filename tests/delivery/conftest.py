@@ -45,14 +45,16 @@ def partner_with_endpoint(store: Store, code: str, url: str, flavour: str = "sta
     return seeder.endpoint_with_secret(code, url)[1]
 
 
-def record_events(store: Store, partner_code: str, subscribers: int, changes_each: int, now=None) -> list[str]:
+def record_events(
+    store: Store, partner_code: str, subscribers: int, changes_each: int, now=None, prefix: str = "ref"
+) -> list[str]:
     """`subscribers` subscriptions, each created, activated, then suspended/resumed `changes_each` times:
     1 + changes_each events per subscriber (activated, suspended, resumed, ...). The subscription ids."""
     ids = []
     now = now or utcnow()
     with store.transaction() as session:
         for index in range(subscribers):
-            subscription = add_subscription(session, partner_code, f"ref-{index}", now=now)
+            subscription = add_subscription(session, partner_code, f"{prefix}-{index}", now=now)
             for change in range(changes_each):
                 command = Command.SUSPEND if change % 2 == 0 else Command.RESUME
                 reason = "non_payment" if command == Command.SUSPEND else "payment_recovered"

@@ -117,3 +117,32 @@ def _immediate_retry():
     from gateway.domain.delivery import RetryPolicy
 
     return RetryPolicy([timedelta(0)] * 10, timedelta(0))
+
+
+def test_a_batch_partner_gets_ndjson_batches_with_a_result_per_event(store):
+    """The receiver refuses one event of its batch by name: that one is a dead letter, the rest delivered."""
+    refused = {}
+
+    def answer(received, _count):
+        lines = [json.loads(line) for line in received.body.decode().splitlines()]
+        victim = lines[len(lines) // 2]["id"]
+        refused.setdefault("id", victim)
+        results = [{"id": refused["id"], "status": 422, "detail": "unknown customer"}]
+        return Answer(200, json.dumps({"results": results}).encode(), {"Content-Type": "application/json"})
+
+    with Receiver(answer) as receiver:
+        secret = partner_with_endpoint(store, "selat", receiver.url, flavour="batch")
+        record_events(store, "selat", subscribers=30, changes_each=0)
+        dispatcher(store, batch_size=10).run(_never_stop(), until_idle=True)
+
+    assert len(receiver.events()) == 3, "30 events, 10 per request"
+    for message in receiver.events():
+        assert message.headers["content-type"] == "application/x-ndjson"
+        Webhook(secret).verify(message.body, message.headers, json_parse=False)
+    with store.read() as session:
+        deliveries = {d.webhook_id: d for d in session.query(Delivery)}
+        attempts = session.query(DeliveryAttempt).count()
+    assert deliveries[refused["id"]].status == DeliveryStatus.DEAD
+    assert "unknown customer" in deliveries[refused["id"]].last_error
+    assert sum(d.status == DeliveryStatus.DELIVERED for d in deliveries.values()) == 29
+    assert attempts == 30, "one attempt recorded per event"
