@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -57,11 +57,19 @@ def _due_condition(now: datetime):
 
 
 def claim_due_deliveries(
-    session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    *,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    per_endpoint: Callable[[str], int] | None = None,
 ) -> list[ClaimedDelivery]:
-    """Lease up to `limit` due deliveries to `owner`. Run inside a write transaction."""
+    """Lease up to `limit` due deliveries to `owner`, and at most `per_endpoint(flavour)` for one endpoint
+    (small for one-event-per-request partners, so several dispatchers share their work; large for batch
+    partners, so a round fills its batches). Run inside a write transaction."""
     rows = session.execute(
-        select(Delivery.id, Delivery.endpoint_id, Delivery.partner_code, WebhookEndpoint.circuit_state)
+        select(Delivery.id, Delivery.endpoint_id, Delivery.partner_code, WebhookEndpoint.circuit_state, Partner.flavour)
         .join(WebhookEndpoint, WebhookEndpoint.id == Delivery.endpoint_id)
         .join(Partner, Partner.code == Delivery.partner_code)
         .where(_due_condition(now))
@@ -69,6 +77,8 @@ def claim_due_deliveries(
         .limit(limit)
         .with_for_update(of=Delivery, skip_locked=True)
     ).all()
+    if per_endpoint is not None:
+        rows = _capped_per_endpoint(rows, per_endpoint)
     rows = _one_probe_per_open_circuit(session, rows, now, lease)
     rows = _within_partner_rates(session, rows, now)
     if not rows:
@@ -125,6 +135,16 @@ def signing_secrets(
     if previous and previous_expires_at is not None and previous_expires_at > now:
         return [current, previous]
     return [current]
+
+
+def _capped_per_endpoint(rows, per_endpoint: Callable[[str], int]):
+    taken: dict[str, int] = defaultdict(int)
+    kept = []
+    for row in rows:
+        if taken[row.endpoint_id] < per_endpoint(row.flavour):
+            taken[row.endpoint_id] += 1
+            kept.append(row)
+    return kept
 
 
 def _one_probe_per_open_circuit(session: Session, rows, now: datetime, lease: timedelta):

@@ -36,8 +36,9 @@ from partners.transport import delivery_session
 
 log = logging.getLogger("gateway.delivery")
 
-SINGLE_CLAIM = 50  # deliveries per round for one-event-per-request partners
+SINGLE_CLAIM = 50  # deliveries per round and endpoint for one-event-per-request partners
 BATCHES_PER_ROUND = 10  # for batch partners: fewer, larger rounds spread each round's fixed cost thinner
+ROUND_LIMIT = 1000  # deliveries per round in all
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ class Dispatcher:
                 owner=self.name,
                 now=now,
                 lease=self.settings.lease,
-                limit=max(SINGLE_CLAIM, self.settings.batch_size * BATCHES_PER_ROUND),
+                limit=max(ROUND_LIMIT, self.settings.batch_size * BATCHES_PER_ROUND),
+                per_endpoint=self._per_endpoint,
             )
         lease_ends = now + self.settings.lease
         sends, unsent = self._send_all(claimed, lease_ends)
@@ -128,6 +130,11 @@ class Dispatcher:
         if counts[Outcome.FAILED] or counts[Outcome.GONE]:
             log.warning("deliveries refused", extra={"fields": {k.value: v for k, v in counts.items()}})
         return counts
+
+    def _per_endpoint(self, flavour: str) -> int:
+        if adapter_for(flavour).accepts_batches:
+            return self.settings.batch_size * BATCHES_PER_ROUND
+        return SINGLE_CLAIM
 
     def run(self, stop: threading.Event, *, until_idle: bool = False) -> None:
         """Rounds until `stop` is set (or, with `until_idle`, until a round finds nothing due)."""
