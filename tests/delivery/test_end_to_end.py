@@ -146,3 +146,26 @@ def test_a_batch_partner_gets_ndjson_batches_with_a_result_per_event(store):
     assert "unknown customer" in deliveries[refused["id"]].last_error
     assert sum(d.status == DeliveryStatus.DELIVERED for d in deliveries.values()) == 29
     assert attempts == 30, "one attempt recorded per event"
+
+
+def test_a_failing_subscriber_does_not_hold_back_the_others(store):
+    """Every event of one subscriber fails; everyone else's arrive, and so do the failing one's counted
+    attempts and metrics."""
+    with Receiver(lambda received, _: Answer(503) if b'"ref-0"' in received.body else Answer(204)) as receiver:
+        partner_with_endpoint(store, "nordlink", receiver.url)
+        record_events(store, "nordlink", subscribers=4, changes_each=2)
+        run = dispatcher(store, retry=_immediate_retry())
+        for _ in range(4):
+            run.run(_never_stop(), until_idle=True)
+
+    with store.read() as session:
+        by_ref = {}
+        for delivery in session.query(Delivery):
+            by_ref.setdefault(delivery.event.payload["subscription"]["partner_ref"], set()).add(delivery.status)
+    assert by_ref.pop("ref-0") == {DeliveryStatus.PENDING}
+    assert all(statuses == {DeliveryStatus.DELIVERED} for statuses in by_ref.values())
+    arrived_for_ref0 = [m for m in receiver.events() if b'"ref-0"' in m.body]
+    assert {json.loads(m.body)["sequence"] for m in arrived_for_ref0} == {1}, "its later events wait"
+    assert run.metrics.attempts.labels("delivered")._value.get() == 9
+    assert run.metrics.attempts.labels("retry")._value.get() == len(arrived_for_ref0)
+    assert run.metrics.latency._sum.get() > 0
