@@ -63,15 +63,12 @@ def install_metrics(app: Flask) -> HttpMetrics:
     metrics = HttpMetrics()
     app.extensions[EXTENSION] = metrics
 
-    @app.before_request
-    def start_timer() -> None:
-        g.metrics_started = time.perf_counter()
-
     @app.after_request
     def record(response):
         # The route template, not the path: ids in paths would make the label set unbounded.
         route = request.url_rule.rule if request.url_rule else "(unmatched)"
-        elapsed = time.perf_counter() - g.get("metrics_started", time.perf_counter())
+        # g.started: set for every request by the request logging (gateway.logs), installed before this.
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         metrics.observe(route, request.method, response.status_code, elapsed)
         return response
 

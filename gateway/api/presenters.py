@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from flask import Response
@@ -43,9 +44,13 @@ PARTNER_ACTIONS = {
 }
 
 
+@cache
+def _partner_actions(status: str) -> list[str]:
+    """The action names a partner may use from `status`: fixed by the transition table, so worked out once."""
+    return sorted({PARTNER_ACTIONS[command] for command in allowed_commands(Status(status), Actor.PARTNER)})
+
+
 def subscription_body(subscription: Subscription, activation_url: str) -> dict[str, Any]:
-    status = Status(subscription.status)
-    partner_commands = allowed_commands(status, Actor.PARTNER)
     activation = None
     if subscription.activation_code is not None:
         activation = {
@@ -72,7 +77,7 @@ def subscription_body(subscription: Subscription, activation_url: str) -> dict[s
         "access_until": subscription.access_until,
         "cancelled_at": subscription.cancelled_at,
         "retention_until": subscription.retention_until,
-        "allowed_actions": sorted({PARTNER_ACTIONS[command] for command in partner_commands}),
+        "allowed_actions": list(_partner_actions(subscription.status)),
         "sequence": subscription.sequence,
         "created_at": subscription.created_at,
         "updated_at": subscription.updated_at,
