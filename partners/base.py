@@ -49,7 +49,7 @@ class Attempt:
     retry_after: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per event of every send: a frozen dataclass's __init__ costs several times more
 class EventResult:
     """What one event of a send came to: the attempts made for it (the last one counts) and, for a batch,
     the status the partner reported for this event, which overrides the request's status."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -63,16 +63,16 @@ def claim_due_deliveries(
     now: datetime,
     lease: timedelta,
     limit: int,
-    per_endpoint: Callable[[str], int] | None = None,
+    flavours: Collection[str],
+    per_endpoint: int | None = None,
 ) -> list[ClaimedDelivery]:
-    """Lease up to `limit` due deliveries to `owner`, and at most `per_endpoint(flavour)` for one endpoint
-    (small for one-event-per-request partners, so several dispatchers share their work; large for batch
-    partners, so a round fills its batches). Run inside a write transaction."""
+    """Lease up to `limit` due deliveries of partners of these flavours to `owner`, at most `per_endpoint` of
+    them for one endpoint (so several dispatchers share one busy partner). Run inside a write transaction."""
     rows = session.execute(
         select(Delivery.id, Delivery.endpoint_id, Delivery.partner_code, WebhookEndpoint.circuit_state, Partner.flavour)
         .join(WebhookEndpoint, WebhookEndpoint.id == Delivery.endpoint_id)
         .join(Partner, Partner.code == Delivery.partner_code)
-        .where(_due_condition(now))
+        .where(_due_condition(now), Partner.flavour.in_(flavours))
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
         .with_for_update(of=Delivery, skip_locked=True)
@@ -137,11 +137,11 @@ def signing_secrets(
     return [current]
 
 
-def _capped_per_endpoint(rows, per_endpoint: Callable[[str], int]):
+def _capped_per_endpoint(rows, per_endpoint: int):
     taken: dict[str, int] = defaultdict(int)
     kept = []
     for row in rows:
-        if taken[row.endpoint_id] < per_endpoint(row.flavour):
+        if taken[row.endpoint_id] < per_endpoint:
             taken[row.endpoint_id] += 1
             kept.append(row)
     return kept

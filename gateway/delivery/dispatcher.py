@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import groupby
 from typing import Any
 
@@ -31,14 +32,17 @@ from gateway.domain.delivery import CircuitPolicy, Outcome, RetryPolicy, parse_s
 from gateway.store.db import Store
 from gateway.store.models import Delivery
 from partners.base import OutgoingEvent, Target
-from partners.registry import adapter_for
+from partners.registry import ADAPTERS, adapter_for
 from partners.transport import delivery_session
 
 log = logging.getLogger("gateway.delivery")
 
-SINGLE_CLAIM = 50  # deliveries per round and endpoint for one-event-per-request partners
-BATCHES_PER_ROUND = 10  # for batch partners: fewer, larger rounds spread each round's fixed cost thinner
-ROUND_LIMIT = 1000  # deliveries per round in all
+# Each round claims separately for the two kinds of partner, so neither claim reads rows it cannot use:
+SINGLE_PER_ENDPOINT = 200  # one-event-per-request partners: per endpoint (dispatchers share a busy partner)
+SINGLE_PER_ROUND = 400
+BATCHES_PER_ROUND = 20  # batch partners: fewer, larger rounds spread each round's fixed cost thinner
+BATCH_FLAVOURS = sorted(name for name, adapter in ADAPTERS.items() if adapter.accepts_batches)
+SINGLE_FLAVOURS = sorted(name for name, adapter in ADAPTERS.items() if not adapter.accepts_batches)
 
 
 @dataclass(frozen=True)
@@ -98,13 +102,9 @@ class Dispatcher:
         now = self.clock()
         with self.store.transaction() as session:
             publish_events(session, now)
-            claimed = claim_due_deliveries(
-                session,
-                owner=self.name,
-                now=now,
-                lease=self.settings.lease,
-                limit=max(ROUND_LIMIT, self.settings.batch_size * BATCHES_PER_ROUND),
-                per_endpoint=self._per_endpoint,
+            claim = partial(claim_due_deliveries, session, owner=self.name, now=now, lease=self.settings.lease)
+            claimed = claim(limit=self.settings.batch_size * BATCHES_PER_ROUND, flavours=BATCH_FLAVOURS) + claim(
+                limit=SINGLE_PER_ROUND, per_endpoint=SINGLE_PER_ENDPOINT, flavours=SINGLE_FLAVOURS
             )
         lease_ends = now + self.settings.lease
         sends, unsent = self._send_all(claimed, lease_ends)
@@ -130,11 +130,6 @@ class Dispatcher:
         if counts[Outcome.FAILED] or counts[Outcome.GONE]:
             log.warning("deliveries refused", extra={"fields": {k.value: v for k, v in counts.items()}})
         return counts
-
-    def _per_endpoint(self, flavour: str) -> int:
-        if adapter_for(flavour).accepts_batches:
-            return self.settings.batch_size * BATCHES_PER_ROUND
-        return SINGLE_CLAIM
 
     def run(self, stop: threading.Event, *, until_idle: bool = False) -> None:
         """Rounds until `stop` is set (or, with `until_idle`, until a round finds nothing due)."""

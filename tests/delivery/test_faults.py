@@ -248,7 +248,12 @@ def test_a_lease_that_runs_out_is_claimed_again(store):
         with store.transaction() as session:
             publish_events(session, clock.now)
             claimed = claim_due_deliveries(
-                session, owner="dead-dispatcher", now=clock.now, lease=timedelta(minutes=5), limit=10
+                session,
+                owner="dead-dispatcher",
+                now=clock.now,
+                lease=timedelta(minutes=5),
+                limit=10,
+                flavours=["standard"],
             )
         assert len(claimed) == 3
         survivor = dispatcher(store, clock=clock, name="survivor")
