@@ -64,21 +64,21 @@ def claim_due_deliveries(
     lease: timedelta,
     limit: int,
     flavours: Collection[str],
-    per_endpoint: int | None = None,
 ) -> list[ClaimedDelivery]:
-    """Lease up to `limit` due deliveries of partners of these flavours to `owner`, at most `per_endpoint` of
-    them for one endpoint (so several dispatchers share one busy partner). Run inside a write transaction."""
+    """Lease up to `limit` due deliveries of partners of these flavours to `owner`. Run inside a write
+    transaction."""
+    partners = list(session.scalars(select(Partner.code).where(Partner.flavour.in_(flavours))))
+    if not partners:
+        return []  # nothing to look through: with no such partner, the due rows would all be read for nothing
     rows = session.execute(
         select(Delivery.id, Delivery.endpoint_id, Delivery.partner_code, WebhookEndpoint.circuit_state, Partner.flavour)
         .join(WebhookEndpoint, WebhookEndpoint.id == Delivery.endpoint_id)
         .join(Partner, Partner.code == Delivery.partner_code)
-        .where(_due_condition(now), Partner.flavour.in_(flavours))
+        .where(_due_condition(now), one_of(Delivery.partner_code, partners))
         .order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
         .with_for_update(of=Delivery, skip_locked=True)
     ).all()
-    if per_endpoint is not None:
-        rows = _capped_per_endpoint(rows, per_endpoint)
     rows = _one_probe_per_open_circuit(session, rows, now, lease)
     rows = _within_partner_rates(session, rows, now)
     if not rows:
@@ -135,16 +135,6 @@ def signing_secrets(
     if previous and previous_expires_at is not None and previous_expires_at > now:
         return [current, previous]
     return [current]
-
-
-def _capped_per_endpoint(rows, per_endpoint: int):
-    taken: dict[str, int] = defaultdict(int)
-    kept = []
-    for row in rows:
-        if taken[row.endpoint_id] < per_endpoint:
-            taken[row.endpoint_id] += 1
-            kept.append(row)
-    return kept
 
 
 def _one_probe_per_open_circuit(session: Session, rows, now: datetime, lease: timedelta):

@@ -38,8 +38,7 @@ from partners.transport import delivery_session
 log = logging.getLogger("gateway.delivery")
 
 # Each round claims separately for the two kinds of partner, so neither claim reads rows it cannot use:
-SINGLE_PER_ENDPOINT = 200  # one-event-per-request partners: per endpoint (dispatchers share a busy partner)
-SINGLE_PER_ROUND = 400
+SINGLE_PER_ROUND = 500  # one-event-per-request partners (several dispatchers share a busy partner's work)
 BATCHES_PER_ROUND = 20  # batch partners: fewer, larger rounds spread each round's fixed cost thinner
 BATCH_FLAVOURS = sorted(name for name, adapter in ADAPTERS.items() if adapter.accepts_batches)
 SINGLE_FLAVOURS = sorted(name for name, adapter in ADAPTERS.items() if not adapter.accepts_batches)
@@ -104,7 +103,7 @@ class Dispatcher:
             publish_events(session, now)
             claim = partial(claim_due_deliveries, session, owner=self.name, now=now, lease=self.settings.lease)
             claimed = claim(limit=self.settings.batch_size * BATCHES_PER_ROUND, flavours=BATCH_FLAVOURS) + claim(
-                limit=SINGLE_PER_ROUND, per_endpoint=SINGLE_PER_ENDPOINT, flavours=SINGLE_FLAVOURS
+                limit=SINGLE_PER_ROUND, flavours=SINGLE_FLAVOURS
             )
         lease_ends = now + self.settings.lease
         sends, unsent = self._send_all(claimed, lease_ends)
