@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any
 
+import orjson
 from flask import Response
 
 from gateway.domain.lifecycle import Actor, Command, Status, allowed_commands
@@ -84,19 +84,14 @@ def subscription_body(subscription: Subscription, activation_url: str) -> dict[s
     }
 
 
-def _iso(value: Any) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
-
-
 def direct_json(body: dict[str, Any], headers: dict[str, str]) -> Response:
     """A body already shaped like its schema's dump, serialised without the schema.
 
     Only for the status lookup, where the schema dump is a noticeable share of the request; the contract
-    tests hold its output to the published schema like every other response.
+    tests hold its output to the published schema like every other response. orjson writes datetimes and
+    dates as ISO 8601 exactly as isoformat() does, several times faster than the json module.
     """
-    return Response(json.dumps(body, default=_iso, separators=(",", ":")), mimetype="application/json", headers=headers)
+    return Response(orjson.dumps(body), mimetype="application/json", headers=headers)
 
 
 def attributes(row: Any) -> dict[str, Any]:
