@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -170,7 +171,8 @@ def test_serve_under_gunicorn_authenticates_limits_bodies_and_sums_metrics(envir
     finally:
         output = _stop(process)
     assert operator not in output  # the key never reaches the server's logs
-    assert '"request_id": "serve-test"' in output
+    access = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert any(line.get("request_id") == "serve-test" and line["logger"] == "gateway.access" for line in access)
 
 
 def test_serve_dev_runs_flasks_own_server(environment):
