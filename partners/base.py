@@ -149,8 +149,9 @@ def post_with_quick_retry(
 
 def parse_signed_json(body: bytes, headers: Mapping[str, str], secrets_in_use: Sequence[str]) -> InboundEvent:
     """A callback signed with Standard Webhooks whose body is {"type": ..., "data": {...}}."""
+    headers = {name.lower(): value for name, value in headers.items()}
     try:
-        verify(secrets_in_use, body, {name.lower(): value for name, value in headers.items()})
+        verify(secrets_in_use, body, headers)
     except WebhookVerificationError as error:
         raise CallbackRejected(f"The signature does not verify: {error}.") from None
     try:
@@ -162,8 +163,4 @@ def parse_signed_json(body: bytes, headers: Mapping[str, str], secrets_in_use: S
     data = document.get("data", {})
     if not isinstance(data, dict):
         raise CallbackRejected("'data' must be an object.")
-    return InboundEvent(headers_id(headers), document["type"], data)
-
-
-def headers_id(headers: Mapping[str, str]) -> str:
-    return {name.lower(): value for name, value in headers.items()}["webhook-id"]
+    return InboundEvent(headers["webhook-id"], document["type"], data)

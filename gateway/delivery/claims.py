@@ -169,22 +169,21 @@ def _within_partner_rates(session: Session, rows, now: datetime):
     by_partner = defaultdict(list)
     for row in rows:
         by_partner[row.partner_code].append(row)
-    rates = dict(
-        session.execute(
-            select(Partner.code, Partner.delivery_rate).where(
-                Partner.code.in_(by_partner), Partner.delivery_rate.is_not(None)
-            )
-        ).all()
-    )
-    if not rates:
+    limited = {
+        partner.code: partner
+        for partner in session.scalars(
+            select(Partner).where(Partner.code.in_(by_partner), Partner.delivery_rate.is_not(None)).with_for_update()
+        )
+    }
+    if not limited:
         return rows
     kept = []
     for code, partner_rows in by_partner.items():
-        rate = rates.get(code)
-        if rate is None:
+        partner = limited.get(code)
+        if partner is None:
             kept.extend(partner_rows)
             continue
-        partner = session.get(Partner, code, with_for_update=True)
+        rate = partner.delivery_rate
         # Slots not used during a quiet spell are saved up for at most one second (a burst of rate + 1).
         slot = max(now - timedelta(seconds=1), partner.next_send_at or now)
         if slot > now:

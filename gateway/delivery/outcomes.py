@@ -173,11 +173,6 @@ def _next_state(
     return state
 
 
-def _request_outcome(send: Send) -> Outcome:
-    attempt = send.results[0].attempt
-    return attempt_outcome(attempt)
-
-
 def _update_endpoint_health(session: Session, sends: Sequence[Send], now: datetime, policy: CircuitPolicy) -> None:
     endpoint_ids = {send.endpoint_id for send in sends}
     if not endpoint_ids:
@@ -192,7 +187,7 @@ def _update_endpoint_health(session: Session, sends: Sequence[Send], now: dateti
         endpoint = endpoints.get(send.endpoint_id)
         if endpoint is None or endpoint.status != EndpointStatus.ENABLED:
             continue
-        outcome = _request_outcome(send)
+        outcome = attempt_outcome(send.results[0].attempt)  # the request's own outcome, not a batch event's
         health = EndpointHealth(
             endpoint.circuit_state, endpoint.consecutive_failures, endpoint.circuit_retry_at, endpoint.failing_since
         )

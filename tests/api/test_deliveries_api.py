@@ -4,7 +4,6 @@ pause and test events, operator events, inbound callbacks, and the queue on /met
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
@@ -17,10 +16,8 @@ from gateway.domain.keys import KeyKind
 from gateway.store import migrate
 from partners.signing import new_webhook_secret, signed_headers
 from tests.conftest import Seeder, add_subscription, app_store, bearer
-from tests.delivery.conftest import dispatcher
+from tests.delivery.conftest import STOP, dispatcher
 from tests.receivers import Answer, Receiver, always
-
-STOP = threading.Event()
 
 
 @pytest.fixture

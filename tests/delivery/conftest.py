@@ -4,16 +4,21 @@ dispatchers with short schedules and, where timing is tested, an injected clock.
 from __future__ import annotations
 
 import random
+import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from gateway.config import load_settings
 from gateway.delivery.dispatcher import Dispatcher, DispatchSettings
 from gateway.domain.clock import utcnow
+from gateway.domain.delivery import RetryPolicy
 from gateway.domain.lifecycle import Actor, Command
 from gateway.services import subscriptions as subscription_service
 from gateway.store.db import Store
 from tests.conftest import Seeder, add_subscription
+
+STOP = threading.Event()  # never set: `run(STOP, until_idle=True)` runs until nothing is due
+IMMEDIATE_RETRY = RetryPolicy([timedelta(0)] * 10, timedelta(0))  # retries fall due at once
 
 
 def settings(**changes) -> DispatchSettings:

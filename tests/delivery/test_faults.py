@@ -3,7 +3,6 @@ timing with an injected clock (no sleeping for the schedule)."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -15,10 +14,8 @@ from gateway.domain.delivery import CircuitPolicy, CircuitState, DeliveryStatus,
 from gateway.services import deliveries as delivery_service
 from gateway.services import partners as partner_service
 from gateway.store.models import Delivery, DeliveryAttempt, OperatorEvent, Partner, WebhookEndpoint
-from tests.delivery.conftest import Clock, dispatcher, partner_with_endpoint, record_events
+from tests.delivery.conftest import IMMEDIATE_RETRY, STOP, Clock, dispatcher, partner_with_endpoint, record_events
 from tests.receivers import Answer, Receiver, always
-
-STOP = threading.Event()
 
 
 def _deliveries(store) -> list[Delivery]:
@@ -168,7 +165,7 @@ def test_an_open_circuit_costs_one_probe_per_interval_not_a_request_per_event(st
         run = dispatcher(
             store,
             clock=clock,
-            retry=RetryPolicy([timedelta(0)] * 10, timedelta(0)),
+            retry=IMMEDIATE_RETRY,
             circuit=CircuitPolicy(3, timedelta(minutes=1), timedelta(days=5)),
         )
         run.run_once()

@@ -148,3 +148,38 @@ def test_reconcile_refuses_a_roster_without_its_header(run, tmp_path):
     roster.write_text("unknown,active,standard\n")
     result = run("reconcile", "nordlink", str(roster), ok=False)
     assert result.exit_code == 1 and "header must name" in result.output
+
+
+def test_delivery_commands_list_show_pause_replay_and_test(run, sqlite_database):
+    """An operator's delivery tools from the shell: a test event, a dead letter replayed, a partner paused."""
+    from sqlalchemy import update
+
+    from gateway.delivery.publisher import publish_events
+    from gateway.domain.clock import utcnow
+    from gateway.store.db import Store
+    from gateway.store.models import Delivery, Partner
+    from tests.conftest import Seeder
+
+    store = Store(make_engine(sqlite_database.url))
+    Seeder(store).partner("nordlink")
+    Seeder(store).endpoint("nordlink")
+    assert "recorded" in run("deliveries", "test-event", "nordlink").output
+    with store.transaction() as session:
+        publish_events(session, utcnow())
+        session.execute(update(Delivery).values(status="dead", last_error="HTTP 400"))
+    listed = run("deliveries", "list", "--partner", "nordlink", "--status", "dead").output
+    assert "gateway.test" in listed and "HTTP 400" in listed
+    [delivery_id] = re.findall(r"^(\d+)\s", listed, re.MULTILINE)
+    assert "gateway.test to nordlink: dead" in run("deliveries", "show", delivery_id).output
+    assert "1 dead letters will be sent again" in run("deliveries", "replay-dead", "--partner", "nordlink").output
+    assert "(none)" in run("deliveries", "list", "--status", "dead").output
+    assert "will be sent again" in run("deliveries", "replay", delivery_id).output
+    run("deliveries", "pause", "nordlink")
+    with store.read() as session:
+        assert session.get(Partner, "nordlink").deliveries_paused is True
+    run("deliveries", "resume", "nordlink")
+    with store.read() as session:
+        assert session.get(Partner, "nordlink").deliveries_paused is False
+    missing = run("deliveries", "show", "999", ok=False)
+    assert missing.exit_code == 1 and "No delivery '999'" in missing.output
+    store.dispose()
