@@ -37,6 +37,16 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "ENDPOINT_DISABLE_AFTER_HOURS": (int, 5 * 24),  # an endpoint failing this long without a success is disabled
     "WEBHOOK_SECRET_OVERLAP_HOURS": (int, 24),  # after a rotation both secrets sign this long
     "EVENT_RETENTION_DAYS": (int, 30),  # the event feed keeps events at least this long
+    # Notices: what members and partners are told, and when
+    "SERVICE_NAME": (str, "Streamly"),  # how notice texts name the streaming service
+    "KEEP_URL": (str, "https://streaming.example/keep"),  # where a warned member confirms to keep the membership
+    "REJOIN_URL": (str, "https://streaming.example/rejoin"),  # where a cancelled member rejoins
+    "INACTIVITY_POLICY": (str, ""),  # per market, e.g. DE=12/24,FR=6/18; other markets: 12/24 (gateway.domain.inactivity)
+    "INACTIVITY_RESPOND_DAYS": (int, 14),  # a warned member has this long to keep the membership
+    "RETENTION_NOTICE_DAYS": (int, 30),  # account.retention_expiring goes this long before the purge
+    "CAMPAIGN_CHUNK_SIZE": (int, 2000),  # members warned per transaction; a crash loses at most one chunk's work
+    "SHARING_LEAD_DAYS": (int, 30),  # partners hear of a sharing-policy change this long before it takes effect
+    "SHARING_REMINDER_SCHEDULE": (str, "3d,4d,7d"),  # waits between reminders to partners that have not acknowledged
 }
 
 

@@ -36,6 +36,18 @@ class Command(enum.StrEnum):
     CHANGE_PLAN = "change_plan"
     REJOIN = "rejoin"
     PURGE = "purge"
+    # The inactivity sub-state of an active subscription (gateway.domain.inactivity): warned, kept or cancelled.
+    WARN_INACTIVITY = "warn_inactivity"
+    CONFIRM_KEEP = "confirm_keep"
+    CANCEL_INACTIVE = "cancel_inactive"
+
+
+class WarningState(enum.StrEnum):
+    """What a command needs of the inactivity sub-state (only an active subscription is ever warned)."""
+
+    ANY = "any"
+    WARNED = "warned"  # an inactivity warning is open: respond-by date set, no answer yet
+    NOT_WARNED = "not_warned"
 
 
 @dataclass(frozen=True)
@@ -46,10 +58,18 @@ class Transition:
     actors: frozenset[Actor]
     reasons: frozenset[str]
     event: str
+    warning: WarningState = WarningState.ANY
+
+    def admits(self, status: Status, warned: bool) -> bool:
+        if status not in self.sources:
+            return False
+        if self.warning is WarningState.WARNED:
+            return warned
+        return not warned if self.warning is WarningState.NOT_WARNED else True
 
 
-def _t(command, sources, target, actors, reasons, event) -> Transition:
-    return Transition(command, frozenset(sources), target, frozenset(actors), frozenset(reasons), event)
+def _t(command, sources, target, actors, reasons, event, warning=WarningState.ANY) -> Transition:
+    return Transition(command, frozenset(sources), target, frozenset(actors), frozenset(reasons), event, warning)
 
 
 S, A = Status, Actor
@@ -77,6 +97,15 @@ TRANSITIONS: dict[Command, Transition] = {
            "subscription.plan_changed"),
         _t(Command.REJOIN, {S.CANCELLED}, S.ACTIVE, {A.MEMBER}, {"member_rejoined"}, "subscription.reactivated"),
         _t(Command.PURGE, {S.CANCELLED}, S.PURGED, {A.SCHEDULER}, {"retention_expired"}, "subscription.purged"),
+        # Inactivity: the campaign warns, the member (or the partner for them) keeps, or the scheduler cancels
+        # once the respond-by date passes. Watching something counts as keeping.
+        _t(Command.WARN_INACTIVITY, {S.ACTIVE}, None, {A.SCHEDULER}, {"inactivity"},
+           "account.inactivity_warning", WarningState.NOT_WARNED),
+        _t(Command.CONFIRM_KEEP, {S.ACTIVE}, None, {A.MEMBER, A.PARTNER},
+           {"member_confirmed", "partner_confirmed", "viewing_activity"}, "account.keep_confirmed",
+           WarningState.WARNED),
+        _t(Command.CANCEL_INACTIVE, {S.ACTIVE}, S.CANCELLED, {A.SCHEDULER}, {"inactivity"},
+           "subscription.cancelled", WarningState.WARNED),
     ]
 }
 # fmt: on
@@ -87,10 +116,13 @@ EVENT_TYPES = sorted({transition.event for transition in TRANSITIONS.values()})
 class InvalidTransition(Conflict):
     """The command is not allowed from the current status (a 409 naming what is allowed)."""
 
-    def __init__(self, status: Status, command: Command, allowed: list[Command]) -> None:
+    def __init__(self, status: Status, command: Command, allowed: list[Command], warned: bool = False) -> None:
         names = ", ".join(allowed) or "none"
+        state = f"{status} with an open inactivity warning" if warned else str(status)
+        if status is Status.ACTIVE and not warned and TRANSITIONS[command].warning is WarningState.WARNED:
+            state = "active without an open inactivity warning"
         super().__init__(
-            f"Cannot {command.replace('_', ' ')} a subscription that is {status}; allowed: {names}.",
+            f"Cannot {command.replace('_', ' ')} a subscription that is {state}; allowed: {names}.",
             current_status=str(status),
             allowed_transitions=[str(name) for name in allowed],
         )
@@ -103,22 +135,24 @@ class ActorNotAllowed(Conflict):
     """This actor may not issue this command (e.g. a partner rejoining on the member's behalf)."""
 
 
-def allowed_commands(status: Status, actor: Actor | None = None) -> list[Command]:
-    """The commands that may be applied from `status` (by `actor`, when given), in table order."""
+def allowed_commands(status: Status, actor: Actor | None = None, *, warned: bool = False) -> list[Command]:
+    """The commands that may be applied from `status` and the inactivity sub-state (by `actor`, when given)."""
     return [
         command
         for command, transition in TRANSITIONS.items()
-        if status in transition.sources and (actor is None or actor in transition.actors)
+        if transition.admits(status, warned) and (actor is None or actor in transition.actors)
     ]
 
 
-def check_transition(status: Status, command: Command, actor: Actor, reason: str) -> Transition:
+def check_transition(
+    status: Status, command: Command, actor: Actor, reason: str, *, warned: bool = False
+) -> Transition:
     """The transition to apply, or the reason it may not be applied."""
     transition = TRANSITIONS[command]
     if actor not in transition.actors:
         raise ActorNotAllowed(f"A {actor} may not {command.replace('_', ' ')} a subscription.")
     if reason not in transition.reasons:
         raise ValueError(f"reason {reason!r} is not one of {sorted(transition.reasons)} for {command}")
-    if status not in transition.sources:
-        raise InvalidTransition(status, command, allowed_commands(status))
+    if not transition.admits(status, warned):
+        raise InvalidTransition(status, command, allowed_commands(status, warned=warned), warned)
     return transition

@@ -131,6 +131,11 @@ class Subscription(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     retention_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    billed_by: Mapped[str] = mapped_column(String(16), server_default="partner")  # gateway.domain.sharing.BILLED_BY
+    # The inactivity sub-state of an active subscription: warned by a campaign, answer expected by respond_by.
+    inactivity_warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    inactivity_respond_by: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    retention_notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # account.retention_expiring sent
     sequence: Mapped[int] = mapped_column(Integer)  # of the last event; events carry it so partners can order
     version: Mapped[int] = mapped_column(Integer)  # the ETag
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -322,3 +327,60 @@ class ReconciliationRef(Base):
     reconciliation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     partner_ref: Mapped[str] = mapped_column(String(100), primary_key=True)
     line: Mapped[int] = mapped_column(Integer)
+
+
+class Campaign(Base):
+    """A run of the inactivity campaign: a job with its progress, resumable from its cursor after a crash."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # inactivity
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, running, completed, failed
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    respond_by: Mapped[datetime] = mapped_column(UTCDateTime)  # the answer date every warning of the run carries
+    candidates: Mapped[int] = mapped_column(Integer)  # inactive and not yet warned when the run started
+    warned: Mapped[int] = mapped_column(Integer)
+    counts: Mapped[dict] = mapped_column(JSON)  # "partner/market" -> members found (dry run) or warned
+    cursor: Mapped[str | None] = mapped_column(String(40))  # the last subscription id a committed chunk covered
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class SharingPolicy(Base):
+    """An announced change of the sharing rules for some markets, and where its announcement stands."""
+
+    __tablename__ = "sharing_policies"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    markets: Mapped[list[str]] = mapped_column(JSON)
+    rule: Mapped[str] = mapped_column(String(32))
+    extra_member: Mapped[dict] = mapped_column(JSON)  # {"plans": [...], "prices": {market: {amount, currency}}}
+    publish_at: Mapped[datetime] = mapped_column(UTCDateTime)  # embargo: nobody hears of it before
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    announce_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # scheduled, announced, effective
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PartnerNotice(Base):
+    """One partner's copy of a policy announcement: what it was sent, and whether it has acknowledged it."""
+
+    __tablename__ = "partner_notices"
+    __table_args__ = (UniqueConstraint("policy_id", "partner_code"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    policy_id: Mapped[str] = mapped_column(ForeignKey("sharing_policies.id"), index=True)
+    partner_code: Mapped[str] = mapped_column(ForeignKey("partners.code"), index=True)
+    markets: Mapped[list[str]] = mapped_column(JSON)  # the policy's markets this partner serves
+    announced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    effective_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(40))  # the key that acknowledged
+    reminders_sent: Mapped[int] = mapped_column(Integer)
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -25,6 +25,9 @@ TABLES = {
     "delivery_attempts",
     "operator_events",
     "inbound_events",
+    "campaigns",
+    "sharing_policies",
+    "partner_notices",
 }
 
 

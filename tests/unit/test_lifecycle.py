@@ -38,6 +38,13 @@ EXPECTED = {
     (S.ACTIVE, C.CHANGE_PLAN): None,
     (S.CANCELLED, C.REJOIN): S.ACTIVE,
     (S.CANCELLED, C.PURGE): S.PURGED,
+    (S.ACTIVE, C.WARN_INACTIVITY): None,  # a sub-state of active: warned, with a respond-by date
+}
+# With an open inactivity warning the member keeps (or the scheduler cancels); nobody warns twice.
+EXPECTED_WARNED = {
+    **{key: target for key, target in EXPECTED.items() if key != (S.ACTIVE, C.WARN_INACTIVITY)},
+    (S.ACTIVE, C.CONFIRM_KEEP): None,
+    (S.ACTIVE, C.CANCEL_INACTIVE): S.CANCELLED,
 }
 
 
@@ -54,6 +61,29 @@ def test_every_status_and_command(status, command):
             check_transition(status, command, actor, reason)
         assert refused.value.extensions["current_status"] == status
         assert refused.value.extensions["allowed_transitions"] == [str(c) for c in allowed_commands(status)]
+
+
+@pytest.mark.parametrize("command", list(Command))
+def test_every_command_on_a_warned_active_subscription(command):
+    transition = TRANSITIONS[command]
+    actor, reason = sorted(transition.actors)[0], sorted(transition.reasons)[0]
+    if (S.ACTIVE, command) in EXPECTED_WARNED:
+        target = check_transition(S.ACTIVE, command, actor, reason, warned=True).target
+        assert target == EXPECTED_WARNED[(S.ACTIVE, command)]
+    else:
+        with pytest.raises(InvalidTransition) as refused:
+            check_transition(S.ACTIVE, command, actor, reason, warned=True)
+        assert "open inactivity warning" in refused.value.detail
+        assert refused.value.extensions["allowed_transitions"] == [
+            str(c) for c in allowed_commands(S.ACTIVE, warned=True)
+        ]
+
+
+def test_keeping_without_a_warning_names_the_missing_sub_state():
+    with pytest.raises(InvalidTransition) as refused:
+        check_transition(S.ACTIVE, C.CONFIRM_KEEP, Actor.PARTNER, "partner_confirmed")
+    assert "without an open inactivity warning" in refused.value.detail
+    assert "confirm_keep" not in refused.value.extensions["allowed_transitions"]
 
 
 def test_purged_is_final():
@@ -100,7 +130,8 @@ def test_every_event_the_issue_names_is_emitted():
         "reactivated",
         "purged",
     }
-    assert set(EVENT_TYPES) == {f"subscription.{name}" for name in names}
+    inactivity = {"account.inactivity_warning", "account.keep_confirmed"}  # the notices issue's sub-state
+    assert set(EVENT_TYPES) == {f"subscription.{name}" for name in names} | inactivity
 
 
 @pytest.mark.parametrize(

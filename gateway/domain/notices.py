@@ -1,0 +1,109 @@
+"""Notice texts: which template speaks for which event, the locale fallback chain, and what fits one SMS."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+# Every template exists in each of these; a test fails when one is missing.
+NOTICE_LOCALES = ("en", "de", "fr", "es", "ms")
+FALLBACK_LOCALE = "en"
+
+# event type (and, where one event type covers several situations, its reason) -> template name.
+# Member notices go out in the member's locale, partner notices (a call-center briefing) in the partner's.
+MEMBER_NOTICES = {
+    ("account.inactivity_warning", None): "inactivity_warning",
+    ("account.keep_confirmed", None): "keep_confirmed",
+    ("subscription.cancelled", "inactivity"): "inactivity_cancellation",
+    ("account.retention_expiring", None): "retention_expiring",
+    ("subscription.reactivated", None): "membership_restored",
+    ("sharing.household_verification_required", None): "household_verification_required",
+    ("sharing.extra_member_added", None): "extra_member_added",
+    ("sharing.extra_member_removed", None): "extra_member_removed",
+}
+PARTNER_NOTICES = {
+    ("sharing.policy_announced", None): "policy_announced",
+    ("sharing.policy_effective", None): "policy_effective",
+    ("sharing.acknowledgement_reminder", None): "acknowledgement_reminder",
+}
+TEMPLATES = sorted({*MEMBER_NOTICES.values(), *PARTNER_NOTICES.values()})
+PARTS = ("subject", "body", "sms")
+
+
+def template_for(event_type: str, reason: str | None = None) -> str | None:
+    """The template of an event that carries text, or None for one that carries only fields."""
+    for table in (MEMBER_NOTICES, PARTNER_NOTICES):
+        found = table.get((event_type, reason)) or table.get((event_type, None))
+        if found is not None:
+            return found
+    return None
+
+
+def locale_chain(tag: str | None) -> list[str]:
+    """The locales to try, most specific first, ending in English: de-AT -> de-AT, de, en."""
+    chain: list[str] = []
+    parts = (tag or "").replace("_", "-").split("-")
+    while parts and parts[0]:
+        candidate = "-".join(parts)
+        chain.append(candidate[:2].lower() + candidate[2:])
+        parts = parts[:-1]
+    if FALLBACK_LOCALE not in chain:
+        chain.append(FALLBACK_LOCALE)
+    return chain
+
+
+# The GSM 03.38 default alphabet (one septet each) and its extension table (two septets each, an escape first).
+GSM7_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = set("^{}\\[~]|€\f")
+SMS_GSM7_LIMIT = 160  # septets in one single-part SMS
+SMS_UCS2_LIMIT = 70  # characters once any one of them is outside the GSM alphabet
+
+
+def sms_length(text: str) -> tuple[int, int]:
+    """(units used, units allowed) for one SMS: GSM-7 septets when the text fits that alphabet, else UCS-2."""
+    if all(character in GSM7_BASIC or character in GSM7_EXTENSION for character in text):
+        return sum(2 if character in GSM7_EXTENSION else 1 for character in text), SMS_GSM7_LIMIT
+    return len(text.encode("utf-16-le")) // 2, SMS_UCS2_LIMIT
+
+
+def fits_one_sms(text: str) -> bool:
+    used, allowed = sms_length(text)
+    return used <= allowed
+
+
+# Long dates as a member reads them, per language: day, month name, year.
+MONTHS = {
+    "en": "January February March April May June July August September October November December",
+    "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
+    "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+    "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    "ms": "Januari Februari Mac April Mei Jun Julai Ogos September Oktober November Disember",
+}
+DATE_PATTERNS = {
+    "en": "{day} {month} {year}",
+    "de": "{day}. {month} {year}",
+    "fr": "{day} {month} {year}",
+    "es": "{day} de {month} de {year}",
+    "ms": "{day} {month} {year}",
+}
+
+
+def format_date(moment: datetime, language: str) -> str:
+    """e.g. 6 December 2026, 6. Dezember 2026, 6 décembre 2026, 6 de diciembre de 2026, 6 Disember 2026."""
+    month = MONTHS[language].split()[moment.month - 1]
+    return DATE_PATTERNS[language].format(day=moment.day, month=month, year=moment.year)
+
+
+# Where the amount goes and which decimal mark it uses, per language.
+DECIMAL_COMMA = {"de", "fr", "es"}
+
+
+def format_money(amount: Decimal, currency: str, language: str) -> str:
+    """e.g. 4.99 EUR (en, ms), 4,99 EUR (de, fr, es): ISO currency codes read the same in every language."""
+    text = f"{amount:.2f}"
+    if language in DECIMAL_COMMA:
+        text = text.replace(".", ",")
+    return f"{text} {currency}"
