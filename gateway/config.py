@@ -41,7 +41,7 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "SERVICE_NAME": (str, "Streamly"),  # how notice texts name the streaming service
     "KEEP_URL": (str, "https://streaming.example/keep"),  # where a warned member confirms to keep the membership
     "REJOIN_URL": (str, "https://streaming.example/rejoin"),  # where a cancelled member rejoins
-    "INACTIVITY_POLICY": (str, ""),  # per market, e.g. DE=12/24,FR=6/18; other markets: 12/24 (gateway.domain.inactivity)
+    "INACTIVITY_POLICY": (str, ""),  # per market, e.g. DE=12/24,FR=6/18; elsewhere 12/24 (gateway.domain.inactivity)
     "INACTIVITY_RESPOND_DAYS": (int, 14),  # a warned member has this long to keep the membership
     "RETENTION_NOTICE_DAYS": (int, 30),  # account.retention_expiring goes this long before the purge
     "CAMPAIGN_CHUNK_SIZE": (int, 2000),  # members warned per transaction; a crash loses at most one chunk's work
