@@ -12,6 +12,7 @@ from gateway.api.state import EXTENSION
 from gateway.config import load_settings
 from gateway.logs import configure_logging, install_request_logging
 from gateway.metrics import install_metrics
+from gateway.services import notices
 from gateway.store.db import Store, default_sqlite_url, make_engine
 
 
@@ -31,6 +32,7 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
 
     configure_logging(settings["LOG_LEVEL"])
+    notices.configure(settings)
     store = Store(make_engine(settings["DATABASE_URL"], settings["DATABASE_SCHEMA"]))
     app.extensions[EXTENSION] = {"store": store}
 

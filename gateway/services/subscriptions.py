@@ -18,6 +18,7 @@ from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.domain.partners import normalize_locale
 from gateway.domain.periods import period_end, retention_end
 from gateway.domain.plans import plan_change
+from gateway.services.notices import member_notice
 from gateway.services.outbox import record_event
 from gateway.services.partners import get_partner
 from gateway.store.hot_reads import PARTNERS_SUBSCRIPTION_BY_ID, SUBSCRIPTION_BY_ID, RawConnection
@@ -187,7 +188,12 @@ def _apply_effects(
         case Command.REVERT_CANCELLATION:
             subscription.access_until = None
             return Effect(now, {})
-        case Command.END_PERIOD | Command.CANCEL_NOW | Command.EXPIRE_ACTIVATION:
+        case Command.WARN_INACTIVITY:
+            # Campaigns warn in bulk (gateway.services.campaigns); this is the one-subscription form.
+            raise ValueError("inactivity warnings are given by a campaign run")
+        case Command.CONFIRM_KEEP:
+            return Effect(now, {"respond_by": subscription.inactivity_respond_by.isoformat()})
+        case Command.END_PERIOD | Command.CANCEL_NOW | Command.EXPIRE_ACTIVATION | Command.CANCEL_INACTIVE:
             ended = subscription.access_until if command is Command.END_PERIOD else now
             subscription.cancelled_at = ended
             subscription.retention_until = retention_end(ended)
@@ -282,6 +288,16 @@ def apply_pending_downgrade(session: Session, subscription: Subscription, now: d
     )
 
 
+def _notice_context(subscription: Subscription, effect: Effect) -> dict[str, Any]:
+    """What the member's text may mention: the dates that matter after this change, and the plan."""
+    return {
+        "plan": subscription.plan,
+        "billing_stop_at": subscription.cancelled_at,
+        "retention_until": subscription.retention_until,
+        "effective_at": effect.effective_at,
+    }
+
+
 def apply_command(
     session: Session,
     subscription: Subscription,
@@ -297,12 +313,17 @@ def apply_command(
     previous = Status(subscription.status)
     if command is Command.CHANGE_PLAN:
         reason = _plan_change_kind(subscription, plan)  # the reason is the direction of the change
-    transition = lifecycle.check_transition(previous, command, actor, reason)
+    warned = subscription.inactivity_warned_at is not None
+    transition = lifecycle.check_transition(previous, command, actor, reason, warned=warned)
     effect = _apply_effects(subscription, command, now, plan, member_id)
     if transition.target is not None:
         subscription.status = transition.target
         subscription.status_reason = reason
+    if command is Command.CONFIRM_KEEP or subscription.status != Status.ACTIVE:
+        # The warning belongs to an active membership: kept, or moot once it is suspended or ends.
+        subscription.inactivity_warned_at = subscription.inactivity_respond_by = None
     _append_change(session, subscription, command, previous, reason, actor, now, effect.details)
+    notice = member_notice(session, subscription, transition.event, reason, **_notice_context(subscription, effect))
     record_event(
         session,
         partner_code=subscription.partner_code,
@@ -318,6 +339,7 @@ def apply_command(
             "effective_at": effect.effective_at.isoformat(),
             "plan": subscription.plan,
             **{name: value for name, value in effect.details.items() if name != "member_id"},
+            **({"notice": notice} if notice is not None else {}),
         },
     )
     session.flush()
