@@ -10,6 +10,7 @@ from gateway.domain.countries import COUNTRY_CODES
 from gateway.domain.lifecycle import Status
 from gateway.domain.partners import NOT_A_COUNTRY
 from gateway.domain.plans import PLANS
+from gateway.domain.sharing import BILLED_BY
 
 STATUSES = [status.value for status in Status]
 PARTNER_REF = {"validate": validate.Length(min=1, max=100), "metadata": {"example": "cust-000123"}}
@@ -27,6 +28,14 @@ class SubscriptionCreateSchema(Schema):
         required=True, metadata={"description": "First day of a billing period; periods are monthly from it."}
     )
     locale = locale_field()  # the member's language; the partner's default when absent
+    billed_by = fields.String(
+        load_default="partner",
+        validate=validate.OneOf(BILLED_BY),
+        metadata={
+            "description": "partner: billed in the partner's bundle (default); service: the partner "
+            "provisions it and the streaming service bills the member."
+        },
+    )
 
 
 class ActivationSchema(Schema):
@@ -38,6 +47,11 @@ class ActivationSchema(Schema):
 class PlanChangeSchema(Schema):
     plan = fields.String(required=True)
     effective_at = fields.DateTime(required=True)
+
+
+class InactivityWarningSchema(Schema):
+    warned_at = fields.DateTime(required=True)
+    respond_by = fields.DateTime(required=True)
 
 
 class SubscriptionSchema(Schema):
@@ -59,6 +73,17 @@ class SubscriptionSchema(Schema):
     cancelled_at = fields.DateTime(required=True, allow_none=True)
     retention_until = fields.DateTime(
         required=True, allow_none=True, metadata={"description": "Until then a rejoin restores the profile."}
+    )
+    billed_by = fields.String(
+        required=True,
+        validate=validate.OneOf(BILLED_BY),
+        metadata={"description": "Who bills the member: the partner (in its bundle) or the streaming service."},
+    )
+    inactivity_warning = fields.Nested(
+        InactivityWarningSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "An open inactivity warning: keep the membership by respond_by or it is cancelled."},
     )
     allowed_actions = fields.List(fields.String(), required=True)
     sequence = fields.Integer(required=True, metadata={"description": "Sequence number of the latest event."})

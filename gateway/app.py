@@ -9,7 +9,9 @@ from flask import Flask
 
 from gateway.api import init_api
 from gateway.api.state import EXTENSION
-from gateway.config import load_settings
+from gateway.config import ENV_PREFIX, ConfigError, load_settings
+from gateway.domain.delivery import parse_schedule
+from gateway.domain.inactivity import parse_market_policies
 from gateway.logs import configure_logging, install_request_logging
 from gateway.metrics import install_metrics
 from gateway.services import notices
@@ -23,6 +25,7 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     if unknown:
         raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
     settings.update(config or {})
+    _check_notice_settings(settings)
 
     app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], static_folder=None)
     if settings["DATABASE_URL"] is None:
@@ -40,3 +43,12 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     install_metrics(app)
     init_api(app)
     return app
+
+
+def _check_notice_settings(settings: Mapping[str, Any]) -> None:
+    """Settings with a grammar of their own are read now, so a typo stops the start instead of a campaign."""
+    for name, parse in (("INACTIVITY_POLICY", parse_market_policies), ("SHARING_REMINDER_SCHEDULE", parse_schedule)):
+        try:
+            parse(settings[name])
+        except ValueError as error:
+            raise ConfigError(f"{ENV_PREFIX}{name}={settings[name]!r}: {error}") from None

@@ -25,6 +25,7 @@ from gateway.api.state import setting, store
 from gateway.demo import DEMO_PARTNERS, seed_demo
 from gateway.demo_receiver import SECRETS_VARIABLE
 from gateway.domain.clock import utcnow
+from gateway.domain.delivery import parse_schedule
 from gateway.domain.errors import GatewayError
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind, Scope
 from gateway.domain.partners import PartnerStatus
@@ -32,7 +33,8 @@ from gateway.domain.roster import RosterFormat, read_roster
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
 from gateway.services import reconciliation as reconciliation_service
-from gateway.services.scheduler import run_due_transitions
+from gateway.services.campaigns import CampaignSettings
+from gateway.services.scheduler import DueSettings, run_due_transitions
 from gateway.store import migrate
 
 
@@ -429,12 +431,19 @@ def scheduler_run(batch_size: int) -> None:
         batch_size=batch_size,
         idempotency_ttl=timedelta(hours=setting("IDEMPOTENCY_TTL_HOURS")),
         event_retention=timedelta(days=setting("EVENT_RETENTION_DAYS")),
+        due=DueSettings(retention_notice=timedelta(days=setting("RETENTION_NOTICE_DAYS"))),
+        campaigns=CampaignSettings.from_settings(current_app.config["GATEWAY"]),
+        sharing_reminders=parse_schedule(setting("SHARING_REMINDER_SCHEDULE")),
     )
     for name, count in report.counts.items():
         click.echo(f"{name}: {count}")
     click.echo(f"idempotency records removed: {report.idempotency_records_removed}")
     click.echo(f"reconciliation scratch rows removed: {report.reconciliation_scratch_rows_removed}")
     click.echo(f"events past the feed's retention removed: {report.expired_events_removed}")
+    click.echo(f"sharing notices: {report.sharing.announced} announced, {report.sharing.effective} effective, "
+               f"{report.sharing.reminders} reminders")
+    for campaign_id in report.campaigns_run:
+        click.echo(f"campaign run: {campaign_id}")
 
 
 # --- reconcile ------------------------------------------------------------------------------------------
@@ -480,5 +489,5 @@ def reconcile(partner_code: str, roster: Path, roster_format: str | None, apply_
     click.echo(f"  repaired: {job.repaired}" if apply_repairs else "dry run: nothing changed (--apply repairs)")
 
 
-# The delivery commands live in their own module and register themselves on `cli`.
-from gateway import cli_delivery  # noqa: E402, F401
+# The delivery and campaign commands live in their own modules and register themselves on `cli`.
+from gateway import cli_campaigns, cli_delivery  # noqa: E402, F401

@@ -13,11 +13,13 @@ from gateway.api import (
     admin,
     admin_deliveries,
     callcenter,
+    campaigns,
     events,
     ops,
     partner,
     reconciliations,
     service,
+    sharing,
     subscriptions,
     uow,
 )
@@ -80,7 +82,8 @@ def init_api(app: Flask) -> GatewayApi:
     )
     # The subscription and reconciliation routes belong to the partner blueprint.
     assert subscriptions.blp is partner.blp and reconciliations.blp is partner.blp and events.blp is partner.blp
-    assert admin_deliveries.blp is admin.blp
+    assert admin_deliveries.blp is admin.blp and campaigns.blp is admin.blp
+    assert set(sharing.BLUEPRINTS) <= {partner.blp, service.blp, admin.blp}
     for blueprint in (partner.blp, callcenter.blp, service.blp, admin.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(ops.blp)

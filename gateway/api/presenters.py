@@ -41,13 +41,16 @@ PARTNER_ACTIONS = {
     Command.SCHEDULE_CANCELLATION: "cancel",
     Command.CANCEL_NOW: "cancel",
     Command.REVERT_CANCELLATION: "revert-cancellation",
+    Command.CONFIRM_KEEP: "keep",
 }
 
 
 @cache
-def _partner_actions(status: str) -> list[str]:
-    """The action names a partner may use from `status`: fixed by the transition table, so worked out once."""
-    return sorted({PARTNER_ACTIONS[command] for command in allowed_commands(Status(status), Actor.PARTNER)})
+def _partner_actions(status: str, warned: bool) -> list[str]:
+    """The action names a partner may use from `status` and the inactivity sub-state: fixed by the transition
+    table, so worked out once."""
+    allowed = allowed_commands(Status(status), Actor.PARTNER, warned=warned)
+    return sorted({PARTNER_ACTIONS[command] for command in allowed})
 
 
 def subscription_body(subscription: Subscription, activation_url: str) -> dict[str, Any]:
@@ -58,6 +61,9 @@ def subscription_body(subscription: Subscription, activation_url: str) -> dict[s
             "url": f"{activation_url}?code={subscription.activation_code}",
             "expires_at": subscription.activation_expires_at,
         }
+    warning = None
+    if subscription.inactivity_respond_by is not None:
+        warning = {"warned_at": subscription.inactivity_warned_at, "respond_by": subscription.inactivity_respond_by}
     scheduled = None
     if subscription.pending_plan is not None:
         scheduled = {"plan": subscription.pending_plan, "effective_at": subscription.pending_plan_at}
@@ -77,7 +83,9 @@ def subscription_body(subscription: Subscription, activation_url: str) -> dict[s
         "access_until": subscription.access_until,
         "cancelled_at": subscription.cancelled_at,
         "retention_until": subscription.retention_until,
-        "allowed_actions": list(_partner_actions(subscription.status)),
+        "billed_by": subscription.billed_by,
+        "inactivity_warning": warning,
+        "allowed_actions": list(_partner_actions(subscription.status, warning is not None)),
         "sequence": subscription.sequence,
         "created_at": subscription.created_at,
         "updated_at": subscription.updated_at,

@@ -121,6 +121,17 @@ class ServiceRejoin(MethodView):
         return _member_command(subscription_id, Command.REJOIN, "member_rejoined")
 
 
+@blp.route("/subscriptions/<subscription_id>/keep")
+class ServiceKeep(MethodView):
+    @requires(Scope.SERVICE)
+    @idempotent
+    @blp.arguments(EmptySchema)
+    @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
+    def post(self, body, subscription_id):
+        """The member confirmed in the app that they want to keep the membership after an inactivity warning"""
+        return _member_command(subscription_id, Command.CONFIRM_KEEP, "member_confirmed")
+
+
 @blp.route("/activity")
 class Activity(MethodView):
     @requires(Scope.SERVICE)
@@ -132,5 +143,5 @@ class Activity(MethodView):
         """Report members' latest viewing times in bulk (up to 10,000 per request)"""
         views = [(item["subscription_id"], item["last_viewed_at"]) for item in body["items"]]
         with uow.command() as session:
-            updated, unknown = subscription_service.record_viewing(session, views)
+            updated, unknown = subscription_service.record_viewing(session, views, now=utcnow())
         return {"updated": updated, "unknown": unknown}

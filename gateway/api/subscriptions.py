@@ -161,3 +161,14 @@ class RevertCancellation(MethodView):
     def post(self, body, subscription_id):
         """Keep a subscription whose cancellation is scheduled"""
         return _partner_command(subscription_id, Command.REVERT_CANCELLATION, "member_request")
+
+
+@blp.route("/subscriptions/<subscription_id>/keep")
+class KeepMembership(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_WRITE)
+    @idempotent
+    @blp.arguments(EmptySchema)
+    @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
+    def post(self, body, subscription_id):
+        """The member told the partner to keep the membership after an inactivity warning"""
+        return _partner_command(subscription_id, Command.CONFIRM_KEEP, "partner_confirmed")

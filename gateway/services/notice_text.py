@@ -64,6 +64,7 @@ class NoticeRenderer:
     def languages(self) -> list[str]:
         return sorted(path.name for path in self.root.iterdir() if path.is_dir())
 
+    @lru_cache(maxsize=1024)  # noqa: B019 - templates do not change while the process runs
     def resolve_locale(self, template: str, locale: str | None) -> str:
         """The first locale of the fallback chain (de-AT -> de -> en) that has this template."""
         for candidate in locale_chain(locale):

@@ -14,9 +14,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from gateway.domain.clock import utcnow
+from gateway.domain.delivery import parse_schedule
 from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.services import reconciliation
+from gateway.services.campaigns import CampaignSettings, run_campaign, runnable_campaign_ids
 from gateway.services.deliveries import remove_expired_events
+from gateway.services.notices import record_subscription_notice
+from gateway.services.sharing import SharingReport, run_due_sharing_notices
 from gateway.services.subscriptions import apply_command, apply_pending_downgrade
 from gateway.store.db import Store
 from gateway.store.models import IdempotencyRecord, Subscription
@@ -29,33 +34,68 @@ class DueWork:
     """One kind of due transition: which rows are due, and what to do to one."""
 
     name: str
-    condition: Callable[[datetime], object]
-    apply: Callable[[Session, Subscription, datetime], None]
+    condition: Callable[[datetime, DueSettings], object]
+    apply: Callable[[Session, Subscription, datetime, DueSettings], None]
 
 
-def _command(command: Command, reason: str) -> Callable[[Session, Subscription, datetime], None]:
-    def run(session: Session, subscription: Subscription, now: datetime) -> None:
+@dataclass(frozen=True)
+class DueSettings:
+    retention_notice: timedelta = timedelta(days=30)  # account.retention_expiring goes this long before the purge
+
+
+def _command(command: Command, reason: str) -> Callable[[Session, Subscription, datetime, DueSettings], None]:
+    def run(session: Session, subscription: Subscription, now: datetime, _settings: DueSettings) -> None:
         apply_command(session, subscription, command, actor=Actor.SCHEDULER, reason=reason, now=now)
 
     return run
 
 
+def _downgrade(session: Session, subscription: Subscription, now: datetime, _settings: DueSettings) -> None:
+    apply_pending_downgrade(session, subscription, now)
+
+
+def _retention_notice(session: Session, subscription: Subscription, now: datetime, _settings: DueSettings) -> None:
+    """Tell the member (through the partner) that profile, list and settings go soon unless they rejoin."""
+    record_subscription_notice(
+        session,
+        subscription,
+        "account.retention_expiring",
+        reason="retention_expiring",
+        actor=Actor.SCHEDULER,
+        now=now,
+        data={"retention_until": subscription.retention_until.isoformat()},
+        context={"retention_until": subscription.retention_until},
+    )
+    subscription.retention_notice_at = now
+
+
 # fmt: off
 DUE_WORK = [
     DueWork("activation_expired",
-            lambda now: (S.status == Status.PENDING_ACTIVATION) & (S.activation_expires_at <= now),
+            lambda now, _: (S.status == Status.PENDING_ACTIVATION) & (S.activation_expires_at <= now),
             _command(Command.EXPIRE_ACTIVATION, "activation_expired")),
     DueWork("period_ended",
-            lambda now: (S.status == Status.CANCELLATION_SCHEDULED) & (S.access_until <= now),
+            lambda now, _: (S.status == Status.CANCELLATION_SCHEDULED) & (S.access_until <= now),
             _command(Command.END_PERIOD, "billing_period_ended")),
     DueWork("downgrade_applied",
-            lambda now: (S.status == Status.ACTIVE) & (S.pending_plan_at <= now),
-            apply_pending_downgrade),
+            lambda now, _: (S.status == Status.ACTIVE) & (S.pending_plan_at <= now),
+            _downgrade),
+    # No answer to an inactivity warning by its date: cancelled, and the partner stops billing.
+    DueWork("inactivity_cancelled",
+            lambda now, _: (S.status == Status.ACTIVE) & (S.inactivity_respond_by <= now),
+            _command(Command.CANCEL_INACTIVE, "inactivity")),
+    DueWork("retention_expiring",
+            lambda now, due: (S.status == Status.CANCELLED) & S.retention_notice_at.is_(None)
+            & (S.retention_until <= now + due.retention_notice) & (S.retention_until > now),
+            _retention_notice),
     DueWork("purged",
-            lambda now: (S.status == Status.CANCELLED) & (S.retention_until <= now),
+            lambda now, _: (S.status == Status.CANCELLED) & (S.retention_until <= now),
             _command(Command.PURGE, "retention_expired")),
 ]
 # fmt: on
+
+
+SHARING_REMINDERS = parse_schedule("3d,4d,7d")  # the default of GATEWAY_SHARING_REMINDER_SCHEDULE
 
 
 @dataclass
@@ -64,6 +104,20 @@ class SchedulerReport:
     idempotency_records_removed: int = 0
     reconciliation_scratch_rows_removed: int = 0
     expired_events_removed: int = 0
+    sharing: SharingReport = field(default_factory=SharingReport)
+    campaigns_run: list[str] = field(default_factory=list)
+
+
+def run_waiting_campaigns(store: Store, settings: CampaignSettings, *, now: datetime) -> list[str]:
+    """Start campaign runs created over HTTP, and resume those whose runner died; the ids of those run."""
+    with store.read() as session:
+        waiting = runnable_campaign_ids(session, now)
+    offset = now - utcnow()  # `now` may be given (tests, catch-up runs); the run's clock still moves from it
+    return [
+        campaign_id
+        for campaign_id in waiting
+        if run_campaign(store, campaign_id, settings, clock=lambda: utcnow() + offset)
+    ]
 
 
 def run_due_transitions(
@@ -73,6 +127,9 @@ def run_due_transitions(
     batch_size: int = 500,
     idempotency_ttl: timedelta = timedelta(hours=24),
     event_retention: timedelta = timedelta(days=30),
+    due: DueSettings = DueSettings(),
+    campaigns: CampaignSettings | None = None,
+    sharing_reminders: list[timedelta] = SHARING_REMINDERS,
 ) -> SchedulerReport:
     """Apply everything due at `now`, a batch of rows per transaction; then housekeeping: expired idempotency
     records, the scratch rows of finished reconciliations, and events past the feed's retention."""
@@ -80,20 +137,22 @@ def run_due_transitions(
     for work in DUE_WORK:
         while True:
             with store.transaction() as session:
-                due = list(
+                rows = list(
                     session.scalars(
                         select(Subscription)
-                        .where(work.condition(now))
+                        .where(work.condition(now, due))
                         .order_by(Subscription.id)
                         .limit(batch_size)
                         .with_for_update(skip_locked=True)
                     )
                 )
-                for subscription in due:
-                    work.apply(session, subscription, now)
-            report.counts[work.name] += len(due)
-            if len(due) < batch_size:
+                for subscription in rows:
+                    work.apply(session, subscription, now, due)
+            report.counts[work.name] += len(rows)
+            if len(rows) < batch_size:
                 break
+    if campaigns is not None:
+        report.campaigns_run = run_waiting_campaigns(store, campaigns, now=now)
     with store.transaction() as session:
         removed = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - idempotency_ttl))
         report.idempotency_records_removed = removed.rowcount or 0
@@ -104,4 +163,7 @@ def run_due_transitions(
         report.expired_events_removed += removed
         if removed == 0:
             break
+    report.sharing = run_due_sharing_notices(
+        store, now=now, reminder_schedule=sharing_reminders, batch_size=batch_size
+    )
     return report

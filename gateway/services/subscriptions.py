@@ -44,6 +44,7 @@ def create_subscription(
     now: datetime,
     activation_window: timedelta,
     locale: str | None = None,
+    billed_by: str = "partner",
 ) -> Subscription:
     """A new bundled subscription, pending until the member links or creates a streaming account."""
     partner = get_partner(session, partner_code)
@@ -69,6 +70,7 @@ def create_subscription(
         plan=plan,
         market=market,
         locale=chosen_locale,
+        billed_by=billed_by,
         billing_anchor=billing_anchor,
         status=Status.PENDING_ACTIVATION,
         status_reason="created",
@@ -197,6 +199,7 @@ def _apply_effects(
             ended = subscription.access_until if command is Command.END_PERIOD else now
             subscription.cancelled_at = ended
             subscription.retention_until = retention_end(ended)
+            subscription.retention_notice_at = None  # a new retention window, with its own notice
             subscription.access_until = subscription.pending_plan = subscription.pending_plan_at = None
             subscription.activation_code = subscription.activation_expires_at = None
             # The partner stops charging from this moment.
@@ -313,15 +316,16 @@ def apply_command(
     previous = Status(subscription.status)
     if command is Command.CHANGE_PLAN:
         reason = _plan_change_kind(subscription, plan)  # the reason is the direction of the change
-    warned = subscription.inactivity_warned_at is not None
+    warned = subscription.inactivity_respond_by is not None  # an open warning: no answer yet
     transition = lifecycle.check_transition(previous, command, actor, reason, warned=warned)
     effect = _apply_effects(subscription, command, now, plan, member_id)
     if transition.target is not None:
         subscription.status = transition.target
         subscription.status_reason = reason
     if command is Command.CONFIRM_KEEP or subscription.status != Status.ACTIVE:
-        # The warning belongs to an active membership: kept, or moot once it is suspended or ends.
-        subscription.inactivity_warned_at = subscription.inactivity_respond_by = None
+        # An open warning belongs to an active membership: answered, or moot once it is suspended or ends.
+        # inactivity_warned_at stays: it keeps the member from being warned again too soon.
+        subscription.inactivity_respond_by = None
     _append_change(session, subscription, command, previous, reason, actor, now, effect.details)
     notice = member_notice(session, subscription, transition.event, reason, **_notice_context(subscription, effect))
     record_event(
@@ -358,8 +362,18 @@ def activate_by_code(session: Session, code: str, *, member_id: str, reason: str
     )
 
 
-def record_viewing(session: Session, views: Iterable[tuple[str, datetime]]) -> tuple[int, list[str]]:
-    """Store the latest viewing time per subscription; an older report never moves it back.
+def _answers_warning(subscription: Subscription, viewed_at: datetime) -> bool:
+    """Watching something after an inactivity warning keeps the membership, as confirming would."""
+    return (
+        subscription.inactivity_respond_by is not None
+        and subscription.status == Status.ACTIVE
+        and viewed_at > subscription.inactivity_warned_at
+    )
+
+
+def record_viewing(session: Session, views: Iterable[tuple[str, datetime]], *, now: datetime) -> tuple[int, list[str]]:
+    """Store the latest viewing time per subscription; an older report never moves it back. A member with an
+    open inactivity warning who watched after it keeps the membership (account.keep_confirmed).
 
     Returns how many subscriptions were updated and the ids that are unknown.
     """
@@ -379,5 +393,9 @@ def record_viewing(session: Session, views: Iterable[tuple[str, datetime]]) -> t
         ):
             subscription.last_viewed_at = viewed_at
             updated += 1
+            if _answers_warning(subscription, viewed_at):
+                apply_command(
+                    session, subscription, Command.CONFIRM_KEEP, actor=Actor.MEMBER, reason="viewing_activity", now=now
+                )
     session.flush()
     return updated, sorted(set(latest) - set(found))

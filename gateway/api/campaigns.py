@@ -1,0 +1,82 @@
+"""Operator API for campaigns: preview or start the inactivity campaign, and follow a run as a job."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask.views import MethodView
+
+from contracts.campaigns import CampaignCreateSchema, CampaignListQuerySchema, CampaignPageSchema, CampaignSchema
+from gateway.api.admin import blp
+from gateway.api.auth import requires
+from gateway.api.idempotent import idempotent
+from gateway.api.pagination import page, time_and_id_after
+from gateway.api.state import setting
+from gateway.api.uow import command, reading
+from gateway.domain.clock import utcnow
+from gateway.domain.inactivity import parse_market_policies
+from gateway.domain.keys import Scope
+from gateway.services import campaigns as campaign_service
+from gateway.store.models import Campaign
+
+
+def campaign_body(campaign: Campaign) -> dict[str, Any]:
+    counts = []
+    for key, members in campaign.counts.items():
+        partner, market = key.split("/")
+        counts.append({"partner": partner, "market": market, "members": members})
+    return {
+        "id": campaign.id,
+        "kind": campaign.kind,
+        "status": campaign.status,
+        "dry_run": campaign.dry_run,
+        "respond_by": campaign.respond_by,
+        "candidates": campaign.candidates,
+        "warned": campaign.warned,
+        "counts": counts,
+        "created_at": campaign.created_at,
+        "started_at": campaign.started_at,
+        "finished_at": campaign.finished_at,
+    }
+
+
+@blp.route("/campaigns")
+class Campaigns(MethodView):
+    @requires(Scope.ADMIN)
+    @idempotent
+    @blp.arguments(CampaignCreateSchema)
+    @blp.response(201, CampaignSchema)
+    def post(self, body):
+        """Preview (dry run, the default) or start an inactivity campaign run; `gateway scheduler run` runs it"""
+        with command() as session:
+            campaign = campaign_service.start_campaign(
+                session,
+                dry_run=body["dry_run"],
+                policies=parse_market_policies(setting("INACTIVITY_POLICY")),
+                respond_days=setting("INACTIVITY_RESPOND_DAYS"),
+                now=utcnow(),
+            )
+            location = url_for("admin.CampaignItem", campaign_id=campaign.id)
+            return campaign_body(campaign), {"Location": location}
+
+    @requires(Scope.ADMIN)
+    @blp.arguments(CampaignListQuerySchema, location="query")
+    @blp.response(200, CampaignPageSchema)
+    def get(self, query):
+        """List campaign runs, oldest first"""
+        with reading() as session:
+            found = campaign_service.list_campaigns(session, limit=query["limit"] + 1, after=time_and_id_after(query))
+            body = page(found, query["limit"], key=lambda run: [run.created_at.isoformat(), run.id])
+            body["items"] = [campaign_body(run) for run in body["items"]]
+            return body
+
+
+@blp.route("/campaigns/<campaign_id>")
+class CampaignItem(MethodView):
+    @requires(Scope.ADMIN)
+    @blp.response(200, CampaignSchema)
+    def get(self, campaign_id):
+        """One campaign run: status, progress (warned of candidates) and counts by partner and market"""
+        with reading() as session:
+            return campaign_body(campaign_service.get_campaign(session, campaign_id))

@@ -1,0 +1,314 @@
+"""The inactivity campaign: find inactive members, warn each one once, a chunk per transaction, resumable.
+
+A run is a job row (campaigns). Each chunk warns the next members in id order after the run's cursor and,
+in the same transaction, moves the cursor and the counts: a crash loses at most the chunk in flight, and the
+next run (`gateway campaigns resume`, or the scheduler once the lease has run out) carries on from the cursor.
+Nobody is warned twice: the search itself leaves out every member with a warning on record (until the
+policy's idle window has passed since a warning they answered by keeping the membership).
+
+The writes are set-based (one UPDATE, history INSERT and outbox INSERT per chunk, executemany): a campaign
+may warn tens of thousands of members, and a per-member unit of work would cost far more than the search.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from gateway.domain.errors import Conflict, NotFound
+from gateway.domain.ids import new_id
+from gateway.domain.inactivity import InactivityPolicy, MarketPolicies, parse_market_policies
+from gateway.domain.lifecycle import TRANSITIONS, Actor, Command, Status, check_transition
+from gateway.services.notice_text import renderer
+from gateway.services.notices import notice_settings
+from gateway.store.db import Store
+from gateway.store.models import Campaign, OutboxEvent, Partner, Subscription, SubscriptionChange, created_after
+
+INACTIVITY = "inactivity"
+WARN = TRANSITIONS[Command.WARN_INACTIVITY]
+S = Subscription
+
+
+def _inactive_under(policy: InactivityPolicy, now: datetime) -> ColumnElement[bool]:
+    never_watched = S.last_viewed_at.is_(None) & (S.activated_at <= policy.joined_before(now))
+    idle = S.last_viewed_at <= policy.viewed_before(now)
+    # Warned before and kept: asked again only once the idle window has passed since that warning.
+    not_warned = S.inactivity_warned_at.is_(None) | (
+        S.inactivity_respond_by.is_(None) & (S.inactivity_warned_at <= policy.viewed_before(now))
+    )
+    return (never_watched | idle) & not_warned
+
+
+def warnable(policies: MarketPolicies, now: datetime) -> ColumnElement[bool]:
+    """Members to warn at `now`: in a status the transition table lets a warning start from, no warning
+    open, and inactive under their market's policy."""
+    configured = [market for market, _ in policies.by_market]
+    by_market = [(S.market == market) & _inactive_under(policy, now) for market, policy in policies.by_market]
+    elsewhere = _inactive_under(policies.default, now)
+    if configured:
+        elsewhere = S.market.not_in(configured) & elsewhere
+    return and_(
+        S.status.in_(sorted(WARN.sources)),
+        S.inactivity_respond_by.is_(None),
+        S.activated_at.is_not(None),
+        or_(*by_market, elsewhere),
+    )
+
+
+def count_key(partner_code: str, market: str) -> str:
+    return f"{partner_code}/{market}"
+
+
+def preview(session: Session, policies: MarketPolicies, now: datetime) -> dict[str, int]:
+    """How many members a run would warn now, by partner and market ("partner/market" -> count)."""
+    rows = session.execute(
+        select(S.partner_code, S.market, func.count())
+        .where(warnable(policies, now))
+        .group_by(S.partner_code, S.market)
+        .order_by(S.partner_code, S.market)
+    )
+    return {count_key(partner_code, market): count for partner_code, market, count in rows}
+
+
+def respond_by_for(now: datetime, respond_days: int) -> datetime:
+    """The end (UTC) of the day `respond_days` from now: the date the member reads is the whole last day."""
+    last_day = (now + timedelta(days=respond_days)).date()
+    return datetime(last_day.year, last_day.month, last_day.day, 23, 59, 59, tzinfo=now.tzinfo)
+
+
+def start_campaign(
+    session: Session, *, dry_run: bool, policies: MarketPolicies, respond_days: int, now: datetime
+) -> Campaign:
+    """A new run. A dry run is complete at once (its counts are the preview); a real one waits to be run."""
+    counts = preview(session, policies, now)
+    campaign = Campaign(
+        id=new_id("cmp"),
+        kind=INACTIVITY,
+        status="completed" if dry_run else "pending",
+        dry_run=dry_run,
+        respond_by=respond_by_for(now, respond_days),
+        candidates=sum(counts.values()),
+        warned=0,
+        counts=counts if dry_run else {},
+        created_at=now,
+        finished_at=now if dry_run else None,
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def get_campaign(session: Session, campaign_id: str) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("campaign", campaign_id)
+    return campaign
+
+
+def list_campaigns(session: Session, *, limit: int, after: tuple[datetime, str] | None = None) -> list[Campaign]:
+    query = select(Campaign).order_by(Campaign.created_at, Campaign.id).limit(limit)
+    if after is not None:
+        query = query.where(created_after(Campaign, after))
+    return list(session.scalars(query))
+
+
+def runnable_campaign_ids(session: Session, now: datetime) -> list[str]:
+    """Runs waiting to start, and runs whose runner stopped renewing its lease (it crashed)."""
+    query = select(Campaign.id).where(
+        (Campaign.status == "pending") | ((Campaign.status == "running") & (Campaign.lease_until <= now))
+    )
+    return list(session.scalars(query.order_by(Campaign.created_at)))
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    policies: MarketPolicies
+    chunk_size: int = 2000
+    lease: timedelta = timedelta(minutes=5)  # a runner that stops renewing it (a crash) is taken over after it
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> CampaignSettings:
+        return cls(parse_market_policies(settings["INACTIVITY_POLICY"]), settings["CAMPAIGN_CHUNK_SIZE"])
+
+
+def _claim(store: Store, campaign_id: str, owner: str, now: datetime, lease: timedelta) -> Campaign | None:
+    """Take the run's lease; None when it is finished or another runner holds a live lease."""
+    with store.transaction() as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
+        if campaign is None:
+            raise NotFound("campaign", campaign_id)
+        if campaign.dry_run or campaign.status in ("completed", "failed"):
+            return None
+        if campaign.status == "running" and campaign.lease_owner != owner and campaign.lease_until > now:
+            return None
+        campaign.status = "running"
+        campaign.lease_owner, campaign.lease_until = owner, now + lease
+        campaign.started_at = campaign.started_at or now
+        return campaign
+
+
+class LeaseLost(Conflict):
+    """Another runner took over this campaign (our lease ran out): stop without writing."""
+
+
+def run_campaign(
+    store: Store,
+    campaign_id: str,
+    settings: CampaignSettings,
+    *,
+    clock: Callable[[], datetime],
+    on_chunk: Callable[[int], None] = lambda warned: None,
+    owner: str | None = None,
+) -> Campaign | None:
+    """Warn every member the run still has to warn, a chunk per transaction. None when there is nothing to run
+    (finished, or another runner holds it)."""
+    owner = owner or f"campaign-runner-{secrets.token_hex(4)}"
+    campaign = _claim(store, campaign_id, owner, clock(), settings.lease)
+    if campaign is None:
+        return None
+    respond_days = (campaign.respond_by.date() - campaign.created_at.date()).days
+    while True:
+        with store.transaction() as session:
+            warned, done = _warn_chunk(session, campaign_id, owner, settings, clock(), respond_days)
+        on_chunk(warned)
+        if done:
+            break
+    with store.read() as session:
+        return get_campaign(session, campaign_id)
+
+
+def _warn_chunk(
+    session: Session, campaign_id: str, owner: str, settings: CampaignSettings, now: datetime, respond_days: int
+) -> tuple[int, bool]:
+    campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
+    if campaign.lease_owner != owner:
+        raise LeaseLost(f"Campaign {campaign_id} is being run by {campaign.lease_owner}.")
+    query = (
+        select(S.id, S.partner_code, S.partner_ref, S.status, S.market, S.locale, S.plan, S.sequence, S.last_viewed_at)
+        .where(warnable(settings.policies, now))
+        .order_by(S.id)
+        .limit(settings.chunk_size)
+    )
+    if campaign.cursor is not None:
+        query = query.where(S.id > campaign.cursor)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=S, skip_locked=True)  # a member being changed right now: next run
+    members = session.execute(query).all()
+    respond_by = respond_by_for(now, respond_days)
+    if members:
+        _write_warnings(session, campaign, members, settings.policies, now, respond_by)
+    campaign.warned += len(members)
+    campaign.lease_until = now + settings.lease
+    done = len(members) < settings.chunk_size
+    if done:
+        campaign.status, campaign.finished_at = "completed", now
+        campaign.lease_owner = campaign.lease_until = None
+    return len(members), done
+
+
+def _write_warnings(session, campaign, members, policies: MarketPolicies, now, respond_by) -> None:
+    names = dict(session.execute(select(Partner.code, Partner.display_name)).all())
+    texts: dict[tuple, dict[str, str]] = {}
+    settings = notice_settings()
+    now_text, respond_by_text = now.isoformat(), respond_by.isoformat()
+    updates, changes, events = [], [], []
+    counts = Counter()
+    for member in members:
+        check_transition(Status(member.status), Command.WARN_INACTIVITY, Actor.SCHEDULER, "inactivity")
+        policy = policies.for_market(member.market)
+        kind, months = (
+            ("never_watched", policy.never_watched_months)
+            if member.last_viewed_at is None
+            else ("idle", policy.idle_months)
+        )
+        text_key = (member.locale, member.partner_code, kind, months, member.plan)
+        notice = texts.get(text_key)
+        if notice is None:
+            notice = texts[text_key] = renderer().render(
+                "inactivity_warning",
+                member.locale,
+                service=settings.service_name,
+                partner=names.get(member.partner_code, member.partner_code),
+                keep_url=settings.keep_url,
+                rejoin_url=settings.rejoin_url,
+                respond_by=respond_by,
+                reason=kind,
+                months=months,
+                plan=member.plan,
+            )
+        sequence = member.sequence + 1
+        updates.append({"b_id": member.id, "b_sequence": sequence})
+        changes.append(
+            {
+                "subscription_id": member.id,
+                "sequence": sequence,
+                "command": Command.WARN_INACTIVITY.value,
+                "from_status": "active",
+                "to_status": "active",
+                "reason": "inactivity",
+                "actor": Actor.SCHEDULER.value,
+                "occurred_at": now,
+                "details": {"respond_by": respond_by_text, "campaign_id": campaign.id},
+            }
+        )
+        event_id = new_id("evt")
+        events.append(
+            {
+                "event_id": event_id,
+                "partner_code": member.partner_code,
+                "subscription_id": member.id,
+                "sequence": sequence,
+                "event_type": WARN.event,
+                "created_at": now,
+                "payload": {
+                    "id": event_id,
+                    "type": WARN.event,
+                    "occurred_at": now_text,
+                    "partner": member.partner_code,
+                    "subscription": {"id": member.id, "partner_ref": member.partner_ref},
+                    "sequence": sequence,
+                    "data": {
+                        "status": "active",
+                        "previous_status": "active",
+                        "reason": "inactivity",
+                        "actor": Actor.SCHEDULER.value,
+                        "effective_at": now_text,
+                        "plan": member.plan,
+                        "campaign_id": campaign.id,
+                        "respond_by": respond_by_text,
+                        "inactivity": kind,
+                        "last_viewed_at": member.last_viewed_at.isoformat() if member.last_viewed_at else None,
+                        "notice": notice,
+                    },
+                },
+            }
+        )
+        counts[count_key(member.partner_code, member.market)] += 1
+    # Core statements on the tables: a plain executemany each (the ORM's bulk forms would track every row).
+    # The bind names differ from the columns they set: SQLAlchemy keeps the column names for SET values.
+    table = S.__table__
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            inactivity_warned_at=now,
+            inactivity_respond_by=respond_by,
+            sequence=bindparam("b_sequence"),
+            version=table.c.version + 1,
+            updated_at=now,
+        ),
+        updates,
+    )
+    session.execute(insert(SubscriptionChange.__table__), changes)
+    session.execute(insert(OutboxEvent.__table__), events)
+    merged = Counter(campaign.counts)
+    merged.update(counts)
+    campaign.counts = dict(sorted(merged.items()))
+    campaign.cursor = members[-1].id
