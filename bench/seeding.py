@@ -6,7 +6,9 @@ million subscriptions takes seconds rather than minutes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import insert
 
@@ -26,8 +28,11 @@ def partner_ref(index: int) -> str:
     return f"cust-{index:08d}"
 
 
-def seed_partner_and_subscriptions(store: Store, count: int, batch: int = 20_000) -> None:
-    """PARTNER with `count` active subscriptions; subscription i has id subscription_id(i) and plan PLANS[i % 3]."""
+def seed_partner_and_subscriptions(
+    store: Store, count: int, batch: int = 20_000, extra: Callable[[int], dict[str, Any]] | None = None
+) -> None:
+    """PARTNER with `count` active subscriptions; subscription i has id subscription_id(i) and plan PLANS[i % 3],
+    and whatever columns `extra(i)` gives."""
     now = datetime.now(UTC)
     with store.transaction() as session:
         add_partner(
@@ -56,6 +61,7 @@ def seed_partner_and_subscriptions(store: Store, count: int, batch: int = 20_000
                 "version": 2,
                 "created_at": now,
                 "updated_at": now,
+                **(extra(index) if extra else {}),
             }
             for index in range(start, min(start + batch, count))
         ]

@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -21,9 +22,11 @@ from gateway.api import PUBLIC_ENDPOINTS
 from gateway.api.auth import REQUIRED_SCOPE_ATTRIBUTE
 from gateway.delivery.publisher import publish_events
 from gateway.domain.clock import utcnow
+from gateway.domain.inactivity import MarketPolicies
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
 from gateway.domain.lifecycle import Actor, Command
 from gateway.domain.roster import RosterFormat, read_roster
+from gateway.services import campaigns as campaign_service
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
 from gateway.services import reconciliation
@@ -85,6 +88,9 @@ EXAMPLE_BODIES = {
     ("/v1/service/subscriptions/<subscription_id>/revert-cancellation", "POST"): {},
     ("/v1/service/subscriptions/<subscription_id>/change-plan", "POST"): {"plan": "premium"},
     ("/v1/service/subscriptions/<subscription_id>/rejoin", "POST"): {},
+    ("/v1/subscriptions/<subscription_id>/keep", "POST"): {},
+    ("/v1/service/subscriptions/<subscription_id>/keep", "POST"): {},
+    ("/admin/v1/campaigns", "POST"): {"kind": "inactivity", "dry_run": True},
     ("/v1/callbacks", "POST"): _signed_callback,
     ("/admin/v1/deliveries/replay", "POST"): {"partner": "alpha"},
     ("/v1/service/activity", "POST"): lambda world: {
@@ -100,6 +106,8 @@ SUBSCRIPTION_STATE = {
     "/v1/subscriptions/<subscription_id>/revert-cancellation": "cancellation_scheduled",
     "/v1/service/subscriptions/<subscription_id>/revert-cancellation": "cancellation_scheduled",
     "/v1/service/subscriptions/<subscription_id>/rejoin": "cancelled",
+    "/v1/subscriptions/<subscription_id>/keep": "warned",
+    "/v1/service/subscriptions/<subscription_id>/keep": "warned",
 }
 
 
@@ -187,6 +195,10 @@ class World:
         self.reconciliation = reconciliation.start(store, "alpha", RosterFormat.CSV, now)
         roster = io.StringIO("partner_ref,status,plan\nsuspended,active,standard\n", newline="")
         reconciliation.run(store, self.reconciliation, read_roster(roster, RosterFormat.CSV))
+        with store.transaction() as session:
+            self.campaign = campaign_service.start_campaign(
+                session, dry_run=True, policies=MarketPolicies(), respond_days=14, now=now
+            ).id
 
     def path_values(self, rule: str) -> dict[str, str]:
         return {
@@ -196,6 +208,7 @@ class World:
             "subscription_id": self.subscriptions[SUBSCRIPTION_STATE.get(rule, "active")],
             "reconciliation_id": self.reconciliation,
             "delivery_id": str(self.delivery),
+            "campaign_id": self.campaign,
         }
 
     def right_key(self, scope) -> str:
@@ -235,6 +248,9 @@ def _alpha_subscriptions(store, now) -> tuple[dict[str, str], str]:
                     session, subscription, command, actor=Actor.PARTNER, reason=actor_reason[command], now=now
                 )
             ids[state] = subscription.id
+        warned = add_subscription(session, "alpha", "warned", now=now)  # as an inactivity campaign leaves it
+        warned.inactivity_warned_at, warned.inactivity_respond_by = now, now + timedelta(days=14)
+        ids["warned"] = warned.id
         return ids, pending.activation_code
 
 
