@@ -440,8 +440,10 @@ def scheduler_run(batch_size: int) -> None:
     click.echo(f"idempotency records removed: {report.idempotency_records_removed}")
     click.echo(f"reconciliation scratch rows removed: {report.reconciliation_scratch_rows_removed}")
     click.echo(f"events past the feed's retention removed: {report.expired_events_removed}")
-    click.echo(f"sharing notices: {report.sharing.announced} announced, {report.sharing.effective} effective, "
-               f"{report.sharing.reminders} reminders")
+    click.echo(
+        f"sharing notices: {report.sharing.announced} announced, {report.sharing.effective} effective, "
+        f"{report.sharing.reminders} reminders"
+    )
     for campaign_id in report.campaigns_run:
         click.echo(f"campaign run: {campaign_id}")
 

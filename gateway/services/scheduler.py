@@ -163,7 +163,5 @@ def run_due_transitions(
         report.expired_events_removed += removed
         if removed == 0:
             break
-    report.sharing = run_due_sharing_notices(
-        store, now=now, reminder_schedule=sharing_reminders, batch_size=batch_size
-    )
+    report.sharing = run_due_sharing_notices(store, now=now, reminder_schedule=sharing_reminders, batch_size=batch_size)
     return report
