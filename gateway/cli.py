@@ -377,6 +377,11 @@ Try:
   curl -s -H 'Authorization: Bearer {partner_token}' {base}/v1/events     # the same events, pulled
   curl -s -H 'Authorization: Bearer {keys.operator}' '{base}/admin/v1/deliveries?partner={partner_code}'
   curl -s {base}/v1/webhook-endpoints        # no key: a problem+json 401
+
+Inactive members (three per demo partner joined 30 months ago and never watched); in another terminal:
+  .venv/bin/gateway campaigns inactivity --dry-run   # who would be warned, by partner and market
+  .venv/bin/gateway campaigns inactivity             # warn them: account.inactivity_warning reaches the receiver
+  curl -s -H 'Authorization: Bearer {keys.operator}' {base}/admin/v1/campaigns
 """)
     if serve_after:
         click.echo(f"serving on {base}; dispatcher and receiver running (Ctrl-C stops all three)")

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
+from gateway.domain.lifecycle import Actor, Command
+from gateway.domain.periods import add_months
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
+from gateway.services import subscriptions as subscription_service
 from gateway.store.db import Store
-from gateway.store.models import ApiKey, Partner
+from gateway.store.models import ApiKey, Partner, Subscription
 
 DEMO_KEY_PREFIX = "demo: "
 DEMO_PARTNERS = [
@@ -53,6 +56,7 @@ def seed_demo(store: Store, *, now: datetime, receiver_url: str) -> DemoKeys:
                 partner_service.add_partner(session, now=now, webhook_urls=[url], allow_private_endpoints=True, **spec)
             for endpoint in partner_service.list_endpoints(session, spec["code"]):
                 endpoint.url = url
+        _seed_inactive_members(session, now)
         for key in session.scalars(select(ApiKey).where(ApiKey.name.startswith(DEMO_KEY_PREFIX))):
             key_service.revoke_key(session, key.id, now=now)
 
@@ -72,3 +76,38 @@ def seed_demo(store: Store, *, now: datetime, receiver_url: str) -> DemoKeys:
                 for spec in DEMO_PARTNERS
             },
         )
+
+
+DEMO_INACTIVE_MEMBERS = 3  # per demo partner: long-inactive members for `gateway campaigns inactivity` to warn
+
+
+def _seed_inactive_members(session, now: datetime) -> None:
+    """Members who joined 30 months ago and never watched, once: the inactivity campaign has someone to warn."""
+    joined = add_months(now, -30)
+    for spec in DEMO_PARTNERS:
+        for index in range(DEMO_INACTIVE_MEMBERS):
+            partner_ref = f"demo-inactive-{index + 1}"
+            known = select(Subscription.id).where(
+                Subscription.partner_code == spec["code"], Subscription.partner_ref == partner_ref
+            )
+            if session.scalar(known) is not None:
+                continue
+            subscription = subscription_service.create_subscription(
+                session,
+                partner_code=spec["code"],
+                partner_ref=partner_ref,
+                plan="standard",
+                market=spec["markets"][0],
+                billing_anchor=joined.date(),
+                now=joined,
+                activation_window=timedelta(days=30),
+            )
+            subscription_service.apply_command(
+                session,
+                subscription,
+                Command.ACTIVATE,
+                actor=Actor.SERVICE,
+                reason="account_linked",
+                now=joined,
+                member_id=f"demo-member-{spec['code']}-{index + 1}",
+            )
