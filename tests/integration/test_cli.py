@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from click.testing import CliRunner
 
 from gateway.cli import cli
@@ -12,22 +11,6 @@ from gateway.store import migrate
 from gateway.store.db import make_engine
 
 TOKEN = re.compile(r"^gw_[0-9a-f]{12}_[0-9a-f]{48}$", re.MULTILINE)
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch, sqlite_database):
-    monkeypatch.setenv("GATEWAY_INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", sqlite_database.url)
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True):
-        result = runner.invoke(cli, list(args), catch_exceptions=False)
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    invoke("db", "upgrade")
-    return invoke
 
 
 def test_db_upgrade_on_either_backend(database, monkeypatch, tmp_path):

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from click.testing import CliRunner
 
-from gateway.cli import cli
 from gateway.domain.clock import utcnow
 from gateway.domain.periods import add_months
 from gateway.store.db import Store, make_engine
@@ -15,18 +13,8 @@ from tests.conftest import Seeder, add_subscription
 
 
 @pytest.fixture
-def run(tmp_path, monkeypatch, sqlite_database):
-    monkeypatch.setenv("GATEWAY_INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", sqlite_database.url)
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = True):
-        result = runner.invoke(cli, list(args), catch_exceptions=False)
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    invoke("db", "upgrade")
+def members(run, sqlite_database):
+    """Four long-inactive members of one partner (three in DE, one in AT) and one who just joined."""
     store = Store(make_engine(sqlite_database.url))
     Seeder(store).partner("rheinfunk", markets=["DE", "AT"])
     with store.transaction() as session:
@@ -35,10 +23,9 @@ def run(tmp_path, monkeypatch, sqlite_database):
         add_subscription(session, "rheinfunk", "austrian", now=add_months(utcnow(), -30), market="AT")
         add_subscription(session, "rheinfunk", "new", now=utcnow())
     store.dispose()
-    return invoke
 
 
-def test_dry_run_prints_counts_by_partner_and_market_and_changes_nothing(run):
+def test_dry_run_prints_counts_by_partner_and_market_and_changes_nothing(run, members):
     preview = run("campaigns", "inactivity", "--dry-run")
     assert re.search(r"rheinfunk\s+AT\s+1", preview.output) and re.search(r"rheinfunk\s+DE\s+3", preview.output)
     assert "4 members would be warned; nothing changed" in preview.output
@@ -46,7 +33,7 @@ def test_dry_run_prints_counts_by_partner_and_market_and_changes_nothing(run):
     assert "4 members would be warned" in again.output
 
 
-def test_a_run_warns_shows_progress_and_is_listed(run):
+def test_a_run_warns_shows_progress_and_is_listed(run, members):
     result = run("campaigns", "inactivity")
     match = re.search(r"campaign (cmp_\w+): completed, 4 warned, respond by \d{4}-\d{2}-\d{2}", result.output)
     assert match, result.output
