@@ -30,6 +30,7 @@ from gateway.services import campaigns as campaign_service
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
 from gateway.services import reconciliation
+from gateway.services import sharing as sharing_service
 from gateway.services import subscriptions as subscription_service
 from gateway.store.models import Delivery
 from partners.signing import new_webhook_secret, signed_headers
@@ -93,6 +94,13 @@ EXAMPLE_BODIES = {
     ("/admin/v1/campaigns", "POST"): {"kind": "inactivity", "dry_run": True},
     ("/v1/callbacks", "POST"): _signed_callback,
     ("/admin/v1/deliveries/replay", "POST"): {"partner": "alpha"},
+    ("/admin/v1/sharing-policies", "POST"): lambda world: {
+        "markets": ["DE"],
+        "rule": "one_household",
+        "effective_at": (utcnow() + timedelta(days=40)).isoformat(),
+    },
+    ("/v1/notices/<notice_id>/acknowledgement", "POST"): {},
+    ("/v1/service/subscriptions/<subscription_id>/notices", "POST"): {"type": "household_verification_required"},
     ("/v1/service/activity", "POST"): lambda world: {
         "items": [{"subscription_id": world.subscriptions["active"], "last_viewed_at": "2026-11-01T20:00:00Z"}]
     },
@@ -199,6 +207,7 @@ class World:
             self.campaign = campaign_service.start_campaign(
                 session, dry_run=True, policies=MarketPolicies(), respond_days=14, now=now
             ).id
+        self.policy, self.notice = _announced_policy(store, now)
 
     def path_values(self, rule: str) -> dict[str, str]:
         return {
@@ -209,6 +218,8 @@ class World:
             "reconciliation_id": self.reconciliation,
             "delivery_id": str(self.delivery),
             "campaign_id": self.campaign,
+            "policy_id": self.policy,
+            "notice_id": self.notice,
         }
 
     def right_key(self, scope) -> str:
@@ -252,6 +263,24 @@ def _alpha_subscriptions(store, now) -> tuple[dict[str, str], str]:
         warned.inactivity_warned_at, warned.inactivity_respond_by = now, now + timedelta(days=14)
         ids["warned"] = warned.id
         return ids, pending.activation_code
+
+
+def _announced_policy(store, now) -> tuple[str, str]:
+    """A sharing policy for DE announced to alpha and beta, and alpha's notice of it."""
+    with store.transaction() as session:
+        policy = sharing_service.create_policy(
+            session,
+            markets=["DE"],
+            rule="one_household",
+            extra_member={},
+            effective_at=now + timedelta(days=40),
+            lead=timedelta(days=40),
+            now=now,
+        )
+    sharing_service.run_due_sharing_notices(store, now=now, reminder_schedule=[timedelta(days=3)])
+    with store.read() as session:
+        [(notice, _)] = sharing_service.list_partner_notices(session, "alpha", limit=1)
+    return policy.id, notice.id
 
 
 def _url(rule: str, values: dict[str, str]) -> str:

@@ -26,8 +26,11 @@ MAX_EXAMPLES = 30
 # Rules a schema cannot state, so schema-valid data may still be refused with a 422 naming these fields:
 # a cursor must be one the gateway issued; a key's scopes and partner must fit its kind; a subscription's
 # market must be one its partner sells in; a cancellation's reason must fit when it takes effect; an
-# Idempotency-Key must not be reused for a different request; a CSV roster starts with its header line.
+# Idempotency-Key must not be reused for a different request; a CSV roster starts with its header line;
+# a sharing policy takes effect in the future, after its embargo, and prices its extra member only in its
+# markets (for named plans); a household verification deadline is in the future.
 RULES_BEYOND_THE_SCHEMA = {"cursor", "scopes", "partner", "market", "reason", "Idempotency-Key", "roster"}
+RULES_BEYOND_THE_SCHEMA |= {"effective_at", "publish_at", "extra_member", "verify_by"}
 
 
 @pytest.fixture(scope="module")
