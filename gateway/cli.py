@@ -496,5 +496,5 @@ def reconcile(partner_code: str, roster: Path, roster_format: str | None, apply_
     click.echo(f"  repaired: {job.repaired}" if apply_repairs else "dry run: nothing changed (--apply repairs)")
 
 
-# The delivery and campaign commands live in their own modules and register themselves on `cli`.
-from gateway import cli_campaigns, cli_delivery  # noqa: E402, F401
+# The delivery, campaign and sharing commands live in their own modules and register themselves on `cli`.
+from gateway import cli_campaigns, cli_delivery, cli_sharing  # noqa: E402, F401
