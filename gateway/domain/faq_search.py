@@ -20,10 +20,11 @@ import unicodedata
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from heapq import nsmallest
+from heapq import nlargest
+from operator import add
 
 import snowballstemmer
 
@@ -44,8 +45,12 @@ B = 0.75
 # or a query of words none of them use, is not a good match). Below it, English is searched too.
 GOOD_MATCH_COVERAGE = 0.5
 
+# A term in at least 1/DENSE_FRACTION of a language's articles also keeps a dense array of its contributions.
+DENSE_FRACTION = 4
+
 SNIPPET_MAX_CHARS = 200
 _SNIPPET_LEAD_CHARS = 40  # context kept before the first matching word
+SNIPPET_ANCHORS = 12  # windows tried, each starting shortly before one of the first matching words
 _ELLIPSIS = "…"
 
 
@@ -198,8 +203,18 @@ class _LanguageIndex:
         fields = {
             "title": [analyze(article.title, language) for article in self.articles],
             "tags": [[t for tag in article.tags for t in analyze(tag, language)] for article in self.articles],
-            "body": [analyze(text, language) for text in self.texts],
+            "body": [],
         }
+        # The body's terms with where each starts in the plain text: snippets find the query's words without re-reading.
+        body_offsets: list[list[int]] = []
+        for text in self.texts:
+            terms, offsets = [], []
+            for match in _WORD.finditer(text):
+                for term in _terms_of_word(language, match.group()):
+                    terms.append(term)
+                    offsets.append(match.start())
+            fields["body"].append(terms)
+            body_offsets.append(offsets)
         count = len(self.articles)
         self.count = count
         averages = {name: (sum(map(len, docs)) / count if count else 0.0) or 1.0 for name, docs in fields.items()}
@@ -217,12 +232,18 @@ class _LanguageIndex:
         # The whole per-document contribution of a term is known now: idf * saturated tf. A query adds them up.
         self.idf: dict[str, float] = {}
         self.postings: dict[str, tuple[array, array]] = {}
+        self.dense: dict[str, array] = {}  # the same contributions for every document, for terms in many of them
         for term, per_doc in pseudo_tf.items():
             idf = self._idf(len(per_doc))
             self.idf[term] = idf
             docs = sorted(per_doc)
             contributions = [idf * per_doc[d] * (K1 + 1.0) / (K1 + per_doc[d]) for d in docs]
             self.postings[term] = (array("i", docs), array("d", contributions))
+            if len(docs) * DENSE_FRACTION >= count:
+                dense = array("d", bytes(8 * count))
+                for doc, contribution in zip(docs, contributions, strict=True):
+                    dense[doc] = contribution
+                self.dense[term] = dense
         self.unseen_idf = self._idf(0)
 
         # Queries typed without accents: fold-then-stem form -> the indexed stem-then-fold term, most frequent first.
@@ -239,6 +260,13 @@ class _LanguageIndex:
             for variant, votes in alias_votes.items()
             if variant not in self.postings
         }
+
+        # Body tokens as compact arrays (term id, offset), about 8 bytes a word.
+        self.term_ids = {term: number for number, term in enumerate(self.postings)}
+        self.body_tokens = [
+            (array("i", [self.term_ids[term] for term in terms]), array("i", offsets))
+            for terms, offsets in zip(fields["body"], body_offsets, strict=True)
+        ]
 
     def _idf(self, document_frequency: int) -> float:
         return math.log(1.0 + (self.count - document_frequency + 0.5) / (document_frequency + 0.5))
@@ -269,22 +297,38 @@ class _LanguageIndex:
 
     def rank(self, terms: Sequence[str], limit: int) -> tuple[list[tuple[int, float]], bool]:
         """The best `limit` (doc id, score) pairs, and whether the best one is a good match."""
-        scores: dict[int, float] = {}
-        for term in terms:
-            posting = self.postings.get(term)
-            if posting is None:
-                continue
-            docs, contributions = posting
-            if not scores:
-                scores = dict(zip(docs, contributions, strict=True))
-                continue
-            get = scores.get
-            for doc, contribution in zip(docs, contributions, strict=True):
-                scores[doc] = get(doc, 0.0) + contribution
-        if not scores:
+        present = [term for term in terms if term in self.postings]
+        if not present:
             return [], False
-        best = nsmallest(limit, ((-round(score, 4), doc) for doc, score in scores.items()))
-        ranked = [(doc, -negative) for negative, doc in best]
+        dense = [self.dense[term] for term in present if term in self.dense]
+        sparse = [self.postings[term] for term in present if term not in self.dense]
+        if dense:
+            # A term in a good share of the articles: adding whole arrays in C beats a dict update per posting, and
+            # costs no more than its posting list would.
+            totals = list(dense[0])
+            for more in dense[1:]:
+                totals = list(map(add, totals, more))
+            for docs, contributions in sparse:
+                for doc, contribution in zip(docs, contributions, strict=True):
+                    totals[doc] += contribution
+            scores: Mapping[int, float] | list[float] = totals
+            top = nlargest(limit, range(self.count), key=totals.__getitem__)
+            items: Iterable[tuple[int, float]] = enumerate(totals)
+        else:
+            by_doc: dict[int, float] = dict(zip(*sparse[0], strict=True))
+            get = by_doc.get
+            for docs, contributions in sparse[1:]:
+                for doc, contribution in zip(docs, contributions, strict=True):
+                    by_doc[doc] = get(doc, 0.0) + contribution
+            scores = by_doc
+            top = nlargest(limit, by_doc, key=by_doc.__getitem__)
+            items = by_doc.items()
+        # The top `limit` by raw score, widened to every document that rounds to the same score as the last of them,
+        # then ordered by rounded score and slug (doc id): equal shown scores always list in slug order. Scores are
+        # positive, so documents without any of the terms (0.0 in the dense totals) never pass the cutoff.
+        cutoff = max(round(scores[top[-1]], 4) - 0.00005, 1e-12)
+        candidates = [(-round(score, 4), doc) for doc, score in items if score >= cutoff]
+        ranked = [(doc, -negative) for negative, doc in sorted(candidates)[:limit]]
         return ranked, self._coverage(terms, ranked[0][0]) >= GOOD_MATCH_COVERAGE
 
     def _coverage(self, terms: Iterable[str], doc: int) -> float:
@@ -315,53 +359,54 @@ class _LanguageIndex:
         text = self.texts[doc]
         if len(text) <= SNIPPET_MAX_CHARS:
             return text
-        wanted = set(terms)
-        words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
-        matches: list[tuple[int, frozenset[str]]] = []  # (word index, the query terms it holds)
-        for index, (start, end) in enumerate(words):
-            found = frozenset(t for w in _WORD.findall(text[start:end]) for t in self._word_terms(w)) & wanted
-            if found:
-                matches.append((index, found))
-        anchors = [index for index, _ in matches[:50]] or [0]
-        best: tuple[int, int, int] | None = None  # (-distinct terms, first word, last word)
-        for anchor in anchors:
-            first = anchor
-            while first > 0 and words[anchor][0] - words[first - 1][0] <= _SNIPPET_LEAD_CHARS:
-                first -= 1
-            last = self._extend(words, first, len(text))
-            distinct = set().union(*(found for index, found in matches if first <= index <= last))
-            candidate = (-len(distinct), first, last)
+        wanted = {self.term_ids[term] for term in terms if term in self.term_ids}
+        term_ids, offsets = self.body_tokens[doc]
+        matches: list[tuple[int, int]] = []  # (offset, term id)
+        for term_id in wanted:  # array.index runs in C; a Python loop over every body word does not
+            at = -1
+            while True:
+                try:
+                    at = term_ids.index(term_id, at + 1)
+                except ValueError:
+                    break
+                matches.append((offsets[at], term_id))
+        matches.sort()
+        positions = [position for position, _ in matches]
+        found = [term_id for _, term_id in matches]
+        anchors = dict.fromkeys(text.rfind(" ", 0, position) + 1 for position in positions[:SNIPPET_ANCHORS])
+        best: tuple[int, int, int] | None = None  # (-distinct query terms, start, end)
+        for anchor in anchors or [0]:
+            start = _word_start_from(text, anchor - _SNIPPET_LEAD_CHARS, anchor)
+            end = _snippet_end(text, start)
+            distinct = len(set(found[bisect_left(positions, start) : bisect_left(positions, end)]))
+            candidate = (-distinct, start, end)
             if best is None or candidate < best:
                 best = candidate
-        assert best is not None  # anchors is never empty
-        _, first, last = best
-        return self._cut(text, words, first, last)
-
-    def _word_terms(self, word: str) -> tuple[str, ...]:
-        return tuple(self._resolve(term, word) for term in _terms_of_word(self.language, word))
-
-    @staticmethod
-    def _extend(words: list[tuple[int, int]], first: int, length: int) -> int:
-        """The last word that still fits the snippet starting at `first`, ellipses included."""
-        budget = SNIPPET_MAX_CHARS - (1 if first > 0 else 0)
-        last = first
-        while last + 1 < len(words):
-            end = words[last + 1][1]
-            more = 0 if end == length else 1
-            if end - words[first][0] + more > budget:
-                break
-            last += 1
-        return last
-
-    @staticmethod
-    def _cut(text: str, words: list[tuple[int, int]], first: int, last: int) -> str:
-        start, end = words[first][0], words[last][1]
-        prefix = _ELLIPSIS if first > 0 else ""
+        assert best is not None  # there is always one anchor
+        _, start, end = best
+        prefix = _ELLIPSIS if start > 0 else ""
         suffix = _ELLIPSIS if end < len(text) else ""
-        room = SNIPPET_MAX_CHARS - len(prefix) - len(suffix)
-        if end - start > room:  # one word longer than a snippet (a long URL): cut it
-            end, suffix = start + room - (0 if suffix else 1), _ELLIPSIS
         return f"{prefix}{text[start:end]}{suffix}"
+
+
+def _word_start_from(text: str, position: int, anchor: int) -> int:
+    """The first word start at or after `position` (at most `anchor`, itself a word start)."""
+    if position <= 0:
+        return 0
+    if text[position - 1] == " ":
+        return position
+    space = text.find(" ", position, anchor)
+    return space + 1 if space != -1 else anchor
+
+
+def _snippet_end(text: str, start: int) -> int:
+    """Where a snippet starting at `start` ends: after the last whole word that fits with its ellipses."""
+    room = SNIPPET_MAX_CHARS - (1 if start > 0 else 0)
+    if len(text) - start <= room:
+        return len(text)
+    room -= 1  # the closing ellipsis
+    space = text.rfind(" ", start, start + room + 1)
+    return space if space > start else start + room  # one word longer than a snippet (a long URL): cut it
 
 
 class FaqIndex:
