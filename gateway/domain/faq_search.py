@@ -50,7 +50,7 @@ DENSE_FRACTION = 4
 
 SNIPPET_MAX_CHARS = 200
 _SNIPPET_LEAD_CHARS = 40  # context kept before the first matching word
-SNIPPET_ANCHORS = 12  # windows tried, each starting shortly before one of the first matching words
+SNIPPET_ANCHORS = 8  # windows tried, each starting shortly before one of the first matching words
 _ELLIPSIS = "…"
 
 
@@ -439,15 +439,16 @@ class FaqIndex:
         local = self._indexes[language]
         local_terms = local.query_terms(query)
         ranked, good = local.rank(local_terms, limit)
-        hits = [local.hit(doc, score, local_terms) for doc, score in ranked]
         if good or language == FALLBACK_LANGUAGE:
-            return hits
+            return [local.hit(doc, score, local_terms) for doc, score in ranked]
         english = self._indexes[FALLBACK_LANGUAGE]
         english_terms = english.query_terms(query)
         english_ranked, english_good = english.rank(english_terms, limit)
-        english_hits = [english.hit(doc, score, english_terms) for doc, score in english_ranked]
-        merged = english_hits + hits if english_good else hits + english_hits
-        return merged[:limit]
+        local_part = [(local, local_terms, doc, score) for doc, score in ranked]
+        english_part = [(english, english_terms, doc, score) for doc, score in english_ranked]
+        merged = english_part + local_part if english_good else local_part + english_part
+        # Snippets only for what is returned: they are the costly part of a hit.
+        return [index.hit(doc, score, terms) for index, terms, doc, score in merged[:limit]]
 
 
 def _article_language(locale: str) -> str:
