@@ -26,6 +26,7 @@ from gateway.api import (
 from gateway.api.auth import SECURITY_SCHEME
 from gateway.api.guards import install_request_guards
 from gateway.api.problems import PROBLEM_MEDIA_TYPE, register_problem_handlers
+from gateway.api.webhooks_doc import document_webhooks
 
 API_DESCRIPTION = """\
 The partner integration gateway between the streaming service and its telecom bundle partners.
@@ -34,6 +35,9 @@ Audiences: the **partner** API (`/v1`) for partners' systems, the **callcenter**
 partners' agents, the **service** API (`/v1/service`) for the streaming service, and the **admin** API
 (`/admin/v1`) for the operations team. Every call carries `Authorization: Bearer <key>`; the scope each
 operation needs is listed in its security requirement. Errors are RFC 9457 `application/problem+json`.
+
+Events reach partners as signed webhooks (Standard Webhooks): the `webhooks` section lists every event type, when
+it is sent, its schema and an example. Fields may be added to an event at any time: ignore the ones you do not know.
 """
 
 SPEC_SETTINGS = {
@@ -87,4 +91,5 @@ def init_api(app: Flask) -> GatewayApi:
     for blueprint in (partner.blp, callcenter.blp, service.blp, admin.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(ops.blp)
+    document_webhooks(api.spec)
     return api
