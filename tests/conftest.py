@@ -7,9 +7,11 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from gateway import create_app
 from gateway.api.state import EXTENSION
@@ -21,6 +23,7 @@ from gateway.services import partners as partner_service
 from gateway.services import subscriptions as subscription_service
 from gateway.store import migrate
 from gateway.store.db import Store, make_engine
+from tests.event_validation import stored_event_problems, validators
 
 POSTGRES_URL_VARIABLE = "GATEWAY_TEST_POSTGRES_URL"
 POSTGRES_SKIP_REASON = (
@@ -44,9 +47,35 @@ class Database:
         return {"DATABASE_URL": self.url, "DATABASE_SCHEMA": self.schema}
 
 
+def check_emitted_events(database: Database) -> None:
+    """Fail the test if an event it left in the store's outbox does not match the event catalog.
+
+    Runs at the teardown of the database fixtures, after the `store`, `app` and `backend_app` built on them (and
+    any store a test builds itself on the same database) are done, so every test that emits events checks them.
+    """
+    if database.backend == "sqlite" and not Path(make_url(database.url).database).exists():
+        return  # the test never opened the store
+    engine = make_engine(database.url, database.schema)
+    try:
+        problems = stored_event_problems(engine)
+    finally:
+        engine.dispose()
+    if problems:
+        pytest.fail(problems, pytrace=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def event_validators() -> None:
+    """Compile the catalog's validators at the start: building the document creates an app, which configures
+    logging and notice settings, something no test should see happen in the middle of it."""
+    validators()
+
+
 @pytest.fixture
-def sqlite_database(tmp_path) -> Database:
-    return Database(f"sqlite:///{tmp_path / 'gateway.sqlite3'}")
+def sqlite_database(tmp_path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'gateway.sqlite3'}")
+    yield database
+    check_emitted_events(database)
 
 
 @pytest.fixture
@@ -60,7 +89,9 @@ def postgres_database() -> Iterator[Database]:
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     try:
-        yield Database(url, schema)
+        database = Database(url, schema)
+        yield database
+        check_emitted_events(database)
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -20,6 +20,7 @@ from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
 from gateway.store import migrate
 from tests.conftest import app_store
+from tests.event_validation import check_stored_events
 
 MAX_EXAMPLES = 30
 
@@ -71,6 +72,7 @@ def fuzzed_app(tmp_path_factory):
     TOKENS.update(tokens)
     yield app
     TOKENS.clear()
+    check_stored_events(store.engine)  # whatever the generated calls made the gateway emit matches the catalog
     store.dispose()
 
 
