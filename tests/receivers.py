@@ -46,6 +46,11 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                if len(body) < length:
+                    # The sender went away mid-body (a dispatcher killed mid-send): an incomplete request is no
+                    # delivery, as for any HTTP server; recording it would count a truncated body as received.
+                    self.close_connection = True
+                    return
                 received = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 with receiver._lock:
                     receiver.received.append(received)
