@@ -20,14 +20,6 @@ def campaigns() -> None:
     """The inactive-membership campaign: preview, run, resume, follow."""
 
 
-def _count_rows(counts: dict[str, int]) -> list[dict[str, object]]:
-    rows = []
-    for key, members in counts.items():
-        partner, market = key.split("/")
-        rows.append({"partner": partner, "market": market, "members": members})
-    return rows
-
-
 def _settings() -> CampaignSettings:
     return CampaignSettings.from_settings(current_app.config["GATEWAY"])
 
@@ -51,7 +43,7 @@ def inactivity(dry_run: bool) -> None:
             now=utcnow(),
         )
     if dry_run:
-        _print_rows(_count_rows(campaign.counts), ["partner", "market", "members"])
+        _print_rows(campaign_service.count_rows(campaign.counts), ["partner", "market", "members"])
         click.echo(f"dry run {campaign.id}: {campaign.candidates} members would be warned; nothing changed")
         return
     finished = _run_with_progress(campaign.id, campaign.candidates)
@@ -59,7 +51,7 @@ def inactivity(dry_run: bool) -> None:
 
 
 def _report(campaign) -> None:
-    _print_rows(_count_rows(campaign.counts), ["partner", "market", "members"])
+    _print_rows(campaign_service.count_rows(campaign.counts), ["partner", "market", "members"])
     click.echo(
         f"campaign {campaign.id}: {campaign.status}, {campaign.warned} warned, "
         f"respond by {campaign.respond_by.date().isoformat()}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 from flask.views import MethodView
 
 from contracts.campaigns import CampaignCreateSchema, CampaignListQuerySchema, CampaignPageSchema, CampaignSchema
@@ -15,17 +15,13 @@ from gateway.api.pagination import page, time_and_id_after
 from gateway.api.state import setting
 from gateway.api.uow import command, reading
 from gateway.domain.clock import utcnow
-from gateway.domain.inactivity import parse_market_policies
 from gateway.domain.keys import Scope
 from gateway.services import campaigns as campaign_service
+from gateway.services.campaigns import CampaignSettings
 from gateway.store.models import Campaign
 
 
 def campaign_body(campaign: Campaign) -> dict[str, Any]:
-    counts = []
-    for key, members in campaign.counts.items():
-        partner, market = key.split("/")
-        counts.append({"partner": partner, "market": market, "members": members})
     return {
         "id": campaign.id,
         "kind": campaign.kind,
@@ -34,7 +30,7 @@ def campaign_body(campaign: Campaign) -> dict[str, Any]:
         "respond_by": campaign.respond_by,
         "candidates": campaign.candidates,
         "warned": campaign.warned,
-        "counts": counts,
+        "counts": campaign_service.count_rows(campaign.counts),
         "created_at": campaign.created_at,
         "started_at": campaign.started_at,
         "finished_at": campaign.finished_at,
@@ -53,7 +49,7 @@ class Campaigns(MethodView):
             campaign = campaign_service.start_campaign(
                 session,
                 dry_run=body["dry_run"],
-                policies=parse_market_policies(setting("INACTIVITY_POLICY")),
+                policies=CampaignSettings.from_settings(current_app.config["GATEWAY"]).policies,
                 respond_days=setting("INACTIVITY_RESPOND_DAYS"),
                 now=utcnow(),
             )

@@ -66,6 +66,15 @@ def count_key(partner_code: str, market: str) -> str:
     return f"{partner_code}/{market}"
 
 
+def count_rows(counts: dict[str, int]) -> list[dict[str, Any]]:
+    """A run's counts as rows: partner, market, members."""
+    rows = []
+    for key, members in counts.items():
+        partner, market = key.split("/")
+        rows.append({"partner": partner, "market": market, "members": members})
+    return rows
+
+
 def preview(session: Session, policies: MarketPolicies, now: datetime) -> dict[str, int]:
     """How many members a run would warn now, by partner and market ("partner/market" -> count)."""
     rows = session.execute(

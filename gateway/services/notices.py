@@ -10,17 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from gateway.config import SETTINGS
-from gateway.domain.lifecycle import Actor
 from gateway.domain.notices import template_for
 from gateway.services.notice_text import renderer
-from gateway.services.outbox import record_event
-from gateway.store.models import OutboxEvent, Partner, Subscription, SubscriptionChange
+from gateway.store.models import Partner, Subscription
 
 
 @dataclass(frozen=True)
@@ -81,46 +78,4 @@ def partner_notice(partner: Partner, event_type: str, **context: Any) -> dict[st
         service=_settings.service_name,
         partner=partner.display_name,
         **context,
-    )
-
-
-def record_subscription_notice(
-    session: Session,
-    subscription: Subscription,
-    event_type: str,
-    *,
-    reason: str,
-    actor: Actor,
-    now: datetime,
-    data: dict[str, Any],
-    context: dict[str, Any],
-) -> OutboxEvent:
-    # `data` is the event's fields as JSON (times as ISO 8601 text); `context` what the text needs, as values.
-    """A notice about one subscription that changes no status (retention expiring, household verification,
-    extra member): in the history like every change, with the next sequence number, and in the outbox."""
-    subscription.sequence += 1
-    subscription.version += 1  # the representation shows the sequence: its ETag changes with it
-    subscription.updated_at = now
-    session.add(
-        SubscriptionChange(
-            subscription_id=subscription.id,
-            sequence=subscription.sequence,
-            command="notice",
-            from_status=subscription.status,
-            to_status=subscription.status,
-            reason=reason,
-            actor=actor,
-            occurred_at=now,
-            details={"event": event_type, **data},
-        )
-    )
-    notice = member_notice(session, subscription, event_type, **context)
-    return record_event(
-        session,
-        partner_code=subscription.partner_code,
-        event_type=event_type,
-        occurred_at=now,
-        subscription={"id": subscription.id, "partner_ref": subscription.partner_ref},
-        sequence=subscription.sequence,
-        data={"status": subscription.status, "reason": reason, "actor": actor, **data, "notice": notice},
     )

@@ -20,9 +20,8 @@ from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.services import reconciliation
 from gateway.services.campaigns import CampaignSettings, run_campaign, runnable_campaign_ids
 from gateway.services.deliveries import remove_expired_events
-from gateway.services.notices import record_subscription_notice
 from gateway.services.sharing import SharingReport, run_due_sharing_notices
-from gateway.services.subscriptions import apply_command, apply_pending_downgrade
+from gateway.services.subscriptions import apply_command, apply_pending_downgrade, record_subscription_notice
 from gateway.store.db import Store
 from gateway.store.models import IdempotencyRecord, Subscription
 

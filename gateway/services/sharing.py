@@ -29,9 +29,9 @@ from gateway.domain.notices import NOTICE_LOCALES, format_money
 from gateway.domain.partners import PartnerStatus
 from gateway.domain.sharing import RULES, Offer, announce_at, check_policy, extra_member_refusal
 from gateway.services.notice_text import Money
-from gateway.services.notices import partner_notice, record_subscription_notice
+from gateway.services.notices import partner_notice
 from gateway.services.outbox import record_event
-from gateway.services.subscriptions import get_subscription
+from gateway.services.subscriptions import get_subscription, record_subscription_notice
 from gateway.store.db import Store
 from gateway.store.models import OutboxEvent, Partner, PartnerNotice, SharingPolicy, Subscription, created_after
 

@@ -22,7 +22,7 @@ from gateway.services.notices import member_notice
 from gateway.services.outbox import record_event
 from gateway.services.partners import get_partner
 from gateway.store.hot_reads import PARTNERS_SUBSCRIPTION_BY_ID, SUBSCRIPTION_BY_ID, RawConnection
-from gateway.store.models import Subscription, SubscriptionChange, created_after
+from gateway.store.models import OutboxEvent, Subscription, SubscriptionChange, created_after
 
 # Activation codes are read aloud and typed by members: no 0/O or 1/I.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -272,6 +272,37 @@ def _append_change(
             occurred_at=now,
             details=details,
         )
+    )
+
+
+def record_subscription_notice(
+    session: Session,
+    subscription: Subscription,
+    event_type: str,
+    *,
+    reason: str,
+    actor: Actor,
+    now: datetime,
+    data: dict[str, Any],
+    context: dict[str, Any],
+) -> OutboxEvent:
+    """A notice about one subscription that changes no status (retention expiring, household verification,
+    extra member): in the history like every change, with the next sequence number, and in the outbox.
+
+    `data` is the event's fields as JSON (times as ISO 8601 text); `context` what the member's text needs.
+    """
+    _append_change(
+        session, subscription, "notice", subscription.status, reason, actor, now, {"event": event_type, **data}
+    )
+    notice = member_notice(session, subscription, event_type, **context)
+    return record_event(
+        session,
+        partner_code=subscription.partner_code,
+        event_type=event_type,
+        occurred_at=now,
+        subscription={"id": subscription.id, "partner_ref": subscription.partner_ref},
+        sequence=subscription.sequence,
+        data={"status": subscription.status, "reason": reason, "actor": actor, **data, "notice": notice},
     )
 
 

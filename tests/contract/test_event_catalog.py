@@ -16,7 +16,6 @@ from gateway.domain.clock import utcnow
 from gateway.domain.lifecycle import Actor, Command
 from gateway.domain.notices import MEMBER_NOTICES, PARTNER_NOTICES
 from gateway.services import deliveries as delivery_service
-from gateway.services import notices as notice_service
 from gateway.services import subscriptions as subscription_service
 from gateway.services.outbox import record_event
 from gateway.store.models import OutboxEvent
@@ -209,7 +208,7 @@ def test_the_events_the_use_cases_record_match_the_catalog(store):
         _apply(session, lives, Command.END_PERIOD, Actor.SCHEDULER, "billing_period_ended", ended)
         _apply(session, lives, Command.REJOIN, Actor.MEMBER, "member_rejoined", ended)
         _apply(session, lives, Command.CANCEL_NOW, Actor.SERVICE, "fraud", ended)
-        notice_service.record_subscription_notice(
+        subscription_service.record_subscription_notice(
             session,
             lives,
             "account.retention_expiring",
