@@ -384,3 +384,62 @@ class PartnerNotice(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(40))  # the key that acknowledged
     reminders_sent: Mapped[int] = mapped_column(Integer)
     next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class FaqArticle(Base):
+    """One FAQ article in one locale. Loaded from gateway/faq/articles by `gateway faq load`, editable by operators."""
+
+    __tablename__ = "faq_articles"
+
+    slug: Mapped[str] = mapped_column(String(100), primary_key=True)
+    locale: Mapped[str] = mapped_column(String(35), primary_key=True)  # BCP 47, as the article file's folder
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)  # Markdown
+    tags: Mapped[list[str]] = mapped_column(JSON)
+    related_events: Mapped[list[str]] = mapped_column(JSON)  # event types whose situation the article explains
+    source: Mapped[str] = mapped_column(String(16))  # file (from the repo) or admin (edited through the API)
+    content_hash: Mapped[str] = mapped_column(String(64))  # of title, body, tags and events: a load skips equals
+    version: Mapped[int] = mapped_column(Integer)  # bumped on every change; with the slug and locale, the ETag
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Escalation(Base):
+    """A case a partner's agent raised with the streaming service, with its SLA and where it stands."""
+
+    __tablename__ = "escalations"
+    __table_args__ = (Index("ix_escalations_partner_code_created_at", "partner_code", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    partner_code: Mapped[str] = mapped_column(ForeignKey("partners.code"))
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("subscriptions.id"), index=True)
+    category: Mapped[str] = mapped_column(String(40))
+    priority: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    description: Mapped[str] = mapped_column(Text)
+    agent_ref: Mapped[str] = mapped_column(String(100))
+    locale: Mapped[str] = mapped_column(String(35))
+    # "<subscription id>/<category>" while the case is not resolved or closed, else NULL: the unique constraint
+    # keeps one open case per subscriber and category even when two agents open it at the same moment.
+    open_key: Mapped[str | None] = mapped_column(String(100), unique=True)
+    sla_due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    version: Mapped[int] = mapped_column(Integer)  # the ETag
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class EscalationEntry(Base):
+    """The history of an escalation: its opening, every status change and every comment, from either side."""
+
+    __tablename__ = "escalation_entries"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    escalation_id: Mapped[str] = mapped_column(ForeignKey("escalations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # opened, status, comment
+    side: Mapped[str] = mapped_column(String(16))  # partner or service
+    author: Mapped[str] = mapped_column(String(100))  # the agent reference or the service's key prefix
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    comment: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -28,6 +28,9 @@ TABLES = {
     "campaigns",
     "sharing_policies",
     "partner_notices",
+    "faq_articles",
+    "escalations",
+    "escalation_entries",
 }
 
 
