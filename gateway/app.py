@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+import types
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask
@@ -11,11 +13,33 @@ from gateway.api import init_api
 from gateway.api.state import EXTENSION
 from gateway.config import ENV_PREFIX, ConfigError, load_settings
 from gateway.domain.delivery import parse_schedule
+from gateway.domain.escalations import parse_sla_policy
 from gateway.domain.inactivity import parse_market_policies
 from gateway.logs import configure_logging, install_request_logging
 from gateway.metrics import install_metrics
 from gateway.services import notices
 from gateway.store.db import Store, default_sqlite_url, make_engine
+
+
+class GatewayFlask(Flask):
+    """Flask, with the answer to "is this hook or view a coroutine function?" remembered per function.
+
+    Flask asks it for every hook and view on every request (`ensure_sync`), through inspect's unwrapping;
+    on the status lookup that was a visible share of the app's own time, for an answer that never changes.
+    """
+
+    _coroutine_functions: dict[Callable[..., Any], bool]
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        # Keyed by the plain function: a MethodView's bound method is a new object on every request.
+        plain = func.__func__ if isinstance(func, types.MethodType) else func
+        if not isinstance(plain, types.FunctionType):
+            return super().ensure_sync(func)  # partials and other callables: not worth keeping
+        cache = self.__dict__.setdefault("_coroutine_functions", {})
+        is_coroutine = cache.get(plain)
+        if is_coroutine is None:
+            is_coroutine = cache[plain] = inspect.iscoroutinefunction(func)
+        return self.async_to_sync(func) if is_coroutine else func
 
 
 def build_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -27,7 +51,7 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings.update(config or {})
     _check_notice_settings(settings)
 
-    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"], static_folder=None)
+    app = GatewayFlask(__name__, instance_path=settings["INSTANCE_PATH"], static_folder=None)
     if settings["DATABASE_URL"] is None:
         settings["DATABASE_URL"] = default_sqlite_url(app.instance_path)
     app.config["GATEWAY"] = settings
@@ -47,7 +71,11 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def _check_notice_settings(settings: Mapping[str, Any]) -> None:
     """Settings with a grammar of their own are read now, so a typo stops the start instead of a campaign."""
-    for name, parse in (("INACTIVITY_POLICY", parse_market_policies), ("SHARING_REMINDER_SCHEDULE", parse_schedule)):
+    for name, parse in (
+        ("INACTIVITY_POLICY", parse_market_policies),
+        ("SHARING_REMINDER_SCHEDULE", parse_schedule),
+        ("ESCALATION_SLA", parse_sla_policy),
+    ):
         try:
             parse(settings[name])
         except ValueError as error:

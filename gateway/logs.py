@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 from datetime import UTC, datetime
 
 import orjson
@@ -42,10 +42,11 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if has_request_context() and g.get("request_id"):
-            entry["request_id"] = g.request_id
         # Structured fields travel as extra={"fields": {...}}: one attribute to look up, not a scan of all.
-        entry.update(getattr(record, "fields", None) or {})
+        fields = getattr(record, "fields", None) or {}
+        if "request_id" not in fields and has_request_context() and g.get("request_id"):
+            entry["request_id"] = g.request_id
+        entry.update(fields)
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return scrub(orjson.dumps(entry, default=str).decode())
@@ -73,25 +74,31 @@ access_log = logging.getLogger("gateway.access")
 def install_request_logging(app: Flask) -> None:
     """Give every request an id (the caller's X-Request-Id when acceptable), echo it, log one access line."""
 
+    # The hooks run on every request: `request` and `g` are looked up once each (every use of the proxies
+    # resolves the context again), and ids are random hex rather than UUID objects.
+
     @app.before_request
     def assign_request_id() -> None:
-        offered = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = offered if ACCEPTABLE_REQUEST_ID.match(offered) else uuid.uuid4().hex
-        g.started = time.perf_counter()
+        offered = request._get_current_object().headers.get(REQUEST_ID_HEADER, "")
+        context = g._get_current_object()
+        context.request_id = offered if ACCEPTABLE_REQUEST_ID.match(offered) else secrets.token_hex(16)
+        context.started = time.perf_counter()
 
     @app.after_request
     def log_request(response):
-        request_id = g.get("request_id") or uuid.uuid4().hex
+        current, context = request._get_current_object(), g._get_current_object()
+        request_id = context.get("request_id") or secrets.token_hex(16)
         response.headers[REQUEST_ID_HEADER] = request_id
-        principal = g.get("principal")
+        principal = context.get("principal")
         access_log.info(
             "request",
             extra={
                 "fields": {
-                    "method": request.method,
-                    "path": request.path,
+                    "request_id": request_id,
+                    "method": current.method,
+                    "path": current.path,
                     "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+                    "duration_ms": round((time.perf_counter() - context.get("started", time.perf_counter())) * 1000, 2),
                     "partner": principal.partner_code if principal else None,
                     "key_prefix": principal.key_prefix if principal else None,
                 }

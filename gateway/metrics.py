@@ -65,11 +65,12 @@ def install_metrics(app: Flask) -> HttpMetrics:
 
     @app.after_request
     def record(response):
+        current = request._get_current_object()  # once: every use of the proxy looks the context up again
         # The route template, not the path: ids in paths would make the label set unbounded.
-        route = request.url_rule.rule if request.url_rule else "(unmatched)"
+        route = current.url_rule.rule if current.url_rule else "(unmatched)"
         # g.started: set for every request by the request logging (gateway.logs), installed before this.
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        metrics.observe(route, request.method, response.status_code, elapsed)
+        metrics.observe(route, current.method, response.status_code, elapsed)
         return response
 
     return metrics

@@ -56,9 +56,10 @@ def _buffer_unsized_body(limit: int) -> None:
 def install_request_guards(app: Flask) -> None:
     @app.before_request
     def check_body() -> None:
-        if request.routing_exception is not None:
+        current = request._get_current_object()  # once: every use of the proxy looks the context up again
+        if current.routing_exception is not None:
             return  # no such route or method: Flask's 404 or 405 says so better than any body check
-        if request.method not in BODY_METHODS and not request.content_length:
+        if current.method not in BODY_METHODS and not current.content_length:
             return  # nothing to check on a plain read
         handler = _handler()
         media_types = getattr(handler, MEDIA_TYPES_ATTRIBUTE, JSON)
