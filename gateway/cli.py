@@ -30,6 +30,7 @@ from gateway.domain.errors import GatewayError
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind, Scope
 from gateway.domain.partners import PartnerStatus
 from gateway.domain.roster import RosterFormat, read_roster
+from gateway.services import faq as faq_service
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
 from gateway.services import reconciliation as reconciliation_service
@@ -351,6 +352,7 @@ def demo(bind: str | None, receiver_port: int, serve_after: bool) -> None:
     base = setting("PUBLIC_URL") or f"http://{bind}"
     receiver = f"http://127.0.0.1:{receiver_port}/hooks"
     keys = seed_demo(store(), now=utcnow(), receiver_url=receiver)
+    faq_loaded = faq_service.load_folder(store(), faq_service.ARTICLES_FOLDER, now=utcnow()).summary()
     partner_code, partner_token = next(iter(keys.partners.items()))
     market = DEMO_PARTNERS[0]["markets"][0]
     click.echo(f"""
@@ -360,6 +362,8 @@ Partner gateway demo ({setting("DATABASE_URL")})
   OpenAPI       {base}/openapi.json
   health        {base}/healthz   {base}/readyz   {base}/metrics
   receiver      {receiver}/<partner>  (a stand-in partner: verifies signatures, prints the events below)
+
+  {faq_loaded}
 
 Keys (demo only; new ones are issued, and the previous demo keys revoked, on every run):
   operator (admin)        {keys.operator}
@@ -377,6 +381,7 @@ Try:
   curl -s -H 'Authorization: Bearer {partner_token}' {base}/v1/events     # the same events, pulled
   curl -s -H 'Authorization: Bearer {keys.operator}' '{base}/admin/v1/deliveries?partner={partner_code}'
   curl -s {base}/v1/webhook-endpoints        # no key: a problem+json 401
+  curl -s -H 'Authorization: Bearer {partner_token}' '{base}/v1/callcenter/faq/search?q=Kundigung+Partner&locale=de-DE'
 
 Inactive members (three per demo partner joined 30 months ago and never watched); in another terminal:
   .venv/bin/gateway campaigns inactivity --dry-run   # who would be warned, by partner and market
@@ -497,4 +502,4 @@ def reconcile(partner_code: str, roster: Path, roster_format: str | None, apply_
 
 
 # The delivery, campaign and sharing commands live in their own modules and register themselves on `cli`.
-from gateway import cli_campaigns, cli_delivery, cli_sharing  # noqa: E402, F401
+from gateway import cli_campaigns, cli_delivery, cli_faq, cli_sharing  # noqa: E402, F401
