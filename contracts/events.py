@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from gateway.domain import escalations
 from gateway.domain.lifecycle import TRANSITIONS, Actor, Status
 from gateway.domain.partners import LOCALE, PARTNER_CODE
 from gateway.domain.plans import PLANS
@@ -332,6 +333,44 @@ class GatewayTestDataSchema(EventSchema):
     message = _text("Says it is a test; no action is needed.")
 
 
+# -- escalations (about a subscriber, not a change of its subscription) -----------------------------------------
+
+
+class EscalationUpdatedDataSchema(EventSchema):
+    """A call-center escalation changed: opened, acknowledged, started, resolved, closed, reopened or commented.
+    The case is not a change of the subscription, so the event has no `sequence`: order a case's events by
+    `version` (it grows with every change; ignore one older than one applied). It is delivered in order with the
+    subscriber's other events."""
+
+    escalation_id = _text("The escalation.", validate=validate.Regexp(r"^esc_"))
+    subscription = fields.Nested(EventSubscriptionRefSchema, required=True, metadata={"description": "The subscriber."})
+    category = _one_of(escalations.Category, "What the case is about.")
+    priority = _one_of(escalations.Priority, "Its priority; the SLA follows from it.")
+    status = _one_of(escalations.Status, "The case's status after the change.")
+    previous_status = fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(sorted(escalations.Status)),
+        metadata={"description": "Its status before; null when the change opened it or was a comment."},
+    )
+    change = _one_of(escalations.CHANGES, "What happened.")
+    side = _one_of(escalations.Side, "Who made the change: the partner's call center or the streaming service.")
+    author = _text("The agent (partner) or support member (service) who made it.")
+    comment = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The comment, resolution note or reason to reopen; null when there is none."},
+    )
+    description = _text("What the agent wrote when opening the case.")
+    sla_due_at = _time("When the service should have resolved it (restarted by a reopening).")
+    opened_at = _time("When the case was opened.")
+    version = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "The case's version after the change (its ETag is v<version>)."},
+    )
+
+
 # -- the catalog -------------------------------------------------------------------------------------------------
 
 
@@ -579,6 +618,16 @@ CATALOG: dict[str, EventType] = {
                     "New sharing rules apply from 1 February 2027 in Germany and Austria. Please confirm that "
                     "your call center has been briefed.",
                     "Streamly: please acknowledge the sharing rules from 1 February 2027.")},
+               None),
+        _event(escalations.EVENT_TYPE,
+               "A call-center escalation was opened, changed status or got a comment, from either side.",
+               EscalationUpdatedDataSchema, "2026-11-25T10:40:00+00:00",
+               {"escalation_id": "esc_4a8c2e6f0b1d3f5a7c90", "subscription": SUBSCRIPTION,
+                "category": "inactivity_cancellation", "priority": "high", "status": "resolved",
+                "previous_status": "in_progress", "change": "resolved", "side": "service", "author": "support-ana",
+                "comment": "The member watched on 20 November; the cancellation was reverted and billing resumes.",
+                "description": "Customer says the membership was cancelled for inactivity but they watch every week.",
+                "sla_due_at": "2026-11-26T09:15:00+00:00", "opened_at": "2026-11-25T09:15:00+00:00", "version": 4},
                None),
         _event("gateway.test",
                "An operator asked for a test event, to check the endpoint end to end.",

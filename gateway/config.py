@@ -47,6 +47,8 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "CAMPAIGN_CHUNK_SIZE": (int, 2000),  # members warned per transaction; a crash loses at most one chunk's work
     "SHARING_LEAD_DAYS": (int, 30),  # partners hear of a sharing-policy change this long before it takes effect
     "SHARING_REMINDER_SCHEDULE": (str, "3d,4d,7d"),  # waits between reminders to partners that have not acknowledged
+    # Escalations from partners' call centers: the time to resolve, per priority (gateway.domain.escalations)
+    "ESCALATION_SLA": (str, "urgent=4h,high=1bd,normal=3bd,low=5bd"),  # h hours, d days, bd business days
 }
 
 

@@ -12,8 +12,10 @@ from contracts.common import ProblemSchema
 from gateway.api import (
     admin,
     admin_deliveries,
+    admin_escalations,
     callcenter,
     campaigns,
+    escalations,
     events,
     ops,
     partner,
@@ -87,6 +89,7 @@ def init_api(app: Flask) -> GatewayApi:
     # The subscription and reconciliation routes belong to the partner blueprint.
     assert subscriptions.blp is partner.blp and reconciliations.blp is partner.blp and events.blp is partner.blp
     assert admin_deliveries.blp is admin.blp and campaigns.blp is admin.blp
+    assert escalations.blp is callcenter.blp and admin_escalations.blp is admin.blp
     assert set(sharing.BLUEPRINTS) <= {partner.blp, service.blp, admin.blp}
     for blueprint in (partner.blp, callcenter.blp, service.blp, admin.blp):
         api.register_blueprint(blueprint)

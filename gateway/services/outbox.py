@@ -20,8 +20,14 @@ def record_event(
     data: dict[str, Any],
     subscription: dict[str, str] | None = None,
     sequence: int | None = None,
+    in_order_with_subscription: str | None = None,
 ) -> OutboxEvent:
-    """Add one event; it leaves the process only when the dispatcher reads it after this transaction commits."""
+    """Add one event; it leaves the process only when the dispatcher reads it after this transaction commits.
+
+    `in_order_with_subscription`: an event that is not a change of the subscription (so carries no
+    `subscription`/`sequence` envelope) but is about its subscriber, such as an escalation, is delivered in
+    order with that subscription's events: the dispatcher orders deliveries by the row's subscription_id.
+    """
     event_id = new_id("evt")
     payload: dict[str, Any] = {
         "id": event_id,
@@ -36,7 +42,7 @@ def record_event(
     event = OutboxEvent(
         event_id=event_id,
         partner_code=partner_code,
-        subscription_id=subscription["id"] if subscription else None,
+        subscription_id=subscription["id"] if subscription else in_order_with_subscription,
         sequence=sequence,
         event_type=event_type,
         payload=payload,

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from contracts.events import CATALOG
 from contracts.export import generated_spec
-from gateway.domain import lifecycle
+from gateway.domain import escalations, lifecycle
 from gateway.domain.clock import utcnow
 from gateway.domain.lifecycle import Actor, Command
 from gateway.domain.notices import MEMBER_NOTICES, PARTNER_NOTICES
@@ -38,6 +38,7 @@ def test_the_catalog_names_exactly_the_event_types_the_code_can_emit():
         *(event_type for event_type, _ in PARTNER_NOTICES),
         "account.retention_expiring",
         delivery_service.TEST_EVENT,
+        escalations.EVENT_TYPE,
     }
     assert set(CATALOG) == expected
 

@@ -1,0 +1,220 @@
+"""Call-center API for escalations: agents open cases about their subscribers, follow them, comment, and close
+or reopen what the service has resolved."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from flask import url_for
+from flask.views import MethodView
+from sqlalchemy.orm import Session
+
+from contracts.escalations import (
+    CloseSchema,
+    EscalationCreateSchema,
+    EscalationDetailSchema,
+    EscalationListQuerySchema,
+    EscalationPageSchema,
+    PartnerCommentSchema,
+    ReopenSchema,
+)
+from gateway.api import uow
+from gateway.api.auth import current_partner_code, requires
+from gateway.api.callcenter import blp
+from gateway.api.etags import etag, expected_version
+from gateway.api.idempotent import idempotent
+from gateway.api.pagination import page, time_and_id_after
+from gateway.api.state import setting
+from gateway.domain import escalations as rules
+from gateway.domain.clock import utcnow
+from gateway.domain.errors import StaleVersion
+from gateway.domain.escalations import Action, Side, SlaPolicy
+from gateway.domain.keys import Scope
+from gateway.services import escalations as escalation_service
+from gateway.store.models import Escalation
+
+ETAG_HEADER = {"ETag": {"description": "The escalation's version; send it as If-Match.", "schema": {"type": "string"}}}
+ALREADY_OPEN = (
+    "An unresolved escalation for this subscriber and category exists already: this is it, unchanged (Location "
+    "points to it). Add what this agent knows as a comment."
+)
+
+
+@cache
+def _parsed_sla(text: str) -> SlaPolicy:
+    return rules.parse_sla_policy(text)  # checked at start-up (gateway.app), so it parses here
+
+
+def sla_policy() -> SlaPolicy:
+    """GATEWAY_ESCALATION_SLA, read once per distinct value."""
+    return _parsed_sla(setting("ESCALATION_SLA"))
+
+
+def escalation_body(escalation: Escalation, partner_ref: str, side: Side, now: datetime) -> dict[str, Any]:
+    """An escalation as either side sees it; `allowed_actions` are that side's."""
+    return {
+        "id": escalation.id,
+        "partner": escalation.partner_code,
+        "subscription": {"id": escalation.subscription_id, "partner_ref": partner_ref},
+        "category": escalation.category,
+        "priority": escalation.priority,
+        "status": escalation.status,
+        "description": escalation.description,
+        "agent_ref": escalation.agent_ref,
+        "locale": escalation.locale,
+        "sla_due_at": escalation.sla_due_at,
+        "overdue": rules.is_overdue(escalation.status, escalation.sla_due_at, now),
+        "allowed_actions": [str(action) for action in rules.allowed_actions(rules.Status(escalation.status), side)],
+        "version": escalation.version,
+        "created_at": escalation.created_at,
+        "updated_at": escalation.updated_at,
+        "resolved_at": escalation.resolved_at,
+        "closed_at": escalation.closed_at,
+    }
+
+
+def escalation_detail(
+    session: Session, escalation: Escalation, side: Side, now: datetime
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The escalation with its whole history, and its ETag header."""
+    partner_ref = escalation_service.subscriber_of(session, escalation).partner_ref
+    body = escalation_body(escalation, partner_ref, side, now)
+    body["history"] = escalation_service.history(session, escalation)
+    return body, {"ETag": etag(escalation.version)}
+
+
+def check_if_match(escalation: Escalation) -> None:
+    """412 when If-Match names a version other than the current one; no header, no precondition."""
+    expected = expected_version()
+    if expected is not None and expected != escalation.version:
+        raise StaleVersion(f"The escalation is at version {escalation.version}, not {expected}; read it again.")
+
+
+def list_page(query: dict[str, Any], *, side: Side, partner_code: str | None) -> dict[str, Any]:
+    """One page of escalations for a validated EscalationListQuerySchema (or its admin form) query."""
+    now = utcnow()
+    with uow.reading() as session:
+        found = escalation_service.list_escalations(
+            session,
+            limit=query["limit"] + 1,
+            now=now,
+            partner_code=partner_code,
+            after=time_and_id_after(query),
+            status=query.get("status"),
+            category=query.get("category"),
+            priority=query.get("priority"),
+            partner_ref=query.get("partner_ref"),
+            overdue=query.get("overdue"),
+        )
+    body = page(found, query["limit"], key=lambda item: [item[0].created_at.isoformat(), item[0].id])
+    body["items"] = [escalation_body(escalation, ref, side, now) for escalation, ref in body["items"]]
+    return body
+
+
+def location_of(escalation_id: str) -> str:
+    return url_for("callcenter.EscalationItem", escalation_id=escalation_id)
+
+
+@blp.route("/escalations")
+class Escalations(MethodView):
+    @requires(Scope.CALLCENTER)
+    @idempotent
+    @blp.arguments(EscalationCreateSchema)
+    @blp.response(201, EscalationDetailSchema, headers=ETAG_HEADER)
+    @blp.alt_response(200, schema=EscalationDetailSchema, description=ALREADY_OPEN, headers=ETAG_HEADER)
+    def post(self, body):
+        """Escalate a subscriber's case to the streaming service, due by the SLA of its priority"""
+        now = utcnow()
+        with uow.command() as session:
+            opened = escalation_service.open_escalation(
+                session, partner_code=current_partner_code(), now=now, sla=sla_policy(), **body
+            )
+            representation, headers = escalation_detail(session, opened.escalation, Side.PARTNER, now)
+        headers["Location"] = location_of(opened.escalation.id)
+        return representation, 201 if opened.created else 200, headers
+
+    @requires(Scope.CALLCENTER)
+    @blp.arguments(EscalationListQuerySchema, location="query")
+    @blp.response(200, EscalationPageSchema)
+    def get(self, query):
+        """List this partner's escalations, oldest first, by status, category, priority, subscriber or overdue"""
+        return list_page(query, side=Side.PARTNER, partner_code=current_partner_code())
+
+
+@blp.route("/escalations/<escalation_id>")
+class EscalationItem(MethodView):
+    @requires(Scope.CALLCENTER)
+    @blp.response(200, EscalationDetailSchema, headers=ETAG_HEADER)
+    def get(self, escalation_id):
+        """Show one escalation with its whole history: status changes and comments from both sides"""
+        with uow.reading() as session:
+            escalation = escalation_service.get_escalation(session, escalation_id, partner_code=current_partner_code())
+            return escalation_detail(session, escalation, Side.PARTNER, utcnow())
+
+
+def _partner_change(escalation_id: str, change) -> tuple[dict[str, Any], dict[str, str]]:
+    """Load the partner's case under a lock, check If-Match, apply `change(session, escalation, now)`."""
+    now = utcnow()
+    with uow.command() as session:
+        escalation = escalation_service.get_escalation(
+            session, escalation_id, partner_code=current_partner_code(), for_update=True
+        )
+        check_if_match(escalation)
+        change(session, escalation, now)
+        return escalation_detail(session, escalation, Side.PARTNER, now)
+
+
+def _partner_action(escalation_id: str, action: Action, body: dict[str, Any]):
+    return _partner_change(
+        escalation_id,
+        lambda session, escalation, now: escalation_service.change_status(
+            session,
+            escalation,
+            action,
+            side=Side.PARTNER,
+            author=body["agent_ref"],
+            now=now,
+            sla=sla_policy(),
+            comment=body.get("comment"),
+        ),
+    )
+
+
+@blp.route("/escalations/<escalation_id>/comments")
+class EscalationComments(MethodView):
+    @requires(Scope.CALLCENTER)
+    @idempotent
+    @blp.arguments(PartnerCommentSchema)
+    @blp.response(200, EscalationDetailSchema, headers=ETAG_HEADER)
+    def post(self, body, escalation_id):
+        """Add a comment to an escalation that is not closed (the service sees it at once)"""
+        return _partner_change(
+            escalation_id,
+            lambda session, escalation, now: escalation_service.add_comment(
+                session, escalation, side=Side.PARTNER, author=body["agent_ref"], comment=body["comment"], now=now
+            ),
+        )
+
+
+@blp.route("/escalations/<escalation_id>/close")
+class EscalationClose(MethodView):
+    @requires(Scope.CALLCENTER)
+    @idempotent
+    @blp.arguments(CloseSchema)
+    @blp.response(200, EscalationDetailSchema, headers=ETAG_HEADER)
+    def post(self, body, escalation_id):
+        """Close an escalation the service has resolved: the case is settled"""
+        return _partner_action(escalation_id, Action.CLOSE, body)
+
+
+@blp.route("/escalations/<escalation_id>/reopen")
+class EscalationReopen(MethodView):
+    @requires(Scope.CALLCENTER)
+    @idempotent
+    @blp.arguments(ReopenSchema)
+    @blp.response(200, EscalationDetailSchema, headers=ETAG_HEADER)
+    def post(self, body, escalation_id):
+        """Reopen a resolved escalation that is not settled: it goes back to open with a new SLA due time"""
+        return _partner_action(escalation_id, Action.REOPEN, body)
