@@ -17,6 +17,7 @@ from gateway.api import (
     campaigns,
     escalations,
     events,
+    lookup,
     ops,
     partner,
     reconciliations,
@@ -90,6 +91,7 @@ def init_api(app: Flask) -> GatewayApi:
     assert subscriptions.blp is partner.blp and reconciliations.blp is partner.blp and events.blp is partner.blp
     assert admin_deliveries.blp is admin.blp and campaigns.blp is admin.blp
     assert escalations.blp is callcenter.blp and admin_escalations.blp is admin.blp
+    assert lookup.blp is callcenter.blp
     assert set(sharing.BLUEPRINTS) <= {partner.blp, service.blp, admin.blp}
     for blueprint in (partner.blp, callcenter.blp, service.blp, admin.blp):
         api.register_blueprint(blueprint)

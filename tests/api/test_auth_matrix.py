@@ -105,8 +105,10 @@ EXAMPLE_BODIES = {
         "items": [{"subscription_id": world.subscriptions["active"], "last_viewed_at": "2026-11-01T20:00:00Z"}]
     },
 }
-# Operations whose body names one of alpha's resources: another partner must find it missing.
-BODY_NAMES_RESOURCE = {("/v1/callbacks", "POST")}
+# The query an operation needs, keyed by (rule, method).
+EXAMPLE_QUERIES = {("/v1/callcenter/lookup", "GET"): {"partner_ref": "active"}}
+# Operations whose body (or query) names one of alpha's resources: another partner must find it missing.
+BODY_NAMES_RESOURCE = {("/v1/callbacks", "POST"), ("/v1/callcenter/lookup", "GET")}
 
 # The state alpha's subscription must be in for the right key's call to succeed (active otherwise).
 SUBSCRIPTION_STATE = {
@@ -292,10 +294,13 @@ def _call(client, rule, method, world, headers):
     if callable(body):
         body = body(world)
     url = _url(rule, world.path_values(rule))
+    query = EXAMPLE_QUERIES.get((rule, method))
     if isinstance(body, RawBody):
         headers = {**body.headers, **headers}
-        return client.open(url, method=method, data=body.data, content_type=body.content_type, headers=headers)
-    return client.open(url, method=method, json=body, headers=headers)
+        return client.open(
+            url, method=method, data=body.data, content_type=body.content_type, headers=headers, query_string=query
+        )
+    return client.open(url, method=method, json=body, headers=headers, query_string=query)
 
 
 def _success(operation) -> int:

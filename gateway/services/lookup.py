@@ -1,0 +1,197 @@
+"""Subscriber lookup for call-center agents: one subscriber's situation, gathered from the store in one read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.domain import situation
+from gateway.domain.errors import NotFound
+from gateway.domain.lifecycle import Command, Status
+from gateway.domain.notices import locale_chain
+from gateway.services.partners import get_partner
+from gateway.store.models import Delivery, Escalation, FaqArticle, OutboxEvent, Subscription, SubscriptionChange
+
+NOTICES_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class EndpointDelivery:
+    endpoint_id: str
+    status: str
+    attempts: int
+    last_error: str | None
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NoticeSent:
+    event_id: str
+    event_type: str
+    occurred_at: datetime
+    subject: str | None  # of the member's or call center's text, when the event carries one
+    delivery: situation.NoticeDelivery
+    deliveries: list[EndpointDelivery]
+
+
+@dataclass(frozen=True)
+class FaqLink:
+    slug: str
+    locale: str
+    title: str
+
+
+@dataclass(frozen=True)
+class ActionOffered:
+    command: str
+    label: str
+    actors: list[dict[str, str]]  # {"actor", "label"}
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SubscriberLookup:
+    subscription: Subscription
+    facts: situation.SubscriberFacts
+    explanation: situation.Explanation
+    inactivity: situation.Inactivity
+    actions: list[ActionOffered]
+    notices: list[NoticeSent]
+    faq: list[FaqLink]
+    escalations: list[Escalation]
+
+
+def find_subscriber(session: Session, partner_code: str, partner_ref: str) -> Subscription:
+    """The partner's subscription with this reference; another partner's is as missing as one that does not exist."""
+    found = session.scalar(
+        select(Subscription).where(Subscription.partner_code == partner_code, Subscription.partner_ref == partner_ref)
+    )
+    if found is None:
+        raise NotFound("subscriber", partner_ref)
+    return found
+
+
+def _facts(session: Session, subscription: Subscription) -> situation.SubscriberFacts:
+    last_inactivity_step = session.scalars(
+        select(SubscriptionChange)
+        .where(
+            SubscriptionChange.subscription_id == subscription.id,
+            SubscriptionChange.command.in_([str(command) for command in situation.INACTIVITY_COMMANDS]),
+        )
+        .order_by(SubscriptionChange.sequence.desc())
+        .limit(1)
+    ).first()
+    command = Command(last_inactivity_step.command) if last_inactivity_step is not None else None
+    return situation.SubscriberFacts(
+        status=Status(subscription.status),
+        reason=subscription.status_reason,
+        plan=subscription.plan,
+        pending_plan=subscription.pending_plan,
+        dates=situation.KeyDates(
+            joined=subscription.activated_at,
+            last_activity=subscription.last_viewed_at,
+            activation_expires=subscription.activation_expires_at,
+            inactivity_warned=subscription.inactivity_warned_at,
+            respond_by=subscription.inactivity_respond_by,
+            cancelled=subscription.cancelled_at,
+            access_until=subscription.access_until,
+            retention_until=subscription.retention_until,
+        ),
+        last_inactivity_command=command,
+        keep_reason=last_inactivity_step.reason if command is Command.CONFIRM_KEEP else None,
+    )
+
+
+def last_notices(session: Session, subscription: Subscription, limit: int = NOTICES_SHOWN) -> list[NoticeSent]:
+    """The newest events about this subscriber, newest first, each with where its deliveries stand."""
+    events = list(
+        session.scalars(
+            select(OutboxEvent)
+            .where(
+                OutboxEvent.partner_code == subscription.partner_code, OutboxEvent.subscription_id == subscription.id
+            )
+            .order_by(OutboxEvent.created_at.desc(), OutboxEvent.id.desc())
+            .limit(limit)
+        )
+    )
+    by_event: dict[int, list[Delivery]] = {event.id: [] for event in events}
+    if events:
+        query = select(Delivery).where(Delivery.event_id.in_(list(by_event))).order_by(Delivery.id)
+        for delivery in session.scalars(query):
+            by_event[delivery.event_id].append(delivery)
+    notices = []
+    for event in events:
+        deliveries = by_event[event.id]
+        text = (event.payload.get("data") or {}).get("notice") or {}
+        notices.append(
+            NoticeSent(
+                event_id=event.event_id,
+                event_type=event.event_type,
+                occurred_at=event.created_at,
+                subject=text.get("subject"),
+                delivery=situation.notice_delivery(event.position is not None, [d.status for d in deliveries]),
+                deliveries=[
+                    EndpointDelivery(d.endpoint_id, d.status, d.attempts, d.last_error, d.finished_at)
+                    for d in deliveries
+                ],
+            )
+        )
+    return notices
+
+
+def faq_links(session: Session, slugs: list[str], locale: str | None) -> list[FaqLink]:
+    """Each slug's article in the best locale there is (de-AT, de, then en); slugs with no article are left out."""
+    chain = locale_chain(locale)
+    rows = session.scalars(select(FaqArticle).where(FaqArticle.slug.in_(slugs), FaqArticle.locale.in_(chain)))
+    best: dict[str, FaqArticle] = {}
+    for row in rows:
+        current = best.get(row.slug)
+        if current is None or chain.index(row.locale) < chain.index(current.locale):
+            best[row.slug] = row
+    return [FaqLink(slug, best[slug].locale, best[slug].title) for slug in slugs if slug in best]
+
+
+def open_escalations(session: Session, subscription: Subscription) -> list[Escalation]:
+    """Cases raised about this subscriber that are not yet resolved or closed."""
+    query = (
+        select(Escalation)
+        .where(Escalation.subscription_id == subscription.id, Escalation.open_key.is_not(None))
+        .order_by(Escalation.created_at, Escalation.id)
+    )
+    return list(session.scalars(query))
+
+
+def _offered(actions: list[situation.AvailableAction], locale: str) -> list[ActionOffered]:
+    return [
+        ActionOffered(
+            command=str(action.command),
+            label=situation.action_label(action.command, locale),
+            actors=[{"actor": str(actor), "label": situation.actor_label(actor, locale)} for actor in action.actors],
+            due_at=action.due_at,
+        )
+        for action in actions
+    ]
+
+
+def lookup_subscriber(
+    session: Session, *, partner_code: str, partner_ref: str, locale: str | None, now: datetime
+) -> SubscriberLookup:
+    """One of the partner's subscribers as an agent needs to see them, in the agent's locale (the partner's
+    default language when none is given)."""
+    subscription = find_subscriber(session, partner_code, partner_ref)
+    chosen_locale = locale or get_partner(session, partner_code).default_locale
+    facts = _facts(session, subscription)
+    explanation = situation.explain(facts, chosen_locale)
+    return SubscriberLookup(
+        subscription=subscription,
+        facts=facts,
+        explanation=explanation,
+        inactivity=situation.inactivity(facts),
+        actions=_offered(situation.available_actions(facts, now), explanation.locale),
+        notices=last_notices(session, subscription),
+        faq=faq_links(session, situation.faq_slugs(facts), chosen_locale),
+        escalations=open_escalations(session, subscription),
+    )

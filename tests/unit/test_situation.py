@@ -1,0 +1,142 @@
+"""The subscriber situation rules and texts (gateway.domain.situation): pure, no I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gateway.domain.lifecycle import TRANSITIONS, Actor, Command, Status
+from gateway.domain.notices import NOTICE_LOCALES
+from gateway.domain.situation import (
+    SITUATION_SLUGS,
+    Inactivity,
+    KeyDates,
+    NoticeDelivery,
+    SubscriberFacts,
+    available_actions,
+    explain,
+    faq_slugs,
+    inactivity,
+    notice_delivery,
+    text_language,
+)
+from gateway.domain.situation_texts import TEXTS
+
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
+ARTICLES = Path(__file__).resolve().parents[2] / "gateway" / "faq" / "articles"
+REASONS = sorted({reason for transition in TRANSITIONS.values() for reason in transition.reasons} | {"created"})
+
+
+def facts(status: Status, reason: str = "member_request", **dates) -> SubscriberFacts:
+    last = dates.pop("last_inactivity_command", None)
+    keep_reason = dates.pop("keep_reason", None)
+    pending_plan = dates.pop("pending_plan", None)
+    return SubscriberFacts(status, reason, "standard", pending_plan, KeyDates(**dates), last, keep_reason)
+
+
+@pytest.mark.parametrize("language", NOTICE_LOCALES)
+def test_every_status_reason_substate_action_and_actor_has_a_text(language):
+    texts = TEXTS[language]
+    assert set(texts.status_labels) == set(texts.status_explanations) == {str(status) for status in Status}
+    assert set(texts.reasons) == set(REASONS)
+    assert set(texts.inactivity) == {str(state) for state in Inactivity}
+    assert set(texts.actions) == {str(command) for command in Command}
+    assert set(texts.actors) == {str(actor) for actor in Actor}
+    every_text = [
+        *texts.status_labels.values(),
+        *texts.status_explanations.values(),
+        *texts.reasons.values(),
+        *texts.inactivity.values(),
+        *texts.actions.values(),
+    ]
+    assert all(text.strip() and text == text.strip() for text in every_text)
+
+
+def test_languages_say_different_things():
+    """A copy of the English table under another name would pass the completeness test: it must not."""
+    for language in NOTICE_LOCALES:
+        if language != "en":
+            assert TEXTS[language].status_explanations["cancelled"] != TEXTS["en"].status_explanations["cancelled"]
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"),
+    [("de-AT", "de"), ("fr", "fr"), ("ES-mx", "es"), ("ms-MY", "ms"), ("ja-JP", "en"), (None, "en"), ("", "en")],
+)
+def test_text_language_falls_back_like_the_notices(locale, language):
+    assert text_language(locale) == language
+
+
+@pytest.mark.parametrize("language", NOTICE_LOCALES)
+def test_dates_are_written_in_the_language(language):
+    scheduled = facts(Status.CANCELLATION_SCHEDULED, access_until=datetime(2026, 12, 24, tzinfo=UTC))
+    text = explain(scheduled, language).status_text
+    assert "24" in text and "2026" in text and "{" not in text
+
+
+def test_a_missing_date_never_breaks_the_text():
+    text = explain(facts(Status.CANCELLED), "fr").status_text
+    assert "(date inconnue)" in text
+
+
+def test_inactivity_sub_state():
+    assert inactivity(facts(Status.ACTIVE)) is Inactivity.NOT_WARNED
+    assert inactivity(facts(Status.ACTIVE, respond_by=NOW)) is Inactivity.WARNED
+    kept = facts(Status.ACTIVE, last_inactivity_command=Command.CONFIRM_KEEP, keep_reason="viewing_activity")
+    assert inactivity(kept) is Inactivity.KEPT
+    assert "watched something" in explain(kept, "en").inactivity_text
+    rejoined = facts(Status.ACTIVE, "member_rejoined", last_inactivity_command=Command.CANCEL_INACTIVE)
+    assert inactivity(rejoined) is Inactivity.NOT_WARNED
+    assert explain(facts(Status.SUSPENDED), "en").inactivity_text is None
+
+
+def test_actions_come_from_the_transition_table_with_who_and_when():
+    warned = facts(Status.ACTIVE, respond_by=NOW + timedelta(days=3))
+    actions = {action.command: action for action in available_actions(warned, NOW)}
+    assert actions[Command.CONFIRM_KEEP].actors == (Actor.PARTNER, Actor.MEMBER)
+    assert actions[Command.CANCEL_INACTIVE].actors == (Actor.SCHEDULER,)
+    assert actions[Command.CANCEL_INACTIVE].due_at == NOW + timedelta(days=3)
+    assert Command.WARN_INACTIVITY not in actions
+    assert actions[Command.CANCEL_NOW].actors == (Actor.PARTNER, Actor.SERVICE)
+
+
+def test_rejoin_is_offered_only_inside_the_retention_window():
+    inside = facts(Status.CANCELLED, retention_until=NOW + timedelta(days=1))
+    after = facts(Status.CANCELLED, retention_until=NOW - timedelta(days=1))
+    assert Command.REJOIN in {action.command for action in available_actions(inside, NOW)}
+    assert Command.REJOIN not in {action.command for action in available_actions(after, NOW)}
+    assert available_actions(facts(Status.PURGED), NOW) == []
+
+
+def test_faq_articles_for_a_situation():
+    assert faq_slugs(facts(Status.ACTIVE, respond_by=NOW))[:2] == [
+        "keep-membership-confirmation",
+        "inactive-membership-cancellation",
+    ]
+    assert faq_slugs(facts(Status.CANCELLED, "inactivity"))[0] == "inactive-membership-cancellation"
+    assert faq_slugs(facts(Status.SUSPENDED, "non_payment")) == ["suspended-non-payment", "contact-support-escalation"]
+    assert faq_slugs(facts(Status.ACTIVE, pending_plan="standard_with_ads"))[0] == "plan-change-timing"
+    for status in Status:
+        slugs = faq_slugs(facts(status))
+        assert len(slugs) == len(set(slugs)) and slugs[-1] == "contact-support-escalation"
+
+
+@pytest.mark.parametrize("locale", NOTICE_LOCALES)
+def test_every_article_a_situation_points_to_exists(locale):
+    assert {path.stem for path in (ARTICLES / locale).glob("*.md")} >= SITUATION_SLUGS
+
+
+@pytest.mark.parametrize(
+    ("published", "statuses", "expected"),
+    [
+        (False, [], NoticeDelivery.QUEUED),
+        (True, [], NoticeDelivery.IN_FEED),
+        (True, ["delivered", "pending"], NoticeDelivery.PENDING),
+        (True, ["delivered", "dead", "pending"], NoticeDelivery.DEAD),
+        (True, ["delivered", "delivered"], NoticeDelivery.DELIVERED),
+    ],
+)
+def test_notice_delivery_names_what_needs_attention_first(published, statuses, expected):
+    assert notice_delivery(published, statuses) is expected
