@@ -13,10 +13,12 @@ from gateway.api import (
     admin,
     admin_deliveries,
     admin_escalations,
+    admin_faq,
     callcenter,
     campaigns,
     escalations,
     events,
+    faq,
     lookup,
     ops,
     partner,
@@ -92,6 +94,7 @@ def init_api(app: Flask) -> GatewayApi:
     assert admin_deliveries.blp is admin.blp and campaigns.blp is admin.blp
     assert escalations.blp is callcenter.blp and admin_escalations.blp is admin.blp
     assert lookup.blp is callcenter.blp
+    assert faq.blp is callcenter.blp and admin_faq.blp is admin.blp
     assert set(sharing.BLUEPRINTS) <= {partner.blp, service.blp, admin.blp}
     for blueprint in (partner.blp, callcenter.blp, service.blp, admin.blp):
         api.register_blueprint(blueprint)

@@ -1,0 +1,156 @@
+"""FAQ shapes: articles as operators write them, and search results and articles as agents read them."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from contracts.common import PageQuerySchema, PageSchema
+from gateway.domain.faq_articles import NOT_A_SLUG, NOT_AN_ARTICLE_LOCALE, SLUG, SLUG_MAX_LENGTH, TITLE_MAX_LENGTH
+from gateway.domain.faq_search import LANGUAGES
+from gateway.domain.partners import LOCALE, NOT_A_LOCALE
+
+SEARCH_LIMIT_MAX = 50
+QUERY_MAX_LENGTH = 200
+
+
+def caller_locale_field(description: str, example: str) -> fields.String:
+    """A BCP 47 tag of whoever asks: any region or script; the article language is derived from it."""
+    return fields.String(
+        validate=[validate.Length(min=2, max=35), validate.Regexp(LOCALE, error=NOT_A_LOCALE)],
+        metadata={"description": description, "example": example},
+    )
+
+
+def article_locale_field(**options) -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(LANGUAGES, error=NOT_AN_ARTICLE_LOCALE),
+        metadata={"description": "The article's language (BCP 47 primary language subtag).", "example": "de"},
+        **options,
+    )
+
+
+def slug_field(**options) -> fields.String:
+    return fields.String(
+        validate=[validate.Length(min=1, max=SLUG_MAX_LENGTH), validate.Regexp(SLUG, error=NOT_A_SLUG)],
+        metadata={"description": "The article's name, the same in every language.", "example": "extra-member"},
+        **options,
+    )
+
+
+class FaqArticleContentSchema(Schema):
+    """What an operator writes: the article's text in one language."""
+
+    title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_MAX_LENGTH))
+    body = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100_000),
+        metadata={"description": "Markdown, written to be read out to a customer."},
+    )
+    tags = fields.List(
+        fields.String(validate=validate.Length(min=1, max=60)),
+        load_default=list,
+        validate=validate.Length(max=30),
+        metadata={"description": "Keywords agents search by; weigh between the title and the body."},
+    )
+    related_events = fields.List(
+        fields.String(validate=validate.Length(min=1, max=100)),
+        load_default=list,
+        validate=validate.Length(max=30),
+        metadata={
+            "description": "Event types (see the webhooks section) whose situation the article explains.",
+            "example": ["sharing.extra_member_added"],
+        },
+    )
+
+
+class FaqArticleCreateSchema(FaqArticleContentSchema):
+    """A new article: its name and language, and its text."""
+
+    slug = slug_field(required=True)
+    locale = article_locale_field(required=True)
+
+
+class FaqArticleSummarySchema(Schema):
+    slug = fields.String(required=True)
+    locale = fields.String(required=True)
+    title = fields.String(required=True)
+    tags = fields.List(fields.String(), required=True)
+    related_events = fields.List(fields.String(), required=True)
+    source = fields.String(
+        required=True,
+        validate=validate.OneOf(["file", "admin"]),
+        metadata={
+            "description": "file: as loaded from the reviewed article files; admin: edited through this API "
+            "(`gateway faq load` keeps it unless run with --overwrite-edits)."
+        },
+    )
+    version = fields.Integer(required=True, metadata={"description": "Bumped on every change; the ETag."})
+    updated_at = fields.DateTime(required=True)
+
+
+class FaqArticleSchema(FaqArticleSummarySchema):
+    """One article in one language, as operators see it."""
+
+    body = fields.String(required=True, metadata={"description": "Markdown."})
+
+
+class FaqArticleListQuerySchema(PageQuerySchema):
+    locale = article_locale_field()
+    source = fields.String(validate=validate.OneOf(["file", "admin"]))
+
+
+class FaqArticlePageSchema(PageSchema):
+    items = fields.List(fields.Nested(FaqArticleSummarySchema), required=True)
+
+
+class FaqSearchQuerySchema(Schema):
+    q = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=QUERY_MAX_LENGTH),
+        metadata={"description": "What the customer asks about, in their words.", "example": "Zusatzmitglied"},
+    )
+    locale = caller_locale_field(
+        "BCP 47; the caller's language ('de-AT' searches German). Default: the partner's default locale. "
+        "English answers come back when the language has no good match.",
+        "de-AT",
+    )
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=SEARCH_LIMIT_MAX))
+
+
+class FaqSearchHitSchema(Schema):
+    slug = fields.String(required=True)
+    locale = fields.String(required=True, metadata={"description": "The article's language (en after a fallback)."})
+    title = fields.String(required=True)
+    snippet = fields.String(
+        required=True, metadata={"description": "Plain text around the words found, at most 200 characters."}
+    )
+    score = fields.Float(
+        required=True, metadata={"description": "Relevance (BM25F); compare only within one response."}
+    )
+
+
+class FaqSearchResultsSchema(Schema):
+    """The best articles for the question, best first."""
+
+    results = fields.List(fields.Nested(FaqSearchHitSchema), required=True)
+
+
+class FaqArticleQuerySchema(Schema):
+    locale = caller_locale_field("BCP 47. Default: the partner's default locale.", "fr-CA")
+
+
+class CallCenterFaqArticleSchema(Schema):
+    """One article for an agent, in the caller's language or, when it has none, in English."""
+
+    slug = fields.String(required=True)
+    locale = fields.String(required=True, metadata={"description": "The language of the article returned."})
+    requested_locale = fields.String(required=True, metadata={"description": "The locale asked for."})
+    fallback = fields.Boolean(
+        required=True,
+        metadata={"description": "True when the article is in English because none exists in the requested language."},
+    )
+    title = fields.String(required=True)
+    body = fields.String(required=True, metadata={"description": "Markdown."})
+    tags = fields.List(fields.String(), required=True)
+    related_events = fields.List(fields.String(), required=True)
+    updated_at = fields.DateTime(required=True)

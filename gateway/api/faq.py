@@ -1,0 +1,115 @@
+"""Call-center FAQ routes (/v1/callcenter/faq): search in the caller's language, read one article; cacheable.
+
+The search index comes from the store, once per process, and is rebuilt when the store's FAQ revision moves
+(an operator's edit or a load), so every process answers from the current articles. Responses carry an ETag
+(search: the revision and the question; article: the article's version) and a short private Cache-Control;
+If-None-Match with the current ETag gets a 304 without a body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+
+from contracts.faq import (
+    CallCenterFaqArticleSchema,
+    FaqArticleQuerySchema,
+    FaqSearchQuerySchema,
+    FaqSearchResultsSchema,
+)
+from gateway.api.auth import current_partner_code, requires
+from gateway.api.callcenter import blp
+from gateway.api.state import EXTENSION
+from gateway.api.uow import reading
+from gateway.domain.faq_search import FALLBACK_LANGUAGE, language_of
+from gateway.domain.keys import Scope
+from gateway.services import faq as faq_service
+from gateway.services import partners as partner_service
+
+# Articles change rarely and agents repeat questions: a browser may reuse an answer for a minute, then
+# revalidates with If-None-Match. `private`: the answers need a key, so no shared cache may keep them.
+CACHE_CONTROL = "private, max-age=60"
+CACHE_HEADERS = {
+    "ETag": {
+        "description": "Send it back as If-None-Match to get a 304 while unchanged.",
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {"description": CACHE_CONTROL, "schema": {"type": "string"}},
+}
+NOT_MODIFIED = "Not modified: the ETag sent as If-None-Match is still current."
+INDEX_CACHE = "faq_search_index"
+
+
+def _search_index_cache() -> faq_service.SearchIndexCache:
+    # One per app (so per process), made on first use; setdefault keeps two first requests from making two.
+    return current_app.extensions[EXTENSION].setdefault(INDEX_CACHE, faq_service.SearchIndexCache())
+
+
+def _tag(*parts: object) -> str:
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def _caching(tag: str) -> dict[str, str]:
+    return {"ETag": tag, "Cache-Control": CACHE_CONTROL}
+
+
+def _not_modified(tag: str) -> Response | None:
+    if tag.strip('"') in request.if_none_match or request.if_none_match.star_tag:
+        return Response(status=304, headers=_caching(tag))
+    return None
+
+
+def _locale(session, query: dict) -> str:
+    return query.get("locale") or partner_service.get_partner(session, current_partner_code()).default_locale
+
+
+@blp.route("/faq/search")
+class FaqSearch(MethodView):
+    @requires(Scope.CALLCENTER)
+    @blp.arguments(FaqSearchQuerySchema, location="query")
+    @blp.response(200, FaqSearchResultsSchema, headers=CACHE_HEADERS)
+    @blp.alt_response(304, description=NOT_MODIFIED)
+    def get(self, query):
+        """Search the FAQ in the caller's language (English when it has no good match), best first"""
+        with reading() as session:
+            locale = _locale(session, query)
+            snapshot = _search_index_cache().current(session)
+        tag = _tag("search", snapshot.revision, query["q"], locale, query["limit"])
+        unchanged = _not_modified(tag)
+        if unchanged is not None:
+            return unchanged
+        hits = snapshot.index.search(query["q"], locale, query["limit"])
+        return {"results": hits}, _caching(tag)
+
+
+@blp.route("/faq/<slug>")
+class FaqArticleForAgent(MethodView):
+    @requires(Scope.CALLCENTER)
+    @blp.arguments(FaqArticleQuerySchema, location="query")
+    @blp.response(200, CallCenterFaqArticleSchema, headers=CACHE_HEADERS)
+    @blp.alt_response(304, description=NOT_MODIFIED)
+    def get(self, query, slug):
+        """One FAQ article in the caller's language, or in English when that language has none"""
+        with reading() as session:
+            locale = _locale(session, query)
+            article = faq_service.find_article_for_locale(session, slug, locale)
+        # The version alone would not do: a deleted and re-created article starts again at version 1.
+        tag = _tag("article", article.slug, article.locale, article.version, article.updated_at.isoformat(), locale)
+        unchanged = _not_modified(tag)
+        if unchanged is not None:
+            return unchanged
+        body = {
+            "slug": article.slug,
+            "locale": article.locale,
+            "requested_locale": locale,
+            "fallback": article.locale == FALLBACK_LANGUAGE and language_of(locale) != FALLBACK_LANGUAGE,
+            "title": article.title,
+            "body": article.body,
+            "tags": article.tags,
+            "related_events": article.related_events,
+            "updated_at": article.updated_at,
+        }
+        return body, {**_caching(tag), "Content-Language": article.locale}

@@ -1,0 +1,229 @@
+"""Agents' FAQ API over the shipped articles: ranking in each language, the English fallback, limits and problems,
+ETag / If-None-Match, one article with its fallback, and searches seeing operators' edits at once."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway import create_app
+from gateway.domain.clock import utcnow
+from gateway.domain.keys import KeyKind
+from gateway.services import faq as faq_service
+from tests.conftest import Seeder, app_store, bearer
+
+SEARCH = "/v1/callcenter/faq/search"
+
+
+@pytest.fixture
+def agent(app, seed) -> dict[str, str]:
+    """A call-center key of a German partner, with the shipped articles loaded."""
+    faq_service.load_folder(app_store(app), faq_service.ARTICLES_FOLDER, now=utcnow())
+    seed.partner("rheinfunk", markets=("DE", "AT"), locale="de-AT")
+    return bearer(seed.token(KeyKind.PARTNER, "rheinfunk", scopes={"callcenter"}))
+
+
+@pytest.fixture
+def operator(seed) -> dict[str, str]:
+    return bearer(seed.token(KeyKind.OPERATOR))
+
+
+def search(client, headers, **query):
+    response = client.get(SEARCH, query_string=query, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response
+
+
+def top(client, headers, q, locale, limit=3):
+    return [
+        (hit["slug"], hit["locale"]) for hit in search(client, headers, q=q, locale=locale, limit=limit).json["results"]
+    ]
+
+
+# What a customer asks, in their words, and the article that answers it.
+QUESTIONS = [
+    ("en", "why was my membership cancelled for inactivity", "inactive-membership-cancellation"),
+    ("en", "how do I add an extra member", "extra-member"),
+    ("en", "my account is suspended because I did not pay", "suspended-non-payment"),
+    ("de", "Konto wegen Inaktivität gekündigt", "inactive-membership-cancellation"),
+    ("de", "Zusatzmitglied hinzufügen", "extra-member"),
+    ("de", "Passwort teilen Haushalt", "paid-sharing-household"),
+    ("fr", "abonnement résilié pour inactivité", "inactive-membership-cancellation"),
+    ("fr", "prélevé deux fois", "double-billing-existing-account"),
+    ("fr", "code d'activation", "activate-bundle"),
+    ("es", "me cobraron dos veces", "double-billing-existing-account"),
+    ("es", "cancelación por inactividad", "inactive-membership-cancellation"),
+    ("es", "miembro extra", "extra-member"),
+    ("ms", "keahlian dibatalkan kerana tidak aktif", "inactive-membership-cancellation"),
+    ("ms", "dicaj dua kali", "double-billing-existing-account"),
+    ("ms", "kod pengaktifan", "activate-bundle"),
+]
+
+
+@pytest.mark.parametrize(("locale", "question", "slug"), QUESTIONS)
+def test_the_answer_comes_first_in_the_callers_language(client, agent, locale, question, slug):
+    assert top(client, agent, question, locale)[0] == (slug, locale)
+
+
+def test_results_have_the_published_shape_and_come_best_first(client, agent):
+    results = search(client, agent, q="membre supplémentaire", locale="fr-CA", limit=3).json["results"]
+    assert len(results) == 3
+    assert set(results[0]) == {"slug", "locale", "title", "snippet", "score"}
+    assert results[0]["slug"] == "extra-member" and results[0]["title"].startswith("Comment")
+    assert "supplémentaire" in results[0]["snippet"] and len(results[0]["snippet"]) <= 200
+    scores = [hit["score"] for hit in results]
+    assert scores == sorted(scores, reverse=True) and scores[-1] > 0
+
+
+def test_accents_and_regional_locales_change_nothing(client, agent):
+    assert top(client, agent, "membre supplementaire", "fr") == top(client, agent, "membre supplémentaire", "fr-CA")
+    assert top(client, agent, "Kundigung Partner", "de-AT")[0] == ("cancel-partner-billed", "de")
+
+
+def test_english_answers_when_the_language_has_no_good_match(client, agent):
+    assert top(client, agent, "extra member", "de")[0] == ("extra-member", "en")
+    assert top(client, agent, "extra member", "it")[0] == ("extra-member", "en")  # no Italian articles at all
+    assert search(client, agent, q="zebra crossing", locale="fr").json["results"] == []
+
+
+def test_without_a_locale_the_partners_default_is_searched(client, agent):
+    assert top(client, agent, "Zusatzmitglied", None)[0] == ("extra-member", "de")  # rheinfunk: de-AT
+
+
+def test_limit_caps_the_results_and_keeps_their_order(client, agent):
+    every = search(client, agent, q="Konto Mitgliedschaft Abo", locale="de", limit=50).json["results"]
+    assert len(every) > 10
+    for limit in (1, 7):
+        assert (
+            search(client, agent, q="Konto Mitgliedschaft Abo", locale="de", limit=limit).json["results"]
+            == (every[:limit])
+        )
+    assert len(search(client, agent, q="Konto Mitgliedschaft Abo", locale="de").json["results"]) == 10  # default
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"locale": "de"}, "q"),
+        ({"q": "", "locale": "de"}, "q"),
+        ({"q": "x" * 201}, "q"),
+        ({"q": "Konto", "limit": 0}, "limit"),
+        ({"q": "Konto", "limit": 51}, "limit"),
+        ({"q": "Konto", "limit": "many"}, "limit"),
+        ({"q": "Konto", "locale": "not a locale"}, "locale"),
+    ],
+)
+def test_bad_search_parameters_are_problems_naming_the_parameter(client, agent, query, field):
+    response = client.get(SEARCH, query_string=query, headers=agent)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert response.json["type"] == "/problems/validation-error"
+    assert [(error["location"], error["field"]) for error in response.json["errors"]] == [("query", field)]
+
+
+def test_search_etag_gives_304_until_an_operator_edits(client, agent, operator):
+    first = search(client, agent, q="Zusatzmitglied", locale="de")
+    tag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "private, max-age=60"
+
+    again = client.get(
+        SEARCH, query_string={"q": "Zusatzmitglied", "locale": "de"}, headers={**agent, "If-None-Match": tag}
+    )
+    assert again.status_code == 304 and again.get_data() == b""
+    assert again.headers["ETag"] == tag and again.headers["Cache-Control"] == "private, max-age=60"
+    other = search(client, agent, q="Haushalt", locale="de")
+    assert other.headers["ETag"] != tag  # another question, another representation
+
+    edit = {"title": "Zusatzmitglied: was es kostet", "body": "Ein Zusatzmitglied kostet 4,99 EUR im Monat."}
+    assert client.put("/admin/v1/faq/extra-member/de", json=edit, headers=operator).status_code == 200
+    changed = client.get(
+        SEARCH, query_string={"q": "Zusatzmitglied", "locale": "de"}, headers={**agent, "If-None-Match": tag}
+    )
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    assert changed.json["results"][0]["title"] == "Zusatzmitglied: was es kostet"
+
+
+def test_the_index_follows_admin_creates_and_deletes(client, agent, operator):
+    assert search(client, agent, q="Streikposten", locale="de").json["results"] == []
+    created = client.post(
+        "/admin/v1/faq",
+        json={"slug": "strike", "locale": "de", "title": "Streikposten vor dem Laden", "body": "Was tun bei Streik?"},
+        headers=operator,
+    )
+    assert created.status_code == 201
+    assert top(client, agent, "Streikposten", "de") == [("strike", "de")]
+    assert client.delete("/admin/v1/faq/strike/de", headers=operator).status_code == 204
+    assert search(client, agent, q="Streikposten", locale="de").json["results"] == []
+
+
+def test_one_article_in_the_callers_language(client, agent):
+    response = client.get("/v1/callcenter/faq/extra-member?locale=de-AT", headers=agent)
+    assert response.status_code == 200
+    body = response.json
+    assert (body["slug"], body["locale"], body["requested_locale"], body["fallback"]) == (
+        "extra-member", "de", "de-AT", False,
+    )  # fmt: skip
+    assert body["title"].startswith("Wie") and "Zusatzmitglied" in body["body"]
+    assert "sharing.extra_member_added" in body["related_events"] and body["tags"]
+    assert response.headers["Content-Language"] == "de"
+    assert response.headers["Cache-Control"] == "private, max-age=60"
+
+    unchanged = client.get(
+        "/v1/callcenter/faq/extra-member?locale=de-AT", headers={**agent, "If-None-Match": response.headers["ETag"]}
+    )
+    assert unchanged.status_code == 304 and unchanged.headers["ETag"] == response.headers["ETag"]
+
+
+def test_an_article_missing_in_the_language_comes_in_english_and_says_so(client, agent, operator):
+    english_only = {"slug": "only-english", "locale": "en", "title": "Only in English", "body": "Text."}
+    assert client.post("/admin/v1/faq", json=english_only, headers=operator).status_code == 201
+    response = client.get("/v1/callcenter/faq/only-english?locale=ms-MY", headers=agent)
+    assert response.status_code == 200
+    assert (response.json["locale"], response.json["requested_locale"], response.json["fallback"]) == (
+        "en",
+        "ms-MY",
+        True,
+    )
+    assert response.headers["Content-Language"] == "en"
+
+    etag = response.headers["ETag"]
+    malay = {**english_only, "locale": "ms", "title": "Hanya dalam bahasa Melayu"}
+    assert client.post("/admin/v1/faq", json=malay, headers=operator).status_code == 201
+    now_malay = client.get("/v1/callcenter/faq/only-english?locale=ms-MY", headers={**agent, "If-None-Match": etag})
+    assert now_malay.status_code == 200 and now_malay.json["locale"] == "ms" and now_malay.json["fallback"] is False
+
+
+def test_an_unknown_article_is_a_404_problem(client, agent):
+    response = client.get("/v1/callcenter/faq/no-such-article?locale=de", headers=agent)
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.json["type"] == "/problems/not-found" and "no-such-article" in response.json["detail"]
+
+
+def test_other_keys_cannot_search(client, agent, seed):
+    service = bearer(seed.token(KeyKind.SERVICE))
+    assert client.get(SEARCH, query_string={"q": "Konto"}, headers=service).status_code == 403
+    assert client.get(SEARCH, query_string={"q": "Konto"}).status_code == 401
+
+
+def test_each_backend_serves_admin_edits_to_a_second_process(backend_app):
+    """Two apps on one store stand for two processes: an edit through one reaches searches through the other."""
+    store = app_store(backend_app)
+    faq_service.load_folder(store, faq_service.ARTICLES_FOLDER, now=utcnow())
+    seeder = Seeder(store)
+    seeder.partner("selat", markets=("MY",), locale="ms-MY")
+    agent = bearer(seeder.token(KeyKind.PARTNER, "selat", scopes={"callcenter"}))
+    operator = bearer(seeder.token(KeyKind.OPERATOR))
+    other = create_app(
+        {key: backend_app.config["GATEWAY"][key] for key in ("DATABASE_URL", "DATABASE_SCHEMA", "INSTANCE_PATH")}
+    )
+    try:
+        reader, writer = other.test_client(), backend_app.test_client()
+        before = reader.get(SEARCH, query_string={"q": "ahli tambahan", "limit": 1}, headers=agent)
+        assert before.json["results"][0]["slug"] == "extra-member"
+        edit = {"title": "Ahli tambahan dan harga", "body": "Ahli tambahan berharga 4.99 EUR sebulan."}
+        assert writer.put("/admin/v1/faq/extra-member/ms", json=edit, headers=operator).status_code == 200
+        after = reader.get(SEARCH, query_string={"q": "ahli tambahan", "limit": 1}, headers=agent)
+        assert after.json["results"][0]["title"] == "Ahli tambahan dan harga"
+        assert after.headers["ETag"] != before.headers["ETag"]
+    finally:
+        app_store(other).dispose()
