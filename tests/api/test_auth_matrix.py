@@ -22,11 +22,13 @@ from gateway.api import PUBLIC_ENDPOINTS
 from gateway.api.auth import REQUIRED_SCOPE_ATTRIBUTE
 from gateway.delivery.publisher import publish_events
 from gateway.domain.clock import utcnow
+from gateway.domain.faq_articles import ArticleContent
 from gateway.domain.inactivity import MarketPolicies
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
 from gateway.domain.lifecycle import Actor, Command
 from gateway.domain.roster import RosterFormat, read_roster
 from gateway.services import campaigns as campaign_service
+from gateway.services import faq as faq_service
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
 from gateway.services import reconciliation
@@ -104,11 +106,18 @@ EXAMPLE_BODIES = {
     ("/v1/service/activity", "POST"): lambda world: {
         "items": [{"subscription_id": world.subscriptions["active"], "last_viewed_at": "2026-11-01T20:00:00Z"}]
     },
+    ("/admin/v1/faq", "POST"): {"slug": "matrix-new", "locale": "de", "title": "Neu", "body": "Ein neuer Artikel."},
+    ("/admin/v1/faq/<slug>/<locale>", "PUT"): {"title": "Replaced", "body": "A replaced article."},
 }
 # The query an operation needs, keyed by (rule, method).
-EXAMPLE_QUERIES = {("/v1/callcenter/lookup", "GET"): {"partner_ref": "active"}}
+EXAMPLE_QUERIES = {
+    ("/v1/callcenter/lookup", "GET"): {"partner_ref": "active"},
+    ("/v1/callcenter/faq/search", "GET"): {"q": "extra member"},
+}
 # Operations whose body (or query) names one of alpha's resources: another partner must find it missing.
 BODY_NAMES_RESOURCE = {("/v1/callbacks", "POST"), ("/v1/callcenter/lookup", "GET")}
+# Routes whose path names a resource every partner shares (FAQ articles): another partner reads it too.
+SHARED_PATH_RESOURCES = {"/v1/callcenter/faq/<slug>"}
 
 # The state alpha's subscription must be in for the right key's call to succeed (active otherwise).
 SUBSCRIPTION_STATE = {
@@ -210,6 +219,10 @@ class World:
                 session, dry_run=True, policies=MarketPolicies(), respond_days=14, now=now
             ).id
         self.policy, self.notice = _announced_policy(store, now)
+        with store.transaction() as session:
+            self.faq_slug = faq_service.create_article(
+                session, "matrix-article", "en", ArticleContent.of("Extra member", "How to add one."), now=now
+            ).slug
 
     def path_values(self, rule: str) -> dict[str, str]:
         return {
@@ -222,6 +235,8 @@ class World:
             "campaign_id": self.campaign,
             "policy_id": self.policy,
             "notice_id": self.notice,
+            "slug": self.faq_slug,
+            "locale": "en",
         }
 
     def right_key(self, scope) -> str:
@@ -326,7 +341,7 @@ def test_auth_matrix(app, client, case, endpoint, rule, method, handler, operati
     scope = getattr(handler, REQUIRED_SCOPE_ATTRIBUTE)
     world = World(app)
     partner_route = scope in PARTNER_SCOPES
-    owns_path_resource = "<" in rule or (rule, method) in BODY_NAMES_RESOURCE
+    owns_path_resource = ("<" in rule and rule not in SHARED_PATH_RESOURCES) or (rule, method) in BODY_NAMES_RESOURCE
 
     if case == "no key":
         headers, expected = {}, 401
