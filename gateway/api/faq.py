@@ -44,7 +44,9 @@ INDEX_CACHE = "faq_search_index"
 
 def _search_index_cache() -> faq_service.SearchIndexCache:
     # One per app (so per process), made on first use; setdefault keeps two first requests from making two.
-    return current_app.extensions[EXTENSION].setdefault(INDEX_CACHE, faq_service.SearchIndexCache())
+    extensions = current_app.extensions[EXTENSION]
+    cache = extensions.get(INDEX_CACHE)
+    return cache if cache is not None else extensions.setdefault(INDEX_CACHE, faq_service.SearchIndexCache())
 
 
 def _tag(*parts: object) -> str:
@@ -57,7 +59,8 @@ def _caching(tag: str) -> dict[str, str]:
 
 
 def _not_modified(tag: str) -> Response | None:
-    if tag.strip('"') in request.if_none_match or request.if_none_match.star_tag:
+    # If-None-Match compares weakly (RFC 9110): W/"x" from a cache that weakened our tag still matches.
+    if request.if_none_match.contains_weak(tag.strip('"')):
         return Response(status=304, headers=_caching(tag))
     return None
 

@@ -171,6 +171,15 @@ def test_one_article_in_the_callers_language(client, agent):
         "/v1/callcenter/faq/extra-member?locale=de-AT", headers={**agent, "If-None-Match": response.headers["ETag"]}
     )
     assert unchanged.status_code == 304 and unchanged.headers["ETag"] == response.headers["ETag"]
+    weakened = client.get(
+        "/v1/callcenter/faq/extra-member?locale=de-AT",
+        headers={**agent, "If-None-Match": f"W/{response.headers['ETag']}"},
+    )
+    assert weakened.status_code == 304
+    other_language = client.get(
+        "/v1/callcenter/faq/extra-member?locale=fr", headers={**agent, "If-None-Match": response.headers["ETag"]}
+    )
+    assert other_language.status_code == 200 and other_language.json["locale"] == "fr"
 
 
 def test_an_article_missing_in_the_language_comes_in_english_and_says_so(client, agent, operator):

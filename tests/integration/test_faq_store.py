@@ -77,6 +77,28 @@ def test_loading_the_shipped_articles_twice_writes_them_once(store):
     assert "sharing.extra_member_added" in extra.related_events
 
 
+def test_operators_page_through_articles_by_slug_then_locale(store):
+    faq_service.load_folder(store, faq_service.ARTICLES_FOLDER, now=NOW)
+    with store.transaction() as session:
+        faq_service.put_article(
+            session, "extra-member", "fr", ArticleContent.of("Titre", "Texte."), expected_version=None, now=NOW
+        )
+    seen, after = [], None
+    while True:
+        with store.read() as session:
+            found = faq_service.list_articles(session, limit=8, after=after)
+        if not found:
+            break
+        seen += [(row.slug, row.locale) for row in found]
+        after = seen[-1]
+    assert len(seen) == 70 and seen == sorted(seen)
+    with store.read() as session:
+        edited = faq_service.list_articles(session, limit=100, source="admin")
+        malay = faq_service.list_articles(session, limit=100, locale="ms", after=("extra-member", "ms"))
+    assert [(row.slug, row.locale) for row in edited] == [("extra-member", "fr")]
+    assert {row.locale for row in malay} == {"ms"} and all(row.slug > "extra-member" for row in malay)
+
+
 def test_a_changed_file_is_rewritten_with_a_new_version(store, tmp_path):
     write_article(tmp_path, "en", "plan-change", "When does a plan change apply?", "At once.", tags="plan")
     write_article(tmp_path, "de", "plan-change", "Wann gilt ein Tarifwechsel?", "Sofort.", tags="Tarif")
