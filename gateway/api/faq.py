@@ -2,8 +2,8 @@
 
 The search index comes from the store, once per process, and is rebuilt when the store's FAQ revision moves
 (an operator's edit or a load), so every process answers from the current articles. Responses carry an ETag
-(search: the revision and the question; article: the article's version) and a short private Cache-Control;
-If-None-Match with the current ETag gets a 304 without a body.
+(search: the revision and the question; article: which article, at which version, for which locale) and a
+short private Cache-Control; If-None-Match with the current ETag gets a 304 without a body.
 """
 
 from __future__ import annotations
