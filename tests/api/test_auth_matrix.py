@@ -21,6 +21,7 @@ from gateway import create_app
 from gateway.api import PUBLIC_ENDPOINTS
 from gateway.api.auth import REQUIRED_SCOPE_ATTRIBUTE
 from gateway.delivery.publisher import publish_events
+from gateway.domain import escalations as escalation_rules
 from gateway.domain.clock import utcnow
 from gateway.domain.faq_articles import ArticleContent
 from gateway.domain.inactivity import MarketPolicies
@@ -28,6 +29,7 @@ from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
 from gateway.domain.lifecycle import Actor, Command
 from gateway.domain.roster import RosterFormat, read_roster
 from gateway.services import campaigns as campaign_service
+from gateway.services import escalations as escalation_service
 from gateway.services import faq as faq_service
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
@@ -108,6 +110,22 @@ EXAMPLE_BODIES = {
     },
     ("/admin/v1/faq", "POST"): {"slug": "matrix-new", "locale": "de", "title": "Neu", "body": "Ein neuer Artikel."},
     ("/admin/v1/faq/<slug>/<locale>", "PUT"): {"title": "Replaced", "body": "A replaced article."},
+    # alpha's "billing" case for "active" is open in the world, so the right key gets the documented 200 (that one)
+    # and another partner a 404 (it has no such subscriber).
+    ("/v1/callcenter/escalations", "POST"): {
+        "partner_ref": "active",
+        "category": "billing",
+        "priority": "high",
+        "description": "Charged twice this month.",
+        "agent_ref": "agent-1",
+    },
+    ("/v1/callcenter/escalations/<escalation_id>/comments", "POST"): {"agent_ref": "agent-1", "comment": "More."},
+    ("/v1/callcenter/escalations/<escalation_id>/close", "POST"): {"agent_ref": "agent-1"},
+    ("/v1/callcenter/escalations/<escalation_id>/reopen", "POST"): {"agent_ref": "agent-1", "comment": "Not fixed."},
+    ("/admin/v1/escalations/<escalation_id>/acknowledge", "POST"): {},
+    ("/admin/v1/escalations/<escalation_id>/start", "POST"): {"comment": "On it."},
+    ("/admin/v1/escalations/<escalation_id>/resolve", "POST"): {"comment": "Refunded."},
+    ("/admin/v1/escalations/<escalation_id>/comments", "POST"): {"comment": "Which invoice?"},
 }
 # The query an operation needs, keyed by (rule, method).
 EXAMPLE_QUERIES = {
@@ -115,11 +133,22 @@ EXAMPLE_QUERIES = {
     ("/v1/callcenter/faq/search", "GET"): {"q": "extra member"},
 }
 # Operations whose body (or query) names one of alpha's resources: another partner must find it missing.
-BODY_NAMES_RESOURCE = {("/v1/callbacks", "POST"), ("/v1/callcenter/lookup", "GET")}
+BODY_NAMES_RESOURCE = {
+    ("/v1/callbacks", "POST"),
+    ("/v1/callcenter/lookup", "GET"),
+    ("/v1/callcenter/escalations", "POST"),
+}
 # Routes whose path names a resource every partner shares (FAQ articles): another partner reads it too.
 SHARED_PATH_RESOURCES = {"/v1/callcenter/faq/<slug>"}
 
 # The state alpha's subscription must be in for the right key's call to succeed (active otherwise).
+# The status alpha's escalation must be in for the right key's call to succeed (open otherwise).
+ESCALATION_STATE = {
+    "/admin/v1/escalations/<escalation_id>/start": "acknowledged",
+    "/admin/v1/escalations/<escalation_id>/resolve": "in_progress",
+    "/v1/callcenter/escalations/<escalation_id>/close": "resolved",
+    "/v1/callcenter/escalations/<escalation_id>/reopen": "resolved",
+}
 SUBSCRIPTION_STATE = {
     "/v1/subscriptions/<subscription_id>/resume": "suspended",
     "/v1/subscriptions/<subscription_id>/revert-cancellation": "cancellation_scheduled",
@@ -205,6 +234,7 @@ class World:
         self.revoked = revoked.token
         self._issue = issue
         self.subscriptions, self.activation_code = _alpha_subscriptions(store, now)
+        self.escalations = _alpha_escalations(store, now, "active")
         self.inbound_secret = new_webhook_secret()
         with store.transaction() as session:
             for code in ("alpha", "beta"):
@@ -237,6 +267,7 @@ class World:
             "notice_id": self.notice,
             "slug": self.faq_slug,
             "locale": "en",
+            "escalation_id": self.escalations[ESCALATION_STATE.get(rule, "open")],
         }
 
     def right_key(self, scope) -> str:
@@ -280,6 +311,42 @@ def _alpha_subscriptions(store, now) -> tuple[dict[str, str], str]:
         warned.inactivity_warned_at, warned.inactivity_respond_by = now, now + timedelta(days=14)
         ids["warned"] = warned.id
         return ids, pending.activation_code
+
+
+def _alpha_escalations(store, now, subscription_ref: str) -> dict[str, str]:
+    """One of alpha's escalations in each status the routes need, each of its own category (one open per
+    subscriber and category)."""
+    steps = {
+        "open": ("billing", []),
+        "acknowledged": ("activation", [escalation_rules.Action.ACKNOWLEDGE]),
+        "in_progress": ("technical", [escalation_rules.Action.ACKNOWLEDGE, escalation_rules.Action.START]),
+        "resolved": (
+            "plan_change",
+            [escalation_rules.Action.ACKNOWLEDGE, escalation_rules.Action.START, escalation_rules.Action.RESOLVE],
+        ),
+    }
+    sla = escalation_rules.parse_sla_policy(escalation_rules.DEFAULT_SLA)
+    ids = {}
+    with store.transaction() as session:
+        for status, (category, actions) in steps.items():
+            escalation = escalation_service.open_escalation(
+                session,
+                partner_code="alpha",
+                partner_ref=subscription_ref,
+                category=category,
+                priority="normal",
+                description="A case.",
+                agent_ref="agent-1",
+                now=now,
+                sla=sla,
+            ).escalation
+            for action in actions:
+                escalation_service.change_status(
+                    session, escalation, action, side=escalation_rules.Side.SERVICE, author="support", now=now,
+                    sla=sla, comment="Done.",
+                )  # fmt: skip
+            ids[status] = escalation.id
+    return ids
 
 
 def _announced_policy(store, now) -> tuple[str, str]:
@@ -377,3 +444,4 @@ def test_auth_matrix(app, client, case, endpoint, rule, method, handler, operati
         seen = response.get_data(as_text=True)
         assert world.endpoints["alpha"] not in seen
         assert not any(subscription_id in seen for subscription_id in world.subscriptions.values())
+        assert not any(escalation_id in seen for escalation_id in world.escalations.values())
