@@ -84,6 +84,17 @@ class PartnerUpdateSchema(Schema):
         validate=validate.Range(min=0.01, max=100_000),
         metadata={"description": "Events per second at most, across all dispatchers; null removes the limit."},
     )
+    rate_limits = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        allow_none=True,
+        metadata={
+            "description": "This partner's own request budget per audience (partner, callcenter, service, admin), "
+            "e.g. {\"callcenter\": \"100/minute\"} or \"unlimited\"; audiences left out use the gateway's defaults. "
+            "null removes every override.",
+            "example": {"callcenter": "20/second;1000/minute"},
+        },
+    )
 
 
 class PartnerSchema(Schema):
@@ -96,6 +107,13 @@ class PartnerSchema(Schema):
     deliveries_paused = fields.Boolean(required=True)
     delivery_rate = fields.Float(
         required=True, allow_none=True, metadata={"description": "Events per second at most; null: no limit."}
+    )
+    rate_limits = fields.Dict(
+        keys=fields.String(),
+        values=fields.String(),
+        required=True,
+        allow_none=True,
+        metadata={"description": "The partner's own request budgets per audience; null: the gateway's defaults."},
     )
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)

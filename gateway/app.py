@@ -10,11 +10,14 @@ from typing import Any
 from flask import Flask
 
 from gateway.api import init_api
+from gateway.api.rate_limits import install_rate_limits
 from gateway.api.state import EXTENSION
 from gateway.config import ENV_PREFIX, ConfigError, load_settings
+from gateway.console.views import init_console
 from gateway.domain.delivery import parse_schedule
 from gateway.domain.escalations import parse_sla_policy
 from gateway.domain.inactivity import parse_market_policies
+from gateway.domain.rate_limits import parse_audience_budgets
 from gateway.logs import configure_logging, install_request_logging
 from gateway.metrics import install_metrics
 from gateway.services import notices
@@ -66,6 +69,8 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     install_request_logging(app)
     install_metrics(app)
     init_api(app)
+    init_console(app)
+    install_rate_limits(app)
     return app
 
 
@@ -74,6 +79,7 @@ def _check_notice_settings(settings: Mapping[str, Any]) -> None:
     for name, parse in (
         ("INACTIVITY_POLICY", parse_market_policies),
         ("SHARING_REMINDER_SCHEDULE", parse_schedule),
+        ("RATE_LIMITS", parse_audience_budgets),
         ("ESCALATION_SLA", parse_sla_policy),
     ):
         try:

@@ -22,6 +22,9 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "BIND": (str, "127.0.0.1:8000"),
     "WORKERS": (int, 2),
     "PUBLIC_URL": (str, None),  # how partners reach this gateway; printed by `gateway demo`
+    # Signs the agent console's session cookie. None: one generated once and kept in the instance folder,
+    # so every worker sharing that folder agrees; set it when workers run on several machines.
+    "SECRET_KEY": (str, None),
     "ACTIVATION_WINDOW_DAYS": (int, 30),  # a subscription nobody activates is cancelled after this
     "ACTIVATION_URL": (str, "https://streaming.example/activate"),  # where members enter their code
     "IDEMPOTENCY_TTL_HOURS": (int, 24),  # how long an Idempotency-Key and its response are kept
@@ -49,6 +52,10 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "SHARING_REMINDER_SCHEDULE": (str, "3d,4d,7d"),  # waits between reminders to partners that have not acknowledged
     # Escalations from partners' call centers: the time to resolve, per priority (gateway.domain.escalations)
     "ESCALATION_SLA": (str, "urgent=4h,high=1bd,normal=3bd,low=5bd"),  # h hours, d days, bd business days
+    # Surge protection (gateway.domain.rate_limits): per partner and audience; audiences left out are unlimited.
+    "RATE_LIMITS": (str, "partner=100/second,callcenter=20/second;600/minute"),
+    "RATE_LIMIT_STORAGE_URL": (str, "memory://"),  # redis://host:6379/0 to share counts across workers/instances
+    "RATE_LIMIT_STRATEGY": (str, "sliding-window-counter"),  # or fixed-window, moving-window (limits' names)
 }
 
 

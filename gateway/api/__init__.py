@@ -55,6 +55,12 @@ SPEC_SETTINGS = {
     "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
     "API_SPEC_OPTIONS": {"info": {"description": API_DESCRIPTION}},
 }
+RATE_LIMIT_HEADERS = {
+    "Retry-After": {"description": "Seconds until the budget allows a request again.", "schema": {"type": "integer"}},
+    "X-RateLimit-Limit": {"description": "Requests the budget allows per window.", "schema": {"type": "integer"}},
+    "X-RateLimit-Remaining": {"description": "Requests left in this window.", "schema": {"type": "integer"}},
+    "X-RateLimit-Reset": {"description": "When the window resets, in Unix seconds.", "schema": {"type": "integer"}},
+}
 DOC_ENDPOINTS = {"api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
 PUBLIC_ENDPOINTS = ops.PUBLIC_ENDPOINTS | DOC_ENDPOINTS
 
@@ -72,6 +78,8 @@ class GatewayApi(Api):
             response = {"description": status.phrase}
             if status >= 400:
                 response["schema"] = self.ERROR_SCHEMA
+            if status == http.HTTPStatus.TOO_MANY_REQUESTS:
+                response["headers"] = RATE_LIMIT_HEADERS
             prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
             self.spec.components.response(status.name, response, lazy=True)
         default = {"description": "Any error, as an RFC 9457 problem.", "schema": self.ERROR_SCHEMA}

@@ -90,7 +90,7 @@ class PartnerItem(MethodView):
     @blp.arguments(PartnerUpdateSchema)
     @blp.response(200, PartnerSchema, headers=ETAG_HEADER)
     def patch(self, body, code):
-        """Change a partner's name, markets, locale or flavour (If-Match guards concurrent edits)"""
+        """Change a partner's name, markets, locale, flavour, delivery rate or request budgets (If-Match guards)"""
         with command() as session:
             partner = partner_service.update_partner(
                 session, code, expected_version=expected_version(), now=utcnow(), **body

@@ -42,10 +42,28 @@ def _bearer_token() -> str:
     return token.strip()
 
 
+AUTHENTICATION = "authentication"
+
+
+def request_principal() -> Principal:
+    """Who the request's bearer key belongs to, worked out once per request: the rate limiter asks before
+    the view runs, `@requires` asks again. Raises AuthenticationFailed or PartnerSuspended."""
+    context = g._get_current_object()
+    outcome = context.get(AUTHENTICATION)
+    if outcome is None:
+        try:
+            outcome = authenticate(request_rows(), _bearer_token(), now=utcnow())
+        except (AuthenticationFailed, PartnerSuspended) as failure:
+            outcome = failure
+        setattr(context, AUTHENTICATION, outcome)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
 def _authenticate_request(scope: Scope) -> Principal:
     try:
-        token = _bearer_token()
-        principal = authenticate(request_rows(), token, now=utcnow())
+        principal = request_principal()
     except AuthenticationFailed as failure:
         raise _Refused(
             problem(
@@ -85,7 +103,10 @@ def requires(scope: Scope) -> Callable[[Callable[..., Any]], Callable[..., Any]]
             return view(*args, **kwargs)
 
         setattr(guarded, REQUIRED_SCOPE_ATTRIBUTE, scope)
-        manual_doc(guarded, view)["security"] = [{SECURITY_SCHEME: [str(scope)]}]
+        documented = manual_doc(guarded, view)
+        documented["security"] = [{SECURITY_SCHEME: [str(scope)]}]
+        # Every authenticated call spends its partner's budget for the audience (gateway.api.rate_limits).
+        documented.setdefault("responses", {})["429"] = "TOO_MANY_REQUESTS"
         return guarded
 
     return decorator

@@ -49,6 +49,11 @@ PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
     "payload-too-large": (413, "Payload too large", "The body exceeds the configured size limit."),
     "unsupported-media-type": (415, "Unsupported media type", "The body is not of a media type the operation takes."),
     "validation-error": (422, "Validation error", "One or more fields are invalid; see `errors`."),
+    "rate-limited": (
+        429,
+        "Too many requests",
+        "The partner's request budget for this API is spent for now; retry after the seconds in Retry-After.",
+    ),
     "internal-error": (500, "Internal error", "The gateway failed; quote the request id when reporting it."),
     "not-ready": (503, "Not ready", "The store is unreachable or its schema is not migrated."),
 }

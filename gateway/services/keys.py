@@ -34,6 +34,7 @@ class Principal:
     kind: KeyKind
     partner_code: str | None
     scopes: frozenset[str]
+    rate_limits: dict[str, str] | None = None  # the partner's own request budgets (gateway.domain.rate_limits)
 
 
 class AuthenticationFailed(Exception):
@@ -169,4 +170,5 @@ def authenticate(session: Session | Connection | RawConnection, token: str, *, n
         kind=KeyKind(key.kind),
         partner_code=key.partner_code,
         scopes=frozenset(key.scopes),
+        rate_limits=key.partner_rate_limits,
     )

@@ -13,6 +13,7 @@ from gateway.domain.delivery import CircuitState, EndpointStatus
 from gateway.domain.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from gateway.domain.ids import new_id
 from gateway.domain.partners import PartnerStatus
+from gateway.domain.rate_limits import partner_budget_errors
 from gateway.store.models import Partner, WebhookEndpoint
 from partners.registry import FLAVOURS, is_known_flavour
 from partners.signing import new_webhook_secret
@@ -116,14 +117,20 @@ def update_partner(
     default_locale: str | None = None,
     flavour: str | None = None,
     delivery_rate: float | object | None = UNCHANGED,
+    rate_limits: dict[str, str] | object | None = UNCHANGED,
 ) -> Partner:
-    """Change what is given; `delivery_rate=None` removes the rate limit, leaving it out keeps it."""
+    """Change what is given; `delivery_rate=None` removes the delivery rate, `rate_limits=None` the partner's own
+    request budgets; leaving either out keeps it."""
     partner = get_partner(session, code)
     if expected_version is not None and expected_version != partner.version:
         raise StaleVersion(f"Partner {code!r} is at version {partner.version}, not {expected_version}.")
     values, errors = _check_profile(markets, default_locale, flavour)
+    if isinstance(rate_limits, dict):
+        errors.update(partner_budget_errors(rate_limits))
     if errors:
         raise InvalidInput(errors)
+    if rate_limits is not UNCHANGED:
+        values["rate_limits"] = rate_limits or None
     if display_name is not None:
         values["display_name"] = display_name
     if delivery_rate is not UNCHANGED:

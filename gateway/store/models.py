@@ -62,6 +62,9 @@ class Partner(Base):
     delivery_rate: Mapped[float | None] = mapped_column(Float)
     next_send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     inbound_secret: Mapped[str | None] = mapped_column(String(80))  # verifies the partner's signed callbacks
+    # Surge protection: this partner's own request budget per audience, e.g. {"callcenter": "100/minute"};
+    # audiences left out use GATEWAY_RATE_LIMITS (gateway.domain.rate_limits).
+    rate_limits: Mapped[dict[str, str] | None] = mapped_column(JSON)
 
 
 class WebhookEndpoint(Base):
