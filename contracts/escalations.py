@@ -3,7 +3,7 @@ work on it."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from contracts.common import PageQuerySchema, PageSchema
 from contracts.partners import locale_field
@@ -14,23 +14,33 @@ CATEGORIES = [str(category) for category in Category]
 PRIORITIES = [str(priority) for priority in Priority]
 STATUSES = [str(status) for status in Status]
 TEXT_LIMIT = 4000
-
-
-def _not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("Must contain more than white space.")
+# Published as the fields' `pattern`, so generated clients know the rule: something besides spaces, tabs and line
+# breaks (spelt out: Python's \s and JSON Schema's differ), and no NUL character (PostgreSQL text cannot hold one).
+# The first two character classes are disjoint, so matching stays linear.
+NOT_BLANK = validate.Regexp(
+    r"^[ \t\r\n]*[^ \t\r\n\x00][^\x00]*$", error="Must contain more than white space, and no NUL character."
+)
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain a NUL character.")
 
 
 def _text(description: str, **options) -> fields.String:
     return fields.String(
-        validate=[validate.Length(min=1, max=TEXT_LIMIT), _not_blank], metadata={"description": description}, **options
+        validate=[validate.Length(min=1, max=TEXT_LIMIT), NOT_BLANK], metadata={"description": description}, **options
     )
 
 
 def _agent_ref(description: str, **options) -> fields.String:
     return fields.String(
-        validate=[validate.Length(min=1, max=100), _not_blank],
+        validate=[validate.Length(min=1, max=100), NOT_BLANK],
         metadata={"description": description, "example": "agent-0042"},
+        **options,
+    )
+
+
+def _partner_ref(description: str, **options) -> fields.String:
+    return fields.String(
+        validate=[PARTNER_REF["validate"], NO_NUL],
+        metadata={"description": description, "example": "cust-000123"},
         **options,
     )
 
@@ -39,11 +49,7 @@ def _agent_ref(description: str, **options) -> fields.String:
 
 
 class EscalationCreateSchema(Schema):
-    partner_ref = fields.String(
-        required=True,
-        validate=PARTNER_REF["validate"],
-        metadata={"description": "The subscriber, by the partner's own reference.", "example": "cust-000123"},
-    )
+    partner_ref = _partner_ref("The subscriber, by the partner's own reference.", required=True)
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES), metadata={"example": "billing"})
     priority = fields.String(
         load_default=str(Priority.NORMAL),
@@ -89,7 +95,7 @@ class EscalationListQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(STATUSES))
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
-    partner_ref = fields.String(**PARTNER_REF)
+    partner_ref = _partner_ref("Only this subscriber's escalations.")
     overdue = fields.Boolean(
         metadata={"description": "true: unresolved and past the SLA due time; false: everything else."}
     )

@@ -4,6 +4,7 @@ transaction."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ from gateway.services.outbox import record_event
 from gateway.services.partners import get_partner
 from gateway.store.models import Escalation, EscalationEntry, OutboxEvent, Subscription, created_after
 
+ESCALATION_ID = re.compile(r"^esc_[0-9a-f]{20}$")  # gateway.domain.ids.new_id("esc")
 NEEDS_COMMENT = {
     Action.RESOLVE: "Say what was done: the partner's agent reads it to the customer.",
     Action.REOPEN: "Say why the case is not settled.",
@@ -109,6 +111,8 @@ def get_escalation(
     session: Session, escalation_id: str, *, partner_code: str | None = None, for_update: bool = False
 ) -> Escalation:
     """One escalation; with `partner_code`, another partner's escalation is reported as missing."""
+    if not ESCALATION_ID.match(escalation_id):
+        raise NotFound("escalation", escalation_id)  # not one we issued: nothing to look up
     query = select(Escalation).where(Escalation.id == escalation_id)
     if partner_code is not None:
         query = query.where(Escalation.partner_code == partner_code)

@@ -194,6 +194,8 @@ def test_a_subscriber_of_another_partner_or_of_none_is_not_found(desk):
         ({"priority": "asap"}, {"priority"}),
         ({"description": "   "}, {"description"}),
         ({"description": "x" * 4001}, {"description"}),
+        ({"description": "Billed\x00twice"}, {"description"}),  # PostgreSQL text cannot hold a NUL
+        ({"partner_ref": "cust-1\x00"}, {"partner_ref"}),
         ({"agent_ref": ""}, {"agent_ref"}),
         ({"locale": "not a locale"}, {"locale"}),
         ({"partner_ref": 42}, {"partner_ref"}),
@@ -394,6 +396,7 @@ def test_another_partners_case_looks_missing(desk):
     assert listed.status_code == 200 and listed.json["items"] == []
     assert case["id"] not in listed.get_data(as_text=True)
     assert desk.client.get(f"{BASE}/esc_missing", headers=desk.alpha).status_code == 404
+    assert desk.client.get(f"{BASE}/esc_%00", headers=desk.alpha).status_code == 404  # never reaches the database
 
 
 def test_the_list_filters_by_status_category_priority_subscriber_and_overdue(desk):
