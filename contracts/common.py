@@ -23,9 +23,15 @@ class ProblemSchema(Schema):
     instance = fields.String(metadata={"description": "The request path."})
     request_id = fields.String(metadata={"description": "Quote it when asking for help."})
     errors = fields.List(fields.Nested(FieldErrorSchema), metadata={"description": "One entry per failing field."})
-    current_status = fields.String(metadata={"description": "On an invalid transition: the subscription's status."})
+    current_status = fields.String(
+        metadata={"description": "On an invalid transition: the status of the subscription (or escalation)."}
+    )
     allowed_transitions = fields.List(
-        fields.String(), metadata={"description": "On an invalid transition: the commands allowed from it."}
+        fields.String(),
+        metadata={
+            "description": "On an invalid transition: the commands allowed from it (for an escalation: the actions "
+            "the caller's side may take)."
+        },
     )
 
 
