@@ -112,8 +112,9 @@ class ClosedCase(Conflict):
     """A closed escalation takes no more comments: open a new one."""
 
 
-def allowed_actions(status: Status, side: Side | None = None) -> list[Action]:
+def allowed_actions(status: Status | str, side: Side | str | None = None) -> list[Action]:
     """The actions possible from `status` (by `side`, when given), in the table's order."""
+    status, side = Status(status), (Side(side) if side is not None else None)
     return [
         action
         for action, transition in TRANSITIONS.items()
@@ -121,8 +122,9 @@ def allowed_actions(status: Status, side: Side | None = None) -> list[Action]:
     ]
 
 
-def check_transition(status: Status, action: Action, side: Side) -> Transition:
+def check_transition(status: Status | str, action: Action | str, side: Side | str) -> Transition:
     """The transition to apply, or why it may not be applied."""
+    status, action, side = Status(status), Action(action), Side(side)
     transition = TRANSITIONS[action]
     if transition.side is not side:
         raise SideNotAllowed(f"Only the {transition.side} may {action} an escalation.")
@@ -131,9 +133,9 @@ def check_transition(status: Status, action: Action, side: Side) -> Transition:
     return transition
 
 
-def check_comment(status: Status) -> None:
+def check_comment(status: Status | str) -> None:
     """Both sides comment on a case at any point until it is closed."""
-    if status is Status.CLOSED:
+    if Status(status) is Status.CLOSED:
         raise ClosedCase(
             "This escalation is closed and takes no more comments; open a new one.",
             current_status=str(status),

@@ -23,6 +23,8 @@ from gateway.services.partners import get_partner
 from gateway.store.models import Escalation, EscalationEntry, OutboxEvent, Subscription, created_after
 
 ESCALATION_ID = re.compile(r"^esc_[0-9a-f]{20}$")  # gateway.domain.ids.new_id("esc")
+CATEGORIES = [str(category) for category in rules.Category]
+PRIORITIES = [str(priority) for priority in rules.Priority]
 NEEDS_COMMENT = {
     Action.RESOLVE: "Say what was done: the partner's agent reads it to the customer.",
     Action.REOPEN: "Say why the case is not settled.",
@@ -65,11 +67,18 @@ def open_escalation(
 ) -> Opened:
     """Open a case about one of the partner's subscribers, due by the SLA of its priority; when one is already
     unresolved for this subscriber and category, that one is returned instead (nothing is changed)."""
-    subscription = _subscriber(session, partner_code, partner_ref)
+    errors = {}
+    if category not in CATEGORIES:
+        errors["category"] = f"One of {', '.join(CATEGORIES)}."
+    if priority not in PRIORITIES:
+        errors["priority"] = f"One of {', '.join(PRIORITIES)}."
     chosen_locale = normalize_locale(locale) if locale else get_partner(session, partner_code).default_locale
     if chosen_locale is None:
-        raise InvalidInput({"locale": NOT_A_LOCALE})
-    key = rules.open_key(subscription.id, rules.Category(category))
+        errors["locale"] = NOT_A_LOCALE
+    if errors:  # the API's schema checks these first; other callers (the console) get the same answer
+        raise InvalidInput(errors)
+    subscription = _subscriber(session, partner_code, partner_ref)
+    key = rules.open_key(subscription.id, category)
     existing = _unresolved_case(session, key)
     if existing is not None:
         return Opened(existing, created=False)
@@ -77,8 +86,8 @@ def open_escalation(
         id=new_id("esc"),
         partner_code=partner_code,
         subscription_id=subscription.id,
-        category=category,
-        priority=rules.Priority(priority),
+        category=str(category),
+        priority=str(priority),
         status=Status.OPEN,
         description=description,
         agent_ref=agent_ref,
@@ -194,6 +203,7 @@ def add_comment(
     session: Session, escalation: Escalation, *, side: Side, author: str, comment: str, now: datetime
 ) -> Escalation:
     """A comment from either side, on any case that is not closed. Load the case with for_update=True."""
+    side = Side(side)
     rules.check_comment(Status(escalation.status))
     _touch(escalation, now)
     _append(session, escalation, "comment", side, author, now, comment=comment)
@@ -215,7 +225,7 @@ def change_status(
 ) -> Escalation:
     """Apply one action of the status machine (the service acknowledges, starts and resolves; the partner
     closes or reopens a resolved case). Load the case with for_update=True."""
-    previous = Status(escalation.status)
+    action, side, previous = Action(action), Side(side), Status(escalation.status)
     transition = rules.check_transition(previous, action, side)
     if transition.needs_comment and not comment:
         raise InvalidInput({"comment": NEEDS_COMMENT[action]})

@@ -149,3 +149,13 @@ def test_only_unresolved_cases_past_their_due_time_are_overdue():
 def test_the_open_key_is_per_subscriber_and_category():
     assert rules.open_key("sub_1", rules.Category.BILLING) == "sub_1/billing"
     assert rules.open_key("sub_1", "billing") != rules.open_key("sub_1", "double_billing")
+
+
+def test_plain_strings_are_as_good_as_the_enumerations():
+    """The console passes form values: a plain "partner" must not read as another side."""
+    assert rules.check_transition("resolved", "close", "partner").target is Status.CLOSED
+    assert rules.allowed_actions("resolved", "partner") == [Action.CLOSE, Action.REOPEN]
+    with pytest.raises(rules.InvalidTransition):
+        rules.check_transition("open", "close", "partner")
+    with pytest.raises(ValueError):
+        rules.check_transition("open", "escalate", "partner")
