@@ -36,6 +36,10 @@ from gateway.services import escalations as escalation_service
 from gateway.store.models import Escalation
 
 ETAG_HEADER = {"ETag": {"description": "The escalation's version; send it as If-Match.", "schema": {"type": "string"}}}
+CREATED_HEADERS = {
+    **ETAG_HEADER,
+    "Location": {"description": "Where the escalation is read and followed.", "schema": {"type": "string"}},
+}
 ALREADY_OPEN = (
     "An unresolved escalation for this subscriber and category exists already: this is it, unchanged (Location "
     "points to it). Add what this agent knows as a comment."
@@ -122,8 +126,8 @@ class Escalations(MethodView):
     @requires(Scope.CALLCENTER)
     @idempotent
     @blp.arguments(EscalationCreateSchema)
-    @blp.response(201, EscalationDetailSchema, headers=ETAG_HEADER)
-    @blp.alt_response(200, schema=EscalationDetailSchema, description=ALREADY_OPEN, headers=ETAG_HEADER)
+    @blp.response(201, EscalationDetailSchema, description="The new escalation.", headers=CREATED_HEADERS)
+    @blp.alt_response(200, schema=EscalationDetailSchema, description=ALREADY_OPEN, headers=CREATED_HEADERS)
     def post(self, body):
         """Escalate a subscriber's case to the streaming service, due by the SLA of its priority"""
         now = utcnow()
