@@ -1,4 +1,5 @@
-"""The escalation rules without I/O: the status machine, who may take each action, the SLA and overdue."""
+"""The escalation rules without I/O: the status machine, who may take each action, the SLA and overdue (and the
+SLA setting checked when the app is built, on an in-memory store)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from gateway import create_app
+from gateway.config import ConfigError
 from gateway.domain import escalations as rules
 from gateway.domain.errors import Conflict
 from gateway.domain.escalations import Action, Duration, Priority, Side, Status
@@ -159,3 +162,8 @@ def test_plain_strings_are_as_good_as_the_enumerations():
         rules.check_transition("open", "close", "partner")
     with pytest.raises(ValueError):
         rules.check_transition("open", "escalate", "partner")
+
+
+def test_a_broken_sla_setting_stops_the_start_naming_the_variable():
+    with pytest.raises(ConfigError, match=r"GATEWAY_ESCALATION_SLA=.*no response time for low"):
+        create_app({"DATABASE_URL": "sqlite://", "ESCALATION_SLA": "urgent=4h,high=1bd,normal=3bd"})
