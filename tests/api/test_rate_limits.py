@@ -6,8 +6,11 @@ import os
 import secrets
 
 import pytest
+from limits import parse
 
 from gateway import create_app
+from gateway.api import rate_limits
+from gateway.api.rate_limits import LocalCounter
 from gateway.domain.keys import KeyKind
 from gateway.domain.rate_limits import budget_for, parse_audience_budgets, partner_budget_errors
 from gateway.store import migrate
@@ -205,3 +208,47 @@ def test_an_unreachable_counter_store_lets_requests_through(tmp_path, sqlite_dat
         assert [_profile(client, token).status_code for _ in range(3)] == [200, 200, 200]
     finally:
         app_store(app).dispose()
+
+
+@pytest.mark.parametrize("sliding", [True, False])
+def test_the_local_counter_keeps_a_budget_per_window(sliding, monkeypatch):
+    clock = [1_000_020.0]  # the start of a 60-second window (a multiple of 60)
+    monkeypatch.setattr(rate_limits.time, "time", lambda: clock[0])
+    counter = LocalCounter(sliding)
+    item = parse("3/minute")
+    assert [counter.hit(item, "partner:a", "callcenter").allowed for _ in range(4)] == [True, True, True, False]
+    assert counter.hit(item, "partner:b", "callcenter").allowed  # another owner, another bucket
+    refused = counter.hit(item, "partner:a", "callcenter")
+    assert (refused.remaining, refused.reset_at) == (0, clock[0] + 60)
+    clock[0] += 60 + 30  # half-way through the next window
+    window = counter.hit(item, "partner:a", "callcenter")
+    if sliding:
+        # Half of the previous window's 3 still counts: 1.5 + 1 of 3 leaves room for no more than 0.5.
+        assert (window.allowed, window.remaining) == (True, 0)
+        assert not counter.hit(item, "partner:a", "callcenter").allowed
+    else:
+        assert (window.allowed, window.remaining) == (True, 2)
+    clock[0] += 120  # two windows on: nothing counts any more
+    assert counter.hit(item, "partner:a", "callcenter").remaining == 2
+
+
+def test_the_headers_describe_the_tightest_window(tmp_path, sqlite_database):
+    app = limited_app(tmp_path, sqlite_database, RATE_LIMITS="callcenter=100/minute;2/second")
+    try:
+        seed = Seeder(app_store(app))
+        token = seed.partner("alpha") and seed.token(KeyKind.PARTNER, "alpha")
+        client = app.test_client()
+        first = _profile(client, token)
+        assert (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) == ("2", "1")
+        _profile(client, token)
+        refused = _profile(client, token)
+        assert refused.status_code == 429
+        assert refused.get_json()["limit"] == "2 per 1 second"
+        assert refused.headers["Retry-After"] == "1"
+    finally:
+        app_store(app).dispose()
+
+
+def test_an_unknown_counting_strategy_stops_the_start(tmp_path):
+    with pytest.raises(ValueError, match="GATEWAY_RATE_LIMIT_STRATEGY='leaky'"):
+        create_app({"INSTANCE_PATH": str(tmp_path), "RATE_LIMIT_STRATEGY": "leaky"})
