@@ -53,7 +53,7 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     # Escalations from partners' call centers: the time to resolve, per priority (gateway.domain.escalations)
     "ESCALATION_SLA": (str, "urgent=4h,high=1bd,normal=3bd,low=5bd"),  # h hours, d days, bd business days
     # Surge protection (gateway.domain.rate_limits): per partner and audience; audiences left out are unlimited.
-    "RATE_LIMITS": (str, "partner=100/second,callcenter=20/second;600/minute"),
+    "RATE_LIMITS": (str, "partner=200/second,callcenter=50/second;2000/minute"),
     "RATE_LIMIT_STORAGE_URL": (str, "memory://"),  # redis://host:6379/0 to share counts across workers/instances
     "RATE_LIMIT_STRATEGY": (str, "sliding-window-counter"),  # or fixed-window, moving-window (limits' names)
 }
