@@ -20,7 +20,7 @@ import unicodedata
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from heapq import nlargest
@@ -311,8 +311,7 @@ class _LanguageIndex:
             for docs, contributions in sparse:
                 for doc, contribution in zip(docs, contributions, strict=True):
                     totals[doc] += contribution
-            scores: Mapping[int, float] | list[float] = totals
-            top = nlargest(limit, range(self.count), key=totals.__getitem__)
+            last = nlargest(limit, totals)[-1]
             items: Iterable[tuple[int, float]] = enumerate(totals)
         else:
             by_doc: dict[int, float] = dict(zip(*sparse[0], strict=True))
@@ -320,13 +319,14 @@ class _LanguageIndex:
             for docs, contributions in sparse[1:]:
                 for doc, contribution in zip(docs, contributions, strict=True):
                     by_doc[doc] = get(doc, 0.0) + contribution
-            scores = by_doc
-            top = nlargest(limit, by_doc, key=by_doc.__getitem__)
+            last = nlargest(limit, by_doc.values())[-1]
             items = by_doc.items()
         # The top `limit` by raw score, widened to every document that rounds to the same score as the last of them,
         # then ordered by rounded score and slug (doc id): equal shown scores always list in slug order. Scores are
         # positive, so documents without any of the terms (0.0 in the dense totals) never pass the cutoff.
-        cutoff = max(round(scores[top[-1]], 4) - 0.00005, 1e-12)
+        # Only the limit-th best score is needed to find them: nlargest over the bare floats compares in C, where
+        # one keyed by document id called back into Python for every scored document.
+        cutoff = max(round(last, 4) - 0.00005, 1e-12)
         candidates = [(-round(score, 4), doc) for doc, score in items if score >= cutoff]
         ranked = [(doc, -negative) for negative, doc in sorted(candidates)[:limit]]
         return ranked, self._coverage(terms, ranked[0][0]) >= GOOD_MATCH_COVERAGE
@@ -362,9 +362,13 @@ class _LanguageIndex:
         wanted = {self.term_ids[term] for term in terms if term in self.term_ids}
         term_ids, offsets = self.body_tokens[doc]
         matches: list[tuple[int, int]] = []  # (offset, term id)
-        for term_id in wanted:  # array.index runs in C; a Python loop over every body word does not
+        # array.index runs in C; a Python loop over every body word does not. A term's first SNIPPET_ANCHORS
+        # occurrences are all a snippet can use: the anchors are the first SNIPPET_ANCHORS matches of any term, and
+        # a window that held a later occurrence of a term but none of its first ones would start after all of
+        # them, so after more matches than there are anchors.
+        for term_id in wanted:
             at = -1
-            while True:
+            for _ in range(SNIPPET_ANCHORS):
                 try:
                     at = term_ids.index(term_id, at + 1)
                 except ValueError:
@@ -375,6 +379,7 @@ class _LanguageIndex:
         found = [term_id for _, term_id in matches]
         anchors = dict.fromkeys(text.rfind(" ", 0, position) + 1 for position in positions[:SNIPPET_ANCHORS])
         best: tuple[int, int, int] | None = None  # (-distinct query terms, start, end)
+        everything = len(set(found))
         for anchor in anchors or [0]:
             start = _word_start_from(text, anchor - _SNIPPET_LEAD_CHARS, anchor)
             end = _snippet_end(text, start)
@@ -382,6 +387,8 @@ class _LanguageIndex:
             candidate = (-distinct, start, end)
             if best is None or candidate < best:
                 best = candidate
+            if distinct == everything:
+                break  # anchors come in text order: no later window has more terms or starts earlier
         assert best is not None  # there is always one anchor
         _, start, end = best
         prefix = _ELLIPSIS if start > 0 else ""
