@@ -15,7 +15,7 @@ class LanguageTexts:
     status_labels: dict[str, str]
     status_explanations: dict[str, str]  # may use {activation_expires}, {access_until}, {retention_until}
     reasons: dict[str, str]
-    inactivity: dict[str, str]  # may use {warned}, {respond_by}
+    inactivity: dict[str, str]  # may use {inactivity_warned}, {respond_by}
     actions: dict[str, str]
     actors: dict[str, str]
     unknown_date: str
@@ -66,10 +66,10 @@ ENGLISH = LanguageTexts(
     },
     inactivity={
         "not_warned": "No inactivity warning is open.",
-        "warned": "The customer was warned on {warned} for not watching. To keep the membership they must "
+        "warned": "The customer was warned on {inactivity_warned} for not watching. To keep the membership they must "
         "confirm by {respond_by}, in the app or through you; watching anything also counts. Otherwise the "
         "membership is cancelled and billing stops.",
-        "kept": "The customer was warned for inactivity on {warned} and the membership was kept.",
+        "kept": "The customer was warned for inactivity on {inactivity_warned} and the membership was kept.",
     },
     actions={
         "activate": "Activate with the activation code",
@@ -141,10 +141,10 @@ GERMAN = LanguageTexts(
     },
     inactivity={
         "not_warned": "Es läuft keine Inaktivitäts-Erinnerung.",
-        "warned": "Am {warned} kam eine Erinnerung wegen Inaktivität. Um die Mitgliedschaft zu behalten, muss "
-        "bis zum {respond_by} bestätigt werden, in der App oder über Sie; auch einfach etwas ansehen zählt. "
-        "Sonst wird gekündigt und die Abrechnung endet.",
-        "kept": "Am {warned} kam eine Erinnerung wegen Inaktivität; die Mitgliedschaft wurde behalten.",
+        "warned": "Am {inactivity_warned} kam eine Erinnerung wegen Inaktivität. Um die Mitgliedschaft zu "
+        "behalten, muss bis zum {respond_by} bestätigt werden, in der App oder über Sie; auch einfach etwas "
+        "ansehen zählt. Sonst wird gekündigt und die Abrechnung endet.",
+        "kept": "Am {inactivity_warned} kam eine Erinnerung wegen Inaktivität; die Mitgliedschaft wurde behalten.",
     },
     actions={
         "activate": "Mit dem Aktivierungscode aktivieren",
@@ -216,10 +216,10 @@ FRENCH = LanguageTexts(
     },
     inactivity={
         "not_warned": "Aucun avertissement d'inactivité en cours.",
-        "warned": "Le client a été averti le {warned} pour inactivité. Pour garder l'abonnement, il doit "
+        "warned": "Le client a été averti le {inactivity_warned} pour inactivité. Pour garder l'abonnement, il doit "
         "confirmer avant le {respond_by}, dans l'application ou par votre intermédiaire ; regarder un contenu "
         "suffit aussi. Sinon l'abonnement est résilié et la facturation s'arrête.",
-        "kept": "Le client a été averti le {warned} pour inactivité et l'abonnement a été conservé.",
+        "kept": "Le client a été averti le {inactivity_warned} pour inactivité et l'abonnement a été conservé.",
     },
     actions={
         "activate": "Activer avec le code d'activation",
@@ -291,10 +291,10 @@ SPANISH = LanguageTexts(
     },
     inactivity={
         "not_warned": "No hay ningún aviso de inactividad abierto.",
-        "warned": "El cliente recibió el {warned} un aviso por inactividad. Para conservar la suscripción debe "
-        "confirmar antes del {respond_by}, en la aplicación o a través de ustedes; ver cualquier contenido "
-        "también cuenta. Si no, la suscripción se cancela y se deja de cobrar.",
-        "kept": "El cliente recibió el {warned} un aviso por inactividad y conservó la suscripción.",
+        "warned": "El cliente recibió el {inactivity_warned} un aviso por inactividad. Para conservar la "
+        "suscripción debe confirmar antes del {respond_by}, en la aplicación o a través de ustedes; ver "
+        "cualquier contenido también cuenta. Si no, la suscripción se cancela y se deja de cobrar.",
+        "kept": "El cliente recibió el {inactivity_warned} un aviso por inactividad y conservó la suscripción.",
     },
     actions={
         "activate": "Activar con el código de activación",
@@ -366,10 +366,10 @@ MALAY = LanguageTexts(
     },
     inactivity={
         "not_warned": "Tiada amaran ketidakaktifan yang terbuka.",
-        "warned": "Pelanggan menerima amaran ketidakaktifan pada {warned}. Untuk mengekalkan keahlian, "
+        "warned": "Pelanggan menerima amaran ketidakaktifan pada {inactivity_warned}. Untuk mengekalkan keahlian, "
         "pelanggan perlu mengesahkan sebelum {respond_by}, dalam aplikasi atau melalui anda; menonton apa-apa "
         "juga dikira. Jika tidak, keahlian dibatalkan dan bil dihentikan.",
-        "kept": "Pelanggan menerima amaran ketidakaktifan pada {warned} dan keahlian dikekalkan.",
+        "kept": "Pelanggan menerima amaran ketidakaktifan pada {inactivity_warned} dan keahlian dikekalkan.",
     },
     actions={
         "activate": "Aktifkan dengan kod pengaktifan",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,6 +53,18 @@ def test_every_status_reason_substate_action_and_actor_has_a_text(language):
         *texts.actions.values(),
     ]
     assert all(text.strip() and text == text.strip() for text in every_text)
+
+
+@pytest.mark.parametrize("language", NOTICE_LOCALES)
+def test_placeholders_name_key_dates(language):
+    texts = TEXTS[language]
+    names = {
+        field
+        for text in (*texts.status_explanations.values(), *texts.inactivity.values())
+        for _, field, _, _ in string.Formatter().parse(text)
+        if field
+    }
+    assert names <= set(KeyDates.__dataclass_fields__)
 
 
 def test_languages_say_different_things():

@@ -1,0 +1,492 @@
+"""The agent console's pages: sign in, search and read the FAQ, look up a subscriber, open and follow escalations.
+
+Server-rendered; every page works without JavaScript. Every request re-checks the agent's key in the store, every
+form POST carries the session's CSRF token, and every error is a page that says what went wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from contracts.escalations import CloseSchema, EscalationCreateSchema, PartnerCommentSchema, ReopenSchema
+from gateway.api.escalations import sla_policy
+from gateway.api.guards import accepts_body
+from gateway.api.lookup import lookup_body
+from gateway.api.state import EXTENSION, store
+from gateway.console import session as console_session
+from gateway.console.endpoints import BLUEPRINT, OPEN_ENDPOINTS, URL_PREFIX
+from gateway.console.markdown import render_markdown
+from gateway.domain import escalations as escalation_rules
+from gateway.domain.clock import utcnow
+from gateway.domain.errors import Conflict, GatewayError, InvalidInput, NotFound
+from gateway.domain.escalations import Action, Category, Priority, Side
+from gateway.domain.faq_search import language_of
+from gateway.domain.notices import NOTICE_LOCALES, format_date
+from gateway.domain.partners import normalize_locale
+from gateway.domain.situation import text_language
+from gateway.services import agents
+from gateway.services import escalations as escalation_service
+from gateway.services import faq as faq_service
+from gateway.services import lookup as lookup_service
+from gateway.services.partners import get_partner
+
+log = logging.getLogger("gateway.console")
+blp = Blueprint(BLUEPRINT, __name__, url_prefix=URL_PREFIX, template_folder="templates")
+
+FORM = ("application/x-www-form-urlencoded", "multipart/form-data")
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "ms": "Bahasa Melayu"}
+SEARCH_RESULTS = 10
+ESCALATIONS_PER_PAGE = 50
+FAQ_INDEX_CACHE = "faq_search_index"  # the same per-app cache the call-center FAQ API searches (gateway.api.faq)
+
+SIGN_IN_REFUSALS = {
+    "missing": "Enter your agent key.",
+    "malformed": "That does not look like a gateway key (gw_…).",
+    "unknown": "That key is not known. Check it and try again.",
+    "revoked": "That key has been revoked. Ask your team lead for a new one.",
+    "expired": "That key has expired (it was rotated). Use its successor.",
+    "suspended": "Your company's access to the gateway is suspended.",
+    "not_agent": "That key cannot use the agent console: it needs the callcenter scope.",
+}
+SESSION_ENDED = {
+    "revoked": "Your key has been revoked, so you were signed out.",
+    "expired": "Your key has expired, so you were signed out.",
+    "unknown": "Your key no longer exists, so you were signed out.",
+    "suspended": "Your company's access is suspended, so you were signed out.",
+    "not_agent": "Your key no longer holds the callcenter scope, so you were signed out.",
+}
+
+
+def init_console(app: Flask) -> None:
+    """Mount the console at /console with its session cookie; kept out of the OpenAPI document (a plain blueprint)."""
+    console_session.install_session(app)
+    app.register_blueprint(blp)
+
+
+# --- every request --------------------------------------------------------------------------------------------
+
+
+@blp.app_template_filter("day")
+def _day(moment: datetime | None) -> str:
+    return "—" if moment is None else format_date(moment, g.get("language", "en"))
+
+
+@blp.app_template_filter("moment")
+def _moment(moment: datetime | None) -> str:
+    return "—" if moment is None else f"{_day(moment)}, {moment:%H:%M} UTC"
+
+
+@blp.context_processor
+def _page_context() -> dict[str, Any]:
+    return {
+        "agent": g.get("agent"),
+        "csrf_token": console_session.csrf_token,
+        "csrf_field": console_session.CSRF_FIELD,
+        "language_names": LANGUAGE_NAMES,
+    }
+
+
+def _agent_from_session() -> console_session.Agent | str | None:
+    """The signed-in agent re-checked in the store; a refusal reason when the key may no longer sign in."""
+    remembered = console_session.signed_in_key()
+    if remembered is None:
+        return None
+    with store().read() as session:
+        try:
+            principal = agents.check_agent_key(session, remembered["key_id"], now=utcnow())
+        except agents.AuthenticationFailed as failure:
+            return failure.reason
+        except agents.PartnerSuspended:
+            return "suspended"
+        except agents.NotAnAgentKey:
+            return "not_agent"
+        partner = get_partner(session, principal.partner_code)
+        return console_session.Agent(
+            key_id=principal.key_id,
+            key_prefix=principal.key_prefix,
+            partner_code=partner.code,
+            partner_name=partner.display_name,
+            agent_ref=remembered["agent_ref"],
+            locale=remembered["locale"] or partner.default_locale,
+        )
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only a console path of this site: never an absolute URL someone slipped into a sign-in link."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith(URL_PREFIX + "/") or target.startswith("//"):
+        return None
+    return target
+
+
+@blp.before_request
+def _authenticate_and_check_form():
+    g.language = "en"
+    if request.method == "POST" and not console_session.csrf_ok():
+        return _error_page(
+            400,
+            "This form has expired or did not come from the console",
+            "Nothing was changed. Reload the page and try again.",
+        )
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    found = _agent_from_session()
+    if isinstance(found, console_session.Agent):
+        g.agent, g.language = found, text_language(found.locale)
+        return None
+    if isinstance(found, str):
+        console_session.end()
+        flash(SESSION_ENDED.get(found, "Please sign in again."), "error")
+    next_page = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for(".sign_in", next=next_page))
+
+
+@blp.after_request
+def _no_caching(response):
+    # Pages show customer data: no shared or browser cache may keep them, no other site may frame them.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; "
+        "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def _error_page(status: int, title: str, detail: str):
+    return render_template("console/error.html", title=title, detail=detail, request_id=g.get("request_id")), status
+
+
+@blp.errorhandler(GatewayError)
+def _gateway_error(error: GatewayError):
+    if isinstance(error, NotFound):
+        return _error_page(404, "Not found", error.detail)
+    if isinstance(error, Conflict):
+        return _error_page(409, "That is not possible right now", error.detail)
+    return _error_page(422, "That did not work", error.detail)
+
+
+@blp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    status = error.code or 500
+    if status >= 500:
+        log.error("console error", exc_info=getattr(error, "original_exception", None) or error)
+        return _error_page(500, "Something went wrong", "The gateway failed while showing this page.")
+    return _error_page(status, error.name, error.description or error.name)
+
+
+@blp.errorhandler(Exception)
+def _unexpected(error: Exception):
+    log.error("console error", exc_info=error)
+    return _error_page(
+        500,
+        "Something went wrong",
+        "The gateway failed while showing this page. Quote the request id when reporting it.",
+    )
+
+
+# --- signing in and out ---------------------------------------------------------------------------------------
+
+
+@blp.route("/sign-in", methods=["GET", "POST"])
+@accepts_body(*FORM, limit_setting="MAX_BODY_BYTES")
+def sign_in():
+    next_page = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if isinstance(_agent_from_session(), console_session.Agent):
+            return redirect(next_page or url_for(".home"))
+        return render_template("console/sign_in.html", next_page=next_page, form={}, errors={})
+    form = {name: request.form.get(name, "").strip() for name in ("agent", "locale")}
+    token = request.form.get("key", "").strip()
+    errors = {}
+    if not form["agent"] or len(form["agent"]) > 100:
+        errors["agent"] = "Enter your name or agent ID (at most 100 characters)."
+    if form["locale"] and normalize_locale(form["locale"]) is None:
+        errors["locale"] = "Choose a language from the list."
+    refusal, status = None, 200
+    if not token:
+        errors["key"] = SIGN_IN_REFUSALS["missing"]
+    if not errors:
+        with store().read() as session:
+            try:
+                principal = agents.sign_in(session, token, now=utcnow())
+            except agents.AuthenticationFailed as failure:
+                refusal, status = failure.reason, 401
+            except agents.PartnerSuspended:
+                refusal, status = "suspended", 403
+            except agents.NotAnAgentKey:
+                refusal, status = "not_agent", 403
+    if errors or refusal:
+        if refusal:
+            errors["key"] = SIGN_IN_REFUSALS[refusal]
+        # The key is never sent back into the page.
+        page = render_template("console/sign_in.html", next_page=next_page, form=form, errors=errors)
+        return page, status if refusal else 422
+    console_session.start(principal.key_id, form["agent"], normalize_locale(form["locale"]) if form["locale"] else None)
+    return redirect(next_page or url_for(".home"))
+
+
+@blp.post("/sign-out")
+@accepts_body(*FORM, limit_setting="MAX_BODY_BYTES")
+def sign_out():
+    console_session.end()
+    flash("You are signed out.", "info")
+    return redirect(url_for(".sign_in"))
+
+
+@blp.get("/")
+def home():
+    return render_template("console/home.html")
+
+
+# --- FAQ ------------------------------------------------------------------------------------------------------
+
+
+def _search_index_cache() -> faq_service.SearchIndexCache:
+    return current_app.extensions[EXTENSION].setdefault(FAQ_INDEX_CACHE, faq_service.SearchIndexCache())
+
+
+def _chosen_language(value: str | None) -> str:
+    return value if value in NOTICE_LOCALES else g.language
+
+
+@blp.get("/faq")
+def faq_search():
+    query = request.args.get("q", "").strip()[:300]
+    language = _chosen_language(request.args.get("language"))
+    results = None
+    if query:
+        with store().read() as session:
+            results = _search_index_cache().current(session).index.search(query, language, SEARCH_RESULTS)
+    return render_template("console/faq_search.html", query=query, language=language, results=results)
+
+
+@blp.get("/faq/<slug>")
+def faq_article(slug: str):
+    language = _chosen_language(request.args.get("language"))
+    with store().read() as session:
+        article = faq_service.find_article_for_locale(session, slug, language)
+    return render_template(
+        "console/faq_article.html",
+        article=article,
+        body=Markup(render_markdown(article.body)),  # noqa: S704 - rendered with raw HTML escaped
+        language=language,
+        fallback=language_of(article.locale) != language,
+        query=request.args.get("q", ""),
+    )
+
+
+# --- subscriber lookup ------------------------------------------------------------------------------------------
+
+
+@blp.get("/lookup")
+def lookup():
+    partner_ref = request.args.get("partner_ref", "").strip()
+    found, error = None, None
+    if partner_ref:
+        if len(partner_ref) > 100:
+            error = "A customer reference has at most 100 characters."
+        else:
+            with store().read() as session:
+                try:
+                    found = lookup_body(
+                        lookup_service.lookup_subscriber(
+                            session,
+                            partner_code=g.agent.partner_code,
+                            partner_ref=partner_ref,
+                            locale=g.agent.locale,
+                            now=utcnow(),
+                        )
+                    )
+                except NotFound:
+                    error = f"No subscriber with the reference “{partner_ref}” at {g.agent.partner_name}."
+    status = 404 if error and partner_ref and len(partner_ref) <= 100 else (422 if error else 200)
+    return render_template("console/lookup.html", partner_ref=partner_ref, found=found, error=error), status
+
+
+# --- escalations ----------------------------------------------------------------------------------------------
+
+
+def _cursor(value: str | None) -> tuple[datetime, str] | None:
+    if not value or "|" not in value:
+        return None
+    moment, _, identifier = value.partition("|")
+    try:
+        return datetime.fromisoformat(moment), identifier
+    except ValueError:
+        return None
+
+
+@blp.get("/escalations")
+def escalations():
+    status = request.args.get("status") or None
+    if status not in {None, *escalation_rules.Status}:
+        status = None
+    now = utcnow()
+    with store().read() as session:
+        found = escalation_service.list_escalations(
+            session,
+            limit=ESCALATIONS_PER_PAGE + 1,
+            now=now,
+            partner_code=g.agent.partner_code,
+            after=_cursor(request.args.get("after")),
+            status=status,
+        )
+    more = len(found) > ESCALATIONS_PER_PAGE
+    found = found[:ESCALATIONS_PER_PAGE]
+    next_after = f"{found[-1][0].created_at.isoformat()}|{found[-1][0].id}" if more else None
+    rows = [
+        {"case": case, "partner_ref": ref, "overdue": escalation_rules.is_overdue(case.status, case.sla_due_at, now)}
+        for case, ref in found
+    ]
+    return render_template(
+        "console/escalations.html",
+        rows=rows,
+        status=status,
+        statuses=list(escalation_rules.Status),
+        next_after=next_after,
+    )
+
+
+def _escalation_form_page(form: dict[str, str], errors: dict[str, str], status: int = 200):
+    page = render_template(
+        "console/escalation_new.html",
+        form=form,
+        errors=errors,
+        categories=list(Category),
+        priorities=list(Priority),
+    )
+    return page, status
+
+
+@blp.get("/escalations/new")
+def new_escalation():
+    form = {"partner_ref": request.args.get("partner_ref", ""), "priority": str(Priority.NORMAL)}
+    return _escalation_form_page(form, {})
+
+
+def _field_errors(error: ValidationError) -> dict[str, str]:
+    return {field: " ".join(map(str, messages)) for field, messages in error.normalized_messages().items()}
+
+
+@blp.post("/escalations")
+@accepts_body(*FORM, limit_setting="MAX_BODY_BYTES")
+def open_escalation():
+    form = {name: request.form.get(name, "") for name in ("partner_ref", "category", "priority", "description")}
+    try:
+        body = EscalationCreateSchema().load(
+            {**{k: v.strip() if k != "description" else v for k, v in form.items()}, "agent_ref": g.agent.agent_ref}
+        )
+    except ValidationError as error:
+        return _escalation_form_page(form, _field_errors(error), 422)
+    now = utcnow()
+    with store().transaction() as session:
+        try:
+            opened = escalation_service.open_escalation(
+                session,
+                partner_code=g.agent.partner_code,
+                now=now,
+                sla=sla_policy(),
+                locale=g.agent.locale,
+                **body,
+            )
+        except NotFound:
+            return _escalation_form_page(form, {"partner_ref": "No subscriber with this reference."}, 404)
+        case_id = opened.escalation.id
+    if opened.created:
+        flash("Escalation opened. The streaming service has been told.", "info")
+    else:
+        flash("An escalation for this customer and category is already open: here it is. Add what you know.", "info")
+    return redirect(url_for(".escalation", escalation_id=case_id))
+
+
+@blp.get("/escalations/<escalation_id>")
+def escalation(escalation_id: str):
+    now = utcnow()
+    with store().read() as session:
+        case = escalation_service.get_escalation(session, escalation_id, partner_code=g.agent.partner_code)
+        partner_ref = escalation_service.subscriber_of(session, case).partner_ref
+        entries = escalation_service.history(session, case)
+    return render_template(
+        "console/escalation.html",
+        case=case,
+        partner_ref=partner_ref,
+        entries=entries,
+        overdue=escalation_rules.is_overdue(case.status, case.sla_due_at, now),
+        actions=escalation_rules.allowed_actions(escalation_rules.Status(case.status), Side.PARTNER),
+        can_comment=case.status != escalation_rules.Status.CLOSED,
+        errors={},
+    )
+
+
+def _change_case(escalation_id: str, change) -> None:
+    with store().transaction() as session:
+        case = escalation_service.get_escalation(
+            session, escalation_id, partner_code=g.agent.partner_code, for_update=True
+        )
+        change(session, case, utcnow())
+
+
+@blp.post("/escalations/<escalation_id>/comments")
+@accepts_body(*FORM, limit_setting="MAX_BODY_BYTES")
+def comment(escalation_id: str):
+    try:
+        body = PartnerCommentSchema().load({"agent_ref": g.agent.agent_ref, "comment": request.form.get("comment", "")})
+    except ValidationError as error:
+        raise InvalidInput(_field_errors(error)) from None
+    _change_case(
+        escalation_id,
+        lambda session, case, now: escalation_service.add_comment(
+            session, case, side=Side.PARTNER, author=g.agent.agent_ref, comment=body["comment"], now=now
+        ),
+    )
+    flash("Comment added.", "info")
+    return redirect(url_for(".escalation", escalation_id=escalation_id))
+
+
+@blp.post("/escalations/<escalation_id>/status")
+@accepts_body(*FORM, limit_setting="MAX_BODY_BYTES")
+def change_escalation_status(escalation_id: str):
+    schemas = {Action.CLOSE: CloseSchema, Action.REOPEN: ReopenSchema}
+    action = next((known for known in schemas if known == request.form.get("action")), None)
+    if action is None:
+        raise InvalidInput({"action": "Choose close or reopen."})
+    fields = {"agent_ref": g.agent.agent_ref}
+    if request.form.get("comment", "").strip():
+        fields["comment"] = request.form["comment"]
+    try:
+        body = schemas[action]().load(fields)
+    except ValidationError as error:
+        raise InvalidInput(_field_errors(error)) from None
+    _change_case(
+        escalation_id,
+        lambda session, case, now: escalation_service.change_status(
+            session,
+            case,
+            action,
+            side=Side.PARTNER,
+            author=g.agent.agent_ref,
+            now=now,
+            sla=sla_policy(),
+            comment=body.get("comment"),
+        ),
+    )
+    flash("Escalation closed." if action is Action.CLOSE else "Escalation reopened.", "info")
+    return redirect(url_for(".escalation", escalation_id=escalation_id))
+
+
+@blp.route("/<path:anything>", methods=["GET", "POST"])
+@accepts_body(*FORM, limit_setting="MAX_BODY_BYTES")
+def no_such_page(anything: str):
+    return _error_page(404, "No such page", "There is no console page at this address.")

@@ -1,0 +1,493 @@
+"""The agent console through create_app's test client: sign-in and its refusals, the session, CSRF, every page."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway import create_app
+from gateway.console.endpoints import AGENT_ENDPOINTS, BLUEPRINT, CONSOLE_ENDPOINTS, OPEN_ENDPOINTS
+from gateway.console.secret_key import SECRET_FILE
+from gateway.console.session import COOKIE_NAME, SESSION_MAX_HOURS
+from gateway.domain.clock import utcnow
+from gateway.domain.escalations import Action, SlaPolicy, parse_sla_policy
+from gateway.domain.escalations import Side as EscalationSide
+from gateway.domain.keys import KeyKind, Scope
+from gateway.services import escalations as escalation_service
+from gateway.services import faq as faq_service
+from gateway.services import keys as key_service
+from gateway.services import lookup as lookup_service
+from gateway.services import partners as partner_service
+from gateway.store import migrate
+from gateway.store.models import Escalation
+from tests.conftest import app_store, bearer
+from tests.lookup_support import add_faq_article, subscriber_in
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+SLA: SlaPolicy = parse_sla_policy("urgent=4h,high=1bd,normal=3bd,low=5bd")
+
+
+def csrf_of(client, url: str = "/console/sign-in") -> str:
+    return CSRF.search(client.get(url).get_data(as_text=True)).group(1)
+
+
+def sign_in(client, token: str, agent: str = "Ana", locale: str = "en"):
+    return client.post(
+        "/console/sign-in", data={"csrf_token": csrf_of(client), "key": token, "agent": agent, "locale": locale}
+    )
+
+
+def text_of(response) -> str:
+    """The page's visible text in <main>, tags dropped and white space collapsed."""
+    main = response.get_data(as_text=True).split("<main", 1)[1].split("</main>", 1)[0]
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main)))
+
+
+@pytest.fixture
+def world(app, seed):
+    """alpha (German by default) with an agent key and subscribers; beta with one of its own."""
+    seed.partner("alpha", locale="de-DE")
+    seed.partner("beta", locale="en")
+    store = app_store(app)
+    with store.transaction() as session:
+        subscriber_in(session, "alpha", "warned")
+        subscriber_in(session, "alpha", "cancellation_scheduled")
+        subscriber_in(session, "beta", "active", partner_ref="beta-customer")
+    faq_service.load_folder(store, faq_service.ARTICLES_FOLDER, now=utcnow())
+    return {"agent": seed.key(KeyKind.PARTNER, "alpha", {Scope.CALLCENTER}), "seed": seed}
+
+
+@pytest.fixture
+def agent(client, world):
+    """A client signed in as an alpha agent working in English."""
+    assert sign_in(client, world["agent"].token).status_code == 302
+    return client
+
+
+# --- the endpoint list, and what a visitor without a session gets ----------------------------------------------
+
+
+def test_every_console_route_is_listed(app):
+    in_map = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith(f"{BLUEPRINT}.")}
+    assert in_map == CONSOLE_ENDPOINTS
+
+
+def test_the_console_is_not_in_the_openapi_document(client):
+    assert not [path for path in client.get("/openapi.json").json["paths"] if path.startswith("/console")]
+
+
+AGENT_PAGES = [
+    "/console/",
+    "/console/faq?q=cancel",
+    "/console/faq/activate-bundle",
+    "/console/lookup?partner_ref=warned",
+    "/console/escalations",
+    "/console/escalations/new",
+    "/console/escalations/esc_x",
+]
+
+
+@pytest.mark.parametrize("url", AGENT_PAGES)
+def test_pages_need_a_signed_in_agent(client, world, url):
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/console/sign-in?next=")
+
+
+def test_agent_pages_cover_every_agent_endpoint(app):
+    adapter = app.url_map.bind("localhost")
+    gets = {adapter.match(url.split("?")[0])[0] for url in AGENT_PAGES}
+    posts = {"console.sign_out", "console.open_escalation", "console.comment", "console.change_escalation_status"}
+    assert gets | posts == AGENT_ENDPOINTS
+    assert {"console.sign_in", "console.no_such_page"} == OPEN_ENDPOINTS
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/console/sign-out",
+        "/console/escalations",
+        "/console/escalations/esc_x/comments",
+        "/console/escalations/esc_x/status",
+    ],
+)
+def test_a_post_without_a_session_is_refused(client, world, url):
+    assert client.post(url, data={"comment": "x"}).status_code == 400  # no session: no CSRF token to match
+
+
+# --- signing in -------------------------------------------------------------------------------------------------
+
+
+def test_sign_in_keeps_only_the_key_id_in_a_locked_down_cookie(client, world):
+    token = world["agent"].token
+    response = sign_in(client, token)
+
+    assert response.status_code == 302 and response.headers["Location"] == "/console/"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(f"{COOKIE_NAME}=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/console" in cookie
+    with client.session_transaction("/console/") as session:
+        assert set(session) == {"key_id", "agent", "locale", "since", "csrf"}
+        assert session["key_id"] == world["agent"].key.id
+    assert token not in cookie and token.split("_")[2] not in cookie
+
+
+def test_the_api_never_gets_a_cookie(client, world):
+    response = client.get("/v1/callcenter/profile", headers=bearer(world["agent"].token))
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "message"),
+    [
+        ("empty", 422, "Enter your agent key."),
+        ("malformed", 401, "does not look like a gateway key"),
+        ("unknown", 401, "That key is not known."),
+        ("revoked", 401, "That key has been revoked."),
+        ("expired", 401, "That key has expired"),
+        ("no callcenter scope", 403, "it needs the callcenter scope"),
+        ("operator", 403, "it needs the callcenter scope"),
+        ("suspended partner", 403, "access to the gateway is suspended"),
+    ],
+)
+def test_sign_in_refusals(app, client, world, case, status, message):
+    seed, now = world["seed"], utcnow()
+    store = app_store(app)
+    if case == "empty":
+        token = ""
+    elif case == "malformed":
+        token = "not-a-key"
+    elif case == "unknown":
+        token = "gw_" + "a" * 12 + "_" + "b" * 48
+    elif case in ("revoked", "expired"):
+        issued = seed.key(KeyKind.PARTNER, "alpha", {Scope.CALLCENTER})
+        with store.transaction() as session:
+            if case == "revoked":
+                key_service.revoke_key(session, issued.key.id, now=now)
+            else:
+                key_service.get_key(session, issued.key.id).expires_at = now - timedelta(minutes=1)
+        token = issued.token
+    elif case == "no callcenter scope":
+        token = seed.token(KeyKind.PARTNER, "alpha", {Scope.SUBSCRIPTIONS_READ, Scope.EVENTS_READ})
+    elif case == "operator":
+        token = seed.token(KeyKind.OPERATOR)
+    else:
+        with store.transaction() as session:
+            partner_service.set_partner_status(session, "alpha", "suspended", now=now)
+        token = world["agent"].token
+
+    response = sign_in(client, token, agent="Ana")
+
+    assert response.status_code == status
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert 'value="Ana"' in page  # what was typed is kept ...
+    assert not token or token not in page  # ... except the key
+    with client.session_transaction("/console/") as session:
+        assert "key_id" not in session
+
+
+def test_sign_in_needs_an_agent_name(client, world):
+    response = sign_in(client, world["agent"].token, agent="  ")
+    assert response.status_code == 422 and "Enter your name or agent ID" in response.get_data(as_text=True)
+
+
+def test_revoking_the_key_ends_the_session_on_the_next_click(app, agent, world):
+    assert agent.get("/console/escalations").status_code == 200
+    with app_store(app).transaction() as session:
+        key_service.revoke_key(session, world["agent"].key.id, now=utcnow())
+
+    response = agent.get("/console/escalations")
+
+    assert response.status_code == 302 and response.headers["Location"].startswith("/console/sign-in")
+    page = agent.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Your key has been revoked, so you were signed out." in page
+    with agent.session_transaction("/console/") as session:
+        assert "key_id" not in session
+
+
+def test_suspending_the_partner_ends_the_session(app, agent):
+    with app_store(app).transaction() as session:
+        partner_service.set_partner_status(session, "alpha", "suspended", now=utcnow())
+    assert agent.get("/console/").status_code == 302
+
+
+def test_a_session_lasts_one_shift(agent):
+    with agent.session_transaction("/console/") as session:
+        session["since"] = int(time.time()) - SESSION_MAX_HOURS * 3600 - 1
+    assert agent.get("/console/").status_code == 302
+
+
+def test_a_forged_cookie_is_ignored(client, world):
+    client.set_cookie(COOKIE_NAME, "eyJrZXlfaWQiOiJrZXlfeCJ9.forged.signature", path="/console")
+    assert client.get("/console/").status_code == 302
+
+
+def test_sign_in_returns_to_the_page_asked_for_but_never_off_site(client, world):
+    token = world["agent"].token
+    client.get("/console/lookup?partner_ref=warned")
+    csrf = csrf_of(client, "/console/sign-in?next=/console/lookup%3Fpartner_ref%3Dwarned")
+    data = {"csrf_token": csrf, "key": token, "agent": "Ana", "next": "/console/lookup?partner_ref=warned"}
+    assert client.post("/console/sign-in", data=data).headers["Location"] == "/console/lookup?partner_ref=warned"
+    for target in ("https://evil.example/", "//evil.example/console/", "/v1/subscriptions"):
+        client.post("/console/sign-out", data={"csrf_token": csrf_of(client, "/console/")})
+        data = {"csrf_token": csrf_of(client), "key": token, "agent": "Ana", "next": target}
+        assert client.post("/console/sign-in", data=data).headers["Location"] == "/console/"
+
+
+def test_sign_out(agent):
+    response = agent.post("/console/sign-out", data={"csrf_token": csrf_of(agent, "/console/")})
+    assert response.status_code == 302
+    assert agent.get("/console/").status_code == 302
+
+
+# --- CSRF -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("token", [None, "", "wrong"])
+def test_a_form_without_the_sessions_csrf_token_changes_nothing(app, agent, token):
+    data = {"partner_ref": "warned", "category": "billing", "priority": "high", "description": "Charged twice"}
+    if token is not None:
+        data["csrf_token"] = token
+
+    response = agent.post("/console/escalations", data=data)
+
+    assert response.status_code == 400
+    assert "This form has expired or did not come from the console" in response.get_data(as_text=True)
+    with app_store(app).read() as session:
+        assert session.scalar(select(func.count()).select_from(Escalation)) == 0
+
+
+def test_sign_in_itself_needs_the_csrf_token(client, world):
+    client.get("/console/sign-in")
+    response = client.post("/console/sign-in", data={"key": world["agent"].token, "agent": "Ana"})
+    assert response.status_code == 400
+
+
+# --- the pages ----------------------------------------------------------------------------------------------------
+
+
+def test_home_page(agent):
+    page = agent.get("/console/")
+    assert page.status_code == 200
+    assert "Hello, Ana" in text_of(page)
+    assert page.headers["Cache-Control"] == "no-store" and page.headers["X-Frame-Options"] == "DENY"
+
+
+def test_faq_search_in_the_agents_language(client, world):
+    sign_in(client, world["agent"].token, locale="de")
+
+    page = client.get("/console/faq", query_string={"q": "Kündigung Inaktivität"})
+
+    assert page.status_code == 200
+    assert 'lang="de"' in page.get_data(as_text=True)
+    assert "Warum wurde die Mitgliedschaft wegen Inaktivität gekündigt?" in text_of(page)
+
+
+def test_faq_search_in_another_language_and_without_results(agent):
+    french = agent.get("/console/faq", query_string={"q": "résiliation", "language": "fr"})
+    assert "for “résiliation”" in text_of(french) and '<a lang="fr"' not in french.get_data(as_text=True)
+    assert re.search(r'<a href="/console/faq/[a-z-]+\?language=fr[^"]*" lang="fr">', french.get_data(as_text=True))
+    nothing = text_of(agent.get("/console/faq", query_string={"q": "zzzzqqq"}))
+    assert "0 results" in nothing and "Nothing matches" in nothing
+
+
+def test_faq_article_is_rendered_with_raw_html_escaped(app, agent):
+    with app_store(app).transaction() as session:
+        add_faq_article(session, "html-test", "en", "Test", body="## Steps\n\n- **one**\n\n<script>alert(1)</script>")
+
+    page = agent.get("/console/faq/html-test")
+
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "<h2>Steps</h2>" in html and "<strong>one</strong>" in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_faq_article_falls_back_to_english(app, agent):
+    with app_store(app).transaction() as session:
+        add_faq_article(session, "english-only", "en", "Only in English")
+    page = text_of(agent.get("/console/faq/english-only", query_string={"language": "ms"}))
+    assert "Only in English" in page and "Not available in Bahasa Melayu" in page
+
+
+def test_unknown_article_is_a_page_not_a_problem(agent):
+    response = agent.get("/console/faq/no-such-article")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    assert "No FAQ article 'no-such-article'." in text_of(response)
+
+
+def test_lookup_page(agent):
+    page = agent.get("/console/lookup", query_string={"partner_ref": "cancellation_scheduled"})
+
+    assert page.status_code == 200
+    shown = text_of(page)
+    assert "Cancellation scheduled" in shown and "The customer asked for it." in shown
+    assert "Withdraw the cancellation" in shown and "you (partner), the customer, in the app" in shown
+    assert "Why can a customer still watch after cancelling?" in shown  # the FAQ article, in English
+    assert "subscription.cancellation_scheduled" in shown  # the last notice
+    assert "Open an escalation for this customer" in shown
+
+
+def test_lookup_page_in_the_partners_language_by_default(client, world):
+    sign_in(client, world["agent"].token, locale="")  # alpha's default: de-DE
+    shown = text_of(client.get("/console/lookup", query_string={"partner_ref": "warned"}))
+    assert "Aktiv" in shown and "Um die Mitgliedschaft zu behalten" in shown
+
+
+@pytest.mark.parametrize("partner_ref", ["nobody", "beta-customer"])
+def test_lookup_of_an_unknown_or_other_partners_subscriber(agent, partner_ref):
+    response = agent.get("/console/lookup", query_string={"partner_ref": partner_ref})
+    assert response.status_code == 404
+    assert f"No subscriber with the reference “{partner_ref}”" in text_of(response)
+
+
+def test_an_unexpected_failure_is_a_page_without_a_stack_trace(agent, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(lookup_service, "lookup_subscriber", broken)
+
+    response = agent.get("/console/lookup", query_string={"partner_ref": "warned"})
+
+    assert response.status_code == 500 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert "Something went wrong" in page and "Request id" in page
+    assert "Traceback" not in page and "database on fire" not in page
+
+
+def test_unknown_console_address(agent):
+    response = agent.get("/console/nowhere")
+    assert response.status_code == 404 and "No such page" in text_of(response)
+
+
+def _open(agent, **fields):
+    data = {"partner_ref": "warned", "category": "billing", "priority": "high", "description": "Charged twice."}
+    data.update(fields)
+    return agent.post("/console/escalations", data={"csrf_token": csrf_of(agent, "/console/escalations/new"), **data})
+
+
+def test_open_follow_and_comment_on_an_escalation(app, agent):
+    form = agent.get("/console/escalations/new", query_string={"partner_ref": "warned"})
+    assert form.status_code == 200 and 'value="warned"' in form.get_data(as_text=True)
+
+    opened = _open(agent)
+
+    assert opened.status_code == 302
+    detail = agent.get(opened.headers["Location"])
+    shown = text_of(detail)
+    assert "Escalation opened" in shown and "Billing · warned" in shown and "opened the escalation" in shown
+    assert "by Ana" in shown
+
+    again = _open(agent, description="Same again.")
+    assert again.headers["Location"] == opened.headers["Location"]  # one open case per subscriber and category
+    assert "already open" in text_of(agent.get(again.headers["Location"]))
+
+    case_url = opened.headers["Location"]
+    commented = agent.post(
+        f"{case_url}/comments", data={"csrf_token": csrf_of(agent, case_url), "comment": "Called back."}
+    )
+    assert commented.status_code == 302
+    assert "Called back." in text_of(agent.get(case_url))
+
+    listing = text_of(agent.get("/console/escalations"))
+    assert "warned" in listing and "Billing" in listing and "Open" in listing
+    assert "warned" not in text_of(agent.get("/console/escalations", query_string={"status": "closed"}))
+    lookup = text_of(agent.get("/console/lookup", query_string={"partner_ref": "warned"}))
+    assert "Billing, high priority" in lookup
+
+
+def test_escalation_form_errors_are_shown_next_to_the_fields(agent):
+    response = _open(agent, category="", description=" ")
+    assert response.status_code == 422
+    shown = text_of(response)
+    assert "Please correct the fields marked below." in shown
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+    missing = _open(agent, partner_ref="nobody")
+    assert missing.status_code == 404 and "No subscriber with this reference." in text_of(missing)
+
+
+def test_close_and_reopen_a_resolved_escalation(app, agent):
+    case_url = _open(agent).headers["Location"]
+    case_id = case_url.rsplit("/", 1)[1]
+    store = app_store(app)
+    for action in (Action.ACKNOWLEDGE, Action.START, Action.RESOLVE):
+        with store.transaction() as session:
+            case = escalation_service.get_escalation(session, case_id, for_update=True)
+            escalation_service.change_status(
+                session,
+                case,
+                action,
+                side=EscalationSide.SERVICE,
+                author="support",
+                now=utcnow(),
+                sla=SLA,
+                comment="Refunded." if action is Action.RESOLVE else None,
+            )
+    shown = text_of(agent.get(case_url))
+    assert "Refunded." in shown and "Close the escalation" in shown and "Reopen the escalation" in shown
+
+    refused = agent.post(f"{case_url}/status", data={"csrf_token": csrf_of(agent, case_url), "action": "reopen"})
+    assert refused.status_code == 422 and "comment" in text_of(refused)
+    reopened = agent.post(
+        f"{case_url}/status",
+        data={"csrf_token": csrf_of(agent, case_url), "action": "reopen", "comment": "Still charged."},
+    )
+    assert reopened.status_code == 302 and "Escalation reopened." in text_of(agent.get(case_url))
+
+    not_now = agent.post(f"{case_url}/status", data={"csrf_token": csrf_of(agent, case_url), "action": "close"})
+    assert not_now.status_code == 409 and "That is not possible right now" in text_of(not_now)
+
+
+def test_another_partners_escalation_is_not_found(app, agent, world):
+    beta_agent = world["seed"].token(KeyKind.PARTNER, "beta", {Scope.CALLCENTER})
+    other = app.test_client()
+    sign_in(other, beta_agent)
+    case_url = _open(other, partner_ref="beta-customer").headers["Location"]
+
+    assert agent.get(case_url).status_code == 404
+    comment = agent.post(f"{case_url}/comments", data={"csrf_token": csrf_of(agent, "/console/"), "comment": "x"})
+    assert comment.status_code == 404
+
+
+# --- the session's secret key -----------------------------------------------------------------------------------
+
+
+def test_the_generated_secret_is_kept_in_the_instance_folder_and_shared(tmp_path, sqlite_database, world):
+    settings = {"INSTANCE_PATH": str(tmp_path / "shared"), "LOG_LEVEL": "WARNING", **sqlite_database.settings()}
+    first, second = create_app(settings), create_app(settings)
+    migrate.upgrade(app_store(first).engine)
+    try:
+        browser = first.test_client()
+        assert sign_in(browser, world["agent"].token).status_code == 302
+        cookie = browser.get_cookie(COOKIE_NAME, path="/console")
+        other_worker = second.test_client()
+        other_worker.set_cookie(COOKIE_NAME, cookie.value, path="/console")
+        assert other_worker.get("/console/").status_code == 200
+        secret = tmp_path / "shared" / SECRET_FILE
+        assert len(secret.read_text()) >= 32 and (secret.stat().st_mode & 0o077) == 0
+    finally:
+        app_store(first).dispose()
+        app_store(second).dispose()
+
+
+def test_a_configured_secret_key_signs_instead(tmp_path, sqlite_database, world):
+    settings = {"INSTANCE_PATH": str(tmp_path / "own"), "LOG_LEVEL": "WARNING", **sqlite_database.settings()}
+    configured = create_app({**settings, "SECRET_KEY": "s" * 40})
+    try:
+        browser = configured.test_client()
+        assert sign_in(browser, world["agent"].token).status_code == 302
+        assert not (tmp_path / "own" / SECRET_FILE).exists()
+        generated = create_app(settings)  # a generated key: the cookie does not verify there
+        other = generated.test_client()
+        other.set_cookie(COOKIE_NAME, browser.get_cookie(COOKIE_NAME, path="/console").value, path="/console")
+        assert other.get("/console/").status_code == 302
+        app_store(generated).dispose()
+    finally:
+        app_store(configured).dispose()
