@@ -12,6 +12,7 @@ from gateway.domain import situation
 from gateway.domain.errors import NotFound
 from gateway.domain.lifecycle import Command, Status
 from gateway.domain.notices import locale_chain
+from gateway.services.escalations import unresolved_escalations
 from gateway.services.partners import get_partner
 from gateway.store.models import Delivery, Escalation, FaqArticle, OutboxEvent, Subscription, SubscriptionChange
 
@@ -154,16 +155,6 @@ def faq_links(session: Session, slugs: list[str], locale: str | None) -> list[Fa
     return [FaqLink(slug, best[slug].locale, best[slug].title) for slug in slugs if slug in best]
 
 
-def open_escalations(session: Session, subscription: Subscription) -> list[Escalation]:
-    """Cases raised about this subscriber that are not yet resolved or closed."""
-    query = (
-        select(Escalation)
-        .where(Escalation.subscription_id == subscription.id, Escalation.open_key.is_not(None))
-        .order_by(Escalation.created_at, Escalation.id)
-    )
-    return list(session.scalars(query))
-
-
 def _offered(actions: list[situation.AvailableAction], locale: str) -> list[ActionOffered]:
     return [
         ActionOffered(
@@ -193,5 +184,5 @@ def lookup_subscriber(
         actions=_offered(situation.available_actions(facts, now), explanation.locale),
         notices=last_notices(session, subscription),
         faq=faq_links(session, situation.faq_slugs(facts), chosen_locale),
-        escalations=open_escalations(session, subscription),
+        escalations=unresolved_escalations(session, subscription.id),
     )
