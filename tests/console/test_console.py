@@ -264,6 +264,13 @@ def test_a_form_without_the_sessions_csrf_token_changes_nothing(app, agent, toke
         assert session.scalar(select(func.count()).select_from(Escalation)) == 0
 
 
+def test_a_nul_character_in_a_form_is_refused_in_the_page(app, agent):
+    response = _open(agent, description="Charged\x00 twice")
+    assert response.status_code == 422 and "cannot be stored" in text_of(response)
+    with app_store(app).read() as session:
+        assert session.scalar(select(func.count()).select_from(Escalation)) == 0
+
+
 def test_sign_in_itself_needs_the_csrf_token(client, world):
     client.get("/console/sign-in")
     response = client.post("/console/sign-in", data={"key": world["agent"].token, "agent": "Ana"})
