@@ -5,12 +5,29 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from contracts.common import PageQuerySchema, PageSchema
+from contracts.events import CATALOG
 from gateway.domain.faq_articles import NOT_A_SLUG, NOT_AN_ARTICLE_LOCALE, SLUG, SLUG_MAX_LENGTH, TITLE_MAX_LENGTH
 from gateway.domain.faq_search import LANGUAGES
 from gateway.domain.partners import LOCALE, NOT_A_LOCALE
 
 SEARCH_LIMIT_MAX = 50
 QUERY_MAX_LENGTH = 200
+NOT_BLANK = validate.Regexp(r"^\s*\S", error="Must contain more than white space.")
+EVENT_TYPES = sorted(CATALOG)
+
+# The path parameters of /admin/v1/faq/{slug}/{locale} and /v1/callcenter/faq/{slug}, as OpenAPI states them.
+SLUG_PARAMETER = {
+    "in": "path",
+    "name": "slug",
+    "description": "The article's name: lower-case words joined by hyphens.",
+    "schema": {"type": "string", "pattern": SLUG.pattern, "maxLength": SLUG_MAX_LENGTH, "example": "extra-member"},
+}
+ARTICLE_LOCALE_PARAMETER = {
+    "in": "path",
+    "name": "locale",
+    "description": "The article's language.",
+    "schema": {"type": "string", "enum": list(LANGUAGES), "example": "de"},
+}
 
 
 def caller_locale_field(description: str, example: str) -> fields.String:
@@ -40,10 +57,10 @@ def slug_field(**options) -> fields.String:
 class FaqArticleContentSchema(Schema):
     """What an operator writes: the article's text in one language."""
 
-    title = fields.String(required=True, validate=validate.Length(min=1, max=TITLE_MAX_LENGTH))
+    title = fields.String(required=True, validate=[validate.Length(min=1, max=TITLE_MAX_LENGTH), NOT_BLANK])
     body = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=100_000),
+        validate=[validate.Length(min=1, max=100_000), NOT_BLANK],
         metadata={"description": "Markdown, written to be read out to a customer."},
     )
     tags = fields.List(
@@ -53,7 +70,7 @@ class FaqArticleContentSchema(Schema):
         metadata={"description": "Keywords agents search by; weigh between the title and the body."},
     )
     related_events = fields.List(
-        fields.String(validate=validate.Length(min=1, max=100)),
+        fields.String(validate=validate.OneOf(EVENT_TYPES, error="Not an event type of the catalog.")),
         load_default=list,
         validate=validate.Length(max=30),
         metadata={

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from contracts.faq import (
+    ARTICLE_LOCALE_PARAMETER,
+    SLUG_PARAMETER,
     FaqArticleContentSchema,
     FaqArticleCreateSchema,
     FaqArticleListQuerySchema,
@@ -60,7 +62,7 @@ class FaqArticles(MethodView):
         return _article_response(article)
 
 
-@blp.route("/faq/<slug>/<locale>")
+@blp.route("/faq/<slug>/<locale>", parameters=[SLUG_PARAMETER, ARTICLE_LOCALE_PARAMETER])
 class FaqArticleItem(MethodView):
     @requires(Scope.ADMIN)
     @blp.response(200, FaqArticleSchema, headers=ARTICLE_ETAG_HEADER)

@@ -14,6 +14,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 
 from contracts.faq import (
+    SLUG_PARAMETER,
     CallCenterFaqArticleSchema,
     FaqArticleQuerySchema,
     FaqSearchQuerySchema,
@@ -88,7 +89,7 @@ class FaqSearch(MethodView):
         return {"results": hits}, _caching(tag)
 
 
-@blp.route("/faq/<slug>")
+@blp.route("/faq/<slug>", parameters=[SLUG_PARAMETER])
 class FaqArticleForAgent(MethodView):
     @requires(Scope.CALLCENTER)
     @blp.arguments(FaqArticleQuerySchema, location="query")
