@@ -359,6 +359,7 @@ def demo(bind: str | None, receiver_port: int, serve_after: bool) -> None:
 Partner gateway demo ({setting("DATABASE_URL")})
 
   API docs      {base}/docs
+  agent console {base}/console   (sign in with a partner key below: it holds the callcenter scope)
   OpenAPI       {base}/openapi.json
   health        {base}/healthz   {base}/readyz   {base}/metrics
   receiver      {receiver}/<partner>  (a stand-in partner: verifies signatures, prints the events below)

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from contracts.escalations import CloseSchema, EscalationCreateSchema, PartnerCommentSchema, ReopenSchema
 from gateway.api.escalations import sla_policy
+from gateway.api.faq import INDEX_CACHE as FAQ_INDEX_CACHE  # one search index per app, shared with the API
 from gateway.api.guards import accepts_body
 from gateway.api.lookup import lookup_body
 from gateway.api.state import EXTENSION, store
@@ -45,7 +46,6 @@ FORM = ("application/x-www-form-urlencoded", "multipart/form-data")
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "ms": "Bahasa Melayu"}
 SEARCH_RESULTS = 10
 ESCALATIONS_PER_PAGE = 50
-FAQ_INDEX_CACHE = "faq_search_index"  # the same per-app cache the call-center FAQ API searches (gateway.api.faq)
 
 SIGN_IN_REFUSALS = {
     "missing": "Enter your agent key.",
