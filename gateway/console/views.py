@@ -30,7 +30,7 @@ from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, GatewayError, InvalidInput, NotFound
 from gateway.domain.escalations import Action, Category, Priority, Side
 from gateway.domain.faq_search import language_of
-from gateway.domain.notices import NOTICE_LOCALES, format_date
+from gateway.domain.notices import NOTICE_LOCALES
 from gateway.domain.partners import normalize_locale
 from gateway.domain.situation import text_language
 from gateway.services import agents
@@ -74,14 +74,16 @@ def init_console(app: Flask) -> None:
 # --- every request --------------------------------------------------------------------------------------------
 
 
+# The page around the texts is in English, the texts in the agent's language: dates in the page are written the
+# one way every agent reads alike (ISO 8601), the texts write theirs in their own language.
 @blp.app_template_filter("day")
 def _day(moment: datetime | None) -> str:
-    return "—" if moment is None else format_date(moment, g.get("language", "en"))
+    return "—" if moment is None else f"{moment:%Y-%m-%d}"
 
 
 @blp.app_template_filter("moment")
 def _moment(moment: datetime | None) -> str:
-    return "—" if moment is None else f"{_day(moment)}, {moment:%H:%M} UTC"
+    return "—" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 @blp.context_processor
