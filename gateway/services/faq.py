@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import func, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts.events import CATALOG
@@ -105,10 +106,19 @@ class LoadReport:
 
 
 def load_folder(store: Store, folder: Path, *, now: datetime, overwrite_edits: bool = False) -> LoadReport:
-    """Read every article file under `folder`, then load them all in one transaction (a bad file loads none)."""
+    """Read every article file under `folder`, then load them all in one transaction (a bad file loads none).
+
+    Several loads at once (every instance of a deployment running it at start) are safe: on PostgreSQL the one
+    that inserts an article another has just committed fails on the primary key, and is run again once, when
+    it finds the rows there.
+    """
     files = read_article_folder(folder)
-    with store.transaction() as session:
-        return load_articles(session, files, now=now, overwrite_edits=overwrite_edits)
+    try:
+        with store.transaction() as session:
+            return load_articles(session, files, now=now, overwrite_edits=overwrite_edits)
+    except IntegrityError:
+        with store.transaction() as session:
+            return load_articles(session, files, now=now, overwrite_edits=overwrite_edits)
 
 
 def load_articles(

@@ -3,19 +3,24 @@ refresh from the store."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from gateway.domain.errors import Conflict, InvalidInput, StaleVersion
 from gateway.domain.faq_articles import ArticleContent
 from gateway.domain.faq_search import LANGUAGES
 from gateway.services import faq as faq_service
+from gateway.store import migrate
+from gateway.store.db import Store, make_engine
 from gateway.store.models import FaqArticle
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+FOLDER = faq_service.ARTICLES_FOLDER
 REQUIRED_SLUGS = {
     "inactive-membership-cancellation",
     "keep-membership-confirmation",
@@ -274,3 +279,45 @@ def test_an_agent_gets_the_language_asked_for_or_english(store):
         assert faq_service.find_article_for_locale(session, "extra-member", "ms-MY").locale == "ms"
         assert faq_service.find_article_for_locale(session, "english-only", "fr-CA").locale == "en"
         assert faq_service.find_article_for_locale(session, "extra-member", "it").locale == "en"
+
+
+def test_two_loads_at_once_on_postgresql_both_succeed(postgres_database, monkeypatch):
+    """The second load blocks on the first one's new rows, fails on their primary key, and loads again."""
+    engine = make_engine(postgres_database.url, postgres_database.schema)
+    migrate.upgrade(engine)
+    store = Store(engine)
+    files = faq_service.read_article_folder()
+    calls = []
+    real_load = faq_service.load_articles
+    monkeypatch.setattr(faq_service, "load_articles", lambda *a, **k: calls.append(1) or real_load(*a, **k))
+    second: list = []
+    try:
+        with store.transaction() as first:
+            real_load(first, files, now=NOW)
+            first.flush()  # the first load's rows exist, uncommitted: the second load's inserts wait on them
+            worker = threading.Thread(target=lambda: second.append(faq_service.load_folder(store, FOLDER, now=NOW)))
+            worker.start()
+            _wait_for_a_lock_wait(engine)
+        worker.join(timeout=30)
+        assert second and (second[0].added, second[0].unchanged) == (0, 70)
+        assert len(calls) == 2  # it did fail once and run again
+        assert len(rows(store)) == 70
+    finally:
+        engine.dispose()
+
+
+def _wait_for_a_lock_wait(engine) -> None:
+    deadline = time.monotonic() + 20
+    with engine.connect() as connection:
+        while time.monotonic() < deadline:
+            waiting = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query ILIKE '%faq_articles%'"
+                )
+            ).scalar()
+            connection.rollback()  # pg_stat_activity is a snapshot taken once per transaction
+            if waiting:
+                return
+            time.sleep(0.05)
+    pytest.fail("the second load never waited on the first one's rows")
