@@ -140,7 +140,7 @@ def _authenticate_and_check_form():
             "This form has expired or did not come from the console",
             "Nothing was changed. Reload the page and try again.",
         )
-    if request.method == "POST" and any("\x00" in value for value in request.form.values()):
+    if request.method == "POST" and any("\x00" in value for values in request.form.listvalues() for value in values):
         # No database stores a NUL character in text (PostgreSQL refuses it): say so instead of failing later.
         return _error_page(422, "The form holds a character that cannot be stored", "Remove it and try again.")
     if request.endpoint in OPEN_ENDPOINTS:
