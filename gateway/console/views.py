@@ -418,12 +418,17 @@ def open_escalation():
 
 @blp.get("/escalations/<escalation_id>")
 def escalation(escalation_id: str):
+    return _escalation_page(escalation_id)
+
+
+def _escalation_page(escalation_id: str, errors: dict[str, str] | None = None, typed: dict[str, str] | None = None):
+    """The case with its history; after a refused form, what was typed and what was wrong with it (a 422)."""
     now = utcnow()
     with store().read() as session:
         case = escalation_service.get_escalation(session, escalation_id, partner_code=g.agent.partner_code)
         partner_ref = escalation_service.subscriber_of(session, case).partner_ref
         entries = escalation_service.history(session, case)
-    return render_template(
+    page = render_template(
         "console/escalation.html",
         case=case,
         partner_ref=partner_ref,
@@ -431,8 +436,10 @@ def escalation(escalation_id: str):
         overdue=escalation_rules.is_overdue(case.status, case.sla_due_at, now),
         actions=escalation_rules.allowed_actions(escalation_rules.Status(case.status), Side.PARTNER),
         can_comment=case.status != escalation_rules.Status.CLOSED,
-        errors={},
+        errors=errors or {},
+        typed=typed or {},
     )
+    return page, 422 if errors else 200
 
 
 def _change_case(escalation_id: str, change) -> None:
@@ -449,7 +456,7 @@ def comment(escalation_id: str):
     try:
         body = PartnerCommentSchema().load({"agent_ref": g.agent.agent_ref, "comment": request.form.get("comment", "")})
     except ValidationError as error:
-        raise InvalidInput(_field_errors(error)) from None
+        return _escalation_page(escalation_id, _field_errors(error), {"comment": request.form.get("comment", "")})
     _change_case(
         escalation_id,
         lambda session, case, now: escalation_service.add_comment(
@@ -473,7 +480,8 @@ def change_escalation_status(escalation_id: str):
     try:
         body = schemas[action]().load(fields)
     except ValidationError as error:
-        raise InvalidInput(_field_errors(error)) from None
+        refused = {f"status_{field}": message for field, message in _field_errors(error).items()}
+        return _escalation_page(escalation_id, refused, {"status_comment": request.form.get("comment", "")})
     _change_case(
         escalation_id,
         lambda session, case, now: escalation_service.change_status(

@@ -441,7 +441,9 @@ def test_close_and_reopen_a_resolved_escalation(app, agent):
     assert "Refunded." in shown and "Close the escalation" in shown and "Reopen the escalation" in shown
 
     refused = agent.post(f"{case_url}/status", data={"csrf_token": csrf_of(agent, case_url), "action": "reopen"})
-    assert refused.status_code == 422 and "comment" in text_of(refused)
+    assert refused.status_code == 422 and 'id="status_comment-error"' in refused.get_data(as_text=True)
+    blank = agent.post(f"{case_url}/comments", data={"csrf_token": csrf_of(agent, case_url), "comment": "   "})
+    assert blank.status_code == 422 and "Must contain more than white space" in text_of(blank)
     reopened = agent.post(
         f"{case_url}/status",
         data={"csrf_token": csrf_of(agent, case_url), "action": "reopen", "comment": "Still charged."},
