@@ -59,7 +59,9 @@ def endpoint_url_field(**options) -> fields.String:
 
 def partner_code_field(**options) -> fields.String:
     return fields.String(
-        validate=validate.Regexp(PARTNER_CODE, error=NOT_A_PARTNER_CODE),
+        # The length too: Python's `$` also matches before a final line break, so 32 letters and a "\n" would
+        # pass the pattern alone and overflow the VARCHAR(32) column on PostgreSQL.
+        validate=[validate.Length(min=2, max=32), validate.Regexp(PARTNER_CODE, error=NOT_A_PARTNER_CODE)],
         metadata={"example": "telco-de"},
         **options,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import request
 from flask.views import MethodView
 from sqlalchemy.exc import IntegrityError
@@ -26,12 +28,16 @@ from gateway.api.problems import problem
 from gateway.api.state import setting
 from gateway.api.uow import command, reading
 from gateway.domain.clock import utcnow
+from gateway.domain.errors import InvalidInput
 from gateway.domain.keys import Scope
 from gateway.services import callbacks as callback_service
 from gateway.services import deliveries as delivery_service
 from gateway.services.partners import get_partner
 from partners.base import CallbackRejected
 from partners.registry import adapter_for
+
+# What inbound_events.event_id can hold (VARCHAR(255)); Standard Webhooks ids are such tokens, e.g. msg_2KWPBg...
+WEBHOOK_ID = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 @blp.route("/events")
@@ -99,9 +105,12 @@ class Callbacks(MethodView):
     def post(self):
         """Apply the partner's own change, pushed as a signed webhook (verified, applied once per webhook-id)"""
         partner_code = current_partner_code()
+        message_id = request.headers.get("webhook-id", "")
+        if message_id and not WEBHOOK_ID.fullmatch(message_id):  # none at all: the signature check says so
+            raise InvalidInput({"webhook-id": "1-255 printable ASCII characters, no spaces."}, "header")
         with reading() as session:
             partner = get_partner(session, partner_code)
-            duplicate = callback_service.find_duplicate(session, partner_code, request.headers.get("webhook-id", ""))
+            duplicate = callback_service.find_duplicate(session, partner_code, message_id)
         if not partner.inbound_secret:
             return problem("conflict", "No inbound secret is set for this partner; ask the operators for one.")
         try:

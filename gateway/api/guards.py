@@ -1,4 +1,4 @@
-"""Checks every request passes before its view runs: body size and body media type.
+"""Checks every request passes before its view runs: body size, body media type, and text a store can hold.
 
 A view takes JSON bodies up to GATEWAY_MAX_BODY_BYTES unless `@accepts_body` says otherwise (a roster upload
 takes CSV or NDJSON, and far more bytes).
@@ -10,7 +10,9 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, Response, abort, current_app, request
+
+from gateway.api import unstorable
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 JSON = ("application/json",)
@@ -55,10 +57,15 @@ def _buffer_unsized_body(limit: int) -> None:
 
 def install_request_guards(app: Flask) -> None:
     @app.before_request
-    def check_body() -> None:
+    def check_body() -> Response | None:
         current = request._get_current_object()  # once: every use of the proxy looks the context up again
         if current.routing_exception is not None:
             return  # no such route or method: Flask's 404 or 405 says so better than any body check
+        # No NUL reaches a view, whose store could not hold it. Tested inline: this runs before every read.
+        if unstorable.NUL in current.path:
+            return unstorable.path_problem(current)
+        if current.query_string:
+            unstorable.check_query(current)
         if current.method not in BODY_METHODS and not current.content_length:
             return  # nothing to check on a plain read
         handler = _handler()
@@ -76,3 +83,5 @@ def install_request_guards(app: Flask) -> None:
             abort(415, f"Send the body as {expected}, not {request.mimetype or 'an unlabelled body'}.")
         if media_types == JSON and request.content_length is None and "wsgi.input_terminated" in request.environ:
             _buffer_unsized_body(limit)
+        if request.mimetype in JSON:
+            unstorable.check_json_body(request.get_data(cache=True))  # cached: the view's parser reads it again

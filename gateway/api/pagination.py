@@ -8,9 +8,11 @@ import json
 from datetime import datetime
 from typing import Any
 
+from gateway.api.unstorable import unstorable_text
 from gateway.domain.errors import InvalidInput
 
 BAD_CURSOR = "Not a cursor this gateway issued; pass next_cursor unchanged."
+MAX_NUMBER_DIGITS = 18  # below 2**63: positions and ids are BIGINT
 
 
 def encode_cursor(values: list[Any]) -> str:
@@ -26,6 +28,8 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     except (binascii.Error, ValueError):
         values = None
     if not isinstance(values, list) or len(values) != arity or not all(isinstance(v, str) for v in values):
+        raise InvalidInput({"cursor": BAD_CURSOR})
+    if any(unstorable_text(value) for value in values):  # base64 hides a NUL from the request guard
         raise InvalidInput({"cursor": BAD_CURSOR})
     return values
 
@@ -46,7 +50,8 @@ def number_after(query: dict[str, Any]) -> int:
     if "cursor" not in query:
         return 0
     [text] = decode_cursor(query["cursor"], 1)
-    if not text.isdigit():
+    # ASCII digits only ("²" is a digit int() cannot read), and few enough for a 64-bit column.
+    if not (text.isascii() and text.isdigit() and len(text) <= MAX_NUMBER_DIGITS):
         raise InvalidInput({"cursor": BAD_CURSOR})
     return int(text)
 

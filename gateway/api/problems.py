@@ -166,6 +166,13 @@ def handle_gateway_error(error: GatewayError) -> Response:
     raise TypeError(f"no problem type for {type(error).__name__}")  # a programming error: becomes a 500
 
 
+def handle_recursion_error(error: RecursionError) -> Response:
+    """A JSON body nested deeper than Python's recursion limit fails in the parser: the client's mistake, a 400."""
+    if "while decoding a JSON" in str(error):  # CPython's json scanner says so; any other is the gateway's bug
+        return problem("bad-request", "The body nests too deeply to be read.", status=400)
+    return handle_unexpected(error)
+
+
 def handle_unexpected(error: Exception) -> Response:
     log.error("unhandled error", exc_info=error)
     return problem("internal-error", "The gateway failed while handling this request.")
@@ -174,4 +181,5 @@ def handle_unexpected(error: Exception) -> Response:
 def register_problem_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(GatewayError, handle_gateway_error)
+    app.register_error_handler(RecursionError, handle_recursion_error)
     app.register_error_handler(Exception, handle_unexpected)

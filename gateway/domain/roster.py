@@ -6,6 +6,7 @@ import csv
 import enum
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -14,6 +15,9 @@ from gateway.domain.lifecycle import Command, Status
 from gateway.domain.plans import PLAN_RANKS
 
 ROSTER_FIELDS = ("partner_ref", "status", "plan")
+# Text no store can hold (as gateway.api.unstorable refuses in requests): a NUL, which PostgreSQL text cannot
+# hold, or a lone surrogate (an NDJSON "\ud800"), which has no UTF-8 form. Such a row is a bad row of the report.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class RosterStatus(enum.StrEnum):
@@ -68,8 +72,13 @@ class BadRow:
 def _check(line: int, values: dict) -> RosterRow | BadRow:
     missing = [name for name in ROSTER_FIELDS if not isinstance(values.get(name), str) or not values[name].strip()]
     reference = values.get("partner_ref") if isinstance(values.get("partner_ref"), str) else None
+    if reference is not None and UNSTORABLE.search(reference):
+        reference = None  # the report keeps the row's line and reason, not a reference it could not store
     if missing:
         return BadRow(line, f"missing {', '.join(missing)}", reference)
+    unstorable = [name for name in ROSTER_FIELDS if UNSTORABLE.search(values[name])]
+    if unstorable:
+        return BadRow(line, f"{', '.join(unstorable)}: holds a NUL character or a lone surrogate", reference)
     partner_ref, status, plan = (values[name].strip() for name in ROSTER_FIELDS)
     if len(partner_ref) > 100:
         return BadRow(line, "partner_ref longer than 100 characters", partner_ref[:100])
