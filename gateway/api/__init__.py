@@ -26,6 +26,7 @@ from gateway.api import (
     service,
     sharing,
     subscriptions,
+    unstorable,
     uow,
 )
 from gateway.api.auth import SECURITY_SCHEME
@@ -93,6 +94,7 @@ def init_api(app: Flask) -> GatewayApi:
     install_request_guards(app)
     app.teardown_request(uow.close_request_rows)
     api = GatewayApi(app)
+    api.ma_plugin.converter.add_attribute_function(unstorable.publish_no_nul)  # the guard's rule, in the contract
     api.spec.components.security_scheme(
         SECURITY_SCHEME,
         {"type": "http", "scheme": "bearer", "description": "A gateway API key: gw_<prefix>_<secret>."},

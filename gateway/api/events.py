@@ -17,9 +17,10 @@ from contracts.deliveries import (
     PartnerDeliveryQuerySchema,
 )
 from contracts.subscriptions import SubscriptionSchema
+from gateway.api import unstorable
 from gateway.api.auth import current_partner_code, requires
 from gateway.api.deliveries import delivery_detail, delivery_page
-from gateway.api.guards import JSON, accepts_body
+from gateway.api.guards import JSON, accepts_body, signed_body
 from gateway.api.idempotent import idempotent
 from gateway.api.pagination import encode_cursor, number_after
 from gateway.api.partner import blp
@@ -92,6 +93,7 @@ class OwnRedelivery(MethodView):
 class Callbacks(MethodView):
     @requires(Scope.SUBSCRIPTIONS_WRITE)
     @accepts_body(*JSON, limit_setting="MAX_BODY_BYTES")
+    @signed_body
     @blp.response(200, CallbackResultSchema)
     @blp.doc(
         requestBody={
@@ -106,11 +108,10 @@ class Callbacks(MethodView):
         """Apply the partner's own change, pushed as a signed webhook (verified, applied once per webhook-id)"""
         partner_code = current_partner_code()
         message_id = request.headers.get("webhook-id", "")
-        if message_id and not WEBHOOK_ID.fullmatch(message_id):  # none at all: the signature check says so
-            raise InvalidInput({"webhook-id": "1-255 printable ASCII characters, no spaces."}, "header")
+        storable_id = WEBHOOK_ID.fullmatch(message_id) is not None  # one no store could keep was never applied
         with reading() as session:
             partner = get_partner(session, partner_code)
-            duplicate = callback_service.find_duplicate(session, partner_code, message_id)
+            duplicate = callback_service.find_duplicate(session, partner_code, message_id) if storable_id else None
         if not partner.inbound_secret:
             return problem("conflict", "No inbound secret is set for this partner; ask the operators for one.")
         try:
@@ -119,6 +120,11 @@ class Callbacks(MethodView):
             )
         except CallbackRejected as rejected:
             return problem("invalid-signature", str(rejected))
+        # Signed, so the partner's own message: say what the store cannot keep (verified first: a stranger's
+        # unsigned body learns nothing about its fields).
+        if not storable_id:
+            raise InvalidInput({"webhook-id": "1-255 printable ASCII characters, no spaces."}, "header")
+        unstorable.check_json_body(request.get_data())
         if duplicate is not None:
             return {**duplicate.result, "outcome": "duplicate"}
         try:

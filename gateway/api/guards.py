@@ -18,6 +18,7 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 JSON = ("application/json",)
 MEDIA_TYPES_ATTRIBUTE = "accepted_media_types"
 LIMIT_SETTING_ATTRIBUTE = "body_limit_setting"
+SIGNED_BODY_ATTRIBUTE = "body_is_signed"
 
 
 def accepts_body(*media_types: str, limit_setting: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -29,6 +30,13 @@ def accepts_body(*media_types: str, limit_setting: str) -> Callable[[Callable[..
         return view
 
     return mark
+
+
+def signed_body(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Leave this view's JSON body to the view: it verifies the body's signature before anything reads the body,
+    and then checks its text (`unstorable.check_json_body`) itself."""
+    setattr(view, SIGNED_BODY_ATTRIBUTE, True)
+    return view
 
 
 def _handler() -> Callable[..., Any] | None:
@@ -83,5 +91,5 @@ def install_request_guards(app: Flask) -> None:
             abort(415, f"Send the body as {expected}, not {request.mimetype or 'an unlabelled body'}.")
         if media_types == JSON and request.content_length is None and "wsgi.input_terminated" in request.environ:
             _buffer_unsized_body(limit)
-        if request.mimetype in JSON:
+        if request.mimetype in JSON and not getattr(handler, SIGNED_BODY_ATTRIBUTE, False):
             unstorable.check_json_body(request.get_data(cache=True))  # cached: the view's parser reads it again

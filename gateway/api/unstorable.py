@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Request, Response
+from marshmallow import fields
 
 from gateway.api.problems import problem
 from gateway.domain.errors import InvalidInput
@@ -30,7 +31,21 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # UTF-16 or UTF-32 body (json.loads detects those), as NUL bytes that make the escapes unrecognisable here.
 JSON_NUL_ESCAPE = b"\\u0000"
 JSON_SURROGATE_ESCAPES = (b"\\ud", b"\\uD")
+# The rule as the contract publishes it (the escalation fields' NO_NUL says the same), so generated clients and
+# schemathesis's schema-valid data know a NUL is refused.
+NO_NUL_PATTERN = r"^[^\x00]*$"
 MAX_ERRORS = 20  # enough to show the pattern; a body of thousands of bad items need not list them all
+
+
+def publish_no_nul(converter: Any, field: fields.Field, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """An apispec attribute function: every bounded free-text field states "no NUL" as its pattern.
+
+    Bounded: request fields carry a maximum length (the column's), response fields do not, and a response
+    needs no rule for what the client may send. A field with a pattern or an enum already excludes a NUL.
+    """
+    if not isinstance(field, fields.String) or "maxLength" not in ret or "pattern" in ret or "enum" in ret:
+        return {}
+    return {"pattern": NO_NUL_PATTERN}
 
 
 def path_problem(request: Request) -> Response:

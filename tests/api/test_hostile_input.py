@@ -404,3 +404,12 @@ def test_a_clean_bulk_body_is_only_searched(monkeypatch):
     item = '{"subscription_id": "sub_0123456789abcdef0123", "last_viewed_at": "2026-11-01T20:00:00Z"},'
     body = ('{"items": [' + item * (8_000_000 // len(item)) + "{}]}").encode()
     unstorable.check_json_body(body)  # no NUL, no "\u0000", no "\ud": searched in C and done
+
+
+def test_an_unsigned_callback_learns_nothing_about_its_fields(desk):
+    world, client = desk
+    body = json.dumps({"type": "subscription.suspend", "data": {"subscription_id": NUL}})
+    headers = {"webhook-id": "msg_1", "webhook-timestamp": "1", "webhook-signature": "v1,AAAA", **bearer(world.alpha)}
+    response = client.post("/v1/callbacks", data=body, content_type="application/json", headers=headers)
+    assert response.status_code == 400
+    assert response.json["type"] == "/problems/invalid-signature"  # the signature is checked before the text
