@@ -6,6 +6,8 @@ from flask import request
 
 from gateway.domain.errors import StaleVersion
 
+MAX_VERSION_DIGITS = 18
+
 
 def etag(version: int) -> str:
     return f'"v{version}"'
@@ -17,6 +19,9 @@ def expected_version() -> int | None:
     if not if_match or if_match.star_tag:
         return None
     for tag in if_match.as_set(include_weak=False):
-        if tag.startswith("v") and tag[1:].isdigit():
-            return int(tag[1:])
+        digits = tag[1:]
+        # ASCII digits only: a header is Latin-1, and "v²" is a digit to str.isdigit but not to int(). Versions
+        # stay far below 19 digits, and int() refuses more than 4,300.
+        if tag.startswith("v") and digits.isascii() and digits.isdigit() and len(digits) <= MAX_VERSION_DIGITS:
+            return int(digits)
     raise StaleVersion("If-Match does not name a version of this resource.")

@@ -413,3 +413,12 @@ def test_an_unsigned_callback_learns_nothing_about_its_fields(desk):
     response = client.post("/v1/callbacks", data=body, content_type="application/json", headers=headers)
     assert response.status_code == 400
     assert response.json["type"] == "/problems/invalid-signature"  # the signature is checked before the text
+
+
+@pytest.mark.parametrize("tag", ['"v²"', '"v' + "9" * 5000 + '"'], ids=["superscript digit", "5000 digits"])
+def test_an_if_match_that_names_no_version_is_a_412(desk, tag):
+    world, client = desk
+    headers = {"If-Match": tag, **bearer(world.operator)}
+    response = client.patch("/admin/v1/partners/alpha", json={"display_name": "Renamed"}, headers=headers)
+    assert response.status_code == 412, response.get_data(as_text=True)
+    assert response.json["type"] == "/problems/precondition-failed"
