@@ -41,7 +41,9 @@ def publish_no_nul(converter: Any, field: fields.Field, ret: dict[str, Any], **k
     """An apispec attribute function: every bounded free-text field states "no NUL" as its pattern.
 
     Bounded: request fields carry a maximum length (the column's), response fields do not, and a response
-    needs no rule for what the client may send. A field with a pattern or an enum already excludes a NUL.
+    needs no rule for what the client may send. A field with an enum names its values; one with a pattern of
+    its own keeps it (JSON Schema has one pattern per field), so that pattern should exclude a NUL too, as the
+    escalation fields' do.
     """
     if not isinstance(field, fields.String) or "maxLength" not in ret or "pattern" in ret or "enum" in ret:
         return {}
