@@ -49,3 +49,12 @@ class PageSchema(Schema):
         allow_none=True,
         metadata={"description": "Pass as `cursor` for the next page; null on the last page."},
     )
+
+
+# Published as the fields' `pattern`, so generated clients know the rule: something besides spaces, tabs and line
+# breaks (spelt out: Python's \s and JSON Schema's differ), and no NUL character (PostgreSQL text cannot hold one).
+# The first two character classes are disjoint, so matching stays linear.
+NOT_BLANK = validate.Regexp(
+    r"^[ \t\r\n]*[^ \t\r\n\x00][^\x00]*$", error="Must contain more than white space, and no NUL character."
+)
+NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain a NUL character.")

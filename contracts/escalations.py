@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from contracts.common import PageQuerySchema, PageSchema
+from contracts.common import NO_NUL, NOT_BLANK, PageQuerySchema, PageSchema
 from contracts.partners import locale_field
 from contracts.subscriptions import PARTNER_REF
 from gateway.domain.escalations import Category, Priority, Side, Status
@@ -14,13 +14,6 @@ CATEGORIES = [str(category) for category in Category]
 PRIORITIES = [str(priority) for priority in Priority]
 STATUSES = [str(status) for status in Status]
 TEXT_LIMIT = 4000
-# Published as the fields' `pattern`, so generated clients know the rule: something besides spaces, tabs and line
-# breaks (spelt out: Python's \s and JSON Schema's differ), and no NUL character (PostgreSQL text cannot hold one).
-# The first two character classes are disjoint, so matching stays linear.
-NOT_BLANK = validate.Regexp(
-    r"^[ \t\r\n]*[^ \t\r\n\x00][^\x00]*$", error="Must contain more than white space, and no NUL character."
-)
-NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain a NUL character.")
 
 
 def _text(description: str, **options) -> fields.String:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from contracts.common import PageQuerySchema, PageSchema
+from contracts.common import NOT_BLANK, PageQuerySchema, PageSchema
 from contracts.events import CATALOG
 from gateway.domain.faq_articles import NOT_A_SLUG, NOT_AN_ARTICLE_LOCALE, SLUG, SLUG_MAX_LENGTH, TITLE_MAX_LENGTH
 from gateway.domain.faq_search import LANGUAGES
@@ -12,7 +12,6 @@ from gateway.domain.partners import LOCALE, NOT_A_LOCALE
 
 SEARCH_LIMIT_MAX = 50
 QUERY_MAX_LENGTH = 200
-NOT_BLANK = validate.Regexp(r"^\s*\S", error="Must contain more than white space.")
 EVENT_TYPES = sorted(CATALOG)
 
 # The path parameters of /admin/v1/faq/{slug}/{locale} and /v1/callcenter/faq/{slug}, as OpenAPI states them.

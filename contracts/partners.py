@@ -92,7 +92,7 @@ class PartnerUpdateSchema(Schema):
         allow_none=True,
         metadata={
             "description": "This partner's own request budget per audience (partner, callcenter, service, admin), "
-            "e.g. {\"callcenter\": \"100/minute\"} or \"unlimited\"; audiences left out use the gateway's defaults. "
+            'e.g. {"callcenter": "100/minute"} or "unlimited"; audiences left out use the gateway\'s defaults. '
             "null removes every override.",
             "example": {"callcenter": "20/second;1000/minute"},
         },
