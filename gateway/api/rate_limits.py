@@ -177,12 +177,13 @@ class RequestBudgets:
         window = g.get(_WINDOW)
         if window is not None:
             item, counted = window
+            # add, not set: only this hook writes these headers, and set() first searches the list for them.
             headers = response.headers
-            headers["X-RateLimit-Limit"] = str(item.amount)
-            headers["X-RateLimit-Remaining"] = str(counted.remaining)
-            headers["X-RateLimit-Reset"] = str(math.ceil(counted.reset_at))
+            headers.add("X-RateLimit-Limit", str(item.amount))
+            headers.add("X-RateLimit-Remaining", str(counted.remaining))
+            headers.add("X-RateLimit-Reset", str(math.ceil(counted.reset_at)))
             if response.status_code == 429:
-                headers["Retry-After"] = str(max(1, math.ceil(counted.retry_at - time.time())))
+                headers.add("Retry-After", str(max(1, math.ceil(counted.retry_at - time.time()))))
         return response
 
     def _log_store_failure(self) -> None:
