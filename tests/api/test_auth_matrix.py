@@ -7,12 +7,15 @@ until it has an example body below.
 
 from __future__ import annotations
 
+import copy as copy_module
 import io
 import json
 import re
 import secrets
+import shutil
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -37,9 +40,10 @@ from gateway.services import partners as partner_service
 from gateway.services import reconciliation
 from gateway.services import sharing as sharing_service
 from gateway.services import subscriptions as subscription_service
+from gateway.store import migrate
 from gateway.store.models import Delivery
 from partners.signing import new_webhook_secret, signed_headers
-from tests.conftest import add_subscription, app_store, bearer
+from tests.conftest import Database, add_subscription, app_store, bearer, check_emitted_events
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 PARTNER_SCOPES = SCOPES_BY_KIND[KeyKind.PARTNER]
@@ -197,19 +201,9 @@ class World:
     """Two partners with endpoints and keys of every kind, built fresh for each test."""
 
     def __init__(self, app) -> None:
-        store = app_store(app)
+        store = self._store = app_store(app)
         now = utcnow()
-
-        def issue(kind, partner=None, scopes=None):
-            with store.transaction() as session:
-                return key_service.issue_key(
-                    session,
-                    kind=kind,
-                    scopes=sorted(scopes or SCOPES_BY_KIND[kind]),
-                    name="matrix",
-                    partner_code=partner,
-                    now=now,
-                )
+        issue = self._issue
 
         with store.transaction() as session:
             for code, market in (("alpha", "DE"), ("beta", "DE"), ("dormant", "IT")):
@@ -235,7 +229,6 @@ class World:
             key_service.revoke_key(session, revoked.key.id, now=now)
             partner_service.set_partner_status(session, "dormant", "suspended", now=now)
         self.revoked = revoked.token
-        self._issue = issue
         self.subscriptions, self.activation_code = _alpha_subscriptions(store, now)
         self.escalations = _alpha_escalations(store, now, "active")
         self.inbound_secret = new_webhook_secret()
@@ -272,6 +265,23 @@ class World:
             "locale": "en",
             "escalation_id": self.escalations[ESCALATION_STATE.get(rule, "open")],
         }
+
+    def on(self, app) -> World:
+        """This world in another app whose store is a copy of this one's (keys issued from now on go there)."""
+        copy = copy_module.copy(self)
+        copy._store = app_store(app)
+        return copy
+
+    def _issue(self, kind, partner=None, scopes=None):
+        with self._store.transaction() as session:
+            return key_service.issue_key(
+                session,
+                kind=kind,
+                scopes=sorted(scopes or SCOPES_BY_KIND[kind]),
+                name="matrix",
+                partner_code=partner,
+                now=utcnow(),
+            )
 
     def right_key(self, scope) -> str:
         """The least-privileged key that may call: only the needed scope."""
@@ -405,11 +415,40 @@ CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def world_template(tmp_path_factory) -> tuple[Path, World]:
+    """A store holding the world, built once: each matrix case runs on a copy of the file (building the world
+    for each of the hundreds of cases was most of the suite's time)."""
+    folder = tmp_path_factory.mktemp("matrix-world")
+    database = Database(f"sqlite:///{folder / 'gateway.sqlite3'}")
+    app = create_app({"INSTANCE_PATH": str(folder), "LOG_LEVEL": "WARNING", **database.settings()})
+    migrate.upgrade(app_store(app).engine)
+    world = World(app)
+    with app_store(app).engine.connect() as connection:  # everything into the main file before it is copied
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    app_store(app).dispose()
+    check_emitted_events(database)
+    return folder / "gateway.sqlite3", world
+
+
+@pytest.fixture
+def matrix_app(world_template, tmp_path):
+    """A fresh app on a fresh copy of the world's store, and the world as that store holds it."""
+    template, world = world_template
+    database = Database(f"sqlite:///{tmp_path / 'gateway.sqlite3'}")
+    shutil.copyfile(template, tmp_path / "gateway.sqlite3")
+    app = create_app({"INSTANCE_PATH": str(tmp_path / "instance"), "LOG_LEVEL": "WARNING", **database.settings()})
+    yield app, world.on(app)
+    app_store(app).dispose()
+    check_emitted_events(database)
+
+
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize(("endpoint", "rule", "method", "handler", "operation"), PROTECTED, ids=PROTECTED_IDS)
-def test_auth_matrix(app, client, case, endpoint, rule, method, handler, operation):
+def test_auth_matrix(matrix_app, case, endpoint, rule, method, handler, operation):
     scope = getattr(handler, REQUIRED_SCOPE_ATTRIBUTE)
-    world = World(app)
+    app, world = matrix_app
+    client = app.test_client()
     partner_route = scope in PARTNER_SCOPES
     owns_path_resource = ("<" in rule and rule not in SHARED_PATH_RESOURCES) or (rule, method) in BODY_NAMES_RESOURCE
 
