@@ -20,7 +20,7 @@ from gateway.domain.ids import new_id
 from gateway.domain.partners import NOT_A_LOCALE, normalize_locale
 from gateway.services.outbox import record_event
 from gateway.services.partners import get_partner
-from gateway.store.models import Escalation, EscalationEntry, OutboxEvent, Subscription, created_after
+from gateway.store.models import Escalation, EscalationEntry, Subscription, created_after
 
 ESCALATION_ID = re.compile(r"^esc_[0-9a-f]{20}$")  # gateway.domain.ids.new_id("esc")
 CATEGORIES = [str(category) for category in rules.Category]
@@ -110,8 +110,9 @@ def open_escalation(
         if existing is None:
             raise
         return Opened(existing, created=False)
-    _append(session, escalation, "opened", Side.PARTNER, agent_ref, now, to_status=Status.OPEN)
-    _record(session, escalation, subscription, rules.OPENED, None, Side.PARTNER, agent_ref, None, now)
+    _log_change(
+        session, escalation, subscription, "opened", rules.OPENED, Side.PARTNER, agent_ref, now, to_status=Status.OPEN
+    )
     session.flush()
     return Opened(escalation, created=True)
 
@@ -206,8 +207,8 @@ def add_comment(
     side = Side(side)
     rules.check_comment(Status(escalation.status))
     _touch(escalation, now)
-    _append(session, escalation, "comment", side, author, now, comment=comment)
-    _record(session, escalation, subscriber_of(session, escalation), rules.COMMENTED, None, side, author, comment, now)
+    subscription = subscriber_of(session, escalation)
+    _log_change(session, escalation, subscription, "comment", rules.COMMENTED, side, author, now, comment=comment)
     session.flush()
     return escalation
 
@@ -240,10 +241,12 @@ def change_status(
         escalation.resolved_at = None
         escalation.sla_due_at = sla.due_at(escalation.priority, now)  # the service owes a new answer
     _touch(escalation, now)
-    _append(
+    _log_change(
         session,
         escalation,
+        subscriber_of(session, escalation),
         "status",
+        transition.change,
         side,
         author,
         now,
@@ -251,8 +254,6 @@ def change_status(
         to_status=transition.target,
         comment=comment,
     )
-    subscription = subscriber_of(session, escalation)
-    _record(session, escalation, subscription, transition.change, previous, side, author, comment, now)
     session.flush()
     return escalation
 
@@ -276,10 +277,12 @@ def _touch(escalation: Escalation, now: datetime) -> None:
     escalation.updated_at = now
 
 
-def _append(
+def _log_change(
     session: Session,
     escalation: Escalation,
+    subscription: Subscription,
     kind: str,
+    change: str,
     side: Side,
     author: str,
     now: datetime,
@@ -288,6 +291,7 @@ def _append(
     to_status: Status | None = None,
     comment: str | None = None,
 ) -> None:
+    """Every change of a case, in one place: a history entry and the partner's escalation.updated."""
     session.add(
         EscalationEntry(
             escalation_id=escalation.id,
@@ -299,6 +303,17 @@ def _append(
             comment=comment,
             occurred_at=now,
         )
+    )
+    # A case is not a change of the subscription: it has no place in the subscription's `sequence`, so the
+    # event carries the partner envelope (the subscriber is in data) and is ordered by data.version. The
+    # dispatcher still delivers it in order with the subscriber's other events.
+    record_event(
+        session,
+        partner_code=escalation.partner_code,
+        event_type=rules.EVENT_TYPE,
+        occurred_at=now,
+        data=event_data(escalation, subscription, change, from_status, side, author, comment),
+        in_order_with_subscription=subscription.id,
     )
 
 
@@ -328,27 +343,3 @@ def event_data(
         "opened_at": escalation.created_at.isoformat(),
         "version": escalation.version,
     }
-
-
-def _record(
-    session: Session,
-    escalation: Escalation,
-    subscription: Subscription,
-    change: str,
-    previous_status: Status | None,
-    side: Side,
-    author: str,
-    comment: str | None,
-    now: datetime,
-) -> OutboxEvent:
-    # A case is not a change of the subscription: it has no place in the subscription's `sequence`, so the
-    # event carries the partner envelope (the subscriber is in data) and is ordered by data.version. The
-    # dispatcher still delivers it in order with the subscriber's other events.
-    return record_event(
-        session,
-        partner_code=escalation.partner_code,
-        event_type=rules.EVENT_TYPE,
-        occurred_at=now,
-        data=event_data(escalation, subscription, change, previous_status, side, author, comment),
-        in_order_with_subscription=subscription.id,
-    )
