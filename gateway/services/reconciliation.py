@@ -15,7 +15,7 @@ from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.orm import Session
 
 from gateway.domain.clock import utcnow
-from gateway.domain.errors import Conflict, NotFound
+from gateway.domain.errors import Conflict, GatewayError, NotFound
 from gateway.domain.ids import new_id
 from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.domain.roster import (
@@ -268,11 +268,19 @@ def list_items(
     return list(session.scalars(query))
 
 
-def apply(store: Store, job_id: str, *, partner_code: str | None = None, now: datetime) -> Reconciliation:
+def apply(
+    store: Store,
+    job_id: str,
+    *,
+    partner_code: str | None = None,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> Reconciliation:
     """Make every repair the job found, through the state machine so each emits its event.
 
-    Idempotent: a repaired item is marked and skipped next time; an item whose subscription has moved on
-    since the comparison is left for a person (its detail says why), never forced.
+    Idempotent: a repaired item is marked and skipped next time. An item whose subscription has moved on since
+    the comparison (another status or plan), or whose repair the lifecycle refuses, is left for a person: its
+    detail says why, and the other repairs go ahead. `progress` hears how many items each chunk went through.
     """
     with store.read() as session:
         job = get(session, job_id, partner_code=partner_code)
@@ -290,25 +298,37 @@ def apply(store: Store, job_id: str, *, partner_code: str | None = None, now: da
             job = session.get(Reconciliation, job_id, with_for_update=True)
             job.repaired += repaired
             job.applied_at = now
+        if progress:
+            progress(len(page))
     with store.read() as session:
         return get(session, job_id)
 
 
 def _repair(session: Session, item: ReconciliationItem, now: datetime) -> bool:
+    """Make one item's repair; False (the reason on the item) when it is not made. Never raises a domain error:
+    one item's refusal must not roll back the chunk's other repairs or block every later apply."""
     subscription = session.get(Subscription, item.subscription_id, with_for_update=True)
-    if subscription is None or subscription.status != item.gateway_status:
-        item.detail += "; not repaired: the subscription changed since the comparison"
-        item.repair = None
-        return False
+    if subscription is None or (subscription.status, subscription.plan) != (item.gateway_status, item.gateway_plan):
+        return _not_repaired(item, "the subscription changed since the comparison")
     command = Command(item.repair)
-    apply_command(
-        session,
-        subscription,
-        command,
-        actor=Actor.PARTNER,
-        reason=REPAIR_REASONS[command],
-        now=now,
-        plan=item.partner_plan if command is Command.CHANGE_PLAN else None,
-    )
+    try:
+        with session.begin_nested():  # a refusal leaves nothing of this repair behind
+            apply_command(
+                session,
+                subscription,
+                command,
+                actor=Actor.PARTNER,
+                reason=REPAIR_REASONS[command],
+                now=now,
+                plan=item.partner_plan if command is Command.CHANGE_PLAN else None,
+            )
+    except GatewayError as error:
+        return _not_repaired(item, error.detail)
     item.repaired_at = now
     return True
+
+
+def _not_repaired(item: ReconciliationItem, reason: str) -> bool:
+    item.detail += f"; not repaired: {reason}"
+    item.repair = None  # for a person to look at; applying again skips it
+    return False

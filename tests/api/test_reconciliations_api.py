@@ -123,6 +123,22 @@ def test_a_repair_is_skipped_when_the_subscription_moved_on(app, client, world):
     assert "changed since the comparison" in items["items"][0]["detail"]
 
 
+def test_a_plan_change_since_the_comparison_skips_that_repair_and_apply_still_succeeds(client, world):
+    job = upload(client, world["partner"]).json
+    path = f"/v1/subscriptions/{world['ids']['to-upgrade']}/change-plan"
+    changed = client.post(path, json={"plan": "premium"}, headers=world["partner"])
+    assert changed.status_code == 200
+    for _attempt in range(2):  # a retry answers the same: the job can always be applied
+        applied = client.post(f"/v1/reconciliations/{job['id']}/apply", headers=world["partner"])
+        assert applied.status_code == 200 and applied.json["repaired"] == 2
+    assert status_of(client, world, "to-suspend")["status"] == "suspended"
+    assert status_of(client, world, "forgotten")["status"] == "cancelled"
+    items = client.get(f"/v1/reconciliations/{job['id']}/items?kind=plan_mismatch", headers=world["partner"]).json
+    [item] = items["items"]
+    assert item["repair"] is None and item["repaired_at"] is None
+    assert "not repaired: the subscription changed since the comparison" in item["detail"]
+
+
 def test_ndjson_rosters(client, world):
     roster = '{"partner_ref": "same", "status": "active", "plan": "standard"}\nnot json\n'
     job = upload(client, world["partner"], roster, "application/x-ndjson").json
