@@ -7,6 +7,7 @@ import enum
 import io
 import json
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -102,23 +103,95 @@ def read_csv(lines: Iterable[str]) -> Iterator[RosterRow | BadRow]:
 
     The header is read at once, so a roster without one is refused before any work starts.
     """
-    reader = csv.reader(lines)
-    header = next(reader, None)
+    numbered = _NumberedLines(lines)
+    try:
+        header = next(csv.reader(numbered), None)
+    except csv.Error as error:
+        raise InvalidRoster({"roster": f"line 1: the header cannot be read ({error})"}) from None
     names = [name.strip() for name in header or []]
     if not set(ROSTER_FIELDS) <= set(names):
         raise InvalidRoster({"roster": f"line 1: the header must name {', '.join(ROSTER_FIELDS)}"})
-    return _csv_rows(reader, names)
+    return _csv_rows(numbered, names)
 
 
-def _csv_rows(reader, names: list[str]) -> Iterator[RosterRow | BadRow]:
-    for values in reader:
-        line = reader.line_num
+class _NumberedLines:
+    """The lines csv.reader reads, numbered, with those of the record being read kept so they can be read again.
+
+    A stray quote makes the csv module read every line after it as one quoted field, up to the next quote or
+    its field limit (131,072 characters), where it raises. Those lines are rows of their own: dropping them
+    would list their subscriptions as 'only at the gateway', and applying that would cancel them. So they are
+    handed out once more. Only one record's lines are kept, about as much as the csv module holds itself.
+    """
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._source = iter(lines)
+        self._again: deque[tuple[int, str]] = deque()
+        self._read = 0
+        self.number = 0  # of the line handed out last
+        self.record: list[tuple[int, str]] = []
+
+    def __iter__(self) -> _NumberedLines:
+        return self
+
+    def __next__(self) -> str:
+        if self._again:
+            self.number, text = self._again.popleft()
+        else:
+            text = next(self._source)
+            self._read += 1
+            self.number = self._read
+        self.record.append((self.number, text))
+        return text
+
+    def read_again_after_first(self) -> tuple[int, int]:
+        """Hand out the current record's lines once more, all but its first; its first and last line numbers."""
+        first, last = self.record[0][0], self.record[-1][0]
+        self._again.extendleft(reversed(self.record[1:]))
+        return first, last
+
+
+def _csv_rows(lines: _NumberedLines, names: list[str]) -> Iterator[RosterRow | BadRow]:
+    reader = csv.reader(lines)
+    while True:
+        lines.record.clear()
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            reader = csv.reader(lines)  # a fresh parser: the one that raised may be mid-record
+            yield _unreadable(lines, error)
+            continue
         if not values:
             continue
         if len(values) != len(names):
-            yield BadRow(line, f"{len(values)} fields where the header has {len(names)}")
-            continue
-        yield _check(line, dict(zip(names, values, strict=True)))
+            row: RosterRow | BadRow = BadRow(lines.number, f"{len(values)} fields where the header has {len(names)}")
+        else:
+            row = _check(lines.number, dict(zip(names, values, strict=True)))
+        if isinstance(row, BadRow) and len(lines.record) > 1:
+            row = _runaway_quote(lines, row.reason)
+        yield row
+
+
+def _unreadable(lines: _NumberedLines, error: csv.Error) -> BadRow:
+    limit = csv.field_size_limit()
+    if len(lines.record) > 1:
+        return _runaway_quote(lines, f"past the CSV field limit of {limit} characters")
+    reason = f"a field longer than {limit} characters" if "field limit" in str(error) else f"unreadable CSV ({error})"
+    return BadRow(lines.number, reason)
+
+
+def _runaway_quote(lines: _NumberedLines, why: str) -> BadRow:
+    """A bad row spanning lines, most likely from an unclosed quote: reported on its first line, and the lines
+    after that read again as rows of their own."""
+    first, last = lines.read_again_after_first()
+    if len(why) > 120:
+        why = why[:117] + "..."
+    return BadRow(
+        first,
+        f"a quoted field opened here runs to line {last} and the row is not valid ({why}): an unclosed quote? "
+        f"Lines {first + 1}-{last} are read again as rows",
+    )
 
 
 def read_ndjson(lines: Iterable[str]) -> Iterator[RosterRow | BadRow]:
@@ -143,9 +216,12 @@ def read_roster(lines: Iterable[str], roster_format: RosterFormat) -> Iterator[R
 
 
 def text_lines(stream: io.RawIOBase | io.BufferedIOBase) -> io.TextIOWrapper:
-    """A binary stream (an upload) as lines of UTF-8 text; undecodable bytes become U+FFFD, not an abort."""
+    """A binary stream (an upload) as lines of UTF-8 text; undecodable bytes become U+FFFD, not an abort.
+
+    A byte-order mark at the start (Excel writes one) is dropped, so the header's first name is read as written.
+    """
     buffered = stream if isinstance(stream, io.BufferedIOBase) else io.BufferedReader(stream)
-    return io.TextIOWrapper(buffered, encoding="utf-8", errors="replace", newline="")
+    return io.TextIOWrapper(buffered, encoding="utf-8-sig", errors="replace", newline="")
 
 
 @dataclass(frozen=True)

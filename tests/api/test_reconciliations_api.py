@@ -145,6 +145,31 @@ def test_ndjson_rosters(client, world):
     assert job["format"] == "ndjson" and job["counts"]["bad_row"] == 1 and job["counts"]["only_at_gateway"] == 3
 
 
+def test_a_malformed_csv_is_reported_as_bad_rows_not_a_500(client, world):
+    following = "".join(f"r-{i},cancelled,standard\n" for i in range(6000))  # > 128 KB after a stray quote
+    roster = f'partner_ref,status,plan\nsame,active,"standard\n{following}to-suspend,active,{"x" * 140_000}\n'
+    response = upload(client, world["partner"], roster)
+    assert response.status_code == 201
+    job = response.json
+    assert job["status"] == "completed" and job["counts"]["bad_row"] == 2 and job["rows"] == 6002
+    bad = client.get(f"/v1/reconciliations/{job['id']}/items?kind=bad_row", headers=world["partner"]).json["items"]
+    assert [item["line"] for item in bad] == [2, 6003]
+    assert "unclosed quote" in bad[0]["detail"] and "longer than 131072 characters" in bad[1]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "roster"),
+    [
+        ("text/csv", "partner_ref,status,plan\r\nsame,active,standard\r\n"),
+        ("application/x-ndjson", '{"partner_ref": "same", "status": "active", "plan": "standard"}\n'),
+    ],
+)
+def test_a_roster_starting_with_a_byte_order_mark_is_read(client, world, content_type, roster):
+    response = upload(client, world["partner"], b"\xef\xbb\xbf" + roster.encode(), content_type)
+    assert response.status_code == 201
+    assert response.json["counts"]["bad_row"] == 0 and response.json["counts"]["only_at_gateway"] == 3
+
+
 def test_a_roster_without_its_header_is_a_422_and_starts_no_job(app, client, world):
     response = upload(client, world["partner"], "same,active,standard\n")
     assert response.status_code == 422

@@ -59,6 +59,11 @@ def test_a_csv_without_the_header_is_refused_before_any_row(text):
         read_roster(io.StringIO(text, newline=""), RosterFormat.CSV)
 
 
+def test_a_header_the_csv_module_cannot_read_is_refused_not_raised():
+    with pytest.raises(InvalidRoster, match="line 1: the header cannot be read"):
+        read_roster(io.StringIO('"partner_ref,status,plan\n' + "x" * 140_000 + "\n", newline=""), RosterFormat.CSV)
+
+
 def test_ndjson_rows_and_bad_lines():
     text = '{"partner_ref": "c-1", "status": "active", "plan": "premium"}\n[1]\n{nope\n{"partner_ref": 5}\n'
     parsed = rows(text, RosterFormat.NDJSON)
@@ -74,6 +79,45 @@ def test_undecodable_bytes_do_not_abort_the_upload():
     lines = text_lines(io.BytesIO(b"partner_ref,status,plan\nc-\xff,active,standard\n"))
     [row] = list(read_roster(lines, RosterFormat.CSV))
     assert row.partner_ref == "c-\ufffd"
+
+
+GOOD_ROWS = 6000  # about 130 KB of rows: more than the csv module's field limit of 131,072 characters
+
+
+@pytest.mark.parametrize("following", [GOOD_ROWS, 3], ids=["past-the-field-limit", "to-the-end"])
+def test_an_unclosed_quote_is_a_bad_row_and_the_rows_after_it_are_still_read(following):
+    good = "".join(f"c-{i},active,standard\n" for i in range(3, 3 + following))
+    parsed = rows(f'partner_ref,status,plan\nc-2,active,"standard\n{good}')
+    assert isinstance(parsed[0], BadRow) and parsed[0].line == 2 and parsed[0].partner_ref is None
+    assert "unclosed quote" in parsed[0].reason and len(parsed[0].reason) < 300
+    assert parsed[1:] == [RosterRow(i, f"c-{i}", RosterStatus.ACTIVE, "standard") for i in range(3, 3 + following)]
+
+
+def test_a_field_over_the_csv_field_limit_is_a_bad_row():
+    parsed = rows(f"partner_ref,status,plan,note\nc-2,active,standard,{'n' * 140_000}\nc-3,active,standard,\n")
+    assert isinstance(parsed[0], BadRow) and parsed[0].line == 2
+    assert "longer than 131072 characters" in parsed[0].reason
+    assert parsed[1:] == [RosterRow(3, "c-3", RosterStatus.ACTIVE, "standard")]
+
+
+def test_a_multi_line_row_that_is_fine_is_not_read_again():
+    parsed = rows('partner_ref,status,plan,note\nc-2,active,standard,"two\nlines"\nc-3,active,standard,x\n')
+    assert parsed == [
+        RosterRow(3, "c-2", RosterStatus.ACTIVE, "standard"),
+        RosterRow(4, "c-3", RosterStatus.ACTIVE, "standard"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("roster_format", "text"),
+    [
+        (RosterFormat.CSV, b"partner_ref,status,plan\r\nc-1,active,standard\r\n"),
+        (RosterFormat.NDJSON, b'{"partner_ref": "c-1", "status": "active", "plan": "standard"}\n'),
+    ],
+)
+def test_a_utf8_byte_order_mark_is_ignored(roster_format, text):
+    [parsed] = list(read_roster(text_lines(io.BytesIO(b"\xef\xbb\xbf" + text)), roster_format))
+    assert parsed.partner_ref == "c-1" and isinstance(parsed, RosterRow)
 
 
 def row(status="active", plan="standard"):
