@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.domain import escalations
-from gateway.domain.lifecycle import TRANSITIONS, Actor, Status
+from gateway.domain.lifecycle import Actor, Status, changes_sending
 from gateway.domain.partners import LOCALE, PARTNER_CODE
 from gateway.domain.plans import PLANS
 from gateway.domain.sharing import RULES
@@ -137,8 +137,10 @@ class SubscriptionEventEnvelopeSchema(EventEnvelopeSchema):
         required=True,
         validate=validate.Range(min=1),
         metadata={
-            "description": "Grows with every change of the subscription (some changes send no event, so numbers "
-            "may be skipped): apply a subscription's events in this order and ignore one older than one applied."
+            "description": "Numbers the subscription's events 1, 2, 3, ... with no gap: every change in its "
+            "history after the creation (which is 0) sends exactly one event, with the change's number. Apply a "
+            "subscription's events in this order and ignore one older than one applied; a missing number is an "
+            "event that has not reached you yet (read it from the event feed)."
         },
     )
 
@@ -148,7 +150,7 @@ class SubscriptionEventEnvelopeSchema(EventEnvelopeSchema):
 
 def lifecycle_data(event_type: str) -> type[EventSchema]:
     """The keys every lifecycle event's data has, with the values the transition table allows for this event."""
-    found = [transition for transition in TRANSITIONS.values() if transition.event == event_type]
+    found = changes_sending(event_type)
     if not found:
         raise LookupError(f"no transition sends {event_type}")
     statuses = {status for t in found for status in ([t.target] if t.target is not None else t.sources)}
@@ -168,10 +170,15 @@ class SubscriptionActivatedDataSchema(lifecycle_data("subscription.activated")):
 
 
 class SubscriptionPlanChangedDataSchema(lifecycle_data("subscription.plan_changed")):
-    """An upgrade holds at once; a downgrade from the next billing period (`effective_at`). `plan` is the new plan."""
+    """An upgrade holds at once. A downgrade is sent twice: when it is asked for (reason `downgrade`, `effective_at`
+    the start of the next billing period), and when it takes hold then (actor `scheduler`, reason
+    `billing_period_ended`). `plan` is the new plan."""
 
     previous_plan = _one_of(PLANS, "The plan before the change.")
-    change = _one_of(["downgrade", "upgrade"], "The direction of the change (also the reason).")
+    change = _one_of(
+        ["downgrade", "upgrade"],
+        "The direction of the change (also the reason, unless the scheduler applies a downgrade asked for earlier).",
+    )
 
 
 class SubscriptionSuspendedDataSchema(lifecycle_data("subscription.suspended")):
@@ -485,7 +492,8 @@ CATALOG: dict[str, EventType] = {
                _lifecycle("active", "pending_activation", "account_linked", "service", "2026-11-02T09:30:00+00:00"),
                1),
         _event("subscription.plan_changed",
-               "The plan changed: an upgrade at once, a downgrade from the next billing period.",
+               "The plan changed: an upgrade at once; a downgrade when asked for and again when it takes hold at "
+               "the next billing period.",
                SubscriptionPlanChangedDataSchema, "2026-11-10T14:00:00+00:00",
                _lifecycle("active", "active", "upgrade", "partner", "2026-11-10T14:00:00+00:00", plan="premium",
                           previous_plan="standard", change="upgrade"),

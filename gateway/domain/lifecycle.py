@@ -110,7 +110,36 @@ TRANSITIONS: dict[Command, Transition] = {
 }
 # fmt: on
 
+
+@dataclass(frozen=True)
+class ScheduledChange:
+    """A change the scheduler makes by itself when a date an earlier command set passes, leaving the status as it
+    is. Nobody issues it, so it is no command of the table; it is reported with the earlier command's event."""
+
+    name: str  # as the history names it
+    sources: frozenset[Status]
+    actors: frozenset[Actor]
+    reasons: frozenset[str]
+    event: str
+    target: None = None
+
+
+# A downgrade (change_plan) waits for the end of the billing period; then the scheduler makes it.
+APPLY_DOWNGRADE = ScheduledChange(
+    "apply_downgrade",
+    frozenset({S.ACTIVE}),
+    frozenset({A.SCHEDULER}),
+    frozenset({"billing_period_ended"}),
+    "subscription.plan_changed",
+)
+SCHEDULED_CHANGES = (APPLY_DOWNGRADE,)
+
 EVENT_TYPES = sorted({transition.event for transition in TRANSITIONS.values()})
+
+
+def changes_sending(event_type: str) -> list[Transition | ScheduledChange]:
+    """The transitions and scheduled changes reported with `event_type`: what its data may say."""
+    return [change for change in (*TRANSITIONS.values(), *SCHEDULED_CHANGES) if change.event == event_type]
 
 
 class InvalidTransition(Conflict):

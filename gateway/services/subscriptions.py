@@ -307,19 +307,18 @@ def record_subscription_notice(
 
 
 def apply_pending_downgrade(session: Session, subscription: Subscription, now: datetime) -> None:
-    """The downgrade was announced (subscription.plan_changed with effective_at) when asked; now it takes hold."""
+    """The downgrade was announced (subscription.plan_changed with effective_at) when asked; now it takes hold,
+    and is reported like every change: the history entry and its event, with the same sequence number."""
+    change = lifecycle.APPLY_DOWNGRADE
+    if subscription.status not in change.sources or subscription.pending_plan is None:
+        raise ValueError(f"subscription {subscription.id} has no downgrade to apply")
+    effective_at = subscription.pending_plan_at
     previous_plan, subscription.plan = subscription.plan, subscription.pending_plan
     subscription.pending_plan = subscription.pending_plan_at = None
-    _append_change(
-        session,
-        subscription,
-        "apply_downgrade",
-        subscription.status,
-        "billing_period_ended",
-        Actor.SCHEDULER,
-        now,
-        {"plan": subscription.plan, "previous_plan": previous_plan},
-    )
+    effect = Effect(effective_at, {"plan": subscription.plan, "previous_plan": previous_plan, "change": "downgrade"})
+    [reason], [actor] = change.reasons, change.actors
+    _append_change(session, subscription, change.name, subscription.status, reason, actor, now, effect.details)
+    _record_change_event(session, subscription, change.event, subscription.status, reason, actor, now, effect)
 
 
 def _notice_context(subscription: Subscription, effect: Effect) -> dict[str, Any]:
@@ -358,11 +357,27 @@ def apply_command(
         # inactivity_warned_at stays: it keeps the member from being warned again too soon.
         subscription.inactivity_respond_by = None
     _append_change(session, subscription, command, previous, reason, actor, now, effect.details)
-    notice = member_notice(session, subscription, transition.event, reason, **_notice_context(subscription, effect))
+    _record_change_event(session, subscription, transition.event, previous, reason, actor, now, effect)
+    session.flush()
+    return subscription
+
+
+def _record_change_event(
+    session: Session,
+    subscription: Subscription,
+    event_type: str,
+    previous: str,
+    reason: str,
+    actor: Actor,
+    now: datetime,
+    effect: Effect,
+) -> None:
+    """The outbox event of the change _append_change just recorded, with its sequence number."""
+    notice = member_notice(session, subscription, event_type, reason, **_notice_context(subscription, effect))
     record_event(
         session,
         partner_code=subscription.partner_code,
-        event_type=transition.event,
+        event_type=event_type,
         occurred_at=now,
         subscription={"id": subscription.id, "partner_ref": subscription.partner_ref},
         sequence=subscription.sequence,
@@ -377,8 +392,6 @@ def apply_command(
             **({"notice": notice} if notice is not None else {}),
         },
     )
-    session.flush()
-    return subscription
 
 
 def activate_by_code(session: Session, code: str, *, member_id: str, reason: str, now: datetime) -> Subscription:

@@ -200,6 +200,7 @@ def test_the_events_the_use_cases_record_match_the_catalog(store):
         lives = add_subscription(session, "nordlink", "lives", now=now)
         _apply(session, lives, Command.CHANGE_PLAN, Actor.PARTNER, "", now, plan="premium")
         _apply(session, lives, Command.CHANGE_PLAN, Actor.MEMBER, "", now, plan="standard_with_ads")
+        subscription_service.apply_pending_downgrade(session, lives, lives.pending_plan_at)  # the scheduler's part
         _apply(session, lives, Command.SUSPEND, Actor.PARTNER, "non_payment", now)
         _apply(session, lives, Command.RESUME, Actor.PARTNER, "payment_recovered", now)
         _apply(session, lives, Command.SCHEDULE_CANCELLATION, Actor.MEMBER, "member_request", now)
