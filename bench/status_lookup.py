@@ -27,6 +27,7 @@ from pathlib import Path
 import requests
 from seeding import PARTNER, seed_partner_and_subscriptions, subscription_id
 
+from gateway.cli import GUNICORN_SETTINGS
 from gateway.domain.keys import KeyKind
 from gateway.services.keys import issue_key
 from gateway.store import migrate
@@ -57,9 +58,12 @@ def ensure_wrk() -> str:
         return found
     if os.geteuid() != 0:
         sys.exit("wrk is missing and installing it needs root: apt-get install wrk")
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "wrk"], check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    )
+    environment = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-qq", "wrk"]
+    if subprocess.run(install, env=environment).returncode != 0:
+        # A fresh image has no package lists yet: fetch them once, then try again.
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=environment)
+        subprocess.run(install, check=True, env=environment)
     return shutil.which("wrk") or sys.exit("wrk did not install")
 
 
@@ -128,7 +132,8 @@ def main() -> None:
         script = folder / "lookup.lua"
         script.write_text(LUA % ", ".join(f'"{subscription_id}"' for subscription_id in sample))
         (folder / "bare_app.py").write_text(BARE_APP)
-        gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(options.workers), "--no-control-socket"]
+        # The bare app runs with the settings `gateway serve` gives gunicorn.
+        gunicorn = [sys.executable, "-m", "gunicorn", "--workers", str(options.workers), *GUNICORN_SETTINGS]
 
         # Both servers run; the load alternates between them (bare, gateway, bare, ...) so drift in the
         # machine's speed during the run falls on both alike. Each side's figure is its median round.

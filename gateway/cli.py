@@ -281,6 +281,14 @@ def key_revoke(key_id: str) -> None:
 
 # --- serve and demo -------------------------------------------------------------------------------------
 
+# Every server the gateway starts runs with these (bench/status_lookup.py gives its baseline the same).
+GUNICORN_SETTINGS = (
+    "--graceful-timeout",
+    "10",
+    # gunicorn's control socket defaults to one path in $HOME, shared by every server on the host.
+    "--no-control-socket",
+)
+
 
 def _gunicorn_command(bind: str, workers: int) -> tuple[list[str], dict[str, str]]:
     """The command line and environment of gunicorn serving create_app().
@@ -304,10 +312,7 @@ def _gunicorn_command(bind: str, workers: int) -> tuple[list[str], dict[str, str
         bind,
         "--workers",
         str(workers),
-        "--graceful-timeout",
-        "10",
-        # gunicorn's control socket defaults to one path in $HOME, shared by every server on the host.
-        "--no-control-socket",
+        *GUNICORN_SETTINGS,
         "gateway:create_app()",
     ]
     return arguments, environment

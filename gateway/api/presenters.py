@@ -99,7 +99,12 @@ def direct_json(body: dict[str, Any], headers: dict[str, str]) -> Response:
     tests hold its output to the published schema like every other response. orjson writes datetimes and
     dates as ISO 8601 exactly as isoformat() does, several times faster than the json module.
     """
-    return Response(orjson.dumps(body), mimetype="application/json", headers=headers)
+    # The content type as is (JSON takes no charset) and headers added one by one: werkzeug's general path
+    # (a mapping of headers, a mimetype to complete) costs more than the rest of building the response.
+    response = Response(orjson.dumps(body), content_type="application/json")
+    for name, value in headers.items():
+        response.headers.add(name, value)
+    return response
 
 
 def attributes(row: Any) -> dict[str, Any]:
