@@ -170,5 +170,15 @@ class ActivityReportSchema(Schema):
 
 
 class ActivityResultSchema(Schema):
-    updated = fields.Integer(required=True)
-    unknown = fields.List(fields.String(), required=True)
+    updated = fields.Integer(
+        required=True, metadata={"description": "Subscriptions whose latest viewing time moved forward."}
+    )
+    unknown = fields.List(fields.String(), required=True, metadata={"description": "Ids of no subscription."})
+    skipped = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "Ids of subscriptions that are pending activation, cancelled or purged: their viewing "
+            "time is not stored."
+        },
+    )

@@ -140,8 +140,12 @@ class Activity(MethodView):
     @blp.arguments(ActivityReportSchema)
     @blp.response(200, ActivityResultSchema)
     def post(self, body):
-        """Report members' latest viewing times in bulk (up to 10,000 per request)"""
+        """Report members' latest viewing times in bulk (up to 10,000 per request)
+
+        Only live subscriptions (active, suspended, cancellation scheduled) take a viewing time; ids of others
+        come back in `skipped`, ids of none in `unknown`.
+        """
         views = [(item["subscription_id"], item["last_viewed_at"]) for item in body["items"]]
         with uow.command() as session:
-            updated, unknown = subscription_service.record_viewing(session, views, now=utcnow())
-        return {"updated": updated, "unknown": unknown}
+            result = subscription_service.record_viewing(session, views, now=utcnow())
+        return result._asdict()

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
@@ -173,16 +173,21 @@ class Effect:
 
 
 def _apply_effects(
-    subscription: Subscription, command: Command, now: datetime, plan: str | None, member_id: str | None
+    session: Session,
+    subscription: Subscription,
+    command: Command,
+    now: datetime,
+    plan: str | None,
+    member_id: str | None,
 ) -> Effect:
     """Field changes per command; the status itself is set by the caller from the transition table."""
     match command:
         case Command.ACTIVATE:
-            subscription.member_id = member_id
+            subscription.member_id = member_id  # on the row only: the history keeps no member data
             subscription.activated_at = now
             subscription.activation_code = None
             subscription.activation_expires_at = None
-            return Effect(now, {"member_id": member_id})
+            return Effect(now, {})
         case Command.SCHEDULE_CANCELLATION:
             subscription.access_until = period_end(subscription.billing_anchor, now)
             subscription.pending_plan = subscription.pending_plan_at = None
@@ -217,11 +222,31 @@ def _apply_effects(
             return Effect(now, {"restored": True})
         case Command.PURGE:
             subscription.purged_at = now
-            subscription.member_id = None  # member data goes; partner_ref and the history stay for the audit
-            subscription.last_viewed_at = None
+            _forget_member(session, subscription)
             return Effect(now, {})
         case _:
             return Effect(now, {})
+
+
+# What older history entries held of the member (activations recorded the member id until the purge had to
+# scrub it); entries written now hold none.
+MEMBER_DETAILS = frozenset({"member_id"})
+
+
+def _forget_member(session: Session, subscription: Subscription) -> None:
+    """Delete the member's data: the link to the streaming account, when it was made, the viewing time, the
+    activation code, the inactivity warning and retention notice, and the member's language (the column takes
+    the partner's default). What stays is the partner's: partner_ref, plan, market, billing dates, and the
+    history of changes (scrubbed of member data) for the audit."""
+    subscription.member_id = subscription.activated_at = subscription.last_viewed_at = None
+    subscription.activation_code = subscription.activation_expires_at = None
+    subscription.inactivity_warned_at = subscription.inactivity_respond_by = None
+    subscription.retention_notice_at = None
+    subscription.locale = get_partner(session, subscription.partner_code).default_locale
+    entries = select(SubscriptionChange).where(SubscriptionChange.subscription_id == subscription.id)
+    for entry in session.scalars(entries):
+        if MEMBER_DETAILS & set(entry.details):
+            entry.details = {name: value for name, value in entry.details.items() if name not in MEMBER_DETAILS}
 
 
 def _plan_change_kind(subscription: Subscription, plan: str | None) -> str:
@@ -348,7 +373,7 @@ def apply_command(
         reason = _plan_change_kind(subscription, plan)  # the reason is the direction of the change
     warned = subscription.inactivity_respond_by is not None  # an open warning: no answer yet
     transition = lifecycle.check_transition(previous, command, actor, reason, warned=warned)
-    effect = _apply_effects(subscription, command, now, plan, member_id)
+    effect = _apply_effects(session, subscription, command, now, plan, member_id)
     if transition.target is not None:
         subscription.status = transition.target
         subscription.status_reason = reason
@@ -388,7 +413,7 @@ def _record_change_event(
             "actor": actor,
             "effective_at": effect.effective_at.isoformat(),
             "plan": subscription.plan,
-            **{name: value for name, value in effect.details.items() if name != "member_id"},
+            **effect.details,
             **({"notice": notice} if notice is not None else {}),
         },
     )
@@ -415,11 +440,18 @@ def _answers_warning(subscription: Subscription, viewed_at: datetime) -> bool:
     )
 
 
-def record_viewing(session: Session, views: Iterable[tuple[str, datetime]], *, now: datetime) -> tuple[int, list[str]]:
-    """Store the latest viewing time per subscription; an older report never moves it back. A member with an
+class ViewingResult(NamedTuple):
+    updated: int  # subscriptions whose latest viewing time moved forward
+    unknown: list[str]  # ids of no subscription
+    skipped: list[str]  # ids of subscriptions the member no longer (or not yet) holds: nothing stored for them
+
+
+def record_viewing(session: Session, views: Iterable[tuple[str, datetime]], *, now: datetime) -> ViewingResult:
+    """Store the latest viewing time per live subscription; an older report never moves it back. A member with an
     open inactivity warning who watched after it keeps the membership (account.keep_confirmed).
 
-    Returns how many subscriptions were updated and the ids that are unknown.
+    A report for a subscription that is pending activation, cancelled or purged is not applied: there is no
+    membership to keep, and after the purge no member data may come back.
     """
     latest: dict[str, datetime] = {}
     for subscription_id, viewed_at in views:
@@ -430,11 +462,14 @@ def record_viewing(session: Session, views: Iterable[tuple[str, datetime]], *, n
         for subscription in session.scalars(select(Subscription).where(Subscription.id.in_(list(latest))))
     }
     updated = 0
+    skipped = []
     for subscription_id, viewed_at in latest.items():
         subscription = found.get(subscription_id)
-        if subscription is not None and (
-            subscription.last_viewed_at is None or viewed_at > subscription.last_viewed_at
-        ):
+        if subscription is None:
+            continue
+        if subscription.status not in lifecycle.LIVE:
+            skipped.append(subscription_id)
+        elif subscription.last_viewed_at is None or viewed_at > subscription.last_viewed_at:
             subscription.last_viewed_at = viewed_at
             updated += 1
             if _answers_warning(subscription, viewed_at):
@@ -442,4 +477,4 @@ def record_viewing(session: Session, views: Iterable[tuple[str, datetime]], *, n
                     session, subscription, Command.CONFIRM_KEEP, actor=Actor.MEMBER, reason="viewing_activity", now=now
                 )
     session.flush()
-    return updated, sorted(set(latest) - set(found))
+    return ViewingResult(updated, sorted(set(latest) - set(found)), sorted(skipped))
