@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import http
+import threading
+from collections.abc import Callable
 
+from apispec import APISpec
 from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
@@ -67,9 +70,49 @@ PUBLIC_ENDPOINTS = ops.PUBLIC_ENDPOINTS | DOC_ENDPOINTS
 
 
 class GatewayApi(Api):
-    """flask-smorest's Api with problem+json as the documented and actual shape of every error."""
+    """flask-smorest's Api with problem+json as the documented and actual shape of every error, and the
+    OpenAPI document written when it is first read.
+
+    Documenting every operation (apispec resolving each schema) was most of the time an app took to build,
+    for every gunicorn worker and every test, though serving requests never needs it. Blueprints are
+    registered at once; their documentation waits until something reads `spec` (the openapi.json route,
+    `make spec`, the contract tests), which then finds it complete.
+    """
 
     ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, app: Flask) -> None:
+        self._undocumented: list[Callable[[], None]] = []
+        self._documenting = threading.Lock()
+        super().__init__(app)
+
+    @property
+    def spec(self) -> APISpec:
+        if self._undocumented:
+            with self._documenting:  # a threaded server could ask for the document twice at once
+                while self._undocumented:
+                    self._undocumented.pop(0)()
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: APISpec) -> None:
+        self._spec = value
+
+    def document_later(self, step: Callable[[APISpec], None]) -> None:
+        """Run `step(spec)` when the document is first read, after the steps queued before it."""
+        self._undocumented.append(lambda: step(self._spec))
+
+    def register_blueprint(self, blp, *, parameters=None, **options) -> None:
+        # flask-smorest 0.47's register_blueprint, with its two documentation steps queued instead of run.
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+
+        def document(spec: APISpec) -> None:
+            blp.register_views_in_doc(self, self._app, spec, name=name, parameters=parameters)
+            spec.tag({"name": name, "description": blp.description})
+
+        self.document_later(document)
 
     def _register_error_handlers(self) -> None:
         register_problem_handlers(self._app)
@@ -109,5 +152,5 @@ def init_api(app: Flask) -> GatewayApi:
     for blueprint in (partner.blp, callcenter.blp, service.blp, admin.blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(ops.blp)
-    document_webhooks(api.spec)
+    api.document_later(document_webhooks)
     return api
