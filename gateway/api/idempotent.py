@@ -1,26 +1,35 @@
-"""`@idempotent`: a POST with an Idempotency-Key runs once; retries get the first response again."""
+"""`@idempotent`: a POST with an Idempotency-Key runs once; retries get the first response again.
+
+`@idempotent_in_steps` with `first_step` does the same for a long command that commits in chunks.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import wraps
 from typing import Any
 
 from flask import Response, g, request
+from sqlalchemy.orm import Session
 
 from gateway.api.docs import manual_doc
+from gateway.api.problems import problem
 from gateway.api.state import setting, store
 from gateway.api.uow import COMMAND_SESSION
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import InvalidInput
 from gateway.services import idempotency
 from gateway.services.keys import Principal
+from gateway.store.models import IdempotencyRecord
 
 ACCEPTABLE_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEPT_HEADERS = ("Content-Type", "ETag", "Location")
+IN_PROGRESS_RETRY_SECONDS = 5
 HEADER_DOC = {
     "in": "header",
     "name": idempotency.HEADER,
@@ -29,6 +38,12 @@ HEADER_DOC = {
     "again instead of repeating the effect; the same key with another body is a 422. Kept 24 hours.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": ACCEPTABLE_KEY.pattern},
 }
+IN_STEPS_HEADER_DOC = {
+    **HEADER_DOC,
+    "description": HEADER_DOC["description"] + " While the first request with the key is still running, a "
+    "retry is a 409 (problem+json, with Retry-After and the Location of the job it is working on).",
+}
+CLAIM = "idempotency_claim"
 
 
 def _owner(principal: Principal) -> str:
@@ -36,7 +51,26 @@ def _owner(principal: Principal) -> str:
     return f"partner:{principal.partner_code}" if principal.partner_code else str(principal.kind)
 
 
-def _replay(record) -> Response:
+def _checked_key() -> str | None:
+    key = request.headers.get(idempotency.HEADER)
+    if key is not None and not ACCEPTABLE_KEY.match(key):
+        raise InvalidInput({idempotency.HEADER: "1-255 printable ASCII characters, no spaces."}, "header")
+    return key
+
+
+def _kept_headers(response: Response) -> dict[str, str]:
+    return {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
+
+
+def _answer(record: IdempotencyRecord) -> Response:
+    """What a request with a key already claimed gets: the first response, or a 409 while there is none yet."""
+    if idempotency.in_progress(record):
+        return problem(
+            "conflict",
+            f"A request with this {idempotency.HEADER} is still in progress; retry after {IN_PROGRESS_RETRY_SECONDS} "
+            "seconds to get its response.",
+            headers={**record.headers, "Retry-After": str(IN_PROGRESS_RETRY_SECONDS)},
+        )
     response = Response(record.body, status=record.status_code)
     for name, value in record.headers.items():
         response.headers[name] = value
@@ -44,40 +78,134 @@ def _replay(record) -> Response:
     return response
 
 
+def _ttl() -> timedelta:
+    return timedelta(hours=setting("IDEMPOTENCY_TTL_HOURS"))
+
+
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
     """Place it under `@requires`: the caller is known, then the key is claimed, then the view runs."""
 
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        key = request.headers.get(idempotency.HEADER)
+        key = _checked_key()
         if key is None:
             return view(*args, **kwargs)
-        if not ACCEPTABLE_KEY.match(key):
-            raise InvalidInput({idempotency.HEADER: "1-255 printable ASCII characters, no spaces."}, "header")
         owner = _owner(g.principal)
         request_fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
-        ttl = timedelta(hours=setting("IDEMPOTENCY_TTL_HOURS"))
         with store().transaction() as session:
             stored = idempotency.claim(
-                session, owner=owner, key=key, request_fingerprint=request_fingerprint, now=utcnow(), ttl=ttl
+                session, owner=owner, key=key, request_fingerprint=request_fingerprint, now=utcnow(), ttl=_ttl()
             )
             if stored is not None:
-                return _replay(stored)
+                return _answer(stored)
             g.setdefault(COMMAND_SESSION, session)
             try:
                 response = view(*args, **kwargs)  # an error raised here rolls back the claim with the effect
             finally:
                 g.pop(COMMAND_SESSION, None)
-            kept = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
             idempotency.complete(
                 session,
                 owner=owner,
                 key=key,
                 status_code=response.status_code,
                 body=response.get_data(as_text=True),
-                headers=kept,
+                headers=_kept_headers(response),
             )
         return response
 
     manual_doc(guarded, view).setdefault("parameters", []).append(HEADER_DOC)
     return guarded
+
+
+@dataclass
+class _Claim:
+    owner: str
+    key: str
+    committed: bool = False
+
+
+class _KeyAlreadyClaimed(Exception):
+    """Raised out of `first_step` (rolling its transaction back) with the answer `idempotent_in_steps` gives."""
+
+    def __init__(self, answer: Response) -> None:
+        super().__init__(answer.status)
+        self.answer = answer
+
+
+@dataclass
+class FirstStep:
+    session: Session
+    headers: dict[str, str] = field(default_factory=dict)  # shown to a retry while the command runs (Location)
+
+
+def idempotent_in_steps(view: Callable[..., Any]) -> Callable[..., Any]:
+    """`@idempotent` for a long command that commits in chunks; place it under `@requires`.
+
+    No write transaction stays open while the command runs (on SQLite it would hold every other writer up for
+    minutes): the view claims the key in its `first_step`, a short transaction of its own; the response is
+    recorded when the view returns, and the key released if it fails. A retry meanwhile is a 409.
+    """
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        key = _checked_key()
+        if key is None:
+            return view(*args, **kwargs)
+        claim = _Claim(_owner(g.principal), key)
+        setattr(g, CLAIM, claim)
+        try:
+            response = view(*args, **kwargs)
+        except _KeyAlreadyClaimed as claimed:
+            return claimed.answer
+        except BaseException:
+            if claim.committed:
+                with store().transaction() as session:
+                    idempotency.release(session, owner=claim.owner, key=key)
+            raise
+        finally:
+            g.pop(CLAIM, None)
+        if claim.committed:
+            with store().transaction() as session:
+                idempotency.complete(
+                    session,
+                    owner=claim.owner,
+                    key=key,
+                    status_code=response.status_code,
+                    body=response.get_data(as_text=True),
+                    headers=_kept_headers(response),
+                )
+        return response
+
+    manual_doc(guarded, view).setdefault("parameters", []).append(IN_STEPS_HEADER_DOC)
+    return guarded
+
+
+def key_sent() -> bool:
+    """Whether this request, in a view under `@idempotent_in_steps`, carries an Idempotency-Key."""
+    return g.get(CLAIM) is not None
+
+
+@contextmanager
+def first_step(request_fingerprint: str | None) -> Iterator[FirstStep]:
+    """The first transaction of a view under `@idempotent_in_steps`. With an Idempotency-Key (`key_sent()`) it
+    claims the key for the request's fingerprint, in the same commit as whatever the view does in it."""
+    claim: _Claim | None = g.get(CLAIM)
+    if claim is not None and request_fingerprint is None:
+        raise TypeError("a request with an Idempotency-Key needs its fingerprint")
+    with store().transaction() as session:
+        step = FirstStep(session)
+        yield step
+        if claim is not None:
+            stored = idempotency.claim(
+                session,
+                owner=claim.owner,
+                key=claim.key,
+                request_fingerprint=request_fingerprint,
+                now=utcnow(),
+                ttl=_ttl(),
+                headers=step.headers,
+            )
+            if stored is not None:
+                raise _KeyAlreadyClaimed(_answer(stored))  # rolls back what the view did in this step
+    if claim is not None:
+        claim.committed = True

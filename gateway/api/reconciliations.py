@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import tempfile
 from collections.abc import Iterator
+from contextlib import ExitStack
+from typing import IO
 
-from flask import Response, request, stream_with_context
+from flask import Response, request, stream_with_context, url_for
 from flask.views import MethodView
 
 from contracts.reconciliations import (
@@ -17,7 +20,7 @@ from contracts.reconciliations import (
 from gateway.api import uow
 from gateway.api.auth import current_partner_code, requires
 from gateway.api.guards import accepts_body
-from gateway.api.idempotent import idempotent
+from gateway.api.idempotent import first_step, idempotent_in_steps, key_sent
 from gateway.api.pagination import number_after, page
 from gateway.api.partner import blp
 from gateway.api.state import store
@@ -25,8 +28,10 @@ from gateway.domain.clock import utcnow
 from gateway.domain.errors import InvalidInput
 from gateway.domain.keys import Scope
 from gateway.domain.roster import RosterFormat, read_roster, text_lines
+from gateway.services import idempotency
 from gateway.services import reconciliation as reconciliation_service
 
+SPOOL_CHUNK_BYTES = 1024 * 1024
 ROSTER_MEDIA_TYPES = {"text/csv": RosterFormat.CSV, "application/x-ndjson": RosterFormat.NDJSON}
 ROSTER_BODY = {
     "required": True,
@@ -56,17 +61,36 @@ def _own_job(session, job_id: str):
     return reconciliation_service.get(session, job_id, partner_code=current_partner_code())
 
 
+def _job_location(job_id: str) -> str:
+    return url_for("partner.ReconciliationJob", reconciliation_id=job_id)
+
+
+def _spooled(stream: IO[bytes], roster_format: RosterFormat, into: IO[bytes]) -> str:
+    """Copy the roster to a temporary file, hashing it on the way: its fingerprint, in constant memory."""
+
+    def parts() -> Iterator[bytes]:
+        yield f"{roster_format}\n".encode()  # the same bytes as CSV and as NDJSON are different requests
+        while chunk := stream.read(SPOOL_CHUNK_BYTES):
+            into.write(chunk)
+            yield chunk
+
+    request_fingerprint = idempotency.streamed_fingerprint(request.method, request.path, parts())
+    into.seek(0)
+    return request_fingerprint
+
+
 @blp.route("/reconciliations")
 class Reconciliations(MethodView):
     @requires(Scope.SUBSCRIPTIONS_WRITE)
+    @idempotent_in_steps
     @accepts_body(*ROSTER_MEDIA_TYPES, limit_setting="MAX_ROSTER_BYTES")
     @blp.doc(requestBody=ROSTER_BODY)
     @blp.response(201, ReconciliationSchema)
     def post(self):
         """Compare a roster with the gateway (a dry run: nothing changes until the job is applied)
 
-        No Idempotency-Key here: honouring one would mean holding the whole roster to fingerprint it, and a
-        repeated upload only makes a second report.
+        With an Idempotency-Key the roster is first copied to a temporary file while it is hashed (memory stays
+        flat), then the key is claimed as the job starts; the job's response is kept for retries.
         """
         roster_format = ROSTER_MEDIA_TYPES.get(request.mimetype)
         if roster_format is None:  # no body at all: the guard only checks bodies that are there
@@ -74,9 +98,16 @@ class Reconciliations(MethodView):
         # A roster can take minutes to arrive: hand back the read connection authentication used, so no
         # transaction stays open on it for that long.
         uow.close_request_rows()
-        rows = read_roster(text_lines(request.stream), roster_format)  # a CSV header is checked here
-        job_id = reconciliation_service.start(store(), current_partner_code(), roster_format, utcnow())
-        return reconciliation_service.run(store(), job_id, rows)
+        with ExitStack() as cleanup:
+            body, request_fingerprint = request.stream, None
+            if key_sent():  # the whole roster first: its fingerprint decides whether this is a retry
+                body = cleanup.enter_context(tempfile.TemporaryFile())
+                request_fingerprint = _spooled(request.stream, roster_format, body)
+            rows = read_roster(text_lines(body), roster_format)  # a CSV header is checked here
+            with first_step(request_fingerprint) as step:
+                job = reconciliation_service.create_job(step.session, current_partner_code(), roster_format, utcnow())
+                step.headers["Location"] = _job_location(job.id)
+            return reconciliation_service.run(store(), job.id, rows)
 
 
 @blp.route("/reconciliations/<reconciliation_id>")
@@ -148,11 +179,21 @@ class ReconciliationReport(MethodView):
 @blp.route("/reconciliations/<reconciliation_id>/apply")
 class ReconciliationApply(MethodView):
     @requires(Scope.SUBSCRIPTIONS_WRITE)
-    @idempotent
+    @idempotent_in_steps
     @blp.response(200, ReconciliationSchema)
     def post(self, reconciliation_id):
-        """Make the repairs: each goes through the lifecycle and sends its event; applying twice changes nothing"""
+        """Make the repairs: each goes through the lifecycle and sends its event; applying twice changes nothing
+
+        A repair whose subscription changed since the comparison, or that the lifecycle refuses, is not made;
+        its item says why. The repairs are committed in chunks; an Idempotency-Key is claimed before the first.
+        """
         uow.close_request_rows()
+        request_fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
+        with first_step(request_fingerprint) as step:
+            reconciliation_service.check_applicable(
+                step.session, reconciliation_id, partner_code=current_partner_code()
+            )
+            step.headers["Location"] = _job_location(reconciliation_id)
         return reconciliation_service.apply(
             store(), reconciliation_id, partner_code=current_partner_code(), now=utcnow()
         )

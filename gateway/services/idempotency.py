@@ -1,16 +1,22 @@
 """Idempotency keys: the first response to a POST is stored with the key and replayed for retries.
 
-The record is written in the same transaction as the command's effect, so the effect and its stored
-response commit together or not at all. Two concurrent requests with one key: the second one's insert
-waits on the first's uncommitted row (PostgreSQL's unique index; SQLite's single writer) and then finds
-the stored response, so the command runs exactly once.
+Most commands claim the key in the same transaction as their effect, so the effect and its stored response
+commit together or not at all. Two concurrent requests with one key: the second one's insert waits on the
+first's uncommitted row (PostgreSQL's unique index; SQLite's single writer) and then finds the stored
+response, so the command runs exactly once.
+
+A long command that commits in chunks (a reconciliation) cannot hold one transaction that long: it commits
+the claim with its first step, so the key is visibly in progress (no response yet) while it runs, records the
+response at the end, and releases the key if it fails. A retry meanwhile finds the claim in progress.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -18,16 +24,38 @@ from gateway.domain.errors import InvalidInput
 from gateway.store.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+IN_PROGRESS = 0  # the status code of a claim whose response is not recorded yet
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
-    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
+    return streamed_fingerprint(method, path, [body])
+
+
+def streamed_fingerprint(method: str, path: str, parts: Iterable[bytes]) -> str:
+    """The fingerprint of a request whose body (and anything else that tells requests apart) comes in parts,
+    so a body of gigabytes is hashed as it goes by; the same as `fingerprint` for the parts joined."""
+    digest = hashlib.sha256(b"\n".join([method.encode(), path.encode(), b""]))
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def in_progress(record: IdempotencyRecord) -> bool:
+    return record.status_code == IN_PROGRESS
 
 
 def claim(
-    session: Session, *, owner: str, key: str, request_fingerprint: str, now: datetime, ttl: timedelta
+    session: Session,
+    *,
+    owner: str,
+    key: str,
+    request_fingerprint: str,
+    now: datetime,
+    ttl: timedelta,
+    headers: dict[str, str] | None = None,
 ) -> IdempotencyRecord | None:
-    """None when this request is the first with the key (a record is reserved); else the record to replay."""
+    """None when this request is the first with the key (a record is reserved, with `headers` to show a retry
+    while it is in progress); else the record to replay, or one still in progress (see `in_progress`)."""
     existing = session.get(IdempotencyRecord, (owner, key))
     if existing is not None and existing.created_at <= now - ttl:
         session.delete(existing)  # expired: the key may be used afresh
@@ -41,9 +69,9 @@ def claim(
                         owner=owner,
                         key=key,
                         fingerprint=request_fingerprint,
-                        status_code=0,
+                        status_code=IN_PROGRESS,
                         body="",
-                        headers={},
+                        headers=headers or {},
                         created_at=now,
                     )
                 )
@@ -60,5 +88,18 @@ def claim(
 
 def complete(session: Session, *, owner: str, key: str, status_code: int, body: str, headers: dict[str, str]) -> None:
     record = session.get(IdempotencyRecord, (owner, key))
+    if record is None:  # a long command's claim outlived the key's lifetime and was removed: nothing to replay
+        return
     record.status_code, record.body, record.headers = status_code, body, headers
     session.flush()
+
+
+def release(session: Session, *, owner: str, key: str) -> None:
+    """Give up a claim still in progress (its command failed), so a retry with the key runs afresh."""
+    session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.owner == owner,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.status_code == IN_PROGRESS,
+        )
+    )

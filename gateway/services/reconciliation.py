@@ -49,18 +49,24 @@ def _chunks(rows: Iterable[RosterRow | BadRow], size: int) -> Iterator[list[Rost
 
 def start(store: Store, partner_code: str, roster_format: str, now: datetime) -> str:
     with store.transaction() as session:
-        job = Reconciliation(
-            id=new_id("rec"),
-            partner_code=partner_code,
-            roster_format=roster_format,
-            status="running",
-            rows=0,
-            counts={kind.value: 0 for kind in Drift},
-            repaired=0,
-            created_at=now,
-        )
-        session.add(job)
-    return job.id
+        return create_job(session, partner_code, roster_format, now).id
+
+
+def create_job(session: Session, partner_code: str, roster_format: str, now: datetime) -> Reconciliation:
+    """A running job, in the caller's transaction (the API commits it with the request's Idempotency-Key)."""
+    job = Reconciliation(
+        id=new_id("rec"),
+        partner_code=partner_code,
+        roster_format=roster_format,
+        status="running",
+        rows=0,
+        counts={kind.value: 0 for kind in Drift},
+        repaired=0,
+        created_at=now,
+    )
+    session.add(job)
+    session.flush()
+    return job
 
 
 def run(
@@ -283,25 +289,31 @@ def apply(
     detail says why, and the other repairs go ahead. `progress` hears how many items each chunk went through.
     """
     with store.read() as session:
-        job = get(session, job_id, partner_code=partner_code)
-        if job.status != "completed":
-            raise Conflict(f"Reconciliation {job_id} is {job.status}; only a completed one can be applied.")
+        check_applicable(session, job_id, partner_code=partner_code)
     last_id = 0
     while True:
         with store.transaction() as session:
+            # The job's row first: two applies of one job take turns chunk by chunk, each seeing what the
+            # other repaired, so no repair is made twice.
+            job = session.get(Reconciliation, job_id, with_for_update=True)
             page = list_items(session, job_id, after_id=last_id, limit=CHUNK_ROWS)
             if not page:
                 break
             last_id = page[-1].id
             pending = [item for item in page if item.repair is not None and item.repaired_at is None]
-            repaired = sum(_repair(session, item, now) for item in pending)
-            job = session.get(Reconciliation, job_id, with_for_update=True)
-            job.repaired += repaired
+            job.repaired += sum(_repair(session, item, now) for item in pending)
             job.applied_at = now
         if progress:
             progress(len(page))
     with store.read() as session:
         return get(session, job_id)
+
+
+def check_applicable(session: Session, job_id: str, *, partner_code: str | None = None) -> Reconciliation:
+    job = get(session, job_id, partner_code=partner_code)
+    if job.status != "completed":
+        raise Conflict(f"Reconciliation {job_id} is {job.status}; only a completed one can be applied.")
+    return job
 
 
 def _repair(session: Session, item: ReconciliationItem, now: datetime) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -137,6 +138,59 @@ def test_a_plan_change_since_the_comparison_skips_that_repair_and_apply_still_su
     [item] = items["items"]
     assert item["repair"] is None and item["repaired_at"] is None
     assert "not repaired: the subscription changed since the comparison" in item["detail"]
+
+
+class TestIdempotency:
+    def test_an_upload_retried_with_its_key_replays_the_first_answer_and_starts_no_second_job(self, app, client, world):
+        headers = {**world["partner"], "Idempotency-Key": "roster-1"}
+        first = upload(client, headers)
+        retry = upload(client, headers)
+        assert first.status_code == retry.status_code == 201
+        assert retry.json == first.json and retry.headers["Idempotent-Replayed"] == "true"
+        assert "Idempotent-Replayed" not in first.headers
+        day_later = run_due_transitions(app_store(app), now=utcnow() + timedelta(hours=23, minutes=59))
+        assert day_later.idempotency_records_removed == 0  # kept for 24 hours
+        assert upload(client, headers).json == first.json
+        with app_store(app).read() as session:
+            assert session.scalar(select(func.count()).select_from(Reconciliation)) == 1
+
+    def test_the_same_key_with_another_roster_or_media_type_is_a_422(self, app, client, world):
+        headers = {**world["partner"], "Idempotency-Key": "roster-2"}
+        assert upload(client, headers).status_code == 201
+        other_roster = upload(client, headers, ROSTER + "extra,active,standard\n")
+        same_bytes_as_ndjson = upload(client, headers, ROSTER, "application/x-ndjson")
+        for reused in (other_roster, same_bytes_as_ndjson):
+            assert reused.status_code == 422
+            assert reused.json["errors"][0] == {
+                "location": "header",
+                "field": "Idempotency-Key",
+                "detail": "This key was used for a different request; use a new key for a new request.",
+            }
+        with app_store(app).read() as session:
+            assert session.scalar(select(func.count()).select_from(Reconciliation)) == 1
+
+    def test_a_refused_upload_leaves_its_key_free(self, client, world):
+        headers = {**world["partner"], "Idempotency-Key": "roster-3"}
+        assert upload(client, headers, "same,active,standard\n").status_code == 422
+        assert upload(client, headers).status_code == 201
+
+    def test_apply_with_a_key_on_sqlite_is_answered_and_replayed(self, app, client, world):
+        job = upload(client, world["partner"]).json
+        headers = {**world["partner"], "Idempotency-Key": "apply-1"}
+        path = f"/v1/reconciliations/{job['id']}/apply"
+        first = client.post(path, headers=headers)
+        assert first.status_code == 200 and first.json["repaired"] == 3
+        retry = client.post(path, headers=headers)
+        assert (retry.status_code, retry.json) == (200, first.json) and retry.headers["Idempotent-Replayed"] == "true"
+        assert status_of(client, world, "to-suspend")["status"] == "suspended"
+
+    def test_apply_of_another_partners_job_with_a_key_is_a_404_and_leaves_the_key_free(self, client, world, seed):
+        job = upload(client, world["partner"]).json
+        seed.partner("other", markets=["DE"])
+        other = {**bearer(seed.token(KeyKind.PARTNER, "other")), "Idempotency-Key": "apply-2"}
+        assert client.post(f"/v1/reconciliations/{job['id']}/apply", headers=other).status_code == 404
+        own = upload(client, {"Authorization": other["Authorization"]}, "partner_ref,status,plan\n").json
+        assert client.post(f"/v1/reconciliations/{own['id']}/apply", headers=other).status_code == 200
 
 
 def test_ndjson_rosters(client, world):
