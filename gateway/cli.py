@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import click
 from flask import current_app
@@ -29,7 +30,7 @@ from gateway.domain.delivery import parse_schedule
 from gateway.domain.errors import GatewayError
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind, Scope
 from gateway.domain.partners import PartnerStatus
-from gateway.domain.roster import RosterFormat, read_roster
+from gateway.domain.roster import RosterFormat, read_roster, text_lines
 from gateway.services import faq as faq_service
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
@@ -467,10 +468,48 @@ def scheduler_run(batch_size: int) -> None:
 # --- reconcile ------------------------------------------------------------------------------------------
 
 
-def _lines_with_progress(file, bar) -> Iterator[str]:
-    for line in file:
-        bar.update(len(line.encode("utf-8")))
-        yield line
+class _CountingReader(io.RawIOBase):
+    """A binary file that tells `progress` how many bytes each read brought (the bytes of the file, not of
+    the text decoded from them)."""
+
+    def __init__(self, file: BinaryIO, progress: Callable[[int], None]) -> None:
+        self._file, self._progress = file, progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        count = self._file.readinto(buffer)
+        if count:
+            self._progress(count)
+        return count
+
+
+@contextmanager
+def _progress(label: str, length: int, unit: str) -> Iterator[Callable[[int], None]]:
+    """Progress on stderr: a bar on a terminal; elsewhere (a pipe, a log, cron) a line at each tenth of the
+    way and at the end, `LABEL: DONE of LENGTH UNIT (P%)`, which a bar would not show there."""
+    if sys.stderr.isatty():
+        with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
+            yield bar.update
+        return
+    done = shown = 0
+
+    def line() -> None:
+        percent = 100 if length <= 0 else min(100, done * 100 // length)
+        click.echo(f"{label}: {done} of {length} {unit} ({percent}%)", err=True)
+
+    def update(count: int) -> None:
+        nonlocal done, shown
+        done += count
+        tenth = 10 if length <= 0 else done * 10 // length
+        if tenth > shown:
+            shown = tenth
+            line()
+
+    yield update
+    if shown < 10:
+        line()
 
 
 @cli.command("reconcile")
@@ -483,28 +522,40 @@ def _lines_with_progress(file, bar) -> Iterator[str]:
     help="Default: from the file name (.csv, .ndjson or .jsonl).",
 )
 @click.option("--apply", "apply_repairs", is_flag=True, help="Make the repairs (default: a dry run).")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the drift report to this file: the CSV the API serves at /v1/reconciliations/{id}/report.csv.",
+)
 @with_appcontext
-def reconcile(partner_code: str, roster: Path, roster_format: str | None, apply_repairs: bool) -> None:
+def reconcile(
+    partner_code: str, roster: Path, roster_format: str | None, apply_repairs: bool, report: Path | None
+) -> None:
     """Compare PARTNER_CODE's ROSTER file with the gateway and print the drift; --apply repairs it."""
     chosen = RosterFormat(roster_format or ("csv" if roster.suffix.lower() == ".csv" else "ndjson"))
     with _command_transaction() as session:
         partner_service.get_partner(session, partner_code)
     with (
-        roster.open(encoding="utf-8", errors="replace", newline="") as file,
-        click.progressbar(length=roster.stat().st_size, label=f"reading {roster.name}", file=sys.stderr) as bar,
+        roster.open("rb") as file,
+        _progress(f"reading {roster.name}", roster.stat().st_size, "bytes") as progress,
     ):
         try:
-            rows = read_roster(_lines_with_progress(file, bar), chosen)  # a CSV header is checked here
+            rows = read_roster(text_lines(_CountingReader(file, progress)), chosen)  # a CSV header is checked here
         except GatewayError as error:
             raise click.ClickException(error.detail) from None
         job_id = reconciliation_service.start(store(), partner_code, chosen, utcnow())
         job = reconciliation_service.run(store(), job_id, rows)
     if apply_repairs:
-        job = reconciliation_service.apply(store(), job_id, now=utcnow())
+        with _progress("applying repairs", sum(job.counts.values()), "items") as progress:
+            job = reconciliation_service.apply(store(), job_id, now=utcnow(), progress=progress)
     click.echo(f"reconciliation {job.id}: {job.rows} rows, {job.status}")
     for kind, count in job.counts.items():
         click.echo(f"  {kind}: {count}")
     click.echo(f"  repaired: {job.repaired}" if apply_repairs else "dry run: nothing changed (--apply repairs)")
+    if report is not None:
+        with report.open("w", encoding="utf-8", newline="") as out:
+            out.writelines(reconciliation_service.report_csv(store(), job.id))
+        click.echo(f"report: {report}")
 
 
 # The delivery, campaign and sharing commands live in their own modules and register themselves on `cli`.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -42,19 +40,6 @@ ROSTER_BODY = {
         "application/x-ndjson": {"schema": {"type": "string"}},
     },
 }
-REPORT_COLUMNS = [
-    "kind",
-    "line",
-    "partner_ref",
-    "partner_status",
-    "partner_plan",
-    "subscription_id",
-    "gateway_status",
-    "gateway_plan",
-    "repair",
-    "detail",
-    "repaired_at",
-]
 
 
 def _own_job(session, job_id: str):
@@ -144,33 +129,10 @@ class ReconciliationReport(MethodView):
         """The whole drift report as CSV, streamed"""
         with uow.reading() as session:
             _own_job(session, reconciliation_id)
-        app_store = store()
-
-        def rows() -> Iterator[str]:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(REPORT_COLUMNS)
-            last_id = 0
-            while True:
-                with app_store.read() as session:
-                    batch = reconciliation_service.list_items(
-                        session, reconciliation_id, after_id=last_id, limit=reconciliation_service.CHUNK_ROWS
-                    )
-                if not batch:
-                    break
-                last_id = batch[-1].id
-                for item in batch:
-                    writer.writerow(
-                        ["" if getattr(item, name) is None else getattr(item, name) for name in REPORT_COLUMNS]
-                    )
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-            yield buffer.getvalue()
-
+        report = reconciliation_service.report_csv(store(), reconciliation_id)
         filename = f"{reconciliation_id}.csv"
         return Response(
-            stream_with_context(rows()),
+            stream_with_context(report),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )

@@ -7,6 +7,8 @@ gateway' side is one anti-join at the end. Memory therefore stays flat however l
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from itertools import islice
@@ -31,6 +33,19 @@ from gateway.store.db import Store
 from gateway.store.models import Reconciliation, ReconciliationItem, ReconciliationRef, Subscription
 
 CHUNK_ROWS = 10_000
+REPORT_COLUMNS = [
+    "kind",
+    "line",
+    "partner_ref",
+    "partner_status",
+    "partner_plan",
+    "subscription_id",
+    "gateway_status",
+    "gateway_plan",
+    "repair",
+    "detail",
+    "repaired_at",
+]
 STATUS_BY_VALUE = {status.value: status for status in Status}
 _NOWHERE = (None, None, None, None)
 REPAIR_REASONS = {
@@ -272,6 +287,27 @@ def list_items(
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
+
+
+def report_csv(store: Store, job_id: str) -> Iterator[str]:
+    """The drift report as CSV text, a chunk of items at a time, each read in a short transaction of its own:
+    the API streams it as /report.csv, `gateway reconcile --report` writes it to a file."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(REPORT_COLUMNS)
+    last_id = 0
+    while True:
+        with store.read() as session:
+            batch = list_items(session, job_id, after_id=last_id, limit=CHUNK_ROWS)
+        if not batch:
+            break
+        last_id = batch[-1].id
+        for item in batch:
+            writer.writerow(["" if getattr(item, name) is None else getattr(item, name) for name in REPORT_COLUMNS])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
 
 
 def apply(
