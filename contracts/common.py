@@ -29,8 +29,11 @@ class ProblemSchema(Schema):
     allowed_transitions = fields.List(
         fields.String(),
         metadata={
-            "description": "On an invalid transition: the commands allowed from it (for an escalation: the actions "
-            "the caller's side may take)."
+            "description": "On an invalid transition: what you (this caller) may do from `current_status` instead, "
+            "named as the action paths of your API name them (`POST .../subscriptions/{id}/<action>`, e.g. "
+            "`cancel`, `change-plan`; for an escalation its actions); for a partner the same list as the "
+            "subscription's `allowed_actions`. Empty when you can do nothing: what the scheduler or other "
+            "parties may still do is left out."
         },
     )
 

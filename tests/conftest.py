@@ -221,7 +221,8 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def add_subscription(session, partner_code: str, partner_ref: str, *, now=None, active: bool = True, market="DE"):
-    """A standard-plan subscription billed monthly from today, activated by the service unless `active=False`."""
+    """A standard-plan subscription billed monthly from today, activated by the service (for the member
+    `member-<partner_ref>`) unless `active=False`."""
     now = now or utcnow()
     subscription = subscription_service.create_subscription(
         session,
@@ -235,6 +236,12 @@ def add_subscription(session, partner_code: str, partner_ref: str, *, now=None, 
     )
     if active:
         subscription_service.apply_command(
-            session, subscription, Command.ACTIVATE, actor=Actor.SERVICE, reason="account_linked", now=now
+            session,
+            subscription,
+            Command.ACTIVATE,
+            actor=Actor.SERVICE,
+            reason="account_linked",
+            now=now,
+            member_id=f"member-{partner_ref}",
         )
     return subscription

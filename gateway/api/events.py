@@ -27,6 +27,7 @@ from gateway.api.partner import blp
 from gateway.api.presenters import subscription_body
 from gateway.api.problems import problem
 from gateway.api.state import setting
+from gateway.api.subscription_actions import PARTNER_CALLER, refusals_for
 from gateway.api.uow import command, reading
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import InvalidInput
@@ -128,7 +129,7 @@ class Callbacks(MethodView):
         if duplicate is not None:
             return {**duplicate.result, "outcome": "duplicate"}
         try:
-            with command() as session:
+            with refusals_for(PARTNER_CALLER), command() as session:
                 result = callback_service.apply_callback(
                     session,
                     partner_code=partner_code,

@@ -117,7 +117,12 @@ class ServiceRejoin(MethodView):
     @blp.arguments(EmptySchema)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
     def post(self, body, subscription_id):
-        """The member rejoined within the retention window: profile, list and settings are restored"""
+        """The member rejoined within the retention window: profile, list and settings are restored
+
+        The gateway restores what it kept: the link to the member's streaming account, the plan and the member's
+        language (profiles, list and settings themselves are the streaming service's). A subscription that was
+        never activated has no member to restore, and one past its retention window is gone: both are a 409.
+        """
         return _member_command(subscription_id, Command.REJOIN, "member_rejoined")
 
 

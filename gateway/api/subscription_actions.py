@@ -1,19 +1,78 @@
-"""What the partner and service subscription views share: loading under a lock, If-Match, the response."""
+"""What the partner and service subscription views share: loading under a lock, If-Match, the response, and
+refusals named in the caller's own terms."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from flask import url_for
 
 from gateway.api import uow
 from gateway.api.etags import etag, expected_version
-from gateway.api.presenters import subscription_body
+from gateway.api.presenters import PARTNER_ACTIONS, subscription_body
 from gateway.api.state import setting
 from gateway.domain.clock import utcnow
-from gateway.domain.errors import StaleVersion
-from gateway.domain.lifecycle import Actor, Command
+from gateway.domain.errors import Conflict, StaleVersion
+from gateway.domain.lifecycle import TRANSITIONS, Actor, Command, InvalidTransition, Status, allowed_commands
 from gateway.services import subscriptions as subscription_service
+
+# The service API's actions by lifecycle command, as its paths name them (/v1/service/subscriptions/{id}/<action>).
+SERVICE_ACTIONS = {
+    Command.SCHEDULE_CANCELLATION: "cancel",
+    Command.CANCEL_NOW: "cancel",
+    Command.REVERT_CANCELLATION: "revert-cancellation",
+    Command.CHANGE_PLAN: "change-plan",
+    Command.REJOIN: "rejoin",
+    Command.CONFIRM_KEEP: "keep",
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who calls an API's subscription actions: the lifecycle actors it speaks for, and its actions' names."""
+
+    actors: frozenset[Actor]
+    actions: Mapping[Command, str]
+
+    def allowed_actions(self, status: Status, *, warned: bool, refused: Command | None = None) -> list[str]:
+        """The caller's actions possible from `status` and the inactivity sub-state, less the `refused` command."""
+        return sorted(
+            {
+                self.actions[command]
+                for command in allowed_commands(status, warned=warned)
+                if command in self.actions and command is not refused and self.actors & TRANSITIONS[command].actors
+            }
+        )
+
+    def refusal(self, refused: InvalidTransition) -> Conflict:
+        """The 409 for a refused command: where the subscription stands and what this caller may do instead."""
+        # The refused command is never among them: either the table does not allow it from here, or a condition
+        # of its own rules it out (a rejoin after the retention window).
+        names = self.allowed_actions(refused.status, warned=refused.warned, refused=refused.command)
+        action = self.actions.get(refused.command, refused.command).replace("-", " ").replace("_", " ")
+        return Conflict(
+            f"Cannot {action} a subscription that is {refused.state}; allowed: {', '.join(names) or 'none'}.",
+            current_status=str(refused.status),
+            allowed_transitions=names,
+        )
+
+
+PARTNER_CALLER = Caller(frozenset({Actor.PARTNER}), PARTNER_ACTIONS)
+# The service reports what the member did in the app, and closes accounts on its own account.
+SERVICE_CALLER = Caller(frozenset({Actor.MEMBER, Actor.SERVICE}), SERVICE_ACTIONS)
+
+
+@contextmanager
+def refusals_for(caller: Caller) -> Iterator[None]:
+    """Turn a refused lifecycle command into the caller's 409 (the lifecycle names commands, not API actions)."""
+    try:
+        yield
+    except InvalidTransition as refused:
+        raise caller.refusal(refused) from None
+
 
 ETAG_HEADER = {
     "ETag": {"description": "The subscription's version; send it as If-Match.", "schema": {"type": "string"}}
@@ -41,8 +100,12 @@ def run_command(
     partner_code: str | None,
     plan: str | None = None,
 ):
-    """Apply one lifecycle command in the request's transaction and answer with the new representation."""
-    with uow.command() as session:
+    """Apply one lifecycle command in the request's transaction and answer with the new representation.
+
+    A partner acts with its own key (`partner_code`); without one, the service acts for the member or itself.
+    """
+    caller = PARTNER_CALLER if partner_code is not None else SERVICE_CALLER
+    with refusals_for(caller), uow.command() as session:
         subscription = subscription_service.get_subscription(
             session, subscription_id, partner_code=partner_code, for_update=True
         )

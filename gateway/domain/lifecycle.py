@@ -143,13 +143,22 @@ def changes_sending(event_type: str) -> list[Transition | ScheduledChange]:
 
 
 class InvalidTransition(Conflict):
-    """The command is not allowed from the current status (a 409 naming what is allowed)."""
+    """The command is not allowed from the current status (a 409 naming what is allowed).
 
-    def __init__(self, status: Status, command: Command, allowed: list[Command], warned: bool = False) -> None:
+    `allowed` are the commands this actor may apply from here. `why` says what else stands in the way when the
+    table would allow the command but one of its own conditions does not hold (a rejoin after the retention
+    window); the API names what the caller may do instead, in its own words (gateway.api.subscription_actions).
+    """
+
+    def __init__(
+        self, status: Status, command: Command, allowed: list[Command], warned: bool = False, why: str | None = None
+    ) -> None:
         names = ", ".join(allowed) or "none"
         state = f"{status} with an open inactivity warning" if warned else str(status)
         if status is Status.ACTIVE and not warned and TRANSITIONS[command].warning is WarningState.WARNED:
             state = "active without an open inactivity warning"
+        if why is not None:
+            state = f"{state}: {why}"
         super().__init__(
             f"Cannot {command.replace('_', ' ')} a subscription that is {state}; allowed: {names}.",
             current_status=str(status),
@@ -158,6 +167,8 @@ class InvalidTransition(Conflict):
         self.status = status
         self.command = command
         self.allowed = allowed
+        self.warned = warned
+        self.state = state  # how the detail describes where the subscription stands
 
 
 class ActorNotAllowed(Conflict):
@@ -183,5 +194,5 @@ def check_transition(
     if reason not in transition.reasons:
         raise ValueError(f"reason {reason!r} is not one of {sorted(transition.reasons)} for {command}")
     if not transition.admits(status, warned):
-        raise InvalidTransition(status, command, allowed_commands(status, warned=warned), warned)
+        raise InvalidTransition(status, command, allowed_commands(status, actor, warned=warned), warned)
     return transition

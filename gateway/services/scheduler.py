@@ -83,8 +83,10 @@ DUE_WORK = [
     DueWork("inactivity_cancelled",
             lambda now, _: (S.status == Status.ACTIVE) & (S.inactivity_respond_by <= now),
             _command(Command.CANCEL_INACTIVE, "inactivity")),
+    # Only a member who can rejoin hears of it: a subscription never activated has no one to restore.
     DueWork("retention_expiring",
             lambda now, due: (S.status == Status.CANCELLED) & S.retention_notice_at.is_(None)
+            & S.member_id.is_not(None)
             & (S.retention_until <= now + due.retention_notice) & (S.retention_until > now),
             _retention_notice),
     DueWork("purged",

@@ -183,6 +183,8 @@ def _apply_effects(
     """Field changes per command; the status itself is set by the caller from the transition table."""
     match command:
         case Command.ACTIVATE:
+            if not member_id:
+                raise ValueError("an activation links a member's streaming account: member_id is required")
             subscription.member_id = member_id  # on the row only: the history keeps no member data
             subscription.activated_at = now
             subscription.activation_code = None
@@ -216,8 +218,15 @@ def _apply_effects(
         case Command.CHANGE_PLAN:
             return _change_plan(subscription, plan, now)
         case Command.REJOIN:
+            # What the gateway restores is what it kept: the link to the member's streaming account, the plan and
+            # the member's language (profiles, list and settings are the streaming service's, kept there).
+            if subscription.member_id is None:
+                raise _rejoin_refused(subscription, "it was never activated, so there is no member to restore")
             if subscription.retention_until is None or subscription.retention_until <= now:
-                raise Conflict("The retention window has ended: the member must subscribe anew.")
+                ended = subscription.retention_until or subscription.cancelled_at
+                raise _rejoin_refused(
+                    subscription, f"its retention window ended at {ended.isoformat()}: the member must subscribe anew"
+                )
             subscription.cancelled_at = subscription.retention_until = None
             return Effect(now, {"restored": True})
         case Command.PURGE:
@@ -226,6 +235,14 @@ def _apply_effects(
             return Effect(now, {})
         case _:
             return Effect(now, {})
+
+
+def _rejoin_refused(subscription: Subscription, why: str) -> lifecycle.InvalidTransition:
+    """A rejoin the table allows from `cancelled` but this subscription cannot take: nothing else the member
+    could do instead."""
+    status = Status(subscription.status)
+    others = [command for command in lifecycle.allowed_commands(status, Actor.MEMBER) if command is not Command.REJOIN]
+    return lifecycle.InvalidTransition(status, Command.REJOIN, others, why=why)
 
 
 # What older history entries held of the member (activations recorded the member id until the purge had to

@@ -254,6 +254,7 @@ def test_callbacks_that_do_not_verify_or_do_not_fit_are_refused_and_change_nothi
     assert bad_reason.status_code == 422 and bad_reason.json["errors"][0]["field"] == "data.reason"
     not_allowed = _callback(world, world.secret, "msg_5", "subscription.resume", {"subscription_id": subscription})
     assert not_allowed.status_code == 409 and not_allowed.json["current_status"] == "active"
+    assert not_allowed.json["allowed_transitions"] == ["cancel", "change-plan", "suspend"]  # the partner API's names
     theirs = _callback(
         world, world.secret, "msg_6", "subscription.suspend", {"subscription_id": subscription}, key=world.other
     )

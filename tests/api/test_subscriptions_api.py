@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.services.scheduler import run_due_transitions
-from gateway.store.models import OutboxEvent, Subscription
+from gateway.store.models import Base, OutboxEvent, Subscription
 from tests.conftest import app_store, bearer
 
 NEW = {"partner_ref": "cust-1", "plan": "standard", "market": "DE", "billing_anchor": "2026-01-15"}
@@ -122,13 +122,31 @@ def test_suspend_and_resume_with_history(client, partner, service):
     assert [entry["sequence"] for entry in history] == [0, 1, 2, 3]
 
 
-def test_an_invalid_transition_is_a_409_naming_the_state_and_what_is_allowed(client, partner):
+def test_an_invalid_transition_is_a_409_naming_the_state_and_what_this_partner_may_do(client, partner):
     subscription = create(client, partner)
     response = client.post(f"/v1/subscriptions/{subscription['id']}/resume", headers=partner)
     assert response.status_code == 409
     assert response.mimetype == "application/problem+json"
     assert response.json["current_status"] == "pending_activation"
-    assert response.json["allowed_transitions"] == ["activate", "expire_activation", "cancel_now"]
+    # the partner's own actions, named as in its paths and in the representation's allowed_actions: not the
+    # service's activation, nor the scheduler's expiry
+    assert response.json["allowed_transitions"] == ["cancel"] == subscription["allowed_actions"]
+    assert response.json["detail"] == "Cannot resume a subscription that is pending_activation; allowed: cancel."
+
+
+def test_an_invalid_transition_on_the_service_api_names_the_services_own_actions(client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    path = f"/v1/service/subscriptions/{subscription['id']}"
+    response = client.post(f"{path}/rejoin", headers=service)
+    assert response.status_code == 409 and response.mimetype == "application/problem+json"
+    assert response.json["current_status"] == "active"
+    assert response.json["allowed_transitions"] == ["cancel", "change-plan"]  # no partner's suspend, no scheduler's
+    assert response.json["detail"] == "Cannot rejoin a subscription that is active; allowed: cancel, change-plan."
+    client.post(f"{path}/cancel", json={}, headers=service)
+    again = client.post(f"{path}/cancel", json={}, headers=service)
+    assert again.status_code == 409
+    assert again.json["current_status"] == "cancellation_scheduled"
+    assert again.json["allowed_transitions"] == ["cancel", "revert-cancellation"]  # cancelling at once still is
 
 
 def test_if_match_guards_actions(client, partner, service):
@@ -173,6 +191,25 @@ def test_an_upgrade_applies_at_once_and_a_downgrade_at_the_period_end(app, clien
     run_due_transitions(app_store(app), now=effective)
     after = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).json
     assert after["plan"] == "standard_with_ads" and after["scheduled_plan_change"] is None
+    # the downgrade taking hold is a change of its own: its event carries the sequence number it took
+    applied = events(app, subscription["id"])[-1]
+    assert applied["type"] == "subscription.plan_changed" and applied["sequence"] == after["sequence"] == 4
+    assert [event["sequence"] for event in events(app, subscription["id"])] == [1, 2, 3, 4]
+    assert {name: applied["data"][name] for name in ("actor", "reason", "change", "plan", "previous_plan")} == {
+        "actor": "scheduler",
+        "reason": "billing_period_ended",
+        "change": "downgrade",
+        "plan": "standard_with_ads",
+        "previous_plan": "premium",
+    }
+    assert applied["data"]["effective_at"] == effective.isoformat()
+    assert applied["data"]["status"] == applied["data"]["previous_status"] == "active"
+    history = client.get(f"/v1/subscriptions/{subscription['id']}/history", headers=partner).json["items"]
+    assert (history[-1]["command"], history[-1]["actor"], history[-1]["sequence"]) == (
+        "apply_downgrade",
+        "scheduler",
+        4,
+    )
     same = client.post(
         f"/v1/subscriptions/{subscription['id']}/change-plan", json={"plan": "standard_with_ads"}, headers=partner
     )
@@ -221,8 +258,10 @@ def test_immediate_cancellation_needs_a_partner_reason(client, partner, service)
     assert done["status"] == "cancelled" and done["status_reason"] == "fraud"
 
 
-def test_rejoin_within_the_window_restores_and_after_it_is_refused(app, client, partner, service):
-    subscription = activate(client, service, create(client, partner))
+def test_rejoin_within_the_window_restores_the_member_plan_and_locale_and_after_it_is_refused(
+    app, client, partner, service
+):
+    subscription = activate(client, service, create(client, partner, plan="premium", locale="en-GB"), "member-9")
     client.post(
         f"/v1/subscriptions/{subscription['id']}/cancel",
         json={"when": "immediately", "reason": "partner_churn"},
@@ -230,8 +269,13 @@ def test_rejoin_within_the_window_restores_and_after_it_is_refused(app, client, 
     )
     rejoined = client.post(f"/v1/service/subscriptions/{subscription['id']}/rejoin", headers=service)
     assert rejoined.status_code == 200 and rejoined.json["status"] == "active"
+    assert (rejoined.json["plan"], rejoined.json["locale"]) == ("premium", "en-GB")
+    assert rejoined.json["cancelled_at"] is None and rejoined.json["retention_until"] is None
+    with app_store(app).read() as session:
+        assert session.get(Subscription, subscription["id"]).member_id == "member-9"  # the same streaming account
     event = events(app, subscription["id"])[-1]
     assert event["type"] == "subscription.reactivated" and event["data"]["restored"] is True
+    assert event["data"]["notice"]["locale"] == "en"  # the member's text in the member's language
 
     client.post(
         f"/v1/subscriptions/{subscription['id']}/cancel",
@@ -240,14 +284,39 @@ def test_rejoin_within_the_window_restores_and_after_it_is_refused(app, client, 
     )
     with app_store(app).transaction() as session:
         session.get(Subscription, subscription["id"]).retention_until = utcnow() - timedelta(seconds=1)
+    before = len(events(app, subscription["id"]))
     late = client.post(f"/v1/service/subscriptions/{subscription['id']}/rejoin", headers=service)
-    assert late.status_code == 409 and "retention window" in late.json["detail"]
+    assert late.status_code == 409 and late.mimetype == "application/problem+json"
+    assert "retention window" in late.json["detail"]
+    assert late.json["current_status"] == "cancelled" and late.json["allowed_transitions"] == []
+    assert len(events(app, subscription["id"])) == before
+
+
+def test_a_subscription_never_activated_cannot_be_rejoined(app, client, partner, service):
+    subscription = create(client, partner)
+    expires = datetime.fromisoformat(subscription["activation"]["expires_at"])
+    run_due_transitions(app_store(app), now=expires)
+    expired = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).json
+    assert expired["status"] == "cancelled" and expired["retention_until"] is not None  # within the window
+    refused = client.post(f"/v1/service/subscriptions/{subscription['id']}/rejoin", headers=service)
+    assert refused.status_code == 409 and refused.mimetype == "application/problem+json"
+    assert refused.json["current_status"] == "cancelled" and refused.json["allowed_transitions"] == []
+    assert "never activated" in refused.json["detail"]
+    after = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).json
+    assert after == expired  # nothing changed
+    assert [event["type"] for event in events(app, subscription["id"])] == ["subscription.cancelled"]
 
 
 def test_purge_after_retention_removes_member_data_and_keeps_the_audit(app, client, partner, service):
-    subscription = activate(client, service, create(client, partner))
+    created = create(client, partner, locale="fr-FR")
+    code = created["activation"]["code"]
+    activation = {"code": code, "member_id": "member-purge-4711"}
+    headers = {**service, "Idempotency-Key": "activate-purge"}  # its stored response goes with the key's TTL
+    assert client.post("/v1/service/activations", json=activation, headers=headers).status_code == 200
+    viewed = {"subscription_id": created["id"], "last_viewed_at": "2026-11-01T20:17:43.654321Z"}
+    assert client.post("/v1/service/activity", json={"items": [viewed]}, headers=service).json["updated"] == 1
     cancelled = client.post(
-        f"/v1/subscriptions/{subscription['id']}/cancel",
+        f"/v1/subscriptions/{created['id']}/cancel",
         json={"when": "immediately", "reason": "account_closed"},
         headers=partner,
     ).json
@@ -255,13 +324,32 @@ def test_purge_after_retention_removes_member_data_and_keeps_the_audit(app, clie
     assert timedelta(days=300) < retention_until - utcnow() < timedelta(days=310)
     report = run_due_transitions(app_store(app), now=retention_until)
     assert report.counts["purged"] == 1
+    shown = client.get(f"/v1/subscriptions/{created['id']}", headers=partner).json
+    assert shown["status"] == "purged" and shown["locale"] == "de-DE"  # the partner's default, not the member's
+    assert (shown["last_viewed_at"], shown["activated_at"], shown["activation"]) == (None, None, None)
+    assert shown["inactivity_warning"] is None and shown["allowed_actions"] == []
     with app_store(app).read() as session:
-        row = session.get(Subscription, subscription["id"])
-        assert row.status == "purged" and row.member_id is None
-    history = client.get(f"/v1/subscriptions/{subscription['id']}/history", headers=partner).json["items"]
+        row = session.get(Subscription, created["id"])
+        assert row.member_id is None and row.last_viewed_at is None and row.purged_at == retention_until
+        stored = [
+            (table.name, str(value))
+            for table in Base.metadata.sorted_tables
+            for found in session.execute(select(table)).all()
+            for value in found
+            if value is not None
+        ]
+    assert [table for table, text in stored if "member-purge-4711" in text] == []
+    assert [table for table, text in stored if "20:17:43.654321" in text] == []
+    assert [table for table, text in stored if "fr-FR" in text] == []
+    history = client.get(f"/v1/subscriptions/{created['id']}/history", headers=partner).json["items"]
     assert history[-1]["to_status"] == "purged" and len(history) == 4
-    purged = events(app, subscription["id"])[-1]
+    purged = events(app, created["id"])[-1]
     assert purged["type"] == "subscription.purged" and purged["data"]["actor"] == "scheduler"
+
+    # a late viewing report is not applied to the purged subscription
+    again = client.post("/v1/service/activity", json={"items": [viewed]}, headers=service).json
+    assert again == {"updated": 0, "unknown": [], "skipped": [created["id"]]}
+    assert client.get(f"/v1/subscriptions/{created['id']}", headers=partner).json == shown
 
 
 def test_an_unactivated_subscription_expires(app, client, partner):
@@ -281,11 +369,34 @@ def test_viewing_activity_in_bulk_keeps_the_latest_time(client, partner, service
         {"subscription_id": "sub_unknown", "last_viewed_at": "2026-11-01T20:00:00Z"},
     ]
     result = client.post("/v1/service/activity", json={"items": items}, headers=service).json
-    assert result == {"updated": 2, "unknown": ["sub_unknown"]}
+    assert result == {"updated": 2, "unknown": ["sub_unknown"], "skipped": []}
     older = [{"subscription_id": first["id"], "last_viewed_at": "2026-01-01T00:00:00Z"}]
     assert client.post("/v1/service/activity", json={"items": older}, headers=service).json["updated"] == 0
     seen = client.get(f"/v1/subscriptions/{first['id']}", headers=partner).json["last_viewed_at"]
     assert datetime.fromisoformat(seen) == datetime(2026, 11, 3, 19, tzinfo=UTC)
+
+
+def test_viewing_reports_apply_to_live_subscriptions_only(client, partner, service):
+    live = {
+        status: activate(client, service, create(client, partner, partner_ref=status), status)["id"]
+        for status in ("active", "suspended", "cancellation_scheduled", "cancelled")
+    }
+    client.post(f"/v1/subscriptions/{live['suspended']}/suspend", headers=partner)
+    client.post(f"/v1/subscriptions/{live['cancellation_scheduled']}/cancel", headers=partner)
+    client.post(
+        f"/v1/subscriptions/{live['cancelled']}/cancel",
+        json={"when": "immediately", "reason": "partner_churn"},
+        headers=partner,
+    )
+    pending = create(client, partner, partner_ref="pending")["id"]
+    ids = [*live.values(), pending, "sub_unknown"]
+    items = [{"subscription_id": identifier, "last_viewed_at": "2026-11-01T20:00:00Z"} for identifier in ids]
+    result = client.post("/v1/service/activity", json={"items": items}, headers=service).json
+    assert result == {"updated": 3, "unknown": ["sub_unknown"], "skipped": sorted([live["cancelled"], pending])}
+    for status, identifier in live.items():
+        seen = client.get(f"/v1/subscriptions/{identifier}", headers=partner).json["last_viewed_at"]
+        assert (seen is not None) is (status != "cancelled")
+    assert client.get(f"/v1/subscriptions/{pending}", headers=partner).json["last_viewed_at"] is None
 
 
 def test_ten_thousand_viewing_times_fit_in_one_request(app, client, partner, service):

@@ -233,8 +233,13 @@ def test_retention_expiring_goes_once_before_the_purge_and_a_rejoin_restores(sto
     early = run_due_transitions(store, now=retention_until - timedelta(days=31), due=due)
     assert early.counts["retention_expiring"] == 0
     notices = run_due_transitions(store, now=retention_until - timedelta(days=30), due=due)
-    # the four cancelled for inactivity, and the one never activated (expired at the same run)
-    assert notices.counts["retention_expiring"] == 5
+    # the four cancelled for inactivity; not the one never activated (expired at the same run): it cannot rejoin
+    assert notices.counts["retention_expiring"] == 4
+    with store.read() as session:
+        never_activated = session.scalars(
+            select(OutboxEvent.event_type).where(OutboxEvent.subscription_id == members["pending"])
+        ).all()
+    assert never_activated == ["subscription.cancelled"]
     again = run_due_transitions(store, now=retention_until - timedelta(days=29), due=due)
     assert again.counts["retention_expiring"] == 0
 

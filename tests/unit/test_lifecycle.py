@@ -60,7 +60,8 @@ def test_every_status_and_command(status, command):
         with pytest.raises(InvalidTransition) as refused:
             check_transition(status, command, actor, reason)
         assert refused.value.extensions["current_status"] == status
-        assert refused.value.extensions["allowed_transitions"] == [str(c) for c in allowed_commands(status)]
+        # what this actor may do instead: another actor's commands are not its way out
+        assert refused.value.extensions["allowed_transitions"] == [str(c) for c in allowed_commands(status, actor)]
 
 
 @pytest.mark.parametrize("command", list(Command))
@@ -75,7 +76,7 @@ def test_every_command_on_a_warned_active_subscription(command):
             check_transition(S.ACTIVE, command, actor, reason, warned=True)
         assert "open inactivity warning" in refused.value.detail
         assert refused.value.extensions["allowed_transitions"] == [
-            str(c) for c in allowed_commands(S.ACTIVE, warned=True)
+            str(c) for c in allowed_commands(S.ACTIVE, actor, warned=True)
         ]
 
 
@@ -84,6 +85,20 @@ def test_keeping_without_a_warning_names_the_missing_sub_state():
         check_transition(S.ACTIVE, C.CONFIRM_KEEP, Actor.PARTNER, "partner_confirmed")
     assert "without an open inactivity warning" in refused.value.detail
     assert "confirm_keep" not in refused.value.extensions["allowed_transitions"]
+
+
+def test_a_refusal_names_only_what_the_refused_actor_may_do():
+    with pytest.raises(InvalidTransition) as refused:
+        check_transition(S.PENDING_ACTIVATION, C.RESUME, Actor.PARTNER, "payment_recovered")
+    assert refused.value.extensions == {"current_status": "pending_activation", "allowed_transitions": ["cancel_now"]}
+    assert refused.value.detail == "Cannot resume a subscription that is pending_activation; allowed: cancel_now."
+
+
+def test_a_refusal_by_a_condition_of_the_command_says_why():
+    refused = InvalidTransition(S.CANCELLED, C.REJOIN, [], why="it was never activated")
+    assert refused.detail == "Cannot rejoin a subscription that is cancelled: it was never activated; allowed: none."
+    assert refused.extensions == {"current_status": "cancelled", "allowed_transitions": []}
+    assert (refused.status, refused.command, refused.warned) == (S.CANCELLED, C.REJOIN, False)
 
 
 def test_purged_is_final():
