@@ -59,8 +59,22 @@ SETTINGS: dict[str, tuple[type, Any]] = {
 }
 
 
+# Lower bounds: a smaller value stops the start. name -> (least value, why).
+MINIMUMS: dict[str, tuple[int, str]] = {
+    "IDEMPOTENCY_TTL_HOURS": (24, "partners may retry a POST with the same Idempotency-Key for a day"),
+}
+
+
 class ConfigError(ValueError):
     """A setting could not be read: the message names the variable and what was wrong."""
+
+
+def check_minimums(settings: Mapping[str, Any]) -> None:
+    """Refuse a setting below its lower bound (for the environment's values and the factory's overrides alike)."""
+    for name, (least, why) in MINIMUMS.items():
+        value = settings.get(name)
+        if value is not None and value < least:
+            raise ConfigError(f"{ENV_PREFIX}{name}={value!r}: must be at least {least} ({why})")
 
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
@@ -91,4 +105,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     for name, (kind, default) in SETTINGS.items():
         raw = environ.get(ENV_PREFIX + name)
         settings[name] = default if raw in (None, "") else _convert(name, kind, raw)
+    check_minimums(settings)
     return settings
