@@ -12,7 +12,7 @@ from flask import Flask
 from gateway.api import init_api
 from gateway.api.rate_limits import install_rate_limits
 from gateway.api.state import EXTENSION
-from gateway.config import ENV_PREFIX, ConfigError, load_settings
+from gateway.config import ENV_PREFIX, ConfigError, check_minimums, load_settings
 from gateway.console.views import init_console
 from gateway.domain.delivery import parse_schedule
 from gateway.domain.escalations import parse_sla_policy
@@ -52,6 +52,7 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     if unknown:
         raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
     settings.update(config or {})
+    check_minimums(settings)  # overrides too: a test or embedding app gets the same floor
     _check_notice_settings(settings)
 
     app = GatewayFlask(__name__, instance_path=settings["INSTANCE_PATH"], static_folder=None)

@@ -94,7 +94,6 @@ def test_the_minimum_check_refuses_a_value_below_the_bound_and_takes_one_at_it()
     check_minimums({"IDEMPOTENCY_TTL_HOURS": 24})
 
 
-@pytest.mark.xfail(strict=True, reason="gateway/app.py build_app must call check_minimums after applying overrides")
 def test_a_factory_override_below_a_minimum_stops_the_start():
     with pytest.raises(ConfigError, match="IDEMPOTENCY_TTL_HOURS"):
         create_app({"DATABASE_URL": "sqlite://", "IDEMPOTENCY_TTL_HOURS": 1})
