@@ -87,6 +87,13 @@ class SubscriptionSchema(Schema):
     )
     allowed_actions = fields.List(fields.String(), required=True)
     sequence = fields.Integer(required=True, metadata={"description": "Sequence number of the latest event."})
+    etag = fields.String(
+        required=True,
+        metadata={
+            "description": "The entity tag of this state of the subscription, as the ETag header carries it: send "
+            "it as If-Match on an action, also after reading the subscription in a list or an event."
+        },
+    )
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
 

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from flask import Response
 
+from gateway.api.etags import etag
 from gateway.domain.lifecycle import Actor, Command, Status, allowed_commands
 from gateway.services.keys import key_status
 from gateway.store.models import ApiKey, Subscription
@@ -87,6 +88,7 @@ def subscription_body(subscription: Subscription, activation_url: str) -> dict[s
         "inactivity_warning": warning,
         "allowed_actions": list(_partner_actions(subscription.status, warning is not None)),
         "sequence": subscription.sequence,
+        "etag": etag(subscription.version),
         "created_at": subscription.created_at,
         "updated_at": subscription.updated_at,
     }

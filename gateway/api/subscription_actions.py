@@ -11,7 +11,7 @@ from typing import Any
 from flask import url_for
 
 from gateway.api import uow
-from gateway.api.etags import etag, expected_version
+from gateway.api.etags import expected_version
 from gateway.api.presenters import PARTNER_ACTIONS, subscription_body
 from gateway.api.state import setting
 from gateway.domain.clock import utcnow
@@ -81,7 +81,7 @@ ETAG_HEADER = {
 
 def subscription_response(subscription) -> tuple[dict[str, Any], dict[str, str]]:
     body = subscription_body(subscription, setting("ACTIVATION_URL"))
-    return body, {"ETag": etag(subscription.version)}
+    return body, {"ETag": body["etag"]}
 
 
 def check_if_match(version: int) -> None:

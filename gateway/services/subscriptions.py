@@ -488,6 +488,7 @@ def record_viewing(session: Session, views: Iterable[tuple[str, datetime]], *, n
             skipped.append(subscription_id)
         elif subscription.last_viewed_at is None or viewed_at > subscription.last_viewed_at:
             subscription.last_viewed_at = viewed_at
+            subscription.version += 1  # the representation shows it, so its ETag changes; no event, no sequence
             updated += 1
             if _answers_warning(subscription, viewed_at):
                 apply_command(

@@ -167,6 +167,37 @@ def test_if_match_guards_actions(client, partner, service):
     assert accepted.status_code == 200 and accepted.headers["ETag"] != current.headers["ETag"]
 
 
+def test_every_representation_carries_its_etag_also_in_a_list(client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    header = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).headers["ETag"]
+    listed = client.get("/v1/subscriptions", query_string={"partner_ref": subscription["partner_ref"]}, headers=partner)
+    (item,) = listed.json["items"]
+    assert item["etag"] == header == subscription["etag"]
+    # What a list gives is good for If-Match, like the header.
+    suspended = client.post(
+        f"/v1/subscriptions/{subscription['id']}/suspend", json={}, headers={**partner, "If-Match": item["etag"]}
+    )
+    assert suspended.status_code == 200 and suspended.json["etag"] == suspended.headers["ETag"] != header
+
+
+def test_a_viewing_report_changes_the_etag_as_it_changes_the_representation(client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    before = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).headers["ETag"]
+    viewed = [{"subscription_id": subscription["id"], "last_viewed_at": "2026-11-01T20:00:00Z"}]
+    assert client.post("/v1/service/activity", json={"items": viewed}, headers=service).json["updated"] == 1
+    after = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner)
+    assert after.json["last_viewed_at"] and after.headers["ETag"] != before
+    stale = client.post(
+        f"/v1/subscriptions/{subscription['id']}/suspend", json={}, headers={**partner, "If-Match": before}
+    )
+    assert stale.status_code == 412
+    # A report that moves nothing leaves the tag as it is.
+    assert client.post("/v1/service/activity", json={"items": viewed}, headers=service).json["updated"] == 0
+    assert (
+        client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).headers["ETag"] == after.headers["ETag"]
+    )
+
+
 def test_an_upgrade_applies_at_once_and_a_downgrade_at_the_period_end(app, client, partner, service):
     subscription = activate(client, service, create(client, partner, billing_anchor=utcnow().date().isoformat()))
     upgraded = client.post(
