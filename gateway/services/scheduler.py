@@ -23,7 +23,7 @@ from gateway.services.deliveries import remove_expired_events
 from gateway.services.sharing import SharingReport, run_due_sharing_notices
 from gateway.services.subscriptions import apply_command, apply_pending_downgrade, record_subscription_notice
 from gateway.store.db import Store
-from gateway.store.models import IdempotencyRecord, Subscription
+from gateway.store.models import IdempotencyRecord, InboundEvent, Subscription
 
 S = Subscription
 
@@ -105,6 +105,7 @@ class SchedulerReport:
     idempotency_records_removed: int = 0
     reconciliation_scratch_rows_removed: int = 0
     expired_events_removed: int = 0
+    callbacks_forgotten: int = 0
     sharing: SharingReport = field(default_factory=SharingReport)
     campaigns_run: list[str] = field(default_factory=list)
 
@@ -133,7 +134,8 @@ def run_due_transitions(
     sharing_reminders: list[timedelta] = SHARING_REMINDERS,
 ) -> SchedulerReport:
     """Apply everything due at `now`, a batch of rows per transaction; then housekeeping: expired idempotency
-    records, the scratch rows of finished reconciliations, and events past the feed's retention."""
+    records, the scratch rows of finished reconciliations, events past the feed's retention, and partners'
+    callbacks received longer ago than that."""
     report = SchedulerReport()
     for work in DUE_WORK:
         while True:
@@ -157,6 +159,11 @@ def run_due_transitions(
     with store.transaction() as session:
         removed = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - idempotency_ttl))
         report.idempotency_records_removed = removed.rowcount or 0
+    with store.transaction() as session:
+        # A callback is remembered so that a redelivery within the retention is not applied twice; past it the
+        # record (a snapshot of the subscription, member data included) has no use left and would outlive a purge.
+        removed = session.execute(delete(InboundEvent).where(InboundEvent.received_at < now - event_retention))
+        report.callbacks_forgotten = removed.rowcount or 0
     report.reconciliation_scratch_rows_removed = reconciliation.remove_scratch_rows(store)
     while True:
         with store.transaction() as session:

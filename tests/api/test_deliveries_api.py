@@ -7,13 +7,16 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from gateway import create_app
 from gateway.delivery.publisher import publish_events
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
+from gateway.services.scheduler import run_due_transitions
 from gateway.store import migrate
+from gateway.store.models import InboundEvent
 from partners.signing import new_webhook_secret, signed_headers
 from tests.conftest import Seeder, add_subscription, app_store, bearer
 from tests.delivery.conftest import STOP, dispatcher
@@ -239,6 +242,23 @@ def test_a_signed_callback_becomes_a_command_once(callback_world):
     assert again.json["outcome"] == "duplicate" and again.json["subscription"] == applied.json["subscription"]
     history = world.client.get(f"/v1/subscriptions/{subscription}/history", headers=world.partner).json["items"]
     assert [entry["to_status"] for entry in history].count("suspended") == 1
+
+
+def test_a_callback_is_remembered_for_the_event_retention_and_then_forgotten(callback_world):
+    world = callback_world
+    subscription = world.subscription()
+    applied = _callback(world, world.secret, "msg_1", "subscription.suspend", {"subscription_id": subscription})
+    assert applied.json["outcome"] == "applied"
+    received = utcnow()
+    retention = timedelta(days=30)
+    kept = run_due_transitions(world.store, now=received + retention - timedelta(minutes=1), event_retention=retention)
+    assert kept.callbacks_forgotten == 0
+    again = _callback(world, world.secret, "msg_1", "subscription.suspend", {"subscription_id": subscription})
+    assert again.json["outcome"] == "duplicate"
+    later = run_due_transitions(world.store, now=received + retention + timedelta(minutes=1), event_retention=retention)
+    assert later.callbacks_forgotten == 1
+    with world.store.read() as session:
+        assert session.scalars(select(InboundEvent)).all() == []  # and the subscription snapshot it held
 
 
 def test_callbacks_that_do_not_verify_or_do_not_fit_are_refused_and_change_nothing(callback_world):
