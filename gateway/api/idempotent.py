@@ -58,8 +58,11 @@ def _checked_key() -> str | None:
     return key
 
 
-def _kept_headers(response: Response) -> dict[str, str]:
-    return {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
+def _record(session: Session, owner: str, key: str, response: Response) -> None:
+    """Keep the response on the claimed key, for retries to get it again."""
+    kept = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
+    body = response.get_data(as_text=True)
+    idempotency.complete(session, owner=owner, key=key, status_code=response.status_code, body=body, headers=kept)
 
 
 def _answer(record: IdempotencyRecord) -> Response:
@@ -103,14 +106,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                 response = view(*args, **kwargs)  # an error raised here rolls back the claim with the effect
             finally:
                 g.pop(COMMAND_SESSION, None)
-            idempotency.complete(
-                session,
-                owner=owner,
-                key=key,
-                status_code=response.status_code,
-                body=response.get_data(as_text=True),
-                headers=_kept_headers(response),
-            )
+            _record(session, owner, key, response)
         return response
 
     manual_doc(guarded, view).setdefault("parameters", []).append(HEADER_DOC)
@@ -166,14 +162,7 @@ def idempotent_in_steps(view: Callable[..., Any]) -> Callable[..., Any]:
             g.pop(CLAIM, None)
         if claim.committed:
             with store().transaction() as session:
-                idempotency.complete(
-                    session,
-                    owner=claim.owner,
-                    key=key,
-                    status_code=response.status_code,
-                    body=response.get_data(as_text=True),
-                    headers=_kept_headers(response),
-                )
+                _record(session, claim.owner, key, response)
         return response
 
     manual_doc(guarded, view).setdefault("parameters", []).append(IN_STEPS_HEADER_DOC)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -15,20 +13,9 @@ from gateway.services import subscriptions as subscription_service
 from gateway.services.scheduler import run_due_transitions
 from gateway.store.models import IdempotencyRecord, OutboxEvent, Subscription
 from tests.conftest import Seeder, add_subscription, app_store, bearer
+from tests.parallel import all_at_once
 
 CALLERS = 8
-
-
-def _all_at_once(count: int, call):
-    """Run `call` from `count` threads released together; their results in thread order."""
-    barrier = threading.Barrier(count)
-
-    def run(index: int):
-        barrier.wait()
-        return call(index)
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def test_parallel_requests_with_one_key_have_exactly_one_effect(backend_app):
@@ -41,7 +28,7 @@ def test_parallel_requests_with_one_key_have_exactly_one_effect(backend_app):
         response = backend_app.test_client().post("/v1/subscriptions", json=body, headers=headers)
         return response.status_code, response.get_json()
 
-    results = _all_at_once(CALLERS, post)
+    results = all_at_once(CALLERS, post)
 
     assert {status for status, _ in results} == {201}
     assert len({answer["id"] for _, answer in results}) == 1
@@ -64,7 +51,7 @@ def test_parallel_actions_with_one_key_apply_once(backend_app):
         client = backend_app.test_client()
         return client.post(path, json={}, headers={**partner, "Idempotency-Key": "suspend-once"}).status_code
 
-    assert set(_all_at_once(CALLERS, post)) == {200}
+    assert set(all_at_once(CALLERS, post)) == {200}
     with store.read() as session:
         suspended = select(func.count()).where(OutboxEvent.event_type == "subscription.suspended")
         assert session.scalar(suspended) == 1
@@ -88,7 +75,7 @@ def test_schedulers_running_together_apply_each_due_transition_once(backend_app)
             )
     later = now + timedelta(days=32)
 
-    reports = _all_at_once(4, lambda _index: run_due_transitions(store, now=later, batch_size=5))
+    reports = all_at_once(4, lambda _index: run_due_transitions(store, now=later, batch_size=5))
 
     assert sum(report.counts["period_ended"] for report in reports) == due
     with store.read() as session:

@@ -14,6 +14,7 @@ from gateway.domain.keys import KeyKind
 from gateway.services import reconciliation as reconciliation_service
 from gateway.store.models import IdempotencyRecord, OutboxEvent, Reconciliation
 from tests.conftest import Seeder, add_subscription, app_store, bearer
+from tests.parallel import all_at_once
 
 CALLERS = 6
 ROSTER = "partner_ref,status,plan\nc-1,suspended,standard\nc-2,cancelled,standard\nc-3,active,premium\n"
@@ -29,17 +30,6 @@ def world(backend_app):
         for ref in ("c-1", "c-2", "c-3"):
             add_subscription(session, "nordlink", ref, now=utcnow())
     return bearer(seed.token(KeyKind.PARTNER, "nordlink"))
-
-
-def _all_at_once(count: int, call):
-    barrier = threading.Barrier(count)
-
-    def run(index: int):
-        barrier.wait()
-        return call(index)
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def _upload(app, headers):
@@ -63,7 +53,7 @@ def _answers(responses) -> set[tuple[int, str]]:
 def test_parallel_uploads_with_one_key_make_exactly_one_job(backend_app, world):
     headers = {**world, "Idempotency-Key": "one-roster"}
 
-    responses = _all_at_once(CALLERS, lambda _index: _upload(backend_app, headers))
+    responses = all_at_once(CALLERS, lambda _index: _upload(backend_app, headers))
 
     assert _count(backend_app, Reconciliation) == 1 and _count(backend_app, IdempotencyRecord) == 1
     firsts = [response for response in responses if "Idempotent-Replayed" not in response.headers]
@@ -84,7 +74,7 @@ def test_parallel_applies_with_one_key_repair_once(backend_app, world):
     headers = {**world, "Idempotency-Key": "one-apply"}
     path = f"/v1/reconciliations/{job_id}/apply"
 
-    responses = _all_at_once(CALLERS, lambda _index: backend_app.test_client().post(path, headers=headers))
+    responses = all_at_once(CALLERS, lambda _index: backend_app.test_client().post(path, headers=headers))
 
     assert _answers(responses) <= {(200, ""), (200, "true"), (409, "")}
     assert [response.headers.get("Idempotent-Replayed") for response in responses].count(None) >= 1

@@ -3,8 +3,6 @@ several schedulers at once, reminders on the schedule."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -18,6 +16,7 @@ from gateway.services.scheduler import run_due_transitions
 from gateway.services.sharing import run_due_sharing_notices
 from gateway.store.models import OutboxEvent, PartnerNotice, SharingPolicy
 from tests.conftest import Seeder
+from tests.parallel import all_at_once
 from tests.sharing_support import assert_notice
 
 REMINDERS = parse_schedule("3d,4d,7d")
@@ -143,17 +142,6 @@ def test_the_scheduler_run_includes_the_sharing_steps(store, partners):
     assert (report.sharing.announced, later.sharing.reminders, last.sharing.reminders) == (2, 2, 0)
 
 
-def _all_at_once(count: int, call):
-    barrier = threading.Barrier(count)
-
-    def run(index: int):
-        barrier.wait()
-        return call(index)
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(run, range(count)))
-
-
 def test_schedulers_running_together_tell_each_partner_once(store):
     seed = Seeder(store)
     codes = [f"telco-{index:02d}" for index in range(12)]
@@ -167,7 +155,7 @@ def test_schedulers_running_together_tell_each_partner_once(store):
         moments = [policies[0].announce_at + timedelta(days=offset_days), last]
         return [run_due_sharing_notices(store, now=moment, reminder_schedule=REMINDERS) for moment in moments]
 
-    reports = [report for pair in _all_at_once(4, lambda _index: run(3)) for report in pair]
+    reports = [report for pair in all_at_once(4, lambda _index: run(3)) for report in pair]
 
     assert sum(report.announced for report in reports) == len(codes) * len(policies)
     assert sum(report.effective for report in reports) == len(codes) * len(policies)
