@@ -31,11 +31,26 @@ class ReconciliationSchema(Schema):
     applied_at = fields.DateTime(required=True, allow_none=True)
 
 
+KIND_DESCRIPTION = (
+    "bad_row: a roster row that cannot be compared (the reason in detail); only_at_partner: no subscription has "
+    "the row's partner_ref; only_at_gateway: a live subscription no roster row names (a bad row naming it counts); "
+    "status_mismatch and plan_mismatch: the row and the subscription disagree. What the gateway has scheduled is "
+    "not drift: a subscription with a downgrade due at the period end agrees with either plan, one whose "
+    "cancellation is scheduled with active or cancelled."
+)
+PARTNER_REF_DESCRIPTION = (
+    "The row's partner_ref (the subscription's, for only_at_gateway). On a bad row, only when it names one a good "
+    "row could have (trimmed, 1-100 characters): that "
+    "customer counts as on the roster, so is never only_at_gateway, and nothing is repaired for it. Null when the "
+    "row shows none (not JSON; an unclosed quote opening in or before its partner_ref column)."
+)
+
+
 class ReconciliationItemSchema(Schema):
     id = fields.Integer(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS), metadata={"description": KIND_DESCRIPTION})
     line = fields.Integer(required=True, allow_none=True, metadata={"description": "Roster line, when from it."})
-    partner_ref = fields.String(required=True, allow_none=True)
+    partner_ref = fields.String(required=True, allow_none=True, metadata={"description": PARTNER_REF_DESCRIPTION})
     partner_status = fields.String(required=True, allow_none=True)
     partner_plan = fields.String(required=True, allow_none=True)
     subscription_id = fields.String(required=True, allow_none=True)

@@ -40,6 +40,10 @@ AS_PARTNER_SEES_IT = {
     Status.PURGED: RosterStatus.CANCELLED,
 }
 LIVE_AT_GATEWAY = [status for status, seen in AS_PARTNER_SEES_IT.items() if seen is not RosterStatus.CANCELLED]
+# What the partner may also rightly call a gateway status: a scheduled cancellation is one the partner has taken
+# (it bills no further period), so it may already list the customer as cancelled. Not drift: cancelling at once
+# would take away the rest of a period the member has paid for; the period's end cancels it.
+ALSO_AS_PARTNER_SEES_IT = {Status.CANCELLATION_SCHEDULED: {RosterStatus.CANCELLED}}
 
 
 class Drift(enum.StrEnum):
@@ -65,24 +69,37 @@ class RosterRow:
 
 @dataclass(frozen=True)
 class BadRow:
+    """A row that cannot be compared. Its partner_ref, when it has one a good row could have (see usable_ref),
+    still counts as present at the partner: a typo in a status or plan must not make the customer look 'only at
+    the gateway', which applying would cancel. Without one (unreadable JSON or CSV) it can protect nothing."""
+
     line: int
     reason: str
     partner_ref: str | None = None
 
 
+def usable_ref(value: object) -> str | None:
+    """The partner_ref a row names, by the rule good rows follow (text, trimmed, 1-100 characters, storable);
+    None when there is none, or one no subscription can have."""
+    if not isinstance(value, str):
+        return None
+    reference = value.strip()
+    if not reference or len(reference) > 100 or UNSTORABLE.search(reference):
+        return None
+    return reference
+
+
 def _check(line: int, values: dict) -> RosterRow | BadRow:
     missing = [name for name in ROSTER_FIELDS if not isinstance(values.get(name), str) or not values[name].strip()]
-    reference = values.get("partner_ref") if isinstance(values.get("partner_ref"), str) else None
-    if reference is not None and UNSTORABLE.search(reference):
-        reference = None  # the report keeps the row's line and reason, not a reference it could not store
+    reference = usable_ref(values.get("partner_ref"))
     if missing:
         return BadRow(line, f"missing {', '.join(missing)}", reference)
     unstorable = [name for name in ROSTER_FIELDS if UNSTORABLE.search(values[name])]
     if unstorable:
         return BadRow(line, f"{', '.join(unstorable)}: holds a NUL character or a lone surrogate", reference)
     partner_ref, status, plan = (values[name].strip() for name in ROSTER_FIELDS)
-    if len(partner_ref) > 100:
-        return BadRow(line, "partner_ref longer than 100 characters", partner_ref[:100])
+    if len(partner_ref) > 100:  # no subscription has such a ref (nor a prefix of it: that is another customer's)
+        return BadRow(line, "partner_ref longer than 100 characters")
     if status not in RosterStatus.__members__.values():
         return BadRow(line, f"unknown status {status!r}; expected active, suspended or cancelled", partner_ref)
     if plan not in PLAN_RANKS:
@@ -111,7 +128,7 @@ def read_csv(lines: Iterable[str]) -> Iterator[RosterRow | BadRow]:
     names = [name.strip() for name in header or []]
     if not set(ROSTER_FIELDS) <= set(names):
         raise InvalidRoster({"roster": f"line 1: the header must name {', '.join(ROSTER_FIELDS)}"})
-    return _csv_rows(numbered, names)
+    return _csv_rows(numbered, names, len(names) - 1 - names[::-1].index("partner_ref"))
 
 
 class _NumberedLines:
@@ -150,7 +167,8 @@ class _NumberedLines:
         return first, last
 
 
-def _csv_rows(lines: _NumberedLines, names: list[str]) -> Iterator[RosterRow | BadRow]:
+def _csv_rows(lines: _NumberedLines, names: list[str], ref_at: int) -> Iterator[RosterRow | BadRow]:
+    """`ref_at`: the partner_ref column (the last one so named, as a row's dict of names to values takes it)."""
     reader = csv.reader(lines)
     while True:
         lines.record.clear()
@@ -160,30 +178,35 @@ def _csv_rows(lines: _NumberedLines, names: list[str]) -> Iterator[RosterRow | B
             return
         except csv.Error as error:
             reader = csv.reader(lines)  # a fresh parser: the one that raised may be mid-record
-            yield _unreadable(lines, error)
+            yield _unreadable(lines, error, ref_at)
             continue
         if not values:
             continue
         if len(values) != len(names):
-            row: RosterRow | BadRow = BadRow(lines.number, f"{len(values)} fields where the header has {len(names)}")
+            # The partner_ref column is still taken at its place: a wrong guess protects a ref nobody has (or
+            # keeps one subscription out of 'only at the gateway'), while no guess could cancel a customer.
+            reference = usable_ref(values[ref_at]) if ref_at < len(values) else None
+            reason = f"{len(values)} fields where the header has {len(names)}"
+            row: RosterRow | BadRow = BadRow(lines.number, reason, reference)
         else:
             row = _check(lines.number, dict(zip(names, values, strict=True)))
         if isinstance(row, BadRow) and len(lines.record) > 1:
-            row = _runaway_quote(lines, row.reason)
+            row = _runaway_quote(lines, row.reason, ref_at)
         yield row
 
 
-def _unreadable(lines: _NumberedLines, error: csv.Error) -> BadRow:
+def _unreadable(lines: _NumberedLines, error: csv.Error, ref_at: int) -> BadRow:
     limit = csv.field_size_limit()
     if len(lines.record) > 1:
-        return _runaway_quote(lines, f"past the CSV field limit of {limit} characters")
+        return _runaway_quote(lines, f"past the CSV field limit of {limit} characters", ref_at)
     reason = f"a field longer than {limit} characters" if "field limit" in str(error) else f"unreadable CSV ({error})"
-    return BadRow(lines.number, reason)
+    return BadRow(lines.number, reason, _ref_on_first_line(lines, ref_at))
 
 
-def _runaway_quote(lines: _NumberedLines, why: str) -> BadRow:
+def _runaway_quote(lines: _NumberedLines, why: str, ref_at: int) -> BadRow:
     """A bad row spanning lines, most likely from an unclosed quote: reported on its first line, and the lines
     after that read again as rows of their own."""
+    reference = _ref_on_first_line(lines, ref_at)
     first, last = lines.read_again_after_first()
     if len(why) > 120:
         why = why[:117] + "..."
@@ -191,7 +214,24 @@ def _runaway_quote(lines: _NumberedLines, why: str) -> BadRow:
         first,
         f"a quoted field opened here runs to line {last} and the row is not valid ({why}): an unclosed quote? "
         f"Lines {first + 1}-{last} are read again as rows",
+        reference,
     )
+
+
+def _ref_on_first_line(lines: _NumberedLines, ref_at: int) -> str | None:
+    """The partner_ref of a record the csv module could not read, when its first line shows it whole.
+
+    The first line is read on its own, cut short of the field limit. Every field but the last it yields was
+    ended by a delimiter, so it is whole; the last may be the unclosed quote, or cut, so it is not trusted.
+    """
+    if not lines.record:
+        return None
+    text = lines.record[0][1][: csv.field_size_limit() - 1]
+    try:
+        fields = next(csv.reader([text]), [])
+    except csv.Error:
+        return None
+    return usable_ref(fields[ref_at]) if ref_at < len(fields) - 1 else None
 
 
 def read_ndjson(lines: Iterable[str]) -> Iterator[RosterRow | BadRow]:
@@ -231,21 +271,34 @@ class Finding:
     detail: str
 
 
-def compare(row: RosterRow, gateway_status: Status | None, gateway_plan: str | None) -> Finding | None:
-    """The drift between one roster row and the gateway's subscription with that partner_ref (None: they agree)."""
+def compare(
+    row: RosterRow, gateway_status: Status | None, gateway_plan: str | None, gateway_pending_plan: str | None = None
+) -> Finding | None:
+    """The drift between one roster row and the gateway's subscription with that partner_ref (None: they agree).
+
+    A subscription with a downgrade scheduled for the period end (`gateway_pending_plan`) agrees with a partner
+    listing either plan: the one in force or the one to come. Repairing the latter would schedule the same
+    downgrade again.
+    """
     if gateway_status is None:
         if row.status is RosterStatus.CANCELLED:
             return None
         return Finding(Drift.ONLY_AT_PARTNER, None, "the gateway has no subscription with this partner_ref")
     seen_as = AS_PARTNER_SEES_IT[gateway_status]
-    if seen_as is not row.status:
+    if seen_as is not row.status and row.status not in ALSO_AS_PARTNER_SEES_IT.get(gateway_status, ()):
         return Finding(
             Drift.STATUS_MISMATCH,
             _status_repair(row.status, gateway_status),
             f"partner says {row.status}, gateway has {gateway_status}",
         )
-    if row.status is RosterStatus.ACTIVE and gateway_plan != row.plan and gateway_status is Status.ACTIVE:
-        return Finding(Drift.PLAN_MISMATCH, Command.CHANGE_PLAN, f"partner says {row.plan}, gateway has {gateway_plan}")
+    if (
+        row.status is RosterStatus.ACTIVE
+        and gateway_status is Status.ACTIVE
+        and row.plan not in (gateway_plan, gateway_pending_plan)
+    ):
+        scheduled = f" ({gateway_pending_plan} from the next period)" if gateway_pending_plan else ""
+        detail = f"partner says {row.plan}, gateway has {gateway_plan}{scheduled}"
+        return Finding(Drift.PLAN_MISMATCH, Command.CHANGE_PLAN, detail)
     return None
 
 

@@ -2,7 +2,9 @@
 
 The roster is read as a stream, a chunk of rows per transaction: each chunk is compared with the gateway's
 rows for the same partner_refs, and its partner_refs are written to reconciliation_refs so the 'only at the
-gateway' side is one anti-join at the end. Memory therefore stays flat however long the roster is.
+gateway' side is one anti-join at the end. Memory therefore stays flat however long the roster is. A bad row's
+partner_ref, when it has a usable one, is written there too (flagged bad, never compared): the customer is on
+the partner's roster, and a typo in the row must not get them cancelled as 'only at the gateway'.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ REPORT_COLUMNS = [
     "repaired_at",
 ]
 STATUS_BY_VALUE = {status.value: status for status in Status}
-_NOWHERE = (None, None, None, None)
+_NOWHERE = (None, None, None, None, None)
 REPAIR_REASONS = {
     Command.CANCEL_NOW: "partner_churn",
     Command.SUSPEND: "non_payment",
@@ -134,22 +136,27 @@ def _fail(store: Store, job_id: str) -> None:
 def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list) -> list[dict]:
     """Findings for one chunk of roster rows.
 
-    A ref already in reconciliation_refs came earlier in the roster: a duplicate. The others are recorded
-    there (for the 'only at the gateway' anti-join at the end) and looked up in subscriptions, each with one
-    statement per chunk sent straight to the driver: at millions of rows SQLAlchemy's per-row and
-    per-statement work would cost more than the database's.
+    Every ref the chunk names, a bad row's too, is recorded in reconciliation_refs (for the 'only at the
+    gateway' anti-join at the end); a ref already there came earlier in the roster. The first row naming a ref
+    decides: a good row's is compared, a later good row with the same ref is a duplicate (and so is one after a
+    bad row: the partner's word on that customer is unclear). Good rows are then looked up in subscriptions.
+    Each step is one statement per chunk sent straight to the driver: at millions of rows SQLAlchemy's per-row
+    and per-statement work would cost more than the database's.
     """
     items: list[dict] = []
     good: dict[str, RosterRow] = {}
+    first: dict[str, tuple[int, bool]] = {}  # ref: the line of its first row in the chunk, and whether it is bad
     for row in chunk:
         if isinstance(row, BadRow):
             items.append(_bad(job_id, row.line, row.reason, row.partner_ref))
-        elif row.partner_ref in good:
-            earlier = good[row.partner_ref].line
-            items.append(_bad(job_id, row.line, f"duplicate partner_ref (also on line {earlier})", row.partner_ref))
+            if row.partner_ref is not None:
+                first.setdefault(row.partner_ref, (row.line, True))
+        elif row.partner_ref in first:
+            items.append(_bad(job_id, row.line, _duplicate(*first[row.partner_ref]), row.partner_ref))
         else:
+            first[row.partner_ref] = (row.line, False)
             good[row.partner_ref] = row
-    if not good:
+    if not first:
         return items
     # The driver's own cursor: at millions of rows SQLAlchemy's per-row and per-statement work would cost
     # more than the database's. Statements are put together from placeholders only; values are parameters.
@@ -157,35 +164,35 @@ def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list
     cursor = connection.connection.cursor()
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     cursor.executemany(
-        f"INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line) "  # noqa: S608
-        f"VALUES ({marker}, {marker}, {marker}) ON CONFLICT DO NOTHING",
-        [(job_id, ref, row.line) for ref, row in good.items()],
+        f"INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line, bad) "  # noqa: S608
+        f"VALUES ({marker}, {marker}, {marker}, {marker}) ON CONFLICT DO NOTHING",
+        [(job_id, ref, line, bad) for ref, (line, bad) in first.items()],
     )
-    if cursor.rowcount != len(good):  # some refs were there already: duplicates of earlier chunks' rows
+    if cursor.rowcount != len(first):  # some refs were there already: named by earlier chunks' rows
         cursor.execute(
-            f"SELECT partner_ref, line FROM reconciliation_refs WHERE reconciliation_id = {marker} "  # noqa: S608
-            f"AND partner_ref IN ({', '.join([marker] * len(good))})",
-            (job_id, *good),
+            f"SELECT partner_ref, line, bad FROM reconciliation_refs WHERE reconciliation_id = {marker} "  # noqa: S608
+            f"AND partner_ref IN ({', '.join([marker] * len(first))})",
+            (job_id, *first),
         )
-        for partner_ref, line in cursor.fetchall():
-            row = good[partner_ref]
-            if line != row.line:
+        for partner_ref, line, bad in cursor.fetchall():
+            row = good.get(partner_ref)
+            if row is not None and line != row.line:
                 del good[partner_ref]
-                items.append(_bad(job_id, row.line, f"duplicate partner_ref (also on line {line})", partner_ref))
-        if not good:
-            cursor.close()
-            return items
+                items.append(_bad(job_id, row.line, _duplicate(line, bool(bad)), partner_ref))
+    if not good:
+        cursor.close()
+        return items
     cursor.execute(
-        f"SELECT partner_ref, id, status, plan FROM subscriptions WHERE partner_code = {marker} "  # noqa: S608
-        f"AND partner_ref IN ({', '.join([marker] * len(good))})",
+        f"SELECT partner_ref, id, status, plan, pending_plan FROM subscriptions "  # noqa: S608
+        f"WHERE partner_code = {marker} AND partner_ref IN ({', '.join([marker] * len(good))})",
         (partner_code, *good),
     )
     gateway = {found[0]: found for found in cursor.fetchall()}
     cursor.close()
     for partner_ref, row in good.items():
-        _, subscription_id, status, plan = gateway.get(partner_ref, _NOWHERE)
+        _, subscription_id, status, plan, pending_plan = gateway.get(partner_ref, _NOWHERE)
         gateway_status = STATUS_BY_VALUE.get(status)
-        finding = compare(row, gateway_status, plan)
+        finding = compare(row, gateway_status, plan, pending_plan)
         if finding is not None:
             items.append(
                 {
@@ -203,6 +210,10 @@ def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list
                 }
             )
     return items
+
+
+def _duplicate(earlier_line: int, earlier_bad: bool) -> str:
+    return f"duplicate partner_ref (also on line {earlier_line}{', a bad row' if earlier_bad else ''})"
 
 
 def _bad(job_id: str, line: int, reason: str, partner_ref: str | None) -> dict:
@@ -356,9 +367,15 @@ def _repair(session: Session, item: ReconciliationItem, now: datetime) -> bool:
     """Make one item's repair; False (the reason on the item) when it is not made. Never raises a domain error:
     one item's refusal must not roll back the chunk's other repairs or block every later apply."""
     subscription = session.get(Subscription, item.subscription_id, with_for_update=True)
-    if subscription is None or (subscription.status, subscription.plan) != (item.gateway_status, item.gateway_plan):
-        return _not_repaired(item, "the subscription changed since the comparison")
     command = Command(item.repair)
+    if (
+        subscription is None
+        or (subscription.status, subscription.plan) != (item.gateway_status, item.gateway_plan)
+        # The partner's plan is the one scheduled since (a downgrade): the comparison would now find no drift,
+        # and changing the plan again would only schedule the same downgrade a second time.
+        or (command is Command.CHANGE_PLAN and subscription.pending_plan == item.partner_plan)
+    ):
+        return _not_repaired(item, "the subscription changed since the comparison")
     try:
         with session.begin_nested():  # a refusal leaves nothing of this repair behind
             apply_command(

@@ -321,6 +321,7 @@ class ReconciliationRef(Base):
     """The partner_refs a running reconciliation has read: the roster side of the 'only at gateway' anti-join.
 
     Kept in the store, not in memory, so a roster of millions of rows costs no more memory than a small one.
+    A bad row's ref is here too (`bad`): present at the partner, though never compared.
     """
 
     __tablename__ = "reconciliation_refs"
@@ -329,7 +330,8 @@ class ReconciliationRef(Base):
 
     reconciliation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     partner_ref: Mapped[str] = mapped_column(String(100), primary_key=True)
-    line: Mapped[int] = mapped_column(Integer)
+    line: Mapped[int] = mapped_column(Integer)  # the ref's first row
+    bad: Mapped[bool] = mapped_column(Boolean, server_default=false())  # that row is a bad row
 
 
 class Campaign(Base):

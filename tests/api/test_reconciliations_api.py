@@ -72,8 +72,9 @@ def test_a_dry_run_reports_every_kind_of_drift_and_changes_nothing(app, client, 
     assert by_kind["only_at_partner"][0]["repair"] is None
     assert status_of(client, world, "to-suspend")["status"] == "active"
     with app_store(app).read() as session:
-        assert session.scalar(select(func.count()).select_from(ReconciliationRef)) == 4  # scratch, until housekeeping
-    assert run_due_transitions(app_store(app), now=utcnow()).reconciliation_scratch_rows_removed == 4
+        # scratch, until housekeeping: the good rows' refs and the bad row's ("broken")
+        assert session.scalar(select(func.count()).select_from(ReconciliationRef)) == 5
+    assert run_due_transitions(app_store(app), now=utcnow()).reconciliation_scratch_rows_removed == 5
     with app_store(app).read() as session:
         assert session.scalar(select(func.count()).select_from(ReconciliationRef)) == 0
 
@@ -207,8 +208,37 @@ def test_a_malformed_csv_is_reported_as_bad_rows_not_a_500(client, world):
     job = response.json
     assert job["status"] == "completed" and job["counts"]["bad_row"] == 2 and job["rows"] == 6002
     bad = client.get(f"/v1/reconciliations/{job['id']}/items?kind=bad_row", headers=world["partner"]).json["items"]
-    assert [item["line"] for item in bad] == [2, 6003]
+    assert [(item["line"], item["partner_ref"]) for item in bad] == [(2, "same"), (6003, "to-suspend")]
     assert "unclosed quote" in bad[0]["detail"] and "longer than 131072 characters" in bad[1]["detail"]
+    only = client.get(f"/v1/reconciliations/{job['id']}/items?kind=only_at_gateway", headers=world["partner"]).json
+    assert sorted(item["partner_ref"] for item in only["items"]) == ["forgotten", "to-upgrade"]
+
+
+def test_a_typo_in_a_customers_row_does_not_get_them_cancelled(app, client, world):
+    roster = "partner_ref,status,plan\nsame,actve,standard\nto-suspend,active,\nto-upgrade,active,standard\n"
+    job = upload(client, world["partner"], roster).json
+    assert (job["counts"]["bad_row"], job["counts"]["only_at_gateway"]) == (2, 1)
+    path = f"/v1/reconciliations/{job['id']}"
+    bad = client.get(f"{path}/items?kind=bad_row", headers=world["partner"]).json["items"]
+    assert [(item["line"], item["partner_ref"], item["repair"]) for item in bad] == [
+        (2, "same", None),
+        (3, "to-suspend", None),
+    ]
+    [only] = client.get(f"{path}/items?kind=only_at_gateway", headers=world["partner"]).json["items"]
+    assert only["partner_ref"] == "forgotten"
+
+    assert client.post(f"{path}/apply", headers=world["partner"]).json["repaired"] == 1
+
+    assert status_of(client, world, "same")["status"] == "active"
+    assert status_of(client, world, "to-suspend")["status"] == "active"
+    assert status_of(client, world, "forgotten")["status"] == "cancelled"
+    with app_store(app).read() as session:
+        events = session.execute(
+            select(OutboxEvent.subscription_id, OutboxEvent.event_type).where(
+                OutboxEvent.event_type != "subscription.activated"
+            )
+        ).all()
+    assert events == [(world["ids"]["forgotten"], "subscription.cancelled")]
 
 
 @pytest.mark.parametrize(

@@ -153,3 +153,202 @@ def test_a_repair_the_lifecycle_refuses_is_recorded_on_its_item_and_the_others_a
         assert session.get(Subscription, ids["d"]).status == "cancelled"
         resumed = select(func.count()).where(OutboxEvent.event_type == "subscription.resumed")
         assert session.scalar(resumed) == 0
+
+
+# -- a bad row keeps its customer off 'only at the gateway' ------------------------------------------------------
+
+BAD_ROWS_ROSTER = """partner_ref,status,plan
+a,sometimes,standard
+b,active,
+c,active,platinum
+x,active
+d,active,standard
+"d,active,standard
+a,active,standard
+"""  # a: unknown status; b: missing plan; c: unknown plan; x: too few fields (no such subscription); d: good;
+# then a row whose quote opens in its ref (it names no ref), and the line it swallowed read again: a duplicate
+# of the bad row a
+
+
+def _events(session, subscription_id):
+    query = select(OutboxEvent.event_type).where(OutboxEvent.subscription_id == subscription_id)
+    return session.scalars(query.order_by(OutboxEvent.id)).all()
+
+
+def _run(store, roster, *, roster_format=RosterFormat.CSV, chunk_rows=2):
+    job_id = reconciliation.start(store, "nordlink", roster_format, utcnow())
+    return reconciliation.run(
+        store, job_id, read_roster(io.StringIO(roster, newline=""), roster_format), chunk_rows=chunk_rows
+    )
+
+
+def test_a_bad_row_for_a_live_subscription_keeps_it_off_only_at_the_gateway_and_apply_leaves_it(store):
+    now = utcnow()
+    with store.transaction() as session:
+        add_partner(
+            session, code="nordlink", display_name="N", markets=["DE"], default_locale="de", flavour="standard", now=now
+        )
+        ids = {ref: add_subscription(session, "nordlink", ref, now=now).id for ref in ("a", "b", "c", "d", "e")}
+    with store.read() as session:
+        events_before = {ref: _events(session, subscription_id) for ref, subscription_id in ids.items()}
+
+    job = _run(store, BAD_ROWS_ROSTER)  # chunks of two: bad and good rows of one ref on both sides of a border
+
+    assert job.counts == {
+        "bad_row": 6,
+        "only_at_partner": 0,
+        "only_at_gateway": 1,
+        "status_mismatch": 0,
+        "plan_mismatch": 0,
+    }
+    with store.read() as session:
+        items = reconciliation.list_items(session, job.id)
+        bad = {item.line: (item.partner_ref, item.detail) for item in items if item.kind == "bad_row"}
+        assert bad[2] == ("a", "unknown status 'sometimes'; expected active, suspended or cancelled")
+        assert bad[3] == ("b", "missing plan")
+        assert bad[4][0] == "c" and bad[4][1].startswith("unknown plan 'platinum'")
+        assert bad[5] == ("x", "2 fields where the header has 3")
+        assert bad[7][0] is None and "unclosed quote" in bad[7][1]
+        assert bad[8] == ("a", "duplicate partner_ref (also on line 2, a bad row)")
+        [only] = [item for item in items if item.kind == "only_at_gateway"]
+        assert only.partner_ref == "e"  # the one subscription no row names
+        staged = session.execute(select(ReconciliationRef.partner_ref, ReconciliationRef.line, ReconciliationRef.bad))
+        assert sorted(staged) == [
+            ("a", 2, True),
+            ("b", 3, True),
+            ("c", 4, True),
+            ("d", 6, False),
+            ("x", 5, True),
+        ]
+
+    applied = reconciliation.apply(store, job.id, now=utcnow())
+
+    assert applied.repaired == 1
+    with store.read() as session:
+        for ref in ("a", "b", "c", "d"):
+            subscription = session.get(Subscription, ids[ref])
+            assert (subscription.status, subscription.plan) == ("active", "standard"), ref
+            assert _events(session, ids[ref]) == events_before[ref], ref  # no event for them
+        assert session.get(Subscription, ids["e"]).status == "cancelled"
+        assert _events(session, ids["e"]) == [*events_before["e"], "subscription.cancelled"]
+
+
+def test_a_bad_ndjson_row_keeps_its_ref_but_an_unreadable_line_can_protect_nothing(store):
+    now = utcnow()
+    with store.transaction() as session:
+        add_partner(
+            session, code="nordlink", display_name="N", markets=["DE"], default_locale="de", flavour="standard", now=now
+        )
+        for ref in ("a", "b"):
+            add_subscription(session, "nordlink", ref, now=now)
+    roster = '{"partner_ref": "a", "status": "paused", "plan": "standard"}\n{"partner_ref": "b", "status": "active"\n'
+
+    job = _run(store, roster, roster_format=RosterFormat.NDJSON, chunk_rows=1)
+
+    assert (job.counts["bad_row"], job.counts["only_at_gateway"]) == (2, 1)
+    with store.read() as session:
+        [only] = reconciliation.list_items(session, job.id, kind="only_at_gateway")
+        assert only.partner_ref == "b"  # its line is not JSON: nothing in it can be trusted to name b
+
+
+def test_a_good_row_before_a_bad_one_of_the_same_ref_is_compared(store):
+    _seed(store)
+    job = _run(store, "partner_ref,status,plan\na,suspended,standard\na,sometimes,standard\nb,active,standard\n")
+    with store.read() as session:
+        items = reconciliation.list_items(session, job.id)
+        assert {(item.kind, item.partner_ref, item.line, item.repair) for item in items} == {
+            ("status_mismatch", "a", 2, "suspend"),
+            ("bad_row", "a", 3, None),
+            ("only_at_gateway", "c", None, "cancel_now"),
+            ("only_at_gateway", "d", None, "cancel_now"),
+        }
+
+
+# -- what the gateway has scheduled is not drift -------------------------------------------------------------------
+
+
+def _partner_with(store, **plans):
+    """nordlink with an active subscription per ref, on the plan given (upgraded to it from standard)."""
+    now = utcnow()
+    with store.transaction() as session:
+        add_partner(
+            session, code="nordlink", display_name="N", markets=["DE"], default_locale="de", flavour="standard", now=now
+        )
+        ids = {}
+        for ref, plan in plans.items():
+            subscription = add_subscription(session, "nordlink", ref, now=now)
+            if plan != "standard":
+                apply_command(
+                    session, subscription, Command.CHANGE_PLAN, actor=Actor.PARTNER, reason="", now=now, plan=plan
+                )
+            ids[ref] = subscription.id
+    return ids
+
+
+def _command(store, subscription_id, command, reason="", **arguments):
+    with store.transaction() as session:
+        subscription = session.get(Subscription, subscription_id)
+        apply_command(session, subscription, command, actor=Actor.PARTNER, reason=reason, now=utcnow(), **arguments)
+
+
+def test_a_scheduled_downgrade_is_not_plan_drift_and_apply_changes_nothing(store):
+    ids = _partner_with(store, down="premium", third="premium")
+    _command(store, ids["down"], Command.CHANGE_PLAN, plan="standard_with_ads")
+    _command(store, ids["third"], Command.CHANGE_PLAN, plan="standard_with_ads")
+    with store.read() as session:
+        before = {ref: _events(session, subscription_id) for ref, subscription_id in ids.items()}
+        assert session.get(Subscription, ids["down"]).pending_plan == "standard_with_ads"
+
+    job = _run(store, "partner_ref,status,plan\ndown,active,standard_with_ads\nthird,active,standard\n")
+
+    with store.read() as session:
+        [item] = reconciliation.list_items(session, job.id)
+        assert (item.kind, item.partner_ref, item.repair) == ("plan_mismatch", "third", "change_plan")
+        assert item.detail == "partner says standard, gateway has premium (standard_with_ads from the next period)"
+    assert reconciliation.apply(store, job.id, now=utcnow()).repaired == 1
+    with store.read() as session:
+        down = session.get(Subscription, ids["down"])
+        assert (down.plan, down.pending_plan) == ("premium", "standard_with_ads")
+        assert _events(session, ids["down"]) == before["down"]  # no second plan change
+        third = session.get(Subscription, ids["third"])
+        assert (third.plan, third.pending_plan) == ("premium", "standard")  # the partner's plan, from the next period
+        assert _events(session, ids["third"]) == [*before["third"], "subscription.plan_changed"]
+
+
+def test_a_plan_mismatch_whose_plan_was_scheduled_since_the_comparison_is_not_repaired(store):
+    ids = _partner_with(store, down="premium")
+    job = _run(store, "partner_ref,status,plan\ndown,active,standard_with_ads\n")
+    assert job.counts["plan_mismatch"] == 1
+    _command(store, ids["down"], Command.CHANGE_PLAN, plan="standard_with_ads")  # the member downgrades meanwhile
+    with store.read() as session:
+        before = _events(session, ids["down"])
+
+    assert reconciliation.apply(store, job.id, now=utcnow()).repaired == 0
+
+    with store.read() as session:
+        [item] = reconciliation.list_items(session, job.id)
+        assert item.repair is None and item.repaired_at is None
+        assert item.detail.endswith("not repaired: the subscription changed since the comparison")
+        assert _events(session, ids["down"]) == before  # the downgrade was not scheduled a second time
+
+
+def test_a_scheduled_cancellation_the_partner_lists_as_cancelled_is_not_drift(store):
+    ids = _partner_with(store, leaving="standard", staying="standard", gone="standard")
+    _command(store, ids["leaving"], Command.SCHEDULE_CANCELLATION, "member_request")
+    _command(store, ids["staying"], Command.SCHEDULE_CANCELLATION, "member_request")
+    with store.read() as session:
+        before = {ref: _events(session, subscription_id) for ref, subscription_id in ids.items()}
+        access_until = session.get(Subscription, ids["leaving"]).access_until
+
+    roster = "partner_ref,status,plan\nleaving,cancelled,standard\nstaying,active,standard\ngone,cancelled,x\n"
+    job = _run(store, roster)
+
+    assert job.counts["status_mismatch"] == 0 and job.counts["only_at_gateway"] == 0
+    reconciliation.apply(store, job.id, now=utcnow())
+    with store.read() as session:
+        leaving = session.get(Subscription, ids["leaving"])
+        assert (leaving.status, leaving.access_until) == ("cancellation_scheduled", access_until)  # access kept
+        assert session.get(Subscription, ids["staying"]).status == "cancellation_scheduled"
+        assert session.get(Subscription, ids["gone"]).status == "active"  # a bad row: left for a person
+        for ref, subscription_id in ids.items():
+            assert _events(session, subscription_id) == before[ref], ref

@@ -88,16 +88,67 @@ GOOD_ROWS = 6000  # about 130 KB of rows: more than the csv module's field limit
 def test_an_unclosed_quote_is_a_bad_row_and_the_rows_after_it_are_still_read(following):
     good = "".join(f"c-{i},active,standard\n" for i in range(3, 3 + following))
     parsed = rows(f'partner_ref,status,plan\nc-2,active,"standard\n{good}')
-    assert isinstance(parsed[0], BadRow) and parsed[0].line == 2 and parsed[0].partner_ref is None
+    assert isinstance(parsed[0], BadRow) and parsed[0].line == 2 and parsed[0].partner_ref == "c-2"
     assert "unclosed quote" in parsed[0].reason and len(parsed[0].reason) < 300
     assert parsed[1:] == [RosterRow(i, f"c-{i}", RosterStatus.ACTIVE, "standard") for i in range(3, 3 + following)]
 
 
 def test_a_field_over_the_csv_field_limit_is_a_bad_row():
     parsed = rows(f"partner_ref,status,plan,note\nc-2,active,standard,{'n' * 140_000}\nc-3,active,standard,\n")
-    assert isinstance(parsed[0], BadRow) and parsed[0].line == 2
+    assert isinstance(parsed[0], BadRow) and parsed[0].line == 2 and parsed[0].partner_ref == "c-2"
     assert "longer than 131072 characters" in parsed[0].reason
     assert parsed[1:] == [RosterRow(3, "c-3", RosterStatus.ACTIVE, "standard")]
+
+
+@pytest.mark.parametrize(
+    ("line", "partner_ref"),
+    [
+        ("c-1,paused,standard", "c-1"),
+        ("c-1,active,platinum", "c-1"),
+        (" c-1 ,active,", "c-1"),  # missing plan; trimmed, as a good row's ref is
+        ("c-1,active", "c-1"),  # too few fields: the partner_ref column is still there
+        ("c-1,active,standard,extra", "c-1"),
+        (",active,standard", None),
+        ("  ,active,standard", None),
+        ("x" * 101 + ",active,standard", None),  # no subscription can have it, nor should its prefix be protected
+        ("c-1\x00,active,standard", None),
+    ],
+)
+def test_a_bad_csv_row_keeps_its_partner_ref_only_when_a_good_row_could_have_it(line, partner_ref):
+    [parsed] = rows(f"partner_ref,status,plan\n{line}\n")
+    assert isinstance(parsed, BadRow) and parsed.partner_ref == partner_ref
+
+
+def test_a_bad_row_finds_its_partner_ref_column_wherever_the_header_puts_it():
+    [parsed] = rows("status,plan,partner_ref\npaused,standard,c-7\n")
+    assert isinstance(parsed, BadRow) and parsed.partner_ref == "c-7"
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ('partner_ref,status,plan\n"c-2,active,standard\nc-3,active,standard\n', "the quote opens in the ref"),
+        (f"note,partner_ref,status,plan\n{'n' * 140_000},c-2,active,standard\n", "the ref is past the field limit"),
+        (f"partner_ref,status,plan\n{'c' * 140_000},active,standard\n", "the ref itself is over the limit"),
+    ],
+)
+def test_an_unreadable_csv_row_has_no_partner_ref_when_its_first_line_does_not_show_it_whole(text, why):
+    parsed = rows(text)
+    assert isinstance(parsed[0], BadRow) and parsed[0].line == 2 and parsed[0].partner_ref is None, why
+
+
+def test_bad_ndjson_rows_keep_a_partner_ref_only_when_a_good_row_could_have_it():
+    lines = [
+        '{"partner_ref": "c-1", "status": "paused", "plan": "standard"}',
+        '{"partner_ref": " c-2 ", "status": "active"}',
+        '{"partner_ref": 5, "status": "active", "plan": "standard"}',
+        '{"partner_ref": "c-\\u0000", "status": "active", "plan": "standard"}',
+        '{"partner_ref": "c-4", "status": "active", "plan": "standard"',
+        '["c-5", "active", "standard"]',
+    ]
+    parsed = rows("\n".join(lines) + "\n", RosterFormat.NDJSON)
+    assert all(isinstance(row, BadRow) for row in parsed)
+    assert [row.partner_ref for row in parsed] == ["c-1", "c-2", None, None, None, None]
 
 
 def test_a_multi_line_row_that_is_fine_is_not_read_again():
@@ -130,6 +181,8 @@ def row(status="active", plan="standard"):
         ("active", Status.ACTIVE, None, None),
         ("active", Status.PENDING_ACTIVATION, None, None),
         ("active", Status.CANCELLATION_SCHEDULED, None, None),
+        ("cancelled", Status.CANCELLATION_SCHEDULED, None, None),  # the partner took the cancellation: it ends
+        ("suspended", Status.CANCELLATION_SCHEDULED, Drift.STATUS_MISMATCH, None),
         ("cancelled", Status.PURGED, None, None),
         ("cancelled", None, None, None),
         ("active", None, Drift.ONLY_AT_PARTNER, None),
@@ -149,3 +202,16 @@ def test_status_drift_and_its_repair(partner, gateway, kind, repair):
 def test_plan_drift_only_between_active_subscriptions():
     assert compare(row(plan="premium"), Status.ACTIVE, "standard").repair is Command.CHANGE_PLAN
     assert compare(row("suspended", plan="premium"), Status.SUSPENDED, "standard") is None
+
+
+def test_a_scheduled_downgrade_agrees_with_a_partner_listing_either_plan():
+    assert compare(row(plan="standard_with_ads"), Status.ACTIVE, "premium", "standard_with_ads") is None
+    assert compare(row(plan="premium"), Status.ACTIVE, "premium", "standard_with_ads") is None
+
+
+def test_a_third_plan_is_drift_whose_detail_names_the_scheduled_one():
+    finding = compare(row(plan="standard"), Status.ACTIVE, "premium", "standard_with_ads")
+    assert (finding.kind, finding.repair) == (Drift.PLAN_MISMATCH, Command.CHANGE_PLAN)
+    assert finding.detail == "partner says standard, gateway has premium (standard_with_ads from the next period)"
+    no_downgrade = compare(row(plan="standard"), Status.ACTIVE, "premium")
+    assert no_downgrade.detail == "partner says standard, gateway has premium"
