@@ -10,8 +10,11 @@ the partner's roster, and a typo in the row must not get them cancelled as 'only
 from __future__ import annotations
 
 import csv
+import gc
 import io
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 
@@ -64,6 +67,42 @@ def _chunks(rows: Iterable[RosterRow | BadRow], size: int) -> Iterator[list[Rost
         yield chunk
 
 
+class _CollectorHold:
+    """Keeps Python's cycle collector off the objects the process already had, for as long as a job runs.
+
+    A chunk keeps thousands of rows alive while it is compared, so every collection finds them young and
+    promotes them, and the older generations get collected again and again, each time over everything the
+    process holds: on the bench (1,000,000 rows) that was a quarter of the job's time. Rows form no cycles
+    (reference counting frees them), so the objects there before the job are frozen and full collections put
+    off; when the last job running in the process ends, both are put back as they were.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs = 0
+        self._thresholds = gc.get_threshold()
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._jobs == 0:
+                self._thresholds = youngest, middle, oldest = gc.get_threshold()
+                gc.freeze()
+                gc.set_threshold(youngest, middle, max(oldest, 1000))
+            self._jobs += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._jobs -= 1
+                if self._jobs == 0:
+                    gc.set_threshold(*self._thresholds)
+                    gc.unfreeze()
+
+
+_collector_held_back = _CollectorHold()
+
+
 def start(store: Store, partner_code: str, roster_format: str, now: datetime) -> str:
     with store.transaction() as session:
         return create_job(session, partner_code, roster_format, now).id
@@ -98,12 +137,13 @@ def run(
     with store.read() as session:
         partner_code = session.get(Reconciliation, job_id).partner_code
     try:
-        for chunk in _chunks(rows, chunk_rows):
-            with store.transaction() as session:
-                items = _compare_chunk(session, job_id, partner_code, chunk)
-                _record(session, job_id, items, rows=len(chunk))
-            if progress:
-                progress(len(chunk))
+        with _collector_held_back():
+            for chunk in _chunks(rows, chunk_rows):
+                with store.transaction() as session:
+                    items = _compare_chunk(session, job_id, partner_code, chunk)
+                    _record(session, job_id, items, rows=len(chunk))
+                if progress:
+                    progress(len(chunk))
     except BaseException:
         _fail(store, job_id)  # e.g. the upload broke off: the job says so instead of staying "running"
         raise
