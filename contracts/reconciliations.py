@@ -33,7 +33,8 @@ class ReconciliationSchema(Schema):
 
 KIND_DESCRIPTION = (
     "bad_row: a roster row that cannot be compared (the reason in detail); only_at_partner: no subscription has "
-    "the row's partner_ref; only_at_gateway: a live subscription no roster row names (a bad row naming it counts); "
+    "the row's partner_ref; only_at_gateway: a live subscription no roster row names (a bad row naming it counts; "
+    "a roster with no good row at all lists none); "
     "status_mismatch and plan_mismatch: the row and the subscription disagree. What the gateway has scheduled is "
     "not drift: a subscription with a downgrade due at the period end agrees with either plan, one whose "
     "cancellation is scheduled with active or cancelled."

@@ -133,23 +133,30 @@ def run(
     chunk_rows: int = CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
 ) -> Reconciliation:
-    """Compare every row with the gateway, then list what only the gateway has; the job ends completed."""
+    """Compare every row with the gateway, then list what only the gateway has; the job ends completed.
+
+    A roster none of whose rows could be compared (every row bad, or none at all) lists nothing as only at the
+    gateway: that would report every live customer, and applying it would cancel them all, for a broken file.
+    """
     with store.read() as session:
         partner_code = session.get(Reconciliation, job_id).partner_code
+    compared = 0
     try:
         with _collector_held_back():
             for chunk in _chunks(rows, chunk_rows):
                 with store.transaction() as session:
                     items = _compare_chunk(session, job_id, partner_code, chunk)
                     _record(session, job_id, items, rows=len(chunk))
+                compared += sum(not isinstance(row, BadRow) for row in chunk)
                 if progress:
                     progress(len(chunk))
     except BaseException:
         _fail(store, job_id)  # e.g. the upload broke off: the job says so instead of staying "running"
         raise
     with store.transaction() as session:
-        for batch in _chunks(_only_at_gateway(session, job_id, partner_code), chunk_rows):
-            _record(session, job_id, batch, rows=0)
+        if compared:
+            for batch in _chunks(_only_at_gateway(session, job_id, partner_code), chunk_rows):
+                _record(session, job_id, batch, rows=0)
         job = session.get(Reconciliation, job_id)
         job.status, job.finished_at = "completed", utcnow()
     return job

@@ -239,9 +239,12 @@ def test_a_bad_ndjson_row_keeps_its_ref_but_an_unreadable_line_can_protect_nothi
         add_partner(
             session, code="nordlink", display_name="N", markets=["DE"], default_locale="de", flavour="standard", now=now
         )
-        for ref in ("a", "b"):
+        for ref in ("a", "b", "c"):
             add_subscription(session, "nordlink", ref, now=now)
-    roster = '{"partner_ref": "a", "status": "paused", "plan": "standard"}\n{"partner_ref": "b", "status": "active"\n'
+    roster = (
+        '{"partner_ref": "a", "status": "paused", "plan": "standard"}\n{"partner_ref": "b", "status": "active"\n'
+        '{"partner_ref": "c", "status": "active", "plan": "standard"}\n'  # a good row: the roster is compared
+    )
 
     job = _run(store, roster, roster_format=RosterFormat.NDJSON, chunk_rows=1)
 
@@ -352,3 +355,31 @@ def test_a_scheduled_cancellation_the_partner_lists_as_cancelled_is_not_drift(st
         assert session.get(Subscription, ids["gone"]).status == "active"  # a bad row: left for a person
         for ref, subscription_id in ids.items():
             assert _events(session, subscription_id) == before[ref], ref
+
+
+@pytest.mark.parametrize(
+    "roster",
+    [
+        "partner_ref,status,plan\na,gone,standard\nb,active,platinum\n",  # every row bad
+        "partner_ref,status,plan\n",  # no row at all
+    ],
+    ids=["every-row-bad", "empty"],
+)
+def test_a_roster_with_no_row_to_compare_reports_no_one_only_at_the_gateway(store, roster):
+    _seed(store)
+    job_id = reconciliation.start(store, "nordlink", RosterFormat.CSV, utcnow())
+    job = reconciliation.run(store, job_id, read_roster(io.StringIO(roster, newline=""), RosterFormat.CSV))
+    assert job.status == "completed" and job.counts["only_at_gateway"] == 0
+    assert job.counts["bad_row"] == roster.count("\n") - 1
+    assert reconciliation.apply(store, job_id, now=utcnow()).repaired == 0
+    with store.read() as session:
+        statuses = session.scalars(select(Subscription.status)).all()
+    assert sorted(statuses) == ["active"] * 4  # nobody cancelled for a broken file
+
+
+def test_one_good_row_is_enough_to_list_the_others_only_at_the_gateway(store):
+    _seed(store)
+    job_id = reconciliation.start(store, "nordlink", RosterFormat.CSV, utcnow())
+    roster = "partner_ref,status,plan\na,active,standard\nb,gone,standard\n"
+    job = reconciliation.run(store, job_id, read_roster(io.StringIO(roster, newline=""), RosterFormat.CSV))
+    assert job.counts["only_at_gateway"] == 2  # c and d; b's bad row still counts for b
