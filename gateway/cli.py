@@ -284,6 +284,11 @@ def key_revoke(key_id: str) -> None:
 
 # Every server the gateway starts runs with these (bench/status_lookup.py gives its baseline the same).
 GUNICORN_SETTINGS = (
+    # A sync worker tells gunicorn it is alive only between requests, and gunicorn restarts one silent for
+    # longer than this: a roster upload or apply runs for minutes in one request (30 s, the default, cut
+    # them off at a few million rows).
+    "--timeout",
+    "900",
     "--graceful-timeout",
     "10",
     # gunicorn's control socket defaults to one path in $HOME, shared by every server on the host.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -9,6 +10,7 @@ from typing import IO
 
 from flask import Response, request, stream_with_context, url_for
 from flask.views import MethodView
+from werkzeug.exceptions import ClientDisconnected
 
 from contracts.reconciliations import (
     ReconciliationItemPageSchema,
@@ -50,6 +52,33 @@ def _job_location(job_id: str) -> str:
     return url_for("partner.ReconciliationJob", reconciliation_id=job_id)
 
 
+class WholeBody(io.RawIOBase):
+    """The request body, which may not end before the Content-Length its client announced.
+
+    gunicorn hands the app a body it has framed itself (wsgi.input_terminated), and a client gone mid-upload
+    then reads as a normal end of data. For a roster that would be the worst outcome: every customer after
+    the cut would be reported only at the gateway, and applying that would cancel them. So a short body is
+    a ClientDisconnected (400): the job fails and nothing is compared.
+    """
+
+    def __init__(self, stream: IO[bytes], announced: int | None) -> None:
+        super().__init__()
+        self._stream, self._announced, self._read = stream, announced, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._stream.read(len(buffer))
+        if not data and self._announced is not None and self._read < self._announced:
+            raise ClientDisconnected(
+                f"The roster ended after {self._read} of the {self._announced} bytes announced: nothing was compared."
+            )
+        buffer[: len(data)] = data
+        self._read += len(data)
+        return len(data)
+
+
 def _spooled(stream: IO[bytes], roster_format: RosterFormat, into: IO[bytes]) -> str:
     """Copy the roster to a temporary file, hashing it on the way: its fingerprint, in constant memory."""
 
@@ -84,10 +113,11 @@ class Reconciliations(MethodView):
         # transaction stays open on it for that long.
         uow.close_request_rows()
         with ExitStack() as cleanup:
-            body, request_fingerprint = request.stream, None
+            uploaded = WholeBody(request.stream, request.content_length)
+            body, request_fingerprint = uploaded, None
             if key_sent():  # the whole roster first: its fingerprint decides whether this is a retry
                 body = cleanup.enter_context(tempfile.TemporaryFile())
-                request_fingerprint = _spooled(request.stream, roster_format, body)
+                request_fingerprint = _spooled(uploaded, roster_format, body)
             rows = read_roster(text_lines(body), roster_format)  # a CSV header is checked here
             with first_step(request_fingerprint) as step:
                 job = reconciliation_service.create_job(step.session, current_partner_code(), roster_format, utcnow())
