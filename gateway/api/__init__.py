@@ -83,15 +83,27 @@ class GatewayApi(Api):
 
     def __init__(self, app: Flask) -> None:
         self._undocumented: list[Callable[[], None]] = []
-        self._documenting = threading.Lock()
+        self._documenting = threading.RLock()  # re-entrant: a step may read `spec` itself
+        self._documented = True  # nothing queued yet
+        self._writing = False
         super().__init__(app)
 
     @property
     def spec(self) -> APISpec:
-        if self._undocumented:
-            with self._documenting:  # a threaded server could ask for the document twice at once
-                while self._undocumented:
-                    self._undocumented.pop(0)()
+        if not self._documented:
+            # A threaded server could ask twice at once: the second waits for the whole document. A step leaves
+            # the queue only once it has run, so one that fails fails every read instead of leaving a gap.
+            with self._documenting:
+                if self._writing:  # a step reading the document it is writing
+                    return self._spec
+                self._writing = True
+                try:
+                    while self._undocumented:
+                        self._undocumented[0]()
+                        self._undocumented.pop(0)
+                    self._documented = True
+                finally:
+                    self._writing = False
         return self._spec
 
     @spec.setter
@@ -101,6 +113,7 @@ class GatewayApi(Api):
     def document_later(self, step: Callable[[APISpec], None]) -> None:
         """Run `step(spec)` when the document is first read, after the steps queued before it."""
         self._undocumented.append(lambda: step(self._spec))
+        self._documented = False
 
     def register_blueprint(self, blp, *, parameters=None, **options) -> None:
         # flask-smorest 0.47's register_blueprint, with its two documentation steps queued instead of run.
