@@ -474,9 +474,13 @@ def record_viewing(session: Session, views: Iterable[tuple[str, datetime]], *, n
     for subscription_id, viewed_at in views:
         if subscription_id not in latest or viewed_at > latest[subscription_id]:
             latest[subscription_id] = viewed_at
+    # Locked, in id order (so two reports never wait on each other in a circle): a command committing between
+    # this read and the write would otherwise leave its representation under the version this one bumps from.
     found = {
         subscription.id: subscription
-        for subscription in session.scalars(select(Subscription).where(Subscription.id.in_(list(latest))))
+        for subscription in session.scalars(
+            select(Subscription).where(Subscription.id.in_(list(latest))).order_by(Subscription.id).with_for_update()
+        )
     }
     updated = 0
     skipped = []
