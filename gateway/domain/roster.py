@@ -7,7 +7,6 @@ import enum
 import io
 import json
 import re
-from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -19,6 +18,9 @@ ROSTER_FIELDS = ("partner_ref", "status", "plan")
 # Text no store can hold (as gateway.api.unstorable refuses in requests): a NUL, which PostgreSQL text cannot
 # hold, or a lone surrogate (an NDJSON "\ud800"), which has no UTF-8 form. Such a row is a bad row of the report.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Nor can a partner_ref hold a control character (CR, LF, tab, any other C0, DEL): no subscription has one, and
+# in a roster one is a sign of a broken row (a line break inside a quoted field), not of a customer's ref.
+UNUSABLE_IN_REF = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 
 
 class RosterStatus(enum.StrEnum):
@@ -79,12 +81,12 @@ class BadRow:
 
 
 def usable_ref(value: object) -> str | None:
-    """The partner_ref a row names, by the rule good rows follow (text, trimmed, 1-100 characters, storable);
-    None when there is none, or one no subscription can have."""
+    """The partner_ref a row names, by the rule good rows follow (text, trimmed, 1-100 characters, no control
+    character, storable); None when there is none, or one no subscription can have."""
     if not isinstance(value, str):
         return None
     reference = value.strip()
-    if not reference or len(reference) > 100 or UNSTORABLE.search(reference):
+    if not reference or len(reference) > 100 or UNUSABLE_IN_REF.search(reference):
         return None
     return reference
 
@@ -100,6 +102,8 @@ def _check(line: int, values: dict) -> RosterRow | BadRow:
     partner_ref, status, plan = (values[name].strip() for name in ROSTER_FIELDS)
     if len(partner_ref) > 100:  # no subscription has such a ref (nor a prefix of it: that is another customer's)
         return BadRow(line, "partner_ref longer than 100 characters")
+    if UNUSABLE_IN_REF.search(partner_ref):  # nor one with a line break or another control character in it
+        return BadRow(line, "partner_ref holds a control character")
     if status not in RosterStatus.__members__.values():
         return BadRow(line, f"unknown status {status!r}; expected active, suspended or cancelled", partner_ref)
     if plan not in PLAN_RANKS:
@@ -118,120 +122,87 @@ class InvalidRoster(InvalidInput):
 def read_csv(lines: Iterable[str]) -> Iterator[RosterRow | BadRow]:
     """Rows of a CSV roster with a header naming partner_ref, status and plan (any order, more columns ignored).
 
-    The header is read at once, so a roster without one is refused before any work starts.
+    A row is one line, as in NDJSON: a quoted field cannot run on over a line break. A quote left open at the
+    end of its line makes that line a bad row, and the next line is the next row, so a stray quote costs one
+    row, never the rows after it (dropped, their subscriptions would look 'only at the gateway'). The header is
+    read at once, so a roster without one is refused before any work starts.
     """
-    numbered = _NumberedLines(lines)
-    try:
-        header = next(csv.reader(numbered), None)
-    except csv.Error as error:
-        raise InvalidRoster({"roster": f"line 1: the header cannot be read ({error})"}) from None
-    names = [name.strip() for name in header or []]
+    source = iter(lines)
+    header = next(source, "")
+    if header.startswith("\ufeff"):  # a byte-order mark text_lines did not see (a file opened as plain UTF-8)
+        header = header[1:]
+    names, unreadable = _fields(header.rstrip("\r\n"))
+    if unreadable:
+        raise InvalidRoster({"roster": f"line 1: the header cannot be read ({unreadable[0]})"})
+    names = [name.strip() for name in names]
     if not set(ROSTER_FIELDS) <= set(names):
         raise InvalidRoster({"roster": f"line 1: the header must name {', '.join(ROSTER_FIELDS)}"})
-    return _csv_rows(numbered, names, len(names) - 1 - names[::-1].index("partner_ref"))
+    return _csv_rows(source, names)
 
 
-class _NumberedLines:
-    """The lines csv.reader reads, numbered, with those of the record being read kept so they can be read again.
-
-    A stray quote makes the csv module read every line after it as one quoted field, up to the next quote or
-    its field limit (131,072 characters), where it raises. Those lines are rows of their own: dropping them
-    would list their subscriptions as 'only at the gateway', and applying that would cancel them. So they are
-    handed out once more. Only one record's lines are kept, about as much as the csv module holds itself.
-    """
-
-    def __init__(self, lines: Iterable[str]) -> None:
-        self._source = iter(lines)
-        self._again: deque[tuple[int, str]] = deque()
-        self._read = 0
-        self.number = 0  # of the line handed out last
-        self.record: list[tuple[int, str]] = []
-
-    def __iter__(self) -> _NumberedLines:
-        return self
-
-    def __next__(self) -> str:
-        if self._again:
-            self.number, text = self._again.popleft()
+def _csv_rows(lines: Iterator[str], names: list[str]) -> Iterator[RosterRow | BadRow]:
+    # The last column of each name, as a row's dict of names to values takes it.
+    ref_at, status_at, plan_at = (len(names) - 1 - names[::-1].index(name) for name in ROSTER_FIELDS)
+    width, limit, statuses = len(names), csv.field_size_limit(), frozenset(RosterStatus.__members__.values())
+    for number, text in enumerate(lines, start=2):
+        line = text.rstrip("\r\n")
+        if not line:
+            continue
+        if '"' not in line:  # most rows: no quoting, so the fields are what lies between the commas
+            values = line.split(",")
+            if len(line) > limit and max(map(len, values)) > limit:
+                yield BadRow(number, f"a field longer than {limit} characters", _ref(values, ref_at, width))
+                continue
         else:
-            text = next(self._source)
-            self._read += 1
-            self.number = self._read
-        self.record.append((self.number, text))
-        return text
-
-    def read_again_after_first(self) -> tuple[int, int]:
-        """Hand out the current record's lines once more, all but its first; its first and last line numbers."""
-        first, last = self.record[0][0], self.record[-1][0]
-        self._again.extendleft(reversed(self.record[1:]))
-        return first, last
-
-
-def _csv_rows(lines: _NumberedLines, names: list[str], ref_at: int) -> Iterator[RosterRow | BadRow]:
-    """`ref_at`: the partner_ref column (the last one so named, as a row's dict of names to values takes it)."""
-    reader = csv.reader(lines)
-    while True:
-        lines.record.clear()
-        try:
-            values = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            reader = csv.reader(lines)  # a fresh parser: the one that raised may be mid-record
-            yield _unreadable(lines, error, ref_at)
-            continue
-        if not values:
-            continue
-        if len(values) != len(names):
+            values, unreadable = _fields(line)
+            if unreadable:
+                why, whole = unreadable
+                yield BadRow(number, why, usable_ref(values[ref_at]) if ref_at < whole else None)
+                continue
+        if len(values) != width:
             # The partner_ref column is still taken at its place: a wrong guess protects a ref nobody has (or
             # keeps one subscription out of 'only at the gateway'), while no guess could cancel a customer.
-            reference = usable_ref(values[ref_at]) if ref_at < len(values) else None
-            reason = f"{len(values)} fields where the header has {len(names)}"
-            row: RosterRow | BadRow = BadRow(lines.number, reason, reference)
-        else:
-            row = _check(lines.number, dict(zip(names, values, strict=True)))
-        if isinstance(row, BadRow) and len(lines.record) > 1:
-            row = _runaway_quote(lines, row.reason, ref_at)
-        yield row
+            reason = f"{len(values)} fields where the header has {width}"
+            yield BadRow(number, reason, _ref(values, ref_at, width))
+            continue
+        partner_ref, status, plan = values[ref_at].strip(), values[status_at].strip(), values[plan_at].strip()
+        if (
+            status in statuses
+            and plan in PLAN_RANKS
+            and 0 < len(partner_ref) <= 100
+            and not UNUSABLE_IN_REF.search(partner_ref)
+        ):
+            yield RosterRow(number, partner_ref, RosterStatus(status), plan)
+        else:  # a bad row: the general check finds the reason
+            yield _check(number, dict(zip(names, values, strict=True)))
 
 
-def _unreadable(lines: _NumberedLines, error: csv.Error, ref_at: int) -> BadRow:
-    limit = csv.field_size_limit()
-    if len(lines.record) > 1:
-        return _runaway_quote(lines, f"past the CSV field limit of {limit} characters", ref_at)
-    reason = f"a field longer than {limit} characters" if "field limit" in str(error) else f"unreadable CSV ({error})"
-    return BadRow(lines.number, reason, _ref_on_first_line(lines, ref_at))
+def _ref(values: list[str], ref_at: int, width: int) -> str | None:
+    return usable_ref(values[ref_at]) if ref_at < len(values) else None
 
 
-def _runaway_quote(lines: _NumberedLines, why: str, ref_at: int) -> BadRow:
-    """A bad row spanning lines, most likely from an unclosed quote: reported on its first line, and the lines
-    after that read again as rows of their own."""
-    reference = _ref_on_first_line(lines, ref_at)
-    first, last = lines.read_again_after_first()
-    if len(why) > 120:
-        why = why[:117] + "..."
-    return BadRow(
-        first,
-        f"a quoted field opened here runs to line {last} and the row is not valid ({why}): an unclosed quote? "
-        f"Lines {first + 1}-{last} are read again as rows",
-        reference,
-    )
+def _fields(line: str) -> tuple[list[str], tuple[str, int] | None]:
+    """The fields of one line (without its line break) by the csv module's rules, and why they are not a row.
 
-
-def _ref_on_first_line(lines: _NumberedLines, ref_at: int) -> str | None:
-    """The partner_ref of a record the csv module could not read, when its first line shows it whole.
-
-    The first line is read on its own, cut short of the field limit. Every field but the last it yields was
-    ended by a delimiter, so it is whole; the last may be the unclosed quote, or cut, so it is not trusted.
+    Unreadable: (the reason, how many leading fields are whole). A quote left open at the end of the line is
+    one (the fields before the open one are whole); a field over the csv module's limit another (the fields
+    the line's start, cut short of the limit, shows before its last one are whole).
     """
-    if not lines.record:
-        return None
-    text = lines.record[0][1][: csv.field_size_limit() - 1]
+    limit = csv.field_size_limit()
     try:
-        fields = next(csv.reader([text]), [])
-    except csv.Error:
-        return None
-    return usable_ref(fields[ref_at]) if ref_at < len(fields) - 1 else None
+        # The line break added is read into a field only when a quote is still open at the end of the line.
+        values = next(csv.reader((line + "\n",)), [""])
+    except csv.Error as error:
+        if "field limit" not in str(error):
+            return [], (f"unreadable CSV ({error})", 0)
+        try:
+            shown = next(csv.reader((line[: limit - 1],)), [])
+        except csv.Error:
+            shown = []
+        return shown, (f"a field longer than {limit} characters", max(len(shown) - 1, 0))
+    if values and values[-1].endswith("\n"):
+        return values, ("unclosed quote: a quoted field opened on this line is not closed on it", len(values) - 1)
+    return values, None
 
 
 def read_ndjson(lines: Iterable[str]) -> Iterator[RosterRow | BadRow]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import json
+import time
 
 import pytest
 
@@ -48,9 +50,13 @@ def test_bad_csv_rows_are_reported_with_their_line_and_do_not_stop_the_rest(line
     assert parsed[1] == RosterRow(3, "c-9", RosterStatus.ACTIVE, "standard")
 
 
-def test_a_quoted_field_spanning_lines_keeps_line_numbers_right():
-    parsed = rows('partner_ref,status,plan\n"c-\n1",active,standard\nc-2,active,standard\n')
-    assert [row.line for row in parsed] == [3, 4]
+def test_a_row_is_one_line_so_a_quoted_field_cannot_carry_a_line_break_into_a_ref():
+    parsed = rows('partner_ref,status,plan\n"a,active,standard\nb",active,standard\nc-2,active,standard\n')
+    assert parsed[0] == BadRow(2, parsed[0].reason, None) and "unclosed quote" in parsed[0].reason
+    assert parsed[1:] == [  # the next line is the next row (a ref with a quote in it: only at the partner)
+        RosterRow(3, 'b"', RosterStatus.ACTIVE, "standard"),
+        RosterRow(4, "c-2", RosterStatus.ACTIVE, "standard"),
+    ]
 
 
 @pytest.mark.parametrize("text", ["", "{}", "c-1,active,standard\n", "partner_ref,plan\nc-1,standard\n"])
@@ -112,6 +118,8 @@ def test_a_field_over_the_csv_field_limit_is_a_bad_row():
         ("  ,active,standard", None),
         ("x" * 101 + ",active,standard", None),  # no subscription can have it, nor should its prefix be protected
         ("c-1\x00,active,standard", None),
+        ("c-1\x01,active,standard", None),
+        ("c-\t1,active,standard", None),
     ],
 )
 def test_a_bad_csv_row_keeps_its_partner_ref_only_when_a_good_row_could_have_it(line, partner_ref):
@@ -128,11 +136,11 @@ def test_a_bad_row_finds_its_partner_ref_column_wherever_the_header_puts_it():
     ("text", "why"),
     [
         ('partner_ref,status,plan\n"c-2,active,standard\nc-3,active,standard\n', "the quote opens in the ref"),
-        (f"note,partner_ref,status,plan\n{'n' * 140_000},c-2,active,standard\n", "the ref is past the field limit"),
+        (f'note,partner_ref,status,plan\n"{"n" * 140_000}",c-2,active,standard\n', "past a quoted over-limit field"),
         (f"partner_ref,status,plan\n{'c' * 140_000},active,standard\n", "the ref itself is over the limit"),
     ],
 )
-def test_an_unreadable_csv_row_has_no_partner_ref_when_its_first_line_does_not_show_it_whole(text, why):
+def test_an_unreadable_csv_row_has_no_partner_ref_when_its_line_does_not_show_it_whole(text, why):
     parsed = rows(text)
     assert isinstance(parsed[0], BadRow) and parsed[0].line == 2 and parsed[0].partner_ref is None, why
 
@@ -151,12 +159,64 @@ def test_bad_ndjson_rows_keep_a_partner_ref_only_when_a_good_row_could_have_it()
     assert [row.partner_ref for row in parsed] == ["c-1", "c-2", None, None, None, None]
 
 
-def test_a_multi_line_row_that_is_fine_is_not_read_again():
+def test_an_unquoted_line_is_split_at_its_commas_and_a_ref_after_an_over_limit_field_is_kept():
+    parsed = rows(f"note,partner_ref,status,plan\n{'n' * 140_000},c-2,active,standard\nx,c-3,active,standard\n")
+    assert parsed[0] == BadRow(2, "a field longer than 131072 characters", "c-2")
+    assert parsed[1:] == [RosterRow(3, "c-3", RosterStatus.ACTIVE, "standard")]
+
+
+def test_a_quoted_field_over_two_lines_is_two_bad_rows():
     parsed = rows('partner_ref,status,plan,note\nc-2,active,standard,"two\nlines"\nc-3,active,standard,x\n')
-    assert parsed == [
-        RosterRow(3, "c-2", RosterStatus.ACTIVE, "standard"),
-        RosterRow(4, "c-3", RosterStatus.ACTIVE, "standard"),
+    assert parsed[0] == BadRow(2, parsed[0].reason, "c-2") and "unclosed quote" in parsed[0].reason
+    assert parsed[1] == BadRow(3, "1 fields where the header has 4", 'lines"')
+    assert parsed[2:] == [RosterRow(4, "c-3", RosterStatus.ACTIVE, "standard")]
+
+
+UNCLOSED = "unclosed quote: a quoted field opened on this line is not closed on it"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ('"c-1",active,standard', RosterRow(2, "c-1", RosterStatus.ACTIVE, "standard")),
+        (
+            'c-1,"active","stan""dard"',
+            BadRow(2, "unknown plan 'stan\"dard'; expected standard_with_ads, standard, premium", "c-1"),
+        ),
+        ('"c,1",active,standard', RosterRow(2, "c,1", RosterStatus.ACTIVE, "standard")),
+        ('c-1,active,standard,"a, b"', BadRow(2, "4 fields where the header has 3", "c-1")),
+        ('c-1,active,"standard', BadRow(2, UNCLOSED, "c-1")),
+        ('c-1,"active,standard', BadRow(2, UNCLOSED, "c-1")),
+        ('"c-1,active,standard', BadRow(2, UNCLOSED, None)),  # the quote opens in the ref: it is not whole
+        ('x"c-1,active,"standard', BadRow(2, UNCLOSED, 'x"c-1')),  # a quote inside a field is a character
+    ],
+)
+def test_a_line_with_quotes_is_read_by_the_csv_rules_on_that_line_alone(line, expected):
+    assert rows(f"partner_ref,status,plan\n{line}\nc-9,active,standard\n") == [
+        expected,
+        RosterRow(3, "c-9", RosterStatus.ACTIVE, "standard"),
     ]
+
+
+def test_quotes_opened_on_every_line_are_read_in_linear_time():
+    count = 20_000
+    text = "partner_ref,status,plan\n" + "".join(f'c-{i}","x\n' for i in range(count))
+    started = time.perf_counter()
+    parsed = rows(text)
+    elapsed = time.perf_counter() - started
+    assert parsed == [BadRow(i + 2, UNCLOSED, f'c-{i}"') for i in range(count)]
+    assert elapsed < 5, elapsed  # about 0.05 s here; re-reading each runaway record took minutes
+
+
+@pytest.mark.parametrize("ref", ["a\nb", "a\rb", "a\x00b", "a\x1fb", "a\tb", "a\x7fb"])
+def test_a_partner_ref_with_a_control_character_is_a_bad_row_naming_no_one(ref):
+    line = json.dumps({"partner_ref": ref, "status": "active", "plan": "standard"})
+    [parsed] = rows(line + "\n", RosterFormat.NDJSON)
+    assert isinstance(parsed, BadRow) and parsed.partner_ref is None
+    if ref not in ("a\nb", "a\rb"):  # in a CSV, a line break ends the row
+        [from_csv] = rows(f"partner_ref,status,plan\n{ref},active,standard\n")
+        assert isinstance(from_csv, BadRow) and from_csv.partner_ref is None
+        assert from_csv.reason == parsed.reason
 
 
 @pytest.mark.parametrize(
