@@ -99,7 +99,11 @@ class Reconciliations(MethodView):
     @idempotent_in_steps
     @accepts_body(*ROSTER_MEDIA_TYPES, limit_setting="MAX_ROSTER_BYTES")
     @blp.doc(requestBody=ROSTER_BODY)
-    @blp.response(201, ReconciliationSchema)
+    @blp.response(
+        201,
+        ReconciliationSchema,
+        headers={"Location": {"description": "Where the job is read again.", "schema": {"type": "string"}}},
+    )
     def post(self):
         """Compare a roster with the gateway (a dry run: nothing changes until the job is applied)
 
@@ -122,7 +126,8 @@ class Reconciliations(MethodView):
             with first_step(request_fingerprint) as step:
                 job = reconciliation_service.create_job(step.session, current_partner_code(), roster_format, utcnow())
                 step.headers["Location"] = _job_location(job.id)
-            return reconciliation_service.run(store(), job.id, rows)
+            finished = reconciliation_service.run(store(), job.id, rows)
+            return finished, 201, {"Location": _job_location(job.id)}  # kept with the key: a replay has it too
 
 
 @blp.route("/reconciliations/<reconciliation_id>")

@@ -60,6 +60,11 @@ def test_a_cut_off_roster_is_a_400_and_reports_nobody_missing(app, client, partn
             "/v1/reconciliations", data=whole, content_type="text/csv", headers={**partner, "Idempotency-Key": key}
         )
         assert retried.status_code == 201 and retried.json["rows"] == len(REFS)
+        assert retried.headers["Location"].endswith(f"/v1/reconciliations/{retried.json['id']}")
+        replayed = client.post(
+            "/v1/reconciliations", data=whole, content_type="text/csv", headers={**partner, "Idempotency-Key": key}
+        )
+        assert replayed.headers["Location"] == retried.headers["Location"] and replayed.json == retried.json
 
 
 def test_a_body_of_exactly_the_announced_length_is_compared(client, partner):
