@@ -135,26 +135,33 @@ def run(
 ) -> Reconciliation:
     """Compare every row with the gateway, then list what only the gateway has; the job ends completed.
 
-    A roster none of whose rows could be compared (every row bad, or none at all) lists nothing as only at the
-    gateway: that would report every live customer, and applying it would cancel them all, for a broken file.
+    Who is missing from a roster can only be said when every row named its customer. A roster with a bad row
+    naming no usable partner_ref (not JSON, a quote opened in its ref, a ref with a control character), or with
+    no row that could be compared (every row bad, or none at all), lists nobody as only at the gateway: that
+    row's customer would be among them, and a broken export (a pretty-printed JSON array sent as NDJSON: every
+    line but the last a bad row) would list every live customer, whom applying would cancel.
     """
     with store.read() as session:
         partner_code = session.get(Reconciliation, job_id).partner_code
-    compared = 0
+    compared, unnamed = 0, False  # rows compared; whether a bad row named no usable partner_ref
     try:
         with _collector_held_back():
             for chunk in _chunks(rows, chunk_rows):
                 with store.transaction() as session:
                     items = _compare_chunk(session, job_id, partner_code, chunk)
                     _record(session, job_id, items, rows=len(chunk))
-                compared += sum(not isinstance(row, BadRow) for row in chunk)
+                for row in chunk:
+                    if not isinstance(row, BadRow):
+                        compared += 1
+                    elif row.partner_ref is None:
+                        unnamed = True
                 if progress:
                     progress(len(chunk))
     except BaseException:
         _fail(store, job_id)  # e.g. the upload broke off: the job says so instead of staying "running"
         raise
     with store.transaction() as session:
-        if compared:
+        if compared and not unnamed:
             for batch in _chunks(_only_at_gateway(session, job_id, partner_code), chunk_rows):
                 _record(session, job_id, batch, rows=0)
         job = session.get(Reconciliation, job_id)

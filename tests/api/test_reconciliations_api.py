@@ -195,9 +195,22 @@ class TestIdempotency:
 
 
 def test_ndjson_rosters(client, world):
-    roster = '{"partner_ref": "same", "status": "active", "plan": "standard"}\nnot json\n'
+    roster = '{"partner_ref": "same", "status": "active", "plan": "standard"}\n'
     job = upload(client, world["partner"], roster, "application/x-ndjson").json
-    assert job["format"] == "ndjson" and job["counts"]["bad_row"] == 1 and job["counts"]["only_at_gateway"] == 3
+    assert job["format"] == "ndjson" and job["counts"]["bad_row"] == 0 and job["counts"]["only_at_gateway"] == 3
+    # A line that is not JSON names no one: who is missing from the roster can no longer be said.
+    job = upload(client, world["partner"], roster + "not json\n", "application/x-ndjson").json
+    assert job["counts"]["bad_row"] == 1 and job["counts"]["only_at_gateway"] == 0
+
+
+def test_a_pretty_printed_json_array_sent_as_ndjson_cancels_no_one(client, world):
+    roster = "[\n" + ",\n".join(
+        f'  {{"partner_ref": "{ref}", "status": "active", "plan": "standard"}}' for ref in ("same", "to-suspend")
+    )  # no closing bracket: the last line is a valid object, so one row is compared
+    job = upload(client, world["partner"], roster + "\n", "application/x-ndjson").json
+    assert (job["counts"]["bad_row"], job["counts"]["only_at_gateway"]) == (2, 0)
+    assert client.post(f"/v1/reconciliations/{job['id']}/apply", headers=world["partner"]).json["repaired"] == 0
+    assert {status_of(client, world, ref)["status"] for ref in world["ids"]} == {"active"}
 
 
 def test_a_malformed_csv_is_reported_as_bad_rows_not_a_500(client, world):

@@ -163,11 +163,10 @@ b,active,
 c,active,platinum
 x,active
 d,active,standard
-"d,active,standard
+d,active,"standard
 a,active,standard
 """  # a: unknown status; b: missing plan; c: unknown plan; x: too few fields (no such subscription); d: good;
-# then a row whose quote opens in its ref (it names no ref), and the line it swallowed read again: a duplicate
-# of the bad row a
+# then a row with an unclosed quote after its ref (it names d), and a good row that duplicates the bad row a
 
 
 def _events(session, subscription_id):
@@ -208,7 +207,7 @@ def test_a_bad_row_for_a_live_subscription_keeps_it_off_only_at_the_gateway_and_
         assert bad[3] == ("b", "missing plan")
         assert bad[4][0] == "c" and bad[4][1].startswith("unknown plan 'platinum'")
         assert bad[5] == ("x", "2 fields where the header has 3")
-        assert bad[7][0] is None and "unclosed quote" in bad[7][1]
+        assert bad[7][0] == "d" and "unclosed quote" in bad[7][1]
         assert bad[8] == ("a", "duplicate partner_ref (also on line 2, a bad row)")
         [only] = [item for item in items if item.kind == "only_at_gateway"]
         assert only.partner_ref == "e"  # the one subscription no row names
@@ -233,14 +232,23 @@ def test_a_bad_row_for_a_live_subscription_keeps_it_off_only_at_the_gateway_and_
         assert _events(session, ids["e"]) == [*events_before["e"], "subscription.cancelled"]
 
 
-def test_a_bad_ndjson_row_keeps_its_ref_but_an_unreadable_line_can_protect_nothing(store):
+def _partner_with_live(store, *refs):
+    """nordlink with an active subscription per ref; their ids."""
     now = utcnow()
     with store.transaction() as session:
         add_partner(
             session, code="nordlink", display_name="N", markets=["DE"], default_locale="de", flavour="standard", now=now
         )
-        for ref in ("a", "b", "c"):
-            add_subscription(session, "nordlink", ref, now=now)
+        return {ref: add_subscription(session, "nordlink", ref, now=now).id for ref in refs}
+
+
+def _statuses(store):
+    with store.read() as session:
+        return dict(session.execute(select(Subscription.partner_ref, Subscription.status)).all())
+
+
+def test_a_bad_ndjson_row_keeps_its_ref_but_an_unreadable_line_lists_no_one_only_at_the_gateway(store):
+    _partner_with_live(store, "a", "b", "c", "d")
     roster = (
         '{"partner_ref": "a", "status": "paused", "plan": "standard"}\n{"partner_ref": "b", "status": "active"\n'
         '{"partner_ref": "c", "status": "active", "plan": "standard"}\n'  # a good row: the roster is compared
@@ -248,10 +256,71 @@ def test_a_bad_ndjson_row_keeps_its_ref_but_an_unreadable_line_can_protect_nothi
 
     job = _run(store, roster, roster_format=RosterFormat.NDJSON, chunk_rows=1)
 
-    assert (job.counts["bad_row"], job.counts["only_at_gateway"]) == (2, 1)
+    # b's line is not JSON: nothing in it can be trusted to name b, so who is missing (b? d?) cannot be said
+    assert (job.counts["bad_row"], job.counts["only_at_gateway"]) == (2, 0)
     with store.read() as session:
-        [only] = reconciliation.list_items(session, job.id, kind="only_at_gateway")
-        assert only.partner_ref == "b"  # its line is not JSON: nothing in it can be trusted to name b
+        bad = [(item.line, item.partner_ref) for item in reconciliation.list_items(session, job.id, kind="bad_row")]
+        assert bad == [(1, "a"), (2, None)]
+    assert reconciliation.apply(store, job.id, now=utcnow()).repaired == 0
+    assert set(_statuses(store).values()) == {"active"}
+
+
+PRETTY_PRINTED = [
+    '  {"partner_ref": "a", "status": "active", "plan": "standard"},',
+    '  {"partner_ref": "b", "status": "suspended", "plan": "standard"},',
+    '  {"partner_ref": "c", "status": "active", "plan": "standard"}',
+]
+
+
+@pytest.mark.parametrize("lines", [PRETTY_PRINTED, ["[", *PRETTY_PRINTED, "]"]], ids=["array-items", "whole-array"])
+def test_a_pretty_printed_json_array_sent_as_ndjson_gets_no_one_cancelled(store, lines):
+    """Every line but the last item's has a trailing comma: a bad row naming no one. The last item is a good row,
+    so the roster counts as compared; the bad rows still mean it cannot say who is missing from it."""
+    _partner_with_live(store, "a", "b", "c", "d", "e")
+
+    job = _run(store, "\n".join(lines) + "\n", roster_format=RosterFormat.NDJSON)
+
+    assert job.counts == {
+        "bad_row": len(lines) - 1,
+        "only_at_partner": 0,
+        "only_at_gateway": 0,
+        "status_mismatch": 0,
+        "plan_mismatch": 0,
+    }
+    assert reconciliation.apply(store, job.id, now=utcnow()).repaired == 0
+    assert set(_statuses(store).values()) == {"active"}
+
+
+def test_a_quoted_partner_ref_over_two_lines_gets_no_one_cancelled(store):
+    """Once read as one good row with partner_ref 'a,active,standard\\nb': a and b were then only at the gateway,
+    and applying cancelled them, with no bad row reported."""
+    _partner_with_live(store, "a", "b")
+
+    job = _run(store, 'partner_ref,status,plan\n"a,active,standard\nb",active,standard\n')
+
+    assert (job.counts["bad_row"], job.counts["only_at_partner"], job.counts["only_at_gateway"]) == (1, 1, 0)
+    with store.read() as session:
+        [bad] = reconciliation.list_items(session, job.id, kind="bad_row")
+        assert (bad.line, bad.partner_ref) == (2, None) and "unclosed quote" in bad.detail
+        [stranger] = reconciliation.list_items(session, job.id, kind="only_at_partner")
+        assert (stranger.line, stranger.partner_ref) == (3, 'b"')
+    assert reconciliation.apply(store, job.id, now=utcnow()).repaired == 0
+    assert _statuses(store) == {"a": "active", "b": "active"}
+
+
+def test_a_bad_row_whose_ref_holds_a_control_character_protects_no_one_so_lists_no_one(store):
+    _partner_with_live(store, "a", "b", "c")
+    roster = (
+        '{"partner_ref": "a", "status": "active", "plan": "standard"}\n'
+        '{"partner_ref": "b\\r\\nc", "status": "active", "plan": "standard"}\n'
+    )
+
+    job = _run(store, roster, roster_format=RosterFormat.NDJSON)
+
+    assert (job.counts["bad_row"], job.counts["only_at_gateway"]) == (1, 0)
+    with store.read() as session:
+        [bad] = reconciliation.list_items(session, job.id, kind="bad_row")
+        assert (bad.partner_ref, bad.detail) == (None, "partner_ref holds a control character")
 
 
 def test_a_good_row_before_a_bad_one_of_the_same_ref_is_compared(store):
