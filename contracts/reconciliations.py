@@ -34,16 +34,18 @@ class ReconciliationSchema(Schema):
 KIND_DESCRIPTION = (
     "bad_row: a roster row that cannot be compared (the reason in detail); only_at_partner: no subscription has "
     "the row's partner_ref; only_at_gateway: a live subscription no roster row names (a bad row naming it counts; "
-    "a roster with no good row at all lists none); "
+    "a roster with no good row at all, or with any bad row that names no usable partner_ref, lists none, as who is "
+    "missing cannot be said); "
     "status_mismatch and plan_mismatch: the row and the subscription disagree. What the gateway has scheduled is "
     "not drift: a subscription with a downgrade due at the period end agrees with either plan, one whose "
     "cancellation is scheduled with active or cancelled."
 )
 PARTNER_REF_DESCRIPTION = (
     "The row's partner_ref (the subscription's, for only_at_gateway). On a bad row, only when it names one a good "
-    "row could have (trimmed, 1-100 characters): that "
+    "row could have (trimmed, 1-100 characters, no control character): that "
     "customer counts as on the roster, so is never only_at_gateway, and nothing is repaired for it. Null when the "
-    "row shows none (not JSON; an unclosed quote opening in or before its partner_ref column)."
+    "row shows none (not JSON; an unclosed quote opening in or before its partner_ref column; a control character "
+    "in it); then the job lists no one as only_at_gateway."
 )
 
 
