@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from itertools import islice
 
+import orjson
 from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.orm import Session
 
@@ -217,12 +218,8 @@ def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list
     connection = session.connection()
     cursor = connection.connection.cursor()
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    cursor.executemany(
-        f"INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line, bad) "  # noqa: S608
-        f"VALUES ({marker}, {marker}, {marker}, {marker}) ON CONFLICT DO NOTHING",
-        [(job_id, ref, line, bad) for ref, (line, bad) in first.items()],
-    )
-    if cursor.rowcount != len(first):  # some refs were there already: named by earlier chunks' rows
+    if _stage_refs(cursor, connection.dialect.name, marker, job_id, first) != len(first):
+        # some refs were there already: named by earlier chunks' rows
         cursor.execute(
             f"SELECT partner_ref, line, bad FROM reconciliation_refs WHERE reconciliation_id = {marker} "  # noqa: S608
             f"AND partner_ref IN ({', '.join([marker] * len(first))})",
@@ -264,6 +261,35 @@ def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list
                 }
             )
     return items
+
+
+def _stage_refs(cursor, dialect: str, marker: str, job_id: str, first: dict[str, tuple[int, bool]]) -> int:
+    """Write the chunk's refs (ref: its first line, whether that row is bad) to reconciliation_refs, leaving
+    any an earlier chunk wrote; how many were new.
+
+    On SQLite the refs go as one JSON object per kind ({ref: line}) read by json_each in one statement: a
+    row-by-row executemany spent most of a chunk's database time binding parameters (about 4x slower at 1M
+    rows). PostgreSQL's driver pipelines executemany, so it keeps it.
+    """
+    if dialect != "sqlite":
+        cursor.executemany(
+            f"INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line, bad) "  # noqa: S608
+            f"VALUES ({marker}, {marker}, {marker}, {marker}) ON CONFLICT DO NOTHING",
+            [(job_id, ref, line, bad) for ref, (line, bad) in first.items()],
+        )
+        return cursor.rowcount
+    staged = 0
+    for bad in (False, True):
+        lines = {ref: line for ref, (line, is_bad) in first.items() if is_bad is bad}
+        if lines:
+            # "WHERE true": SQLite's way to tell an INSERT ... SELECT's ON CONFLICT from a join's ON.
+            cursor.execute(
+                "INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line, bad) "
+                "SELECT ?, key, value, ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING",
+                (job_id, bad, orjson.dumps(lines).decode()),
+            )
+            staged += cursor.rowcount
+    return staged
 
 
 def _duplicate(earlier_line: int, earlier_bad: bool) -> str:

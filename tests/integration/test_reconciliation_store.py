@@ -452,3 +452,25 @@ def test_one_good_row_is_enough_to_list_the_others_only_at_the_gateway(store):
     roster = "partner_ref,status,plan\na,active,standard\nb,gone,standard\n"
     job = reconciliation.run(store, job_id, read_roster(io.StringIO(roster, newline=""), RosterFormat.CSV))
     assert job.counts["only_at_gateway"] == 2  # c and d; b's bad row still counts for b
+
+
+def test_refs_with_quotes_backslashes_and_any_script_are_staged_and_matched_across_chunks(store):
+    refs = ['quote"d', "back\\slash", "Zoë-東京", "emoji-🎬", "comma,ref"]
+    now = utcnow()
+    with store.transaction() as session:
+        add_partner(
+            session, code="nordlink", display_name="N", markets=["DE"], default_locale="de", flavour="standard", now=now
+        )
+        for ref in refs:
+            add_subscription(session, "nordlink", ref, now=now)
+    quoted = [f'"{ref.replace(chr(34), chr(34) * 2)}"' for ref in refs]
+    lines = [f"{ref},active,standard" for ref in quoted] + [f"{quoted[2]},active,standard"]  # one again, later
+    roster = "partner_ref,status,plan\n" + "\n".join(lines) + "\n"
+    job = _run(store, roster, chunk_rows=2)
+    assert job.counts["only_at_gateway"] == 0 and job.counts["only_at_partner"] == 0
+    assert job.counts["bad_row"] == 1  # the repeat, found through the refs an earlier chunk staged
+    with store.read() as session:
+        [repeat] = reconciliation.list_items(session, job.id, kind="bad_row")
+        staged = set(session.scalars(select(ReconciliationRef.partner_ref)))
+    assert repeat.partner_ref == "Zoë-東京" and "also on line 4" in repeat.detail
+    assert staged == set(refs)
