@@ -31,6 +31,7 @@ from gateway.domain.roster import (
     BadRow,
     Drift,
     RosterRow,
+    RosterStatus,
     compare,
     only_at_gateway,
 )
@@ -53,7 +54,7 @@ REPORT_COLUMNS = [
     "repaired_at",
 ]
 STATUS_BY_VALUE = {status.value: status for status in Status}
-_NOWHERE = (None, None, None, None, None)
+_TAB = "\t"  # between a roster row's status and plan in what a chunk sends the database
 REPAIR_REASONS = {
     Command.CANCEL_NOW: "partner_churn",
     Command.SUSPEND: "non_payment",
@@ -233,15 +234,25 @@ def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list
     if not good:
         cursor.close()
         return items
+    # Only rows that may drift come back: nearly every row says active with the plan the active subscription
+    # has, which compare() would pass, and fetching those into Python was most of the chunk's time. The rows
+    # go in as one JSON object {ref: "status<TAB>plan"}, read by the database's own JSON function.
+    rows_json = "json_each(?)" if connection.dialect.name == "sqlite" else "jsonb_each_text(CAST(%s AS jsonb))"
     cursor.execute(
-        f"SELECT partner_ref, id, status, plan, pending_plan FROM subscriptions "  # noqa: S608
-        f"WHERE partner_code = {marker} AND partner_ref IN ({', '.join([marker] * len(good))})",
-        (partner_code, *good),
+        f"SELECT j.key, s.id, s.status, s.plan, s.pending_plan FROM {rows_json} AS j "  # noqa: S608
+        f"LEFT JOIN subscriptions s ON s.partner_code = {marker} AND s.partner_ref = j.key "
+        f"WHERE s.id IS NULL OR s.status <> {marker} OR j.value <> {marker} || s.plan",
+        (
+            orjson.dumps({ref: f"{row.status}{_TAB}{row.plan}" for ref, row in good.items()}).decode(),
+            partner_code,
+            Status.ACTIVE.value,
+            f"{RosterStatus.ACTIVE}{_TAB}",
+        ),
     )
-    gateway = {found[0]: found for found in cursor.fetchall()}
+    candidates = cursor.fetchall()
     cursor.close()
-    for partner_ref, row in good.items():
-        _, subscription_id, status, plan, pending_plan = gateway.get(partner_ref, _NOWHERE)
+    for partner_ref, subscription_id, status, plan, pending_plan in candidates:
+        row = good[partner_ref]
         gateway_status = STATUS_BY_VALUE.get(status)
         finding = compare(row, gateway_status, plan, pending_plan)
         if finding is not None:
