@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -46,12 +47,24 @@ PARTNER_ACTIONS = {
 }
 
 
+def action_names(
+    actions: Mapping[Command, str],
+    actors: Iterable[Actor],
+    status: Status,
+    *,
+    warned: bool,
+    refused: Command | None = None,
+) -> list[str]:
+    """The names (`actions`) of what any of `actors` may do from `status` and the inactivity sub-state, less
+    the `refused` command: an audience's actions as its API paths name them."""
+    allowed = {command for actor in actors for command in allowed_commands(status, actor, warned=warned)}
+    return sorted({actions[command] for command in allowed if command in actions and command is not refused})
+
+
 @cache
 def _partner_actions(status: str, warned: bool) -> list[str]:
-    """The action names a partner may use from `status` and the inactivity sub-state: fixed by the transition
-    table, so worked out once."""
-    allowed = allowed_commands(Status(status), Actor.PARTNER, warned=warned)
-    return sorted({PARTNER_ACTIONS[command] for command in allowed})
+    """The action names a partner may use: fixed by the transition table, so worked out once per state."""
+    return action_names(PARTNER_ACTIONS, (Actor.PARTNER,), Status(status), warned=warned)
 
 
 def subscription_body(subscription: Subscription, activation_url: str) -> dict[str, Any]:

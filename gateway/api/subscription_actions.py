@@ -12,11 +12,11 @@ from flask import url_for
 
 from gateway.api import uow
 from gateway.api.etags import expected_version
-from gateway.api.presenters import PARTNER_ACTIONS, subscription_body
+from gateway.api.presenters import PARTNER_ACTIONS, action_names, subscription_body
 from gateway.api.state import setting
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, StaleVersion
-from gateway.domain.lifecycle import TRANSITIONS, Actor, Command, InvalidTransition, Status, allowed_commands
+from gateway.domain.lifecycle import Actor, Command, InvalidTransition, Status
 from gateway.services import subscriptions as subscription_service
 
 # The service API's actions by lifecycle command, as its paths name them (/v1/service/subscriptions/{id}/<action>).
@@ -39,13 +39,7 @@ class Caller:
 
     def allowed_actions(self, status: Status, *, warned: bool, refused: Command | None = None) -> list[str]:
         """The caller's actions possible from `status` and the inactivity sub-state, less the `refused` command."""
-        return sorted(
-            {
-                self.actions[command]
-                for command in allowed_commands(status, warned=warned)
-                if command in self.actions and command is not refused and self.actors & TRANSITIONS[command].actors
-            }
-        )
+        return action_names(self.actions, self.actors, status, warned=warned, refused=refused)
 
     def refusal(self, refused: InvalidTransition) -> Conflict:
         """The 409 for a refused command: where the subscription stands and what this caller may do instead."""

@@ -153,13 +153,10 @@ def run(
         with _collector_held_back():
             for chunk in _chunks(rows, chunk_rows):
                 with store.transaction() as session:
-                    items = _compare_chunk(session, job_id, partner_code, chunk)
+                    items, bad_rows, unnamed_here = _compare_chunk(session, job_id, partner_code, chunk)
                     _record(session, job_id, items, rows=len(chunk))
-                for row in chunk:
-                    if not isinstance(row, BadRow):
-                        compared += 1
-                    elif row.partner_ref is None:
-                        unnamed = True
+                compared += len(chunk) - bad_rows
+                unnamed = unnamed or unnamed_here
                 if progress:
                     progress(len(chunk))
     except BaseException:
@@ -192,8 +189,9 @@ def _fail(store: Store, job_id: str) -> None:
         job.status, job.finished_at = "failed", utcnow()
 
 
-def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list) -> list[dict]:
-    """Findings for one chunk of roster rows.
+def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list) -> tuple[list[dict], int, bool]:
+    """Findings for one chunk of roster rows, with how many of its rows are bad and whether one of those named
+    no usable partner_ref.
 
     Every ref the chunk names, a bad row's too, is recorded in reconciliation_refs (for the 'only at the
     gateway' anti-join at the end); a ref already there came earlier in the roster. The first row naming a ref
@@ -205,10 +203,14 @@ def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list
     items: list[dict] = []
     good: dict[str, RosterRow] = {}
     first: dict[str, tuple[int, bool]] = {}  # ref: the line of its first row in the chunk, and whether it is bad
+    bad_rows, unnamed = 0, False
     for row in chunk:
         if isinstance(row, BadRow):
+            bad_rows += 1
             items.append(_bad(job_id, row.line, row.reason, row.partner_ref))
-            if row.partner_ref is not None:
+            if row.partner_ref is None:
+                unnamed = True
+            else:
                 first.setdefault(row.partner_ref, (row.line, True))
         elif row.partner_ref in first:
             items.append(_bad(job_id, row.line, _duplicate(*first[row.partner_ref]), row.partner_ref))
@@ -216,7 +218,7 @@ def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list
             first[row.partner_ref] = (row.line, False)
             good[row.partner_ref] = row
     if not first:
-        return items
+        return items, bad_rows, unnamed
     # The driver's own cursor: at millions of rows SQLAlchemy's per-row and per-statement work would cost
     # more than the database's. Statements are put together from placeholders only; values are parameters.
     connection = session.connection()
@@ -236,7 +238,7 @@ def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list
                 items.append(_bad(job_id, row.line, _duplicate(line, bool(bad)), partner_ref))
     if not good:
         cursor.close()
-        return items
+        return items, bad_rows, unnamed
     # Only rows that may drift come back: nearly every row says active with the plan the active subscription
     # has, which compare() would pass, and fetching those into Python was most of the chunk's time. The rows
     # go in as one JSON object {ref: "status<TAB>plan"}, read by the database's own JSON function.
@@ -274,7 +276,7 @@ def _compare_chunk(session: Session, job_id: str, partner_code: str, chunk: list
                     "detail": finding.detail,
                 }
             )
-    return items
+    return items, bad_rows, unnamed
 
 
 def _stage_refs(cursor, dialect: str, marker: str, job_id: str, first: dict[str, tuple[int, bool]]) -> int:
