@@ -17,7 +17,7 @@ from gateway.services import subscriptions as subscription_service
 from gateway.services.campaigns import CampaignSettings
 from gateway.services.scheduler import run_due_transitions
 from gateway.store.models import Base, OutboxEvent, Subscription, SubscriptionChange
-from tests.conftest import Seeder
+from tests.conftest import Seeder, add_subscription
 
 JOINED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 MEMBER_ID = "member-7f3c9a"  # distinctive, so a scan of every table finds any copy of it
@@ -185,16 +185,7 @@ def test_viewing_reports_for_a_subscription_that_is_not_live_are_skipped(store, 
     Seeder(store).partner("rheinfunk", markets=["DE"], locale="de-DE")
     now = datetime(2026, 5, 1, tzinfo=UTC)
     with store.transaction() as session:
-        subscription = subscription_service.create_subscription(
-            session,
-            partner_code="rheinfunk",
-            partner_ref="cust-1",
-            plan="standard",
-            market="DE",
-            billing_anchor=now.date(),
-            now=now,
-            activation_window=timedelta(days=30),
-        )
+        subscription = add_subscription(session, "rheinfunk", "cust-1", now=now, active=False)
         if status is not Status.PENDING_ACTIVATION:
             subscription_service.apply_command(
                 session, subscription, Command.CANCEL_NOW, actor=Actor.PARTNER, reason="partner_churn", now=now
