@@ -198,6 +198,20 @@ def test_a_viewing_report_changes_the_etag_as_it_changes_the_representation(clie
     )
 
 
+def test_if_match_guards_the_service_actions_too(client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    path = f"/v1/service/subscriptions/{subscription['id']}"
+    stale = subscription["etag"]
+    viewed = [{"subscription_id": subscription["id"], "last_viewed_at": "2026-11-01T20:00:00Z"}]
+    assert client.post("/v1/service/activity", json={"items": viewed}, headers=service).json["updated"] == 1
+    refused = client.post(f"{path}/cancel", json={}, headers={**service, "If-Match": stale})
+    assert refused.status_code == 412
+    current = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner)
+    assert current.json["status"] == "active"  # the refused cancellation changed nothing
+    accepted = client.post(f"{path}/cancel", json={}, headers={**service, "If-Match": current.headers["ETag"]})
+    assert accepted.status_code == 200 and accepted.json["etag"] != current.headers["ETag"]
+
+
 def test_an_upgrade_applies_at_once_and_a_downgrade_at_the_period_end(app, client, partner, service):
     subscription = activate(client, service, create(client, partner, billing_anchor=utcnow().date().isoformat()))
     upgraded = client.post(
@@ -514,6 +528,45 @@ class TestIdempotency:
         retry = client.post(f"/v1/subscriptions/{subscription['id']}/suspend", json={}, headers=headers)
         assert first.status_code == retry.status_code == 200
         assert [event["type"] for event in events(app, subscription["id"])].count("subscription.suspended") == 1
+
+    @pytest.mark.parametrize(
+        ("action", "body", "before", "event"),
+        [
+            ("change-plan", {"plan": "premium"}, None, "subscription.plan_changed"),
+            ("suspend", {}, None, "subscription.suspended"),
+            ("resume", {}, "suspend", "subscription.resumed"),
+            ("cancel", {}, None, "subscription.cancellation_scheduled"),
+            ("cancel", {"when": "immediately", "reason": "fraud"}, None, "subscription.cancelled"),
+            ("revert-cancellation", {}, "cancel", "subscription.cancellation_reverted"),
+        ],
+    )
+    def test_every_partner_action_retried_with_its_key_replays_and_applies_once(
+        self, app, client, partner, service, action, body, before, event
+    ):
+        subscription = activate(client, service, create(client, partner))
+        path = f"/v1/subscriptions/{subscription['id']}"
+        if before:
+            assert client.post(f"{path}/{before}", json={}, headers=partner).status_code == 200
+        headers = {**partner, "Idempotency-Key": f"{action}-1"}
+        first = client.post(f"{path}/{action}", json=body, headers=headers)
+        retry = client.post(f"{path}/{action}", json=body, headers=headers)
+        assert first.status_code == 200, first.get_data(as_text=True)
+        assert (retry.status_code, retry.json, retry.headers["ETag"]) == (200, first.json, first.headers["ETag"])
+        assert retry.headers["Idempotent-Replayed"] == "true"
+        assert [found["type"] for found in events(app, subscription["id"])].count(event) == 1
+
+    def test_every_post_but_key_issuing_and_signed_callbacks_documents_the_idempotency_key(self, app):
+        spec = app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
+        without = sorted(
+            path
+            for path, operations in spec["paths"].items()
+            if "post" in operations
+            and "Idempotency-Key"
+            not in [parameter.get("name") for parameter in operations["post"].get("parameters", [])]
+        )
+        # Key issuing and rotation keep no stored response (it would hold the token); callbacks are applied once
+        # per webhook-id, the Standard Webhooks way.
+        assert without == ["/admin/v1/keys", "/admin/v1/keys/{key_id}/rotate", "/v1/callbacks"]
 
     def test_a_failed_request_leaves_the_key_free(self, client, partner):
         headers = {**partner, "Idempotency-Key": "k-2"}

@@ -49,7 +49,7 @@ def test_the_collector_is_held_back_during_a_job_and_restored_after_it(sqlite_st
     assert gc.get_freeze_count() == 0
     seen: list = []
     job = reconciliation.run(sqlite_store, _job(sqlite_store), _observed_rows(seen))
-    assert job.status == "completed"
+    assert job.status == "completed" and len(seen) == 2  # the job read both rows
     assert all(frozen > 0 and threshold[2] >= 1000 for frozen, threshold in seen)
     assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
 
@@ -69,6 +69,6 @@ def test_two_jobs_at_once_restore_the_collector_when_the_last_one_ends(sqlite_st
     finished = all_at_once(
         2, lambda index: reconciliation.run(sqlite_store, jobs[index], _observed_rows(seen, gate=gate))
     )
-    assert [job.status for job in finished] == ["completed", "completed"]
+    assert [job.status for job in finished] == ["completed", "completed"] and len(seen) == 4
     assert all(frozen > 0 and threshold[2] >= 1000 for frozen, threshold in seen)
     assert (gc.get_freeze_count(), gc.get_threshold()) == (0, before)
