@@ -26,14 +26,22 @@ b,active,standard
 """
 
 
-def _seed(store):
+def _add_nordlink(session, now):
+    add_partner(
+        session, code="nordlink", display_name="N", markets=["DE"], default_locale="de", flavour="standard", now=now
+    )
+
+
+def _partner_with_live(store, *refs):
+    """nordlink with an active subscription per ref; their ids."""
     now = utcnow()
     with store.transaction() as session:
-        add_partner(
-            session, code="nordlink", display_name="N", markets=["DE"], default_locale="de", flavour="standard", now=now
-        )
-        for ref in ("a", "b", "c", "d"):
-            add_subscription(session, "nordlink", ref, now=now)
+        _add_nordlink(session, now)
+        return {ref: add_subscription(session, "nordlink", ref, now=now).id for ref in refs}
+
+
+def _seed(store):
+    return _partner_with_live(store, "a", "b", "c", "d")
 
 
 def test_drift_across_chunk_borders_and_apply(store):
@@ -182,12 +190,7 @@ def _run(store, roster, *, roster_format=RosterFormat.CSV, chunk_rows=2):
 
 
 def test_a_bad_row_for_a_live_subscription_keeps_it_off_only_at_the_gateway_and_apply_leaves_it(store):
-    now = utcnow()
-    with store.transaction() as session:
-        add_partner(
-            session, code="nordlink", display_name="N", markets=["DE"], default_locale="de", flavour="standard", now=now
-        )
-        ids = {ref: add_subscription(session, "nordlink", ref, now=now).id for ref in ("a", "b", "c", "d", "e")}
+    ids = _partner_with_live(store, "a", "b", "c", "d", "e")
     with store.read() as session:
         events_before = {ref: _events(session, subscription_id) for ref, subscription_id in ids.items()}
 
@@ -230,16 +233,6 @@ def test_a_bad_row_for_a_live_subscription_keeps_it_off_only_at_the_gateway_and_
             assert _events(session, ids[ref]) == events_before[ref], ref  # no event for them
         assert session.get(Subscription, ids["e"]).status == "cancelled"
         assert _events(session, ids["e"]) == [*events_before["e"], "subscription.cancelled"]
-
-
-def _partner_with_live(store, *refs):
-    """nordlink with an active subscription per ref; their ids."""
-    now = utcnow()
-    with store.transaction() as session:
-        add_partner(
-            session, code="nordlink", display_name="N", markets=["DE"], default_locale="de", flavour="standard", now=now
-        )
-        return {ref: add_subscription(session, "nordlink", ref, now=now).id for ref in refs}
 
 
 def _statuses(store):
@@ -343,9 +336,7 @@ def _partner_with(store, **plans):
     """nordlink with an active subscription per ref, on the plan given (upgraded to it from standard)."""
     now = utcnow()
     with store.transaction() as session:
-        add_partner(
-            session, code="nordlink", display_name="N", markets=["DE"], default_locale="de", flavour="standard", now=now
-        )
+        _add_nordlink(session, now)
         ids = {}
         for ref, plan in plans.items():
             subscription = add_subscription(session, "nordlink", ref, now=now)
@@ -456,13 +447,7 @@ def test_one_good_row_is_enough_to_list_the_others_only_at_the_gateway(store):
 
 def test_refs_with_quotes_backslashes_and_any_script_are_staged_and_matched_across_chunks(store):
     refs = ['quote"d', "back\\slash", "Zoë-東京", "emoji-🎬", "comma,ref"]
-    now = utcnow()
-    with store.transaction() as session:
-        add_partner(
-            session, code="nordlink", display_name="N", markets=["DE"], default_locale="de", flavour="standard", now=now
-        )
-        for ref in refs:
-            add_subscription(session, "nordlink", ref, now=now)
+    _partner_with_live(store, *refs)
     quoted = [f'"{ref.replace(chr(34), chr(34) * 2)}"' for ref in refs]
     lines = [f"{ref},active,standard" for ref in quoted] + [f"{quoted[2]},active,standard"]  # one again, later
     roster = "partner_ref,status,plan\n" + "\n".join(lines) + "\n"
