@@ -48,6 +48,12 @@ LIVE_AT_GATEWAY = [status for status, seen in AS_PARTNER_SEES_IT.items() if seen
 ALSO_AS_PARTNER_SEES_IT = {Status.CANCELLATION_SCHEDULED: {RosterStatus.CANCELLED}}
 
 
+# Every status and plan a good row can say, numbered. A reconciliation stores each row's pair as its number
+# (its claim), so that the database can set a whole roster against the subscriptions in one ordered pass.
+CLAIMS: list[tuple[RosterStatus, str]] = [(status, plan) for status in RosterStatus for plan in PLAN_RANKS]
+CLAIM_NUMBERS: dict[tuple[str, str], int] = {claim: number for number, claim in enumerate(CLAIMS)}
+
+
 class Drift(enum.StrEnum):
     BAD_ROW = "bad_row"
     ONLY_AT_PARTNER = "only_at_partner"

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -318,10 +319,11 @@ class ReconciliationItem(Base):
 
 
 class ReconciliationRef(Base):
-    """The partner_refs a running reconciliation has read: the roster side of the 'only at gateway' anti-join.
+    """The partner_refs a running reconciliation has read: the roster side of its comparison with subscriptions.
 
     Kept in the store, not in memory, so a roster of millions of rows costs no more memory than a small one.
-    A bad row's ref is here too (`bad`): present at the partner, though never compared.
+    A bad row's ref is here too (`bad`): present at the partner, though never compared. A good row's status
+    and plan are kept as its `claim` (gateway.domain.roster.CLAIMS), for the comparison once every row is in.
     """
 
     __tablename__ = "reconciliation_refs"
@@ -332,6 +334,7 @@ class ReconciliationRef(Base):
     partner_ref: Mapped[str] = mapped_column(String(100), primary_key=True)
     line: Mapped[int] = mapped_column(Integer)  # the ref's first row
     bad: Mapped[bool] = mapped_column(Boolean, server_default=false())  # that row is a bad row
+    claim: Mapped[int | None] = mapped_column(SmallInteger)  # what that row says, numbered; None for a bad row
 
 
 class Campaign(Base):
