@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -263,11 +264,17 @@ def _stage_refs(cursor, dialect: str, marker: str, job_id: str, first: dict[str,
     # "WHERE true": SQLite's way to tell an INSERT ... SELECT's ON CONFLICT from a join's ON.
     staged = 0
     if good:
-        cursor.execute(
+        insert_good = (
             "INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line, bad, claim) "
-            "SELECT ?, key, value >> ?, false, value & ? FROM json_each(?) WHERE true ON CONFLICT DO NOTHING",
-            (job_id, _CLAIM_BITS, (1 << _CLAIM_BITS) - 1, orjson.dumps(good).decode()),
+            "SELECT ?, key, value >> ?, false, value & ? FROM json_each(?)"
         )
+        values = (job_id, _CLAIM_BITS, (1 << _CLAIM_BITS) - 1, orjson.dumps(good).decode())
+        try:
+            # Most chunks name no ref an earlier one did, and a plain insert spares a conflict check per row
+            # (about a fifth of the statement's time).
+            cursor.execute(insert_good, values)
+        except sqlite3.IntegrityError:  # one did: SQLite has undone the statement; insert all but those refs
+            cursor.execute(f"{insert_good} WHERE true ON CONFLICT DO NOTHING", values)
         staged += cursor.rowcount
     if bad:
         cursor.execute(
