@@ -460,7 +460,6 @@ def scheduler_run(batch_size: int) -> None:
     for name, count in report.counts.items():
         click.echo(f"{name}: {count}")
     click.echo(f"idempotency records removed: {report.idempotency_records_removed}")
-    click.echo(f"reconciliation scratch rows removed: {report.reconciliation_scratch_rows_removed}")
     click.echo(f"events past the feed's retention removed: {report.expired_events_removed}")
     click.echo(f"partner callbacks past the retention forgotten: {report.callbacks_forgotten}")
     click.echo(

@@ -21,7 +21,20 @@ from datetime import datetime
 from itertools import islice
 
 import orjson
-from sqlalchemy import case, delete, insert, literal_column, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    case,
+    insert,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from gateway.domain.clock import utcnow
@@ -41,8 +54,8 @@ from gateway.domain.roster import (
     only_at_gateway,
 )
 from gateway.services.subscriptions import apply_command
-from gateway.store.db import Store
-from gateway.store.models import Reconciliation, ReconciliationItem, ReconciliationRef, Subscription
+from gateway.store.db import OneConnection, Store
+from gateway.store.models import Reconciliation, ReconciliationItem, Subscription
 
 CHUNK_ROWS = 10_000
 # Roster rows compared per transaction: fewer, larger chunks measured ~15% faster at 1M rows than 10,000. The
@@ -62,6 +75,19 @@ REPORT_COLUMNS = [
     "repaired_at",
 ]
 STATUS_BY_VALUE = {status.value: status for status in Status}
+# The roster side of a job's comparison: every partner_ref its rows name, with the line of the first row naming
+# it and what that row says (its claim; a bad row has none and is never compared). A TEMP table, one per job
+# (see _roster_refs): a roster of millions of rows costs it no more memory than a small one.
+ROSTER_REFS = Table(
+    "roster_refs",
+    MetaData(),
+    Column("partner_ref", String(100), primary_key=True),
+    Column("line", Integer, nullable=False),
+    Column("bad", Boolean, nullable=False),
+    Column("claim", SmallInteger),
+    prefixes=["TEMPORARY"],
+    sqlite_with_rowid=False,  # the primary key is the table: one b-tree, half the writes per row
+)
 _CLAIM_BITS = 8  # a good row's line and claim go to SQLite as one number: line << _CLAIM_BITS | claim
 REPAIR_REASONS = {
     Command.CANCEL_NOW: "partner_churn",
@@ -155,39 +181,46 @@ def run(
         partner_code = session.get(Reconciliation, job_id).partner_code
     compared, unnamed = 0, False  # rows compared; whether a bad row named no usable partner_ref
     try:
-        with _collector_held_back():
+        with store.one_connection() as connection, _roster_refs(connection), _collector_held_back():
             for chunk in _chunks(rows, chunk_rows):
-                with store.transaction() as session:
+                with connection.transaction() as session:
                     items, bad_rows, unnamed_here = _stage_chunk(session, job_id, chunk)
                     _record(session, job_id, items, rows=len(chunk))
                 compared += len(chunk) - bad_rows
                 unnamed = unnamed or unnamed_here
                 if progress:
                     progress(len(chunk))
+            with connection.transaction() as session:
+                for batch in _findings(session, job_id, partner_code, chunk_rows):
+                    _record(session, job_id, batch, rows=0)
+                if compared and not unnamed:
+                    for batch in _only_at_gateway(session, job_id, partner_code, chunk_rows):
+                        _record(session, job_id, batch, rows=0)
+                job = session.get(Reconciliation, job_id)
+                job.status, job.finished_at = "completed", utcnow()
     except BaseException:
         _fail(store, job_id)  # e.g. the upload broke off: the job says so instead of staying "running"
         raise
-    with store.transaction() as session:
-        for batch in _findings(session, job_id, partner_code, chunk_rows):
-            _record(session, job_id, batch, rows=0)
-        if compared and not unnamed:
-            for batch in _only_at_gateway(session, job_id, partner_code, chunk_rows):
-                _record(session, job_id, batch, rows=0)
-        job = session.get(Reconciliation, job_id)
-        job.status, job.finished_at = "completed", utcnow()
     return job
 
 
-def remove_scratch_rows(store: Store) -> int:
-    """Delete the partner_refs that finished jobs no longer need; `gateway scheduler run` calls it.
+@contextmanager
+def _roster_refs(connection: OneConnection) -> Iterator[None]:
+    """An empty roster_refs table on the job's connection for the length of the block.
 
-    Left to housekeeping rather than done at the end of a job: for a roster of millions of rows the delete
-    is a noticeable part of the work, and nobody waits for it.
+    A TEMP table: the job's own, gone with its connection however the job ends, and on SQLite written
+    without the write-ahead log (at 1M rows the log's writes and checkpoints cost as much as a tenth of
+    the job). Dropped first in case a job that ended with its connection broken left one behind.
     """
-    finished = select(Reconciliation.id).where(Reconciliation.status != "running")
-    with store.transaction() as session:
-        removed = session.execute(delete(ReconciliationRef).where(ReconciliationRef.reconciliation_id.in_(finished)))
-    return removed.rowcount or 0
+    with connection.transaction() as session:
+        temporary = "temp" if session.get_bind().dialect.name == "sqlite" else "pg_temp"
+        session.execute(text(f"DROP TABLE IF EXISTS {temporary}.{ROSTER_REFS.name}"))
+        ROSTER_REFS.create(session.connection())
+    try:
+        yield
+    finally:
+        with connection.transaction() as session:
+            session.execute(text(f"DROP TABLE {temporary}.{ROSTER_REFS.name}"))
 
 
 def _fail(store: Store, job_id: str) -> None:
@@ -228,12 +261,12 @@ def _stage_chunk(session: Session, job_id: str, chunk: list) -> tuple[list[dict]
     connection = session.connection()
     cursor = connection.connection.cursor()
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    if _stage_refs(cursor, connection.dialect.name, marker, job_id, first) != len(first):
+    if _stage_refs(cursor, connection.dialect.name, marker, first) != len(first):
         # some refs were there already: named by earlier chunks' rows
         cursor.execute(
-            f"SELECT partner_ref, line, bad FROM reconciliation_refs WHERE reconciliation_id = {marker} "  # noqa: S608
-            f"AND partner_ref IN ({', '.join([marker] * len(first))})",
-            (job_id, *first),
+            f"SELECT partner_ref, line, bad FROM roster_refs "  # noqa: S608
+            f"WHERE partner_ref IN ({', '.join([marker] * len(first))})",
+            tuple(first),
         )
         for partner_ref, line, bad in cursor.fetchall():
             here, claim = first[partner_ref]
@@ -243,9 +276,9 @@ def _stage_chunk(session: Session, job_id: str, chunk: list) -> tuple[list[dict]
     return items, bad_rows, unnamed
 
 
-def _stage_refs(cursor, dialect: str, marker: str, job_id: str, first: dict[str, tuple[int, int | None]]) -> int:
-    """Write the chunk's refs (ref: its first line, and that row's claim, None for a bad row) to
-    reconciliation_refs, leaving any an earlier chunk wrote; how many were new.
+def _stage_refs(cursor, dialect: str, marker: str, first: dict[str, tuple[int, int | None]]) -> int:
+    """Write the chunk's refs (ref: its first line, and that row's claim, None for a bad row) to roster_refs,
+    leaving any an earlier chunk wrote; how many were new.
 
     On SQLite the refs go as one JSON object per kind read by json_each in one statement: a row-by-row
     executemany spent most of a chunk's database time binding parameters (about 4x slower at 1M rows). A good
@@ -254,9 +287,9 @@ def _stage_refs(cursor, dialect: str, marker: str, job_id: str, first: dict[str,
     """
     if dialect != "sqlite":
         cursor.executemany(
-            f"INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line, bad, claim) "  # noqa: S608
-            f"VALUES ({marker}, {marker}, {marker}, {marker}, {marker}) ON CONFLICT DO NOTHING",
-            [(job_id, ref, line, claim is None, claim) for ref, (line, claim) in first.items()],
+            f"INSERT INTO roster_refs (partner_ref, line, bad, claim) "  # noqa: S608
+            f"VALUES ({marker}, {marker}, {marker}, {marker}) ON CONFLICT DO NOTHING",
+            [(ref, line, claim is None, claim) for ref, (line, claim) in first.items()],
         )
         return cursor.rowcount
     good = {ref: line << _CLAIM_BITS | claim for ref, (line, claim) in first.items() if claim is not None}
@@ -265,10 +298,10 @@ def _stage_refs(cursor, dialect: str, marker: str, job_id: str, first: dict[str,
     staged = 0
     if good:
         insert_good = (
-            "INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line, bad, claim) "
-            "SELECT ?, key, value >> ?, false, value & ? FROM json_each(?)"
+            "INSERT INTO roster_refs (partner_ref, line, bad, claim) "
+            "SELECT key, value >> ?, false, value & ? FROM json_each(?)"
         )
-        values = (job_id, _CLAIM_BITS, (1 << _CLAIM_BITS) - 1, orjson.dumps(good).decode())
+        values = (_CLAIM_BITS, (1 << _CLAIM_BITS) - 1, orjson.dumps(good).decode())
         try:
             # Most chunks name no ref an earlier one did, and a plain insert spares a conflict check per row
             # (about a fifth of the statement's time).
@@ -278,9 +311,9 @@ def _stage_refs(cursor, dialect: str, marker: str, job_id: str, first: dict[str,
         staged += cursor.rowcount
     if bad:
         cursor.execute(
-            "INSERT INTO reconciliation_refs (reconciliation_id, partner_ref, line, bad) "
-            "SELECT ?, key, value, true FROM json_each(?) WHERE true ON CONFLICT DO NOTHING",
-            (job_id, orjson.dumps(bad).decode()),
+            "INSERT INTO roster_refs (partner_ref, line, bad) "
+            "SELECT key, value, true FROM json_each(?) WHERE true ON CONFLICT DO NOTHING",
+            (orjson.dumps(bad).decode(),),
         )
         staged += cursor.rowcount
     return staged
@@ -298,16 +331,15 @@ def _findings(session: Session, job_id: str, partner_code: str, batch_rows: int)
     agreeing = select(Subscription.partner_ref, case(active, value=Subscription.plan)).where(
         Subscription.partner_code == partner_code, Subscription.status == Status.ACTIVE
     )
-    staged = select(ReconciliationRef.partner_ref, ReconciliationRef.claim).where(
-        ReconciliationRef.reconciliation_id == job_id, ReconciliationRef.claim.is_not(None)
-    )
+    refs = ROSTER_REFS.c
+    staged = select(refs.partner_ref, refs.claim).where(refs.claim.is_not(None))
     differing = staged.except_(agreeing).order_by(literal_column("1"))
     for batch in session.execute(differing.execution_options(yield_per=batch_rows)).partitions():
         claims = dict(batch)
         found = session.execute(
             select(
-                ReconciliationRef.partner_ref,
-                ReconciliationRef.line,
+                refs.partner_ref,
+                refs.line,
                 Subscription.id,
                 Subscription.status,
                 Subscription.plan,
@@ -315,11 +347,10 @@ def _findings(session: Session, job_id: str, partner_code: str, batch_rows: int)
             )
             .outerjoin(
                 Subscription,
-                (Subscription.partner_code == partner_code)
-                & (Subscription.partner_ref == ReconciliationRef.partner_ref),
+                (Subscription.partner_code == partner_code) & (Subscription.partner_ref == refs.partner_ref),
             )
-            .where(ReconciliationRef.reconciliation_id == job_id, ReconciliationRef.partner_ref.in_(claims))
-            .order_by(ReconciliationRef.partner_ref)
+            .where(refs.partner_ref.in_(claims))
+            .order_by(refs.partner_ref)
         )
         items = []
         for partner_ref, line, subscription_id, status, plan, pending_plan in found:
@@ -366,7 +397,7 @@ def _only_at_gateway(session: Session, job_id: str, partner_code: str, batch_row
     live = select(Subscription.partner_ref).where(
         Subscription.partner_code == partner_code, Subscription.status.in_(LIVE_AT_GATEWAY)
     )
-    named = select(ReconciliationRef.partner_ref).where(ReconciliationRef.reconciliation_id == job_id)
+    named = select(ROSTER_REFS.c.partner_ref)
     missing = live.except_(named).order_by(literal_column("1"))
     for batch in session.execute(missing.execution_options(yield_per=batch_rows)).partitions():
         found = session.execute(

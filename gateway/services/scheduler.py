@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from gateway.domain.clock import utcnow
 from gateway.domain.delivery import parse_schedule
 from gateway.domain.lifecycle import Actor, Command, Status
-from gateway.services import reconciliation
 from gateway.services.campaigns import CampaignSettings, run_campaign, runnable_campaign_ids
 from gateway.services.deliveries import remove_expired_events
 from gateway.services.sharing import SharingReport, run_due_sharing_notices
@@ -103,7 +102,6 @@ SHARING_REMINDERS = parse_schedule("3d,4d,7d")  # the default of GATEWAY_SHARING
 class SchedulerReport:
     counts: dict[str, int] = field(default_factory=lambda: {work.name: 0 for work in DUE_WORK})
     idempotency_records_removed: int = 0
-    reconciliation_scratch_rows_removed: int = 0
     expired_events_removed: int = 0
     callbacks_forgotten: int = 0
     sharing: SharingReport = field(default_factory=SharingReport)
@@ -134,8 +132,7 @@ def run_due_transitions(
     sharing_reminders: list[timedelta] = SHARING_REMINDERS,
 ) -> SchedulerReport:
     """Apply everything due at `now`, a batch of rows per transaction; then housekeeping: expired idempotency
-    records, the scratch rows of finished reconciliations, events past the feed's retention, and partners'
-    callbacks received longer ago than that."""
+    records, events past the feed's retention, and partners' callbacks received longer ago than that."""
     report = SchedulerReport()
     for work in DUE_WORK:
         while True:
@@ -164,7 +161,6 @@ def run_due_transitions(
         # record (a snapshot of the subscription, member data included) has no use left and would outlive a purge.
         removed = session.execute(delete(InboundEvent).where(InboundEvent.received_at < now - event_retention))
         report.callbacks_forgotten = removed.rowcount or 0
-    report.reconciliation_scratch_rows_removed = reconciliation.remove_scratch_rows(store)
     while True:
         with store.transaction() as session:
             removed = remove_expired_events(session, now=now, retention=event_retention)

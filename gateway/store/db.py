@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -81,6 +81,14 @@ class Store:
         with self._readers() as session, session.begin():
             yield session
 
+    @contextmanager
+    def one_connection(self) -> Iterator[OneConnection]:
+        """Transactions that all run on one connection from the pool, for work that keeps state in its
+        connection from one transaction to the next (a reconciliation's TEMP table); the connection goes back
+        to the pool when the block ends."""
+        with self.engine.execution_options(**{WRITE_OPTION: True}).connect() as connection:
+            yield OneConnection(connection)
+
     def rows_connection(self) -> RawConnection:
         """A connection for the hot reads (gateway.store.hot_reads); give it back with release().
 
@@ -104,3 +112,15 @@ class Store:
     def dispose(self) -> None:
         self._kept = threading.local()  # this thread's kept connection closes as it is dropped
         self.engine.dispose()
+
+
+class OneConnection:
+    """Store.one_connection's transactions: each one a write transaction, all on the same connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._sessions = sessionmaker(connection, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session

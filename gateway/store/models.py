@@ -14,7 +14,6 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -316,25 +315,6 @@ class ReconciliationItem(Base):
     repair: Mapped[str | None] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text)
     repaired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class ReconciliationRef(Base):
-    """The partner_refs a running reconciliation has read: the roster side of its comparison with subscriptions.
-
-    Kept in the store, not in memory, so a roster of millions of rows costs no more memory than a small one.
-    A bad row's ref is here too (`bad`): present at the partner, though never compared. A good row's status
-    and plan are kept as its `claim` (gateway.domain.roster.CLAIMS), for the comparison once every row is in.
-    """
-
-    __tablename__ = "reconciliation_refs"
-    # SQLite: the primary key is the table (one b-tree, not a table plus an index): half the writes per row.
-    __table_args__ = ({"sqlite_with_rowid": False},)
-
-    reconciliation_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    partner_ref: Mapped[str] = mapped_column(String(100), primary_key=True)
-    line: Mapped[int] = mapped_column(Integer)  # the ref's first row
-    bad: Mapped[bool] = mapped_column(Boolean, server_default=false())  # that row is a bad row
-    claim: Mapped[int | None] = mapped_column(SmallInteger)  # what that row says, numbered; None for a bad row
 
 
 class Campaign(Base):

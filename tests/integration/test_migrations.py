@@ -20,7 +20,6 @@ TABLES = {
     "idempotency_records",
     "reconciliations",
     "reconciliation_items",
-    "reconciliation_refs",
     "deliveries",
     "delivery_attempts",
     "operator_events",
