@@ -5,7 +5,7 @@ so each reports its own peak memory; a second, ten times smaller roster shows wh
 two alternate for a few rounds (each reconciliation on a fresh copy of the seeded store) and each side's
 figure is its median round, so a slow moment of the machine does not decide the ratio.
 
-    python bench/reconcile.py [--rows 1000000] [--rounds 3]
+    python bench/reconcile.py [--rows 1000000] [--rounds 5]
 
 Last line: `reconcile: <ratio>x parse-only time (target <= 3.0)`.
 """
@@ -88,7 +88,7 @@ def measure(mode: str, database: str, roster: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--child", choices=["parse", "reconcile"])
     parser.add_argument("--database")
     parser.add_argument("--roster", type=Path)
