@@ -104,9 +104,9 @@ def _chunks(rows: Iterable[RosterRow | BadRow], size: int) -> Iterator[list[Rost
 
 
 class _CollectorHold:
-    """Keeps Python's cycle collector off the objects the process already had, for as long as a job runs.
+    """Keeps Python's cycle collector off the objects the process already had, while a job stages its roster.
 
-    A chunk keeps thousands of rows alive while it is compared, so every collection finds them young and
+    A chunk keeps thousands of rows alive while it is staged, so every collection finds them young and
     promotes them, and the older generations get collected again and again, each time over everything the
     process holds: on the bench (1,000,000 rows) that was a quarter of the job's time. Rows form no cycles
     (reference counting frees them), so the objects there before the job are frozen and full collections put
@@ -181,15 +181,18 @@ def run(
         partner_code = session.get(Reconciliation, job_id).partner_code
     compared, unnamed = 0, False  # rows compared; whether a bad row named no usable partner_ref
     try:
-        with store.one_connection() as connection, _roster_refs(connection), _collector_held_back():
-            for chunk in _chunks(rows, chunk_rows):
-                with connection.transaction() as session:
-                    items, bad_rows, unnamed_here = _stage_chunk(session, job_id, chunk)
-                    _record(session, job_id, items, rows=len(chunk))
-                compared += len(chunk) - bad_rows
-                unnamed = unnamed or unnamed_here
-                if progress:
-                    progress(len(chunk))
+        with store.one_connection() as connection, _roster_refs(connection):
+            with _collector_held_back():
+                for chunk in _chunks(rows, chunk_rows):
+                    with connection.transaction() as session:
+                        items, bad_rows, unnamed_here = _stage_chunk(session, job_id, chunk)
+                        _record(session, job_id, items, rows=len(chunk))
+                    compared += len(chunk) - bad_rows
+                    unnamed = unnamed or unnamed_here
+                    if progress:
+                        progress(len(chunk))
+            # Under the usual collector again: the statements here hold batches of thousands of parameters in
+            # reference cycles of SQLAlchemy's, which a held-back collector would let pile up.
             with connection.transaction() as session:
                 for batch in _findings(session, job_id, partner_code, chunk_rows):
                     _record(session, job_id, batch, rows=0)
