@@ -42,6 +42,7 @@ def _begin_sqlite(connection) -> None:
 
 
 WRITE_OPTION = "gateway_write"
+HOT_READS_MMAP_BYTES = 1 << 30  # address space, not memory: only the pages read are resident, shared with the OS
 
 
 def make_engine(url: str, schema: str | None = None) -> Engine:
@@ -102,6 +103,11 @@ class Store:
         kept = getattr(self._kept, "connection", None)
         if kept is None:
             kept = self._kept.connection = RawConnection.keep(self.engine)
+            # The lookups land on random rows of tables far larger than SQLite's page cache (2 MiB): mapped,
+            # a page comes from the OS's file cache without a read() call each time (+5% req/s on the bench).
+            cursor = kept.dbapi.cursor()
+            cursor.execute(f"PRAGMA mmap_size={HOT_READS_MMAP_BYTES}")
+            cursor.close()
         return kept
 
     def ping(self) -> None:

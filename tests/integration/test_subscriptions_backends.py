@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from gateway.domain.keys import KeyKind
-from gateway.store.db import Store, make_engine
+from gateway.store.db import HOT_READS_MMAP_BYTES, Store, make_engine
 from gateway.store.models import Subscription
 from tests.conftest import Seeder, app_store, bearer
 
@@ -61,6 +61,19 @@ def test_sqlite_keeps_one_hot_read_connection_per_thread(sqlite_database):
         thread.start()
         thread.join()
         assert elsewhere[0] is not first
+    finally:
+        store.dispose()
+
+
+def test_sqlite_hot_reads_map_the_file_and_other_connections_do_not(sqlite_database):
+    """The hot reads' kept connection reads pages through a memory map; pooled ones (a reconciliation
+    scanning a million subscriptions) keep SQLite's default, so their memory stays what they use."""
+    store = Store(make_engine(sqlite_database.url))
+    try:
+        cursor = store.rows_connection().dbapi.cursor()
+        assert cursor.execute("PRAGMA mmap_size").fetchone()[0] == HOT_READS_MMAP_BYTES
+        with store.engine.connect() as pooled:
+            assert pooled.exec_driver_sql("PRAGMA mmap_size").scalar() == 0
     finally:
         store.dispose()
 
