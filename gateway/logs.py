@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import secrets
 import sys
@@ -35,9 +36,11 @@ def scrub(text: str) -> str:
 
 
 class JsonFormatter(logging.Formatter):
+    _second: tuple[int, str] = (0, "")  # the last second a line was logged in, written out to the second
+
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": self._time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -50,6 +53,16 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return scrub(orjson.dumps(entry, default=str).decode())
+
+    def _time(self, created: float) -> str:
+        """ISO 8601 in UTC to the millisecond. Most lines fall in the same second as the one before, so the
+        date and time up to the second are written out once per second: in full, every access line paid
+        about 3 µs for it."""
+        fraction, whole = math.modf(created)
+        second, microsecond = divmod(int(whole) * 1_000_000 + round(fraction * 1_000_000), 1_000_000)
+        if self._second[0] != second:
+            JsonFormatter._second = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
+        return f"{self._second[1]}.{microsecond // 1000:03d}+00:00"
 
 
 def configure_logging(level: str) -> None:

@@ -101,7 +101,9 @@ class _Query:
             return None
         values = list(found)
         for index, convert in self._converters:
-            values[index] = convert(values[index])
+            value = values[index]
+            if value is not None:  # most timestamps of a row are unset: spare the call
+                values[index] = convert(value)
         return self._row(*values)
 
 

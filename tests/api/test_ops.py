@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import random
+from datetime import UTC, datetime
 
 import pytest
 
@@ -124,3 +126,18 @@ def test_a_secret_in_a_log_message_or_exception_is_scrubbed(app, client, log_lin
     assert token not in everything and "c" * 48 not in everything
     assert "whsec_c2VjcmV0" not in everything
     assert "gw_[REDACTED]" in everything and "unhandled error" in everything
+
+
+def test_log_times_are_utc_to_the_millisecond_as_datetime_writes_them():
+    """The formatter writes the part up to the second once per second; every line still reads as
+    datetime.isoformat would write it, across second borders and with times out of order."""
+    formatter = JsonFormatter()
+    picks = random.Random(11)
+    border = 1796154720.0
+    times = [border - 0.0005, border, border + 0.0009999, border + 0.9999996, border - 3600.25]
+    times += [border + picks.uniform(-86400, 86400) for _ in range(20000)]
+    for created in times:
+        record = logging.LogRecord("gateway", logging.INFO, __file__, 1, "tick", None, None)
+        record.created = created
+        expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+        assert json.loads(formatter.format(record))["time"] == expected, created
