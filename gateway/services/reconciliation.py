@@ -16,7 +16,7 @@ import io
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from itertools import islice
 
@@ -35,6 +35,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from gateway.domain.clock import utcnow
@@ -217,13 +218,18 @@ def _roster_refs(connection: OneConnection) -> Iterator[None]:
     """
     with connection.transaction() as session:
         temporary = "temp" if session.get_bind().dialect.name == "sqlite" else "pg_temp"
-        session.execute(text(f"DROP TABLE IF EXISTS {temporary}.{ROSTER_REFS.name}"))
+        drop = text(f"DROP TABLE IF EXISTS {temporary}.{ROSTER_REFS.name}")
+        session.execute(drop)
         ROSTER_REFS.create(session.connection())
     try:
         yield
-    finally:
-        with connection.transaction() as session:
-            session.execute(text(f"DROP TABLE {temporary}.{ROSTER_REFS.name}"))
+    except BaseException:
+        # The connection may be what broke: its error, not the drop's, is the one to raise.
+        with suppress(SQLAlchemyError), connection.transaction() as session:
+            session.execute(drop)
+        raise
+    with connection.transaction() as session:
+        session.execute(drop)
 
 
 def _fail(store: Store, job_id: str) -> None:
