@@ -60,9 +60,11 @@ class JsonFormatter(logging.Formatter):
         about 3 µs for it."""
         fraction, whole = math.modf(created)
         second, microsecond = divmod(int(whole) * 1_000_000 + round(fraction * 1_000_000), 1_000_000)
-        if self._second[0] != second:
-            JsonFormatter._second = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S"))
-        return f"{self._second[1]}.{microsecond // 1000:03d}+00:00"
+        cached, written = JsonFormatter._second  # one read: another thread may replace it meanwhile
+        if cached != second:
+            written = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            JsonFormatter._second = (second, written)
+        return f"{written}.{microsecond // 1000:03d}+00:00"
 
 
 def configure_logging(level: str) -> None:

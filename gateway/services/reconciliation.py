@@ -111,7 +111,7 @@ class _CollectorHold:
     promotes them, and the older generations get collected again and again, each time over everything the
     process holds: on the bench (1,000,000 rows) that was a quarter of the job's time. Rows form no cycles
     (reference counting frees them), so the objects there before the job are frozen and full collections put
-    off; when the last job running in the process ends, both are put back as they were.
+    off; when the last job staging in the process is through, both are put back as they were.
     """
 
     def __init__(self) -> None:
@@ -192,8 +192,8 @@ def run(
                     unnamed = unnamed or unnamed_here
                     if progress:
                         progress(len(chunk))
-            # Under the usual collector again: the statements here hold batches of thousands of parameters in
-            # reference cycles of SQLAlchemy's, which a held-back collector would let pile up.
+            # Not under the hold (unless another job is staging): the statements here hold batches of thousands
+            # of parameters in reference cycles of SQLAlchemy's, which a held-back collector lets pile up.
             with connection.transaction() as session:
                 for batch in _findings(session, job_id, partner_code, chunk_rows):
                     _record(session, job_id, batch, rows=0)
@@ -212,9 +212,9 @@ def run(
 def _roster_refs(connection: OneConnection) -> Iterator[None]:
     """An empty roster_refs table on the job's connection for the length of the block.
 
-    A TEMP table: the job's own, gone with its connection however the job ends, and on SQLite written
-    without the write-ahead log (at 1M rows the log's writes and checkpoints cost as much as a tenth of
-    the job). Dropped first in case a job that ended with its connection broken left one behind.
+    A TEMP table: the job's own, seen by no other connection, and on SQLite written without the write-ahead
+    log (at 1M rows the log's writes and checkpoints cost as much as a tenth of the job). Dropped at the end,
+    and first too, in case the drop at the end of an earlier job on the connection did not happen.
     """
     with connection.transaction() as session:
         temporary = "temp" if session.get_bind().dialect.name == "sqlite" else "pg_temp"
@@ -223,19 +223,18 @@ def _roster_refs(connection: OneConnection) -> Iterator[None]:
         ROSTER_REFS.create(session.connection())
     try:
         yield
-    except BaseException:
-        # The connection may be what broke: its error, not the drop's, is the one to raise.
+    finally:
+        # Best effort, the job's work being done or lost already: the connection may be what broke (its error
+        # is the one to raise), or the store busy; the next job on the connection drops what is left.
         with suppress(SQLAlchemyError), connection.transaction() as session:
             session.execute(drop)
-        raise
-    with connection.transaction() as session:
-        session.execute(drop)
 
 
 def _fail(store: Store, job_id: str) -> None:
     with store.transaction() as session:
-        job = session.get(Reconciliation, job_id)
-        job.status, job.finished_at = "failed", utcnow()
+        job = session.get(Reconciliation, job_id, with_for_update=True)
+        if job.status == "running":  # a completed job stays so, whatever went wrong after its last commit
+            job.status, job.finished_at = "failed", utcnow()
 
 
 def _stage_chunk(session: Session, job_id: str, chunk: list) -> tuple[list[dict], int, bool]:
@@ -413,7 +412,11 @@ def _only_at_gateway(session: Session, job_id: str, partner_code: str, batch_row
     for batch in connection.execute(missing.execution_options(yield_per=batch_rows)).partitions():
         found = connection.execute(
             select(Subscription.partner_ref, Subscription.id, Subscription.status, Subscription.plan)
-            .where(Subscription.partner_code == partner_code, Subscription.partner_ref.in_([ref for (ref,) in batch]))
+            .where(
+                Subscription.partner_code == partner_code,
+                Subscription.partner_ref.in_([ref for (ref,) in batch]),
+                Subscription.status.in_(LIVE_AT_GATEWAY),  # still live: one may have been cancelled since
+            )
             .order_by(Subscription.partner_ref)
         )
         yield [

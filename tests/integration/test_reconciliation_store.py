@@ -97,6 +97,29 @@ def test_a_broken_upload_marks_the_job_failed(store):
         assert reconciliation.get(session, job_id).status == "failed"
 
 
+def test_a_job_that_completed_is_never_marked_failed_afterwards(store):
+    """Whatever fails after a job's last commit (the drop of its scratch table, say) leaves it completed."""
+    _seed(store)
+    job = _run(store, ROSTER)
+    reconciliation._fail(store, job.id)
+    with store.read() as session:
+        assert reconciliation.get(session, job.id).status == "completed"
+
+
+def test_a_roster_refs_table_left_on_a_connection_is_not_read_by_the_next_job(store):
+    _seed(store)
+    with store.engine.connect() as connection:  # the pool's only connection, which the job will use
+        reconciliation.ROSTER_REFS.create(connection)
+        connection.execute(
+            reconciliation.ROSTER_REFS.insert(),
+            [{"partner_ref": ref, "line": 2, "bad": True, "claim": None} for ref in ("a", "b", "c")],
+        )
+        connection.commit()
+    assert store.engine.pool.checkedin() == 1
+    job = _run(store, "partner_ref,status,plan\nd,active,standard\n")
+    assert job.counts["only_at_gateway"] == 3  # a, b and c: the leftover rows named them
+
+
 def test_each_job_compares_its_own_roster_only(store):
     """A job's refs stay with it: one that broke off leaves none for the next job on its connection, and two
     jobs at once (two threads, two connections) each see their own roster."""
