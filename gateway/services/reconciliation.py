@@ -194,9 +194,12 @@ def run(
                         progress(len(chunk))
             # Not under the hold (unless another job is staging): the statements here hold batches of thousands
             # of parameters in reference cycles of SQLAlchemy's, which a held-back collector lets pile up.
+            # Each pass in a transaction of its own: on SQLite a transaction that writes keeps other writers
+            # waiting, and a pass over a roster with millions of differing rows takes a while.
             with connection.transaction() as session:
                 for batch in _findings(session, job_id, partner_code, chunk_rows):
                     _record(session, job_id, batch, rows=0)
+            with connection.transaction() as session:
                 if compared and not unnamed:
                     for batch in _only_at_gateway(session, job_id, partner_code, chunk_rows):
                         _record(session, job_id, batch, rows=0)
