@@ -15,7 +15,7 @@ import gc
 import io
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from itertools import islice
@@ -24,6 +24,8 @@ import orjson
 from sqlalchemy import (
     Boolean,
     Column,
+    CompoundSelect,
+    Connection,
     Integer,
     MetaData,
     SmallInteger,
@@ -194,15 +196,13 @@ def run(
                         progress(len(chunk))
             # Not under the hold (unless another job is staging): the statements here hold batches of thousands
             # of parameters in reference cycles of SQLAlchemy's, which a held-back collector lets pile up.
-            # Each pass in a transaction of its own: on SQLite a transaction that writes keeps other writers
-            # waiting, and a pass over a roster with millions of differing rows takes a while.
+            paged = store.engine.dialect.name == "sqlite"
+            _record_pass(connection, job_id, partner_code, _differing, _drift_items, batch_rows=chunk_rows, paged=paged)
+            if compared and not unnamed:
+                _record_pass(
+                    connection, job_id, partner_code, _missing, _missing_items, batch_rows=chunk_rows, paged=paged
+                )
             with connection.transaction() as session:
-                for batch in _findings(session, job_id, partner_code, chunk_rows):
-                    _record(session, job_id, batch, rows=0)
-            with connection.transaction() as session:
-                if compared and not unnamed:
-                    for batch in _only_at_gateway(session, job_id, partner_code, chunk_rows):
-                        _record(session, job_id, batch, rows=0)
                 job = session.get(Reconciliation, job_id)
                 job.status, job.finished_at = "completed", utcnow()
     except BaseException:
@@ -245,9 +245,9 @@ def _stage_chunk(session: Session, job_id: str, chunk: list) -> tuple[list[dict]
     with how many of its rows are bad and whether one of those named no usable partner_ref.
 
     Every ref the chunk names, a bad row's too, is staged in roster_refs, a good row's with its claim; a ref
-    already there came earlier in the roster. The first row naming a ref decides: a good row's is compared
-    (by _findings, once every row is in), a later good row with the same ref is a duplicate (and so is one after
-    a bad row: the partner's word on that customer is unclear).
+    already there came earlier in the roster. The first row naming a ref decides: a good row's is compared (by
+    the end passes, once every row is in), a later good row with the same ref is a duplicate (and so is one
+    after a bad row: the partner's word on that customer is unclear).
     """
     items: list[dict] = []
     first: dict[str, tuple[int, int | None]] = {}  # ref: the line of its first row in the chunk, and its claim
@@ -330,13 +330,14 @@ def _stage_refs(cursor, dialect: str, marker: str, first: dict[str, tuple[int, i
     return staged
 
 
-def _findings(session: Session, job_id: str, partner_code: str, batch_rows: int) -> Iterator[list[dict]]:
-    """The drift of every compared row, in partner_ref order, a batch (of up to batch_rows rows compared) at a time.
+def _differing(partner_code: str, after: str | None) -> CompoundSelect:
+    """The staged rows (ref, claim) that differ from what the partner's subscriptions say, in partner_ref order
+    (those after `after`, when given).
 
-    The staged rows and the partner's subscriptions meet in one EXCEPT over two scans in partner_ref order,
-    which SQLite runs as a merge: a row saying active with the plan its active subscription has (nearly every
-    row) is passed over there, and only the rest come back, a batch at a time, to be compared in Python.
-    Looking each row's subscription up by its ref instead cost about twice as much at 1M rows.
+    The staged rows and the subscriptions meet in one EXCEPT over two scans in partner_ref order, which SQLite
+    runs as a merge: a row saying active with the plan its active subscription has (nearly every row) is passed
+    over there, and only the rest come back to be compared in Python. Looking each row's subscription up by its
+    ref instead cost about twice as much at 1M rows.
     """
     active = {plan: CLAIM_NUMBERS[RosterStatus.ACTIVE, plan] for plan in PLAN_RANKS}
     agreeing = select(Subscription.partner_ref, case(active, value=Subscription.plan)).where(
@@ -344,48 +345,53 @@ def _findings(session: Session, job_id: str, partner_code: str, batch_rows: int)
     )
     refs = ROSTER_REFS.c
     staged = select(refs.partner_ref, refs.claim).where(refs.claim.is_not(None))
-    differing = staged.except_(agreeing).order_by(literal_column("1"))
-    connection = session.connection()  # Core rows: the ORM's result handling would only add cost here
-    for batch in connection.execute(differing.execution_options(yield_per=batch_rows)).partitions():
-        claims = dict(batch)
-        found = connection.execute(
-            select(
-                refs.partner_ref,
-                refs.line,
-                Subscription.id,
-                Subscription.status,
-                Subscription.plan,
-                Subscription.pending_plan,
-            )
-            .outerjoin(
-                Subscription,
-                (Subscription.partner_code == partner_code) & (Subscription.partner_ref == refs.partner_ref),
-            )
-            .where(refs.partner_ref.in_(claims))
-            .order_by(refs.partner_ref)
+    if after is not None:
+        agreeing, staged = agreeing.where(Subscription.partner_ref > after), staged.where(refs.partner_ref > after)
+    return staged.except_(agreeing).order_by(literal_column("1"))
+
+
+def _drift_items(connection: Connection, job_id: str, partner_code: str, differing: Sequence) -> list[dict]:
+    """The findings for a batch of _differing's rows, each compared with its subscription."""
+    claims = dict(differing)
+    refs = ROSTER_REFS.c
+    found = connection.execute(
+        select(
+            refs.partner_ref,
+            refs.line,
+            Subscription.id,
+            Subscription.status,
+            Subscription.plan,
+            Subscription.pending_plan,
         )
-        items = []
-        for partner_ref, line, subscription_id, status, plan, pending_plan in found:
-            roster_status, roster_plan = CLAIMS[claims[partner_ref]]
-            row = RosterRow(line, partner_ref, roster_status, roster_plan)
-            finding = compare(row, STATUS_BY_VALUE.get(status), plan, pending_plan)
-            if finding is not None:
-                items.append(
-                    {
-                        "reconciliation_id": job_id,
-                        "kind": finding.kind,
-                        "line": line,
-                        "partner_ref": partner_ref,
-                        "partner_status": roster_status,
-                        "partner_plan": roster_plan,
-                        "subscription_id": subscription_id,
-                        "gateway_status": status,
-                        "gateway_plan": plan,
-                        "repair": finding.repair,
-                        "detail": finding.detail,
-                    }
-                )
-        yield items
+        .outerjoin(
+            Subscription,
+            (Subscription.partner_code == partner_code) & (Subscription.partner_ref == refs.partner_ref),
+        )
+        .where(refs.partner_ref.in_(claims))
+        .order_by(refs.partner_ref)
+    )
+    items = []
+    for partner_ref, line, subscription_id, status, plan, pending_plan in found:
+        roster_status, roster_plan = CLAIMS[claims[partner_ref]]
+        row = RosterRow(line, partner_ref, roster_status, roster_plan)
+        finding = compare(row, STATUS_BY_VALUE.get(status), plan, pending_plan)
+        if finding is not None:
+            items.append(
+                {
+                    "reconciliation_id": job_id,
+                    "kind": finding.kind,
+                    "line": line,
+                    "partner_ref": partner_ref,
+                    "partner_status": roster_status,
+                    "partner_plan": roster_plan,
+                    "subscription_id": subscription_id,
+                    "gateway_status": status,
+                    "gateway_plan": plan,
+                    "repair": finding.repair,
+                    "detail": finding.detail,
+                }
+            )
+    return items
 
 
 def _duplicate(earlier_line: int, earlier_bad: bool) -> str:
@@ -402,40 +408,75 @@ def _bad(job_id: str, line: int, reason: str, partner_ref: str | None) -> dict:
     }
 
 
-def _only_at_gateway(session: Session, job_id: str, partner_code: str, batch_rows: int) -> Iterator[list[dict]]:
-    """Every live subscription of the partner that no row named, in partner_ref order, a batch at a time: an
-    EXCEPT over two ordered scans, as in _findings (a merge on SQLite, about twice as fast as an anti-join)."""
-    finding = only_at_gateway()
+def _missing(partner_code: str, after: str | None) -> CompoundSelect:
+    """The refs of the partner's live subscriptions that no row named, in partner_ref order (those after
+    `after`, when given): an EXCEPT over two ordered scans, as in _differing (a merge on SQLite, about twice as
+    fast as an anti-join)."""
     live = select(Subscription.partner_ref).where(
         Subscription.partner_code == partner_code, Subscription.status.in_(LIVE_AT_GATEWAY)
     )
     named = select(ROSTER_REFS.c.partner_ref)
-    missing = live.except_(named).order_by(literal_column("1"))
-    connection = session.connection()
-    for batch in connection.execute(missing.execution_options(yield_per=batch_rows)).partitions():
-        found = connection.execute(
-            select(Subscription.partner_ref, Subscription.id, Subscription.status, Subscription.plan)
-            .where(
-                Subscription.partner_code == partner_code,
-                Subscription.partner_ref.in_([ref for (ref,) in batch]),
-                Subscription.status.in_(LIVE_AT_GATEWAY),  # still live: one may have been cancelled since
-            )
-            .order_by(Subscription.partner_ref)
+    if after is not None:
+        live, named = live.where(Subscription.partner_ref > after), named.where(ROSTER_REFS.c.partner_ref > after)
+    return live.except_(named).order_by(literal_column("1"))
+
+
+def _missing_items(connection: Connection, job_id: str, partner_code: str, missing: Sequence) -> list[dict]:
+    """'Only at the gateway' for a batch of _missing's refs."""
+    finding = only_at_gateway()
+    found = connection.execute(
+        select(Subscription.partner_ref, Subscription.id, Subscription.status, Subscription.plan)
+        .where(
+            Subscription.partner_code == partner_code,
+            Subscription.partner_ref.in_([ref for (ref,) in missing]),
+            Subscription.status.in_(LIVE_AT_GATEWAY),  # still live: one may have been cancelled since
         )
-        yield [
-            {
-                "reconciliation_id": job_id,
-                "kind": finding.kind,
-                "line": None,
-                "partner_ref": partner_ref,
-                "subscription_id": subscription_id,
-                "gateway_status": status,
-                "gateway_plan": plan,
-                "repair": finding.repair,
-                "detail": finding.detail,
-            }
-            for partner_ref, subscription_id, status, plan in found
-        ]
+        .order_by(Subscription.partner_ref)
+    )
+    return [
+        {
+            "reconciliation_id": job_id,
+            "kind": finding.kind,
+            "line": None,
+            "partner_ref": partner_ref,
+            "subscription_id": subscription_id,
+            "gateway_status": status,
+            "gateway_plan": plan,
+            "repair": finding.repair,
+            "detail": finding.detail,
+        }
+        for partner_ref, subscription_id, status, plan in found
+    ]
+
+
+def _record_pass(
+    connection: OneConnection,
+    job_id: str,
+    partner_code: str,
+    query: Callable[[str, str | None], CompoundSelect],
+    items: Callable[[Connection, str, str, Sequence], list[dict]],
+    *,
+    batch_rows: int,
+    paged: bool,
+) -> None:
+    """Record what one end pass (`query`'s rows, made into `items`) finds, batch_rows rows at a time.
+
+    Paged (SQLite), each page of batch_rows rows is read and recorded in a transaction of its own, the next
+    page starting after the last ref of the one before: a transaction that writes keeps SQLite's other writers
+    waiting, and a pass over a roster with millions of differing rows takes a while. Otherwise the pass is one
+    transaction, its rows streamed: a server database's writers are not held up by it.
+    """
+    after = None
+    while True:
+        read = 0
+        with connection.transaction() as session:
+            database = session.connection()  # Core rows: the ORM's result handling would only add cost here
+            statement = query(partner_code, after).limit(batch_rows if paged else None)
+            for batch in database.execute(statement.execution_options(yield_per=batch_rows)).partitions():
+                _record(session, job_id, items(database, job_id, partner_code, batch), rows=0)
+                read, after = read + len(batch), batch[-1][0]
+        if not paged or read < batch_rows:
+            return
 
 
 def _record(session: Session, job_id: str, items: list[dict], *, rows: int) -> None:
