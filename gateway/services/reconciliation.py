@@ -4,7 +4,7 @@ The roster is read as a stream, a chunk of rows per transaction: each chunk's pa
 job's own roster_refs table, a good row's with what it says (its claim). Once every row is in, the staged rows
 and the partner's subscriptions are compared in two ordered passes, one for the rows that differ, one for the
 subscriptions no row named ('only at the gateway'). Memory therefore stays flat however long the roster is. A
-bad row's partner_ref, when it has a usable one, is staged too (flagged bad, never compared): the customer is
+bad row's partner_ref, when it has a usable one, is staged too (with no claim, so never compared): the customer is
 on the partner's roster, and a typo in the row must not get them cancelled as 'only at the gateway'.
 """
 
@@ -22,7 +22,6 @@ from itertools import islice
 
 import orjson
 from sqlalchemy import (
-    Boolean,
     Column,
     CompoundSelect,
     Connection,
@@ -79,14 +78,13 @@ REPORT_COLUMNS = [
 ]
 STATUS_BY_VALUE = {status.value: status for status in Status}
 # The roster side of a job's comparison: every partner_ref its rows name, with the line of the first row naming
-# it and what that row says (its claim; a bad row has none and is never compared). A TEMP table, one per job
-# (see _roster_refs): a roster of millions of rows costs it no more memory than a small one.
+# it and what that row says (its claim; a bad row has none, NULL, and is never compared). A TEMP table, one per
+# job (see _roster_refs): a roster of millions of rows costs it no more memory than a small one.
 ROSTER_REFS = Table(
     "roster_refs",
     MetaData(),
     Column("partner_ref", String(100), primary_key=True),
     Column("line", Integer, nullable=False),
-    Column("bad", Boolean, nullable=False),
     Column("claim", SmallInteger),
     prefixes=["TEMPORARY"],
     sqlite_with_rowid=False,  # the primary key is the table: one b-tree, half the writes per row
@@ -275,14 +273,14 @@ def _stage_chunk(session: Session, job_id: str, chunk: list) -> tuple[list[dict]
     if _stage_refs(cursor, connection.dialect.name, marker, first) != len(first):
         # some refs were there already: named by earlier chunks' rows
         cursor.execute(
-            "SELECT partner_ref, line, bad FROM roster_refs "  # noqa: S608
+            "SELECT partner_ref, line, claim FROM roster_refs "  # noqa: S608
             f"WHERE partner_ref IN ({', '.join([marker] * len(first))})",
             tuple(first),
         )
-        for partner_ref, line, bad in cursor.fetchall():
+        for partner_ref, line, earlier_claim in cursor.fetchall():
             here, claim = first[partner_ref]
             if claim is not None and line != here:
-                items.append(_bad(job_id, here, _duplicate(line, bool(bad)), partner_ref))
+                items.append(_bad(job_id, here, _duplicate(line, earlier_claim is None), partner_ref))
     cursor.close()
     return items, bad_rows, unnamed
 
@@ -298,9 +296,9 @@ def _stage_refs(cursor, dialect: str, marker: str, first: dict[str, tuple[int, i
     """
     if dialect != "sqlite":
         cursor.executemany(
-            "INSERT INTO roster_refs (partner_ref, line, bad, claim) "  # noqa: S608
-            f"VALUES ({marker}, {marker}, {marker}, {marker}) ON CONFLICT DO NOTHING",
-            [(ref, line, claim is None, claim) for ref, (line, claim) in first.items()],
+            "INSERT INTO roster_refs (partner_ref, line, claim) "  # noqa: S608
+            f"VALUES ({marker}, {marker}, {marker}) ON CONFLICT DO NOTHING",
+            [(ref, line, claim) for ref, (line, claim) in first.items()],
         )
         return cursor.rowcount
     good = {ref: line << _CLAIM_BITS | claim for ref, (line, claim) in first.items() if claim is not None}
@@ -309,8 +307,7 @@ def _stage_refs(cursor, dialect: str, marker: str, first: dict[str, tuple[int, i
     staged = 0
     if good:
         insert_good = (
-            "INSERT INTO roster_refs (partner_ref, line, bad, claim) "
-            "SELECT key, value >> ?, false, value & ? FROM json_each(?)"
+            "INSERT INTO roster_refs (partner_ref, line, claim) SELECT key, value >> ?, value & ? FROM json_each(?)"
         )
         values = (_CLAIM_BITS, (1 << _CLAIM_BITS) - 1, orjson.dumps(good).decode())
         try:
@@ -322,8 +319,8 @@ def _stage_refs(cursor, dialect: str, marker: str, first: dict[str, tuple[int, i
         staged += cursor.rowcount
     if bad:
         cursor.execute(
-            "INSERT INTO roster_refs (partner_ref, line, bad) "
-            "SELECT key, value, true FROM json_each(?) WHERE true ON CONFLICT DO NOTHING",
+            "INSERT INTO roster_refs (partner_ref, line) "
+            "SELECT key, value FROM json_each(?) WHERE true ON CONFLICT DO NOTHING",
             (orjson.dumps(bad).decode(),),
         )
         staged += cursor.rowcount

@@ -21,15 +21,13 @@ from gateway.store.models import ApiKey, Partner, Subscription
 from gateway.store.types import UTCDateTime
 
 
-def _utc(value: Any) -> datetime | None:
-    if value is None:
-        return None
+def _utc(value: Any) -> datetime:
     if isinstance(value, str):  # SQLite keeps timestamps as text
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC)
 
 
-def _date(value: Any) -> date | None:
+def _date(value: Any) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
@@ -38,6 +36,8 @@ def _json(value: Any) -> Any:
 
 
 def _converter(column: Column) -> Callable[[Any], Any] | None:
+    """How to turn a set value of the column into its Python type (None: as the driver gives it); unset values
+    stay None without a call."""
     if isinstance(column.type, UTCDateTime):
         return _utc
     if isinstance(column.type, Date):

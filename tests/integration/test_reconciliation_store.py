@@ -112,7 +112,7 @@ def test_a_roster_refs_table_left_on_a_connection_is_not_read_by_the_next_job(st
         reconciliation.ROSTER_REFS.create(connection)
         connection.execute(
             reconciliation.ROSTER_REFS.insert(),
-            [{"partner_ref": ref, "line": 2, "bad": True, "claim": None} for ref in ("a", "b", "c")],
+            [{"partner_ref": ref, "line": 2, "claim": None} for ref in ("a", "b", "c")],
         )
         connection.commit()
     assert store.engine.pool.checkedin() == 1
