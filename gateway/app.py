@@ -21,6 +21,7 @@ from gateway.domain.rate_limits import parse_audience_budgets
 from gateway.logs import configure_logging, install_request_logging
 from gateway.metrics import install_metrics
 from gateway.services import notices
+from gateway.services.key_cache import PrincipalCache
 from gateway.store.db import Store, default_sqlite_url, make_engine
 
 
@@ -65,7 +66,10 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(settings["LOG_LEVEL"])
     notices.configure(settings)
     store = Store(make_engine(settings["DATABASE_URL"], settings["DATABASE_SCHEMA"]))
-    app.extensions[EXTENSION] = {"store": store}
+    app.extensions[EXTENSION] = {
+        "store": store,
+        "principals": PrincipalCache(store.key_changes, settings["KEY_CACHE_SECONDS"]),
+    }
 
     install_request_logging(app)
     install_metrics(app)

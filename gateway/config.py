@@ -18,6 +18,8 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "MAX_ROSTER_BYTES": (int, 2 * 1024**3),  # a roster upload: millions of rows
     "MAX_BULK_BYTES": (int, 8 * 1024 * 1024),  # bulk JSON reports, e.g. 10,000 viewing times
     "KEY_ROTATION_OVERLAP_HOURS": (int, 24),
+    # SQLite: how long a worker may use a key it read while the store reports no key change (0: read every time)
+    "KEY_CACHE_SECONDS": (float, 60.0),
     "LOG_LEVEL": (str, "INFO"),
     "BIND": (str, "127.0.0.1:8000"),
     "WORKERS": (int, 2),

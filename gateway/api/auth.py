@@ -10,10 +10,11 @@ from flask import g, request
 
 from gateway.api.docs import manual_doc
 from gateway.api.problems import problem
+from gateway.api.state import principals
 from gateway.api.uow import request_rows
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
-from gateway.services.keys import AuthenticationFailed, PartnerSuspended, Principal, authenticate
+from gateway.services.keys import AuthenticationFailed, PartnerSuspended, Principal
 
 SECURITY_SCHEME = "bearerAuth"
 REQUIRED_SCOPE_ATTRIBUTE = "required_scope"
@@ -52,7 +53,7 @@ def request_principal() -> Principal:
     outcome = context.get(AUTHENTICATION)
     if outcome is None:
         try:
-            outcome = authenticate(request_rows(), _bearer_token(), now=utcnow())
+            outcome = principals().authenticate(request_rows(), _bearer_token(), now=utcnow())
         except (AuthenticationFailed, PartnerSuspended) as failure:
             outcome = failure
         setattr(context, AUTHENTICATION, outcome)

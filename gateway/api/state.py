@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app
 
+from gateway.services.key_cache import PrincipalCache
 from gateway.store.db import Store
 
 EXTENSION = "gateway"
@@ -13,6 +14,10 @@ EXTENSION = "gateway"
 
 def store() -> Store:
     return current_app.extensions[EXTENSION]["store"]
+
+
+def principals() -> PrincipalCache:
+    return current_app.extensions[EXTENSION]["principals"]
 
 
 def setting(name: str) -> Any:

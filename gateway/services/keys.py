@@ -35,6 +35,7 @@ class Principal:
     partner_code: str | None
     scopes: frozenset[str]
     rate_limits: dict[str, str] | None = None  # the partner's own request budgets (gateway.domain.rate_limits)
+    expires_at: datetime | None = None  # a rotated key's end: it stops then without any change in the store
 
 
 class AuthenticationFailed(Exception):
@@ -171,4 +172,5 @@ def authenticate(session: Session | Connection | RawConnection, token: str, *, n
         partner_code=key.partner_code,
         scopes=frozenset(key.scopes),
         rate_limits=key.partner_rate_limits,
+        expires_at=key.expires_at,
     )

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.store.hot_reads import RawConnection
+from gateway.store.key_changes import KeyChangeMarker, watch_key_changes
 
 
 def default_sqlite_url(instance_path: str) -> str:
@@ -69,6 +70,10 @@ class Store:
         self._writers = sessionmaker(engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False)
         self._readers = sessionmaker(engine, expire_on_commit=False)
         self._kept = threading.local()
+        # Tells every process sharing this SQLite file when keys or partners change (None on PostgreSQL).
+        self.key_changes = KeyChangeMarker.beside(engine.url)
+        if self.key_changes is not None:
+            watch_key_changes(self._writers, self.key_changes)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -88,7 +93,7 @@ class Store:
         connection from one transaction to the next (a reconciliation's TEMP table); the connection goes back
         to the pool when the block ends."""
         with self.engine.execution_options(**{WRITE_OPTION: True}).connect() as connection:
-            yield OneConnection(connection)
+            yield OneConnection(connection, self.key_changes)
 
     def rows_connection(self) -> RawConnection:
         """A connection for the hot reads (gateway.store.hot_reads); give it back with release().
@@ -123,8 +128,10 @@ class Store:
 class OneConnection:
     """Store.one_connection's transactions: each one a write transaction, all on the same connection."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, key_changes: KeyChangeMarker | None = None) -> None:
         self._sessions = sessionmaker(connection, expire_on_commit=False)
+        if key_changes is not None:
+            watch_key_changes(self._sessions, key_changes)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -30,7 +30,16 @@ MAX_EXAMPLES = 30
 # Idempotency-Key must not be reused for a different request; a CSV roster starts with its header line;
 # a sharing policy takes effect in the future, after its embargo, and prices its extra member only in its
 # markets (for named plans); a household verification deadline is in the future.
-RULES_BEYOND_THE_SCHEMA = {"cursor", "scopes", "partner", "market", "reason", "Idempotency-Key", "roster"}
+RULES_BEYOND_THE_SCHEMA = {
+    "cursor",
+    "scopes",
+    "partner",
+    "market",
+    "reason",
+    "Idempotency-Key",
+    "roster",
+    "rate_limits",
+}
 RULES_BEYOND_THE_SCHEMA |= {"effective_at", "publish_at", "extra_member", "verify_by"}
 
 

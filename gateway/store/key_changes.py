@@ -1,0 +1,75 @@
+"""A marker beside the SQLite database, rewritten after every commit that changed an API key or a partner.
+
+Authentication needs the key and its partner on every request. Reading them from SQLite was the largest
+share of the status lookup's own time, so a process may keep what it read (gateway.services.key_cache)
+for as long as this marker stays the same. Any process that revokes, rotates or suspends through the
+gateway rewrites the marker after its commit, so every other process reads the store again on its next
+request: revocation still applies from the next request on.
+
+Why a file: in WAL mode SQLite needs all processes that open a database to be on one host (they share its
+-shm file), so a file beside the database reaches exactly the processes that share the database. It is
+read with one pread per request. PostgreSQL serves many hosts and gets no marker: there a key is read
+on every request.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.store.models import ApiKey, Partner
+
+MARKER_SUFFIX = "-key-changes"
+_CHANGED = "gateway_keys_changed"  # session.info flag: this transaction wrote a key or a partner
+
+
+class KeyChangeMarker:
+    """Eight bytes that differ after each change. They are random rather than counted, so two processes
+    that write at the same moment need no lock: any new value tells readers that what they kept is stale."""
+
+    SIZE = 8
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        weakref.finalize(self, os.close, self._fd)
+
+    @classmethod
+    def beside(cls, url: str | URL) -> KeyChangeMarker | None:
+        """The marker for a SQLite file database; None for PostgreSQL and for in-memory SQLite (one process
+        with no file: there is nobody else to tell, but also nowhere to put it, so nothing is kept)."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+            return None
+        return cls(parsed.database + MARKER_SUFFIX)
+
+    def read(self) -> bytes:
+        return os.pread(self._fd, self.SIZE, 0)
+
+    def bump(self) -> None:
+        os.pwrite(self._fd, os.urandom(self.SIZE), 0)
+
+
+def watch_key_changes(sessions: sessionmaker, marker: KeyChangeMarker) -> None:
+    """Rewrite `marker` after each commit of a session from `sessions` that changed or deleted an API key or
+    a partner. A new key needs no notice (nobody kept it), and the marker changes only once the change is
+    visible: a process that reads it before the commit and the store after will see the marker change."""
+
+    @event.listens_for(sessions, "after_flush")
+    def note(session: Session, _context) -> None:
+        touched = (*session.dirty, *session.deleted)
+        if any(isinstance(instance, (ApiKey, Partner)) for instance in touched):
+            session.info[_CHANGED] = True
+
+    @event.listens_for(sessions, "after_commit")
+    def tell(session: Session) -> None:
+        if session.info.pop(_CHANGED, False):
+            marker.bump()
+
+    @event.listens_for(sessions, "after_rollback")
+    def forget(session: Session) -> None:
+        session.info.pop(_CHANGED, None)
