@@ -141,3 +141,64 @@ def test_log_times_are_utc_to_the_millisecond_as_datetime_writes_them():
         record.created = created
         expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
         assert json.loads(formatter.format(record))["time"] == expected, created
+
+
+@pytest.fixture
+def gateway_handler_output():
+    """What the gateway's own JSON handler (configure_logging's, the one AccessLog writes to itself) writes."""
+    [handler] = [h for h in logging.getLogger("gateway").handlers if getattr(h, "_gateway_json", False)]
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+def test_the_access_line_written_directly_reads_as_the_formatter_writes_it(
+    client, seed, gateway_handler_output, log_lines
+):
+    seed.partner("nordlink")
+    issued = seed.key(KeyKind.PARTNER, "nordlink")
+    client.get("/v1/webhook-endpoints", headers={**bearer(issued.token), "X-Request-Id": "direct-1"})
+    [direct] = [json.loads(line) for line in gateway_handler_output.getvalue().splitlines() if "direct-1" in line]
+    # log_lines' handler is not the gateway's: it got an ordinary record, formatted by JsonFormatter.format.
+    [through_logging] = [line for line in log_lines() if line.get("request_id") == "direct-1"]
+    assert direct == through_logging
+    assert direct["logger"] == "gateway.access" and direct["message"] == "request" and direct["level"] == "INFO"
+    assert direct["partner"] == "nordlink" and direct["status"] == 200
+
+
+def test_the_access_line_follows_the_log_level_and_a_loggers_filters(client, gateway_handler_output):
+    access = logging.getLogger("gateway.access")
+    access.setLevel(logging.WARNING)
+    try:
+        client.get("/healthz", headers={"X-Request-Id": "quiet-1"})
+    finally:
+        access.setLevel(logging.NOTSET)
+    client.get("/healthz", headers={"X-Request-Id": "loud-1"})
+    assert "quiet-1" not in gateway_handler_output.getvalue() and "loud-1" in gateway_handler_output.getvalue()
+
+    class DropHealthChecks(logging.Filter):
+        def filter(self, record):
+            return record.fields["path"] != "/healthz"
+
+    access.addFilter(filtered := DropHealthChecks())
+    try:
+        client.get("/healthz", headers={"X-Request-Id": "filtered-1"})
+        client.get("/readyz", headers={"X-Request-Id": "kept-1"})
+    finally:
+        access.removeFilter(filtered)
+    written = gateway_handler_output.getvalue()
+    assert "filtered-1" not in written and "kept-1" in written
+
+
+def test_a_broken_stream_is_reported_by_logging_and_the_request_still_answers(client, gateway_handler_output):
+    gateway_handler_output.close()  # writing to it now raises ValueError
+    reported = []
+    handler = next(h for h in logging.getLogger("gateway").handlers if getattr(h, "_gateway_json", False))
+    original = handler.handleError
+    handler.handleError = reported.append
+    try:
+        assert client.get("/healthz").status_code == 200
+    finally:
+        handler.handleError = original
+    assert [record.getMessage() for record in reported] == ["request"]
