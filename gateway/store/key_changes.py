@@ -14,6 +14,7 @@ on every request.
 
 from __future__ import annotations
 
+import logging
 import os
 import weakref
 
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.store.models import ApiKey, Partner
 
 MARKER_SUFFIX = "-key-changes"
+log = logging.getLogger("gateway.store")
 _CHANGED = "gateway_keys_changed"  # session.info flag: this transaction wrote a key or a partner
 
 
@@ -40,12 +42,16 @@ class KeyChangeMarker:
 
     @classmethod
     def beside(cls, url: str | URL) -> KeyChangeMarker | None:
-        """The marker for a SQLite file database; None for PostgreSQL and for in-memory SQLite (one process
-        with no file: there is nobody else to tell, but also nowhere to put it, so nothing is kept)."""
+        """The marker for a SQLite file database; None for PostgreSQL, for in-memory SQLite (no file to put
+        it beside) and when the file cannot be opened: then nothing is kept."""
         parsed = make_url(url)
         if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
             return None
-        return cls(parsed.database + MARKER_SUFFIX)
+        try:
+            return cls(parsed.database + MARKER_SUFFIX)
+        except OSError as error:  # keys are then read on every request, as without a marker
+            log.warning("no key-change marker beside the database (%s): keys are read on every request", error)
+            return None
 
     def read(self) -> bytes:
         return os.pread(self._fd, self.SIZE, 0)

@@ -189,3 +189,18 @@ def test_the_marker_changes_after_a_commit_that_changed_a_key_or_partner_only(ap
     with store.transaction() as session:
         key_service.revoke_key(session, partner_token.key.id, now=utcnow())
     assert marker.read() != before
+
+
+def test_without_a_usable_marker_file_every_request_reads_the_key(tmp_path, sqlite_database, migrated, key_reads):
+    migrated(sqlite_database)
+    database_file = sqlite_database.url.removeprefix("sqlite:///")
+    os.mkdir(database_file + MARKER_SUFFIX)  # a directory where the marker belongs: it cannot be opened
+    app = create_app({"INSTANCE_PATH": str(tmp_path), **sqlite_database.settings()})
+    store = app_store(app)
+    assert store.key_changes is None
+    token = partner_key(store).token
+    client = app.test_client()
+    for _ in range(2):
+        assert client.get(PARTNER_ROUTE, headers=bearer(token)).status_code == 200
+    assert key_reads.reads == 2
+    store.dispose()
