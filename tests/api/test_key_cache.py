@@ -123,9 +123,7 @@ def test_a_refused_token_is_looked_up_every_time(client, partner_token, key_read
     assert malformed.status_code == 401 and "well-formed" in malformed.json["detail"]
 
 
-def test_with_the_setting_at_zero_every_request_reads_the_key(tmp_path, sqlite_database, migrated, key_reads):
-    migrated(sqlite_database)
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "KEY_CACHE_SECONDS": 0, **sqlite_database.settings()})
+def assert_every_request_reads_the_key(app, key_reads: CountingReads) -> None:
     store = app_store(app)
     token = partner_key(store).token
     client = app.test_client()
@@ -133,6 +131,12 @@ def test_with_the_setting_at_zero_every_request_reads_the_key(tmp_path, sqlite_d
         assert client.get(PARTNER_ROUTE, headers=bearer(token)).status_code == 200
     assert key_reads.reads == 2
     store.dispose()
+
+
+def test_with_the_setting_at_zero_every_request_reads_the_key(tmp_path, sqlite_database, migrated, key_reads):
+    migrated(sqlite_database)
+    app = create_app({"INSTANCE_PATH": str(tmp_path), "KEY_CACHE_SECONDS": 0, **sqlite_database.settings()})
+    assert_every_request_reads_the_key(app, key_reads)
 
 
 class FakeClock:
@@ -162,14 +166,8 @@ def test_a_kept_principal_is_read_again_once_older_than_the_setting(app, key_rea
 def test_on_postgresql_every_request_reads_the_key(postgres_database, migrated, tmp_path, key_reads):
     migrated(postgres_database)
     app = create_app({"INSTANCE_PATH": str(tmp_path), "LOG_LEVEL": "WARNING", **postgres_database.settings()})
-    store = app_store(app)
-    assert store.key_changes is None
-    token = partner_key(store).token
-    client = app.test_client()
-    for _ in range(2):
-        assert client.get(PARTNER_ROUTE, headers=bearer(token)).status_code == 200
-    assert key_reads.reads == 2
-    store.dispose()
+    assert app_store(app).key_changes is None
+    assert_every_request_reads_the_key(app, key_reads)
 
 
 def test_the_marker_changes_after_a_commit_that_changed_a_key_or_partner_only(app, partner_token):
@@ -196,11 +194,5 @@ def test_without_a_usable_marker_file_every_request_reads_the_key(tmp_path, sqli
     database_file = sqlite_database.url.removeprefix("sqlite:///")
     os.mkdir(database_file + MARKER_SUFFIX)  # a directory where the marker belongs: it cannot be opened
     app = create_app({"INSTANCE_PATH": str(tmp_path), **sqlite_database.settings()})
-    store = app_store(app)
-    assert store.key_changes is None
-    token = partner_key(store).token
-    client = app.test_client()
-    for _ in range(2):
-        assert client.get(PARTNER_ROUTE, headers=bearer(token)).status_code == 200
-    assert key_reads.reads == 2
-    store.dispose()
+    assert app_store(app).key_changes is None
+    assert_every_request_reads_the_key(app, key_reads)
