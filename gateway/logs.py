@@ -106,34 +106,39 @@ class AccessLog:
             for handler in current.handlers:
                 if handler.level > logging.INFO:
                     continue
-                if _is_gateway_handler(handler) and self._write(
+                direct = _is_gateway_handler(handler)
+                if direct and self._write(
                     handler, handler.formatter.line(created, "INFO", logger.name, "request", fields)
                 ):
                     continue
                 if record is None:
                     record = logger.makeRecord(logger.name, logging.INFO, "(access)", 0, "request", (), None)
                     record.created, record.fields = created, fields
-                handler.handle(record)
+                # A failed direct write is reported as emit() would report it, not written a second time.
+                if direct:
+                    handler.handleError(record)
+                else:
+                    handler.handle(record)
             current = current.parent if current.propagate else None
 
     @staticmethod
     def _write(handler: logging.StreamHandler, line: str) -> bool:
-        """Write as StreamHandler.emit would; False (the caller falls back to a record) if the stream fails."""
+        """Write as StreamHandler.emit would; False if the stream fails."""
         try:
             with handler.lock:
                 handler.stream.write(line + handler.terminator)
                 handler.stream.flush()
-        except Exception:  # a closed or broken stream: let the logging module report it its usual way
+        except Exception:  # a closed or broken stream: the caller reports it the logging module's way
             return False
         return True
 
 
 def _is_gateway_handler(handler: logging.Handler) -> bool:
-    """configure_logging's handler, as it installed it: no filters, the JSON formatter."""
+    """configure_logging's handler, as it installed it: no filters, the JSON formatter's own format()."""
     return (
         getattr(handler, "_gateway_json", False)
         and not handler.filters
-        and isinstance(handler.formatter, JsonFormatter)
+        and getattr(type(handler.formatter), "format", None) is JsonFormatter.format
     )
 
 

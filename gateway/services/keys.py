@@ -149,7 +149,8 @@ def revoke_key(session: Session, key_id: str, *, now: datetime) -> ApiKey:
 
 
 def authenticate(session: Session | Connection | RawConnection, token: str, *, now: datetime) -> Principal:
-    """The principal behind a bearer token, read from the store on every request so revocation is immediate.
+    """The principal behind a bearer token, read from the store (the API keeps it while nothing changes, see
+    gateway.services.key_cache, so revocation is still immediate).
 
     One query, key and partner status together, selecting only the columns needed: this runs on every call.
     """

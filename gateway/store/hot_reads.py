@@ -107,17 +107,18 @@ class _Query:
         return self._row(*values)
 
 
-_KEY_COLUMNS = [
+KEY_COLUMNS = [
     ApiKey.__table__.c[name]
     for name in ("id", "prefix", "secret_hash", "kind", "partner_code", "scopes", "revoked_at", "expires_at")
 ]
+PARTNER_COLUMNS = [Partner.__table__.c.status, Partner.__table__.c.rate_limits]
 KEY_BY_PREFIX = _Query(
     "SELECT api_keys.id, api_keys.prefix, api_keys.secret_hash, api_keys.kind, api_keys.partner_code, "
     "api_keys.scopes, api_keys.revoked_at, api_keys.expires_at, partners.status, partners.rate_limits "
     "FROM api_keys LEFT OUTER JOIN partners ON partners.code = api_keys.partner_code "
     "WHERE api_keys.prefix = ?",
-    [*_KEY_COLUMNS, Partner.__table__.c.status, Partner.__table__.c.rate_limits],
-    [*(column.name for column in _KEY_COLUMNS), "partner_status", "partner_rate_limits"],
+    [*KEY_COLUMNS, *PARTNER_COLUMNS],
+    [*(column.name for column in KEY_COLUMNS), "partner_status", "partner_rate_limits"],
 )
 
 _SUBSCRIPTION_COLUMNS = list(Subscription.__table__.columns)

@@ -18,10 +18,11 @@ import logging
 import os
 import weakref
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.store.hot_reads import KEY_COLUMNS, PARTNER_COLUMNS
 from gateway.store.models import ApiKey, Partner
 
 MARKER_SUFFIX = "-key-changes"
@@ -48,7 +49,7 @@ class KeyChangeMarker:
         if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
             return None
         try:
-            return cls(parsed.database + MARKER_SUFFIX)
+            return cls(os.path.realpath(parsed.database) + MARKER_SUFFIX)
         except OSError as error:  # keys are then read on every request, as without a marker
             log.warning("no key-change marker beside the database (%s): keys are read on every request", error)
             return None
@@ -60,22 +61,44 @@ class KeyChangeMarker:
         os.pwrite(self._fd, os.urandom(self.SIZE), 0)
 
 
+# What authentication reads (gateway.store.hot_reads.KEY_BY_PREFIX): a change to anything else, such as the
+# dispatcher's pacing of a partner's deliveries, leaves every kept principal valid.
+_READ_BY_AUTHENTICATION = {
+    ApiKey: {column.name for column in KEY_COLUMNS},
+    Partner: {column.name for column in PARTNER_COLUMNS},
+}
+
+
+def _changes_what_authentication_reads(instance: object) -> bool:
+    watched = _READ_BY_AUTHENTICATION.get(type(instance))
+    if watched is None:
+        return False
+    attributes = inspect(instance).attrs
+    return any(attributes[name].history.has_changes() for name in watched)
+
+
 def watch_key_changes(sessions: sessionmaker, marker: KeyChangeMarker) -> None:
-    """Rewrite `marker` after each commit of a session from `sessions` that changed or deleted an API key or
-    a partner. A new key needs no notice (nobody kept it), and the marker changes only once the change is
-    visible: a process that reads it before the commit and the store after will see the marker change."""
+    """Rewrite `marker` after each commit of a session from `sessions` that changed what authentication reads
+    of an API key or a partner, or deleted one. A new key needs no notice (nobody kept it), and the marker
+    changes only once the change is visible: a process that reads it before the commit and the store after
+    sees the marker change. Savepoints are not commits: only the outermost transaction's end counts."""
 
     @event.listens_for(sessions, "after_flush")
     def note(session: Session, _context) -> None:
-        touched = (*session.dirty, *session.deleted)
-        if any(isinstance(instance, (ApiKey, Partner)) for instance in touched):
+        deleted = any(type(instance) in _READ_BY_AUTHENTICATION for instance in session.deleted)
+        if deleted or any(_changes_what_authentication_reads(instance) for instance in session.dirty):
             session.info[_CHANGED] = True
 
     @event.listens_for(sessions, "after_commit")
     def tell(session: Session) -> None:
-        if session.info.pop(_CHANGED, False):
+        if session.in_nested_transaction() or not session.info.pop(_CHANGED, False):
+            return
+        try:
             marker.bump()
+        except OSError:  # committed all the same: other workers see it once their kept copy is too old
+            log.exception("could not rewrite the key-change marker %s", marker.path)
 
     @event.listens_for(sessions, "after_rollback")
     def forget(session: Session) -> None:
-        session.info.pop(_CHANGED, None)
+        if not session.in_nested_transaction():
+            session.info.pop(_CHANGED, None)

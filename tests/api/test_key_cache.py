@@ -6,6 +6,7 @@ SQLite file, still applies from the next request on.
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -170,23 +171,76 @@ def test_on_postgresql_every_request_reads_the_key(postgres_database, migrated, 
     assert_every_request_reads_the_key(app, key_reads)
 
 
-def test_the_marker_changes_after_a_commit_that_changed_a_key_or_partner_only(app, partner_token):
-    store = app_store(app)
-    marker = KeyChangeMarker(app.config["GATEWAY"]["DATABASE_URL"].removeprefix("sqlite:///") + MARKER_SUFFIX)
+def marker_of(app) -> KeyChangeMarker:
+    """The marker as another process opens it: by its path."""
+    database = os.path.realpath(app.config["GATEWAY"]["DATABASE_URL"].removeprefix("sqlite:///"))
+    return KeyChangeMarker(database + MARKER_SUFFIX)
+
+
+def test_the_marker_changes_after_a_commit_that_changed_what_authentication_reads(app, partner_token):
+    store, marker = app_store(app), marker_of(app)
     before = marker.read()
     with store.transaction() as session:  # a new key: nobody can have kept it
         key_service.issue_key(
             session, kind=KeyKind.PARTNER, scopes=["events:read"], name="t", partner_code="nordlink", now=utcnow()
         )
+    with store.transaction() as session:  # the dispatcher's pacing and the name: authentication reads neither
+        partner = partner_service.get_partner(session, "nordlink")
+        partner.next_send_at, partner.display_name = utcnow(), "Nordlink AB"
     assert marker.read() == before
-    with pytest.raises(RuntimeError), store.transaction() as session:  # rolled back: nothing changed
+    with store.transaction() as session:
+        partner_service.set_partner_status(session, "nordlink", PartnerStatus.SUSPENDED, now=utcnow())
+    assert marker.read() != before
+
+
+def test_a_savepoint_is_not_a_commit(app, partner_token):
+    store, marker = app_store(app), marker_of(app)
+    before = marker.read()
+    with store.transaction() as session:
+        with session.begin_nested():  # released: the revocation is not visible to anyone yet
+            key_service.revoke_key(session, partner_token.key.id, now=utcnow())
+            session.flush()
+        assert marker.read() == before
+        with pytest.raises(RuntimeError), session.begin_nested():  # a savepoint rolled back after it
+            raise RuntimeError("abandon the savepoint only")
+    assert marker.read() != before  # the outer commit announces the revocation
+
+
+def test_a_rolled_back_change_leaves_the_marker(app, partner_token):
+    store, marker = app_store(app), marker_of(app)
+    before = marker.read()
+    with pytest.raises(RuntimeError), store.transaction() as session:
         key_service.revoke_key(session, partner_token.key.id, now=utcnow())
         session.flush()
         raise RuntimeError("abandon")
     assert marker.read() == before
-    with store.transaction() as session:
-        key_service.revoke_key(session, partner_token.key.id, now=utcnow())
-    assert marker.read() != before
+
+
+class Collected(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def test_a_marker_that_cannot_be_rewritten_does_not_fail_the_committed_change(app, partner_token):
+    store, collected = app_store(app), Collected()
+    logging.getLogger("gateway.store").addHandler(collected)
+
+    def broken() -> None:
+        raise OSError(28, "No space left on device")
+
+    store.key_changes.bump = broken
+    try:
+        with store.transaction() as session:
+            key_service.revoke_key(session, partner_token.key.id, now=utcnow())
+    finally:
+        logging.getLogger("gateway.store").removeHandler(collected)
+    assert any("could not rewrite the key-change marker" in message for message in collected.messages)
+    with store.read() as session:
+        assert key_service.get_key(session, partner_token.key.id).revoked_at is not None
 
 
 def test_without_a_usable_marker_file_every_request_reads_the_key(tmp_path, sqlite_database, migrated, key_reads):

@@ -202,3 +202,22 @@ def test_a_broken_stream_is_reported_by_logging_and_the_request_still_answers(cl
     finally:
         handler.handleError = original
     assert [record.getMessage() for record in reported] == ["request"]
+
+
+class FlushFails(io.StringIO):
+    def flush(self) -> None:
+        raise OSError(5, "Input/output error")
+
+
+def test_an_access_line_whose_flush_fails_is_reported_once_and_not_written_twice(client):
+    handler = next(h for h in logging.getLogger("gateway").handlers if getattr(h, "_gateway_json", False))
+    stream, reported = FlushFails(), []
+    previous, original = handler.setStream(stream), handler.handleError
+    handler.handleError = reported.append
+    try:
+        client.get("/healthz", headers={"X-Request-Id": "flush-1"})
+    finally:
+        handler.handleError = original
+        handler.stream = previous  # not setStream(), which would flush the failing stream once more
+    assert stream.getvalue().count("flush-1") == 1
+    assert [record.fields["request_id"] for record in reported] == ["flush-1"]
