@@ -172,9 +172,8 @@ def test_on_postgresql_every_request_reads_the_key(postgres_database, migrated, 
 
 
 def marker_of(app) -> KeyChangeMarker:
-    """The marker as another process opens it: by its path."""
-    database = os.path.realpath(app.config["GATEWAY"]["DATABASE_URL"].removeprefix("sqlite:///"))
-    return KeyChangeMarker(database + MARKER_SUFFIX)
+    """The marker as another process opens it: beside the database the URL names."""
+    return KeyChangeMarker.beside(app.config["GATEWAY"]["DATABASE_URL"])
 
 
 def test_the_marker_changes_after_a_commit_that_changed_what_authentication_reads(app, partner_token):

@@ -95,3 +95,24 @@ def test_endpoints_registered_before_signing_get_a_secret(database):
         assert len(set(secrets)) == 2 and all(secret.startswith("whsec_") for secret in secrets)
     finally:
         engine.dispose()
+
+
+def test_a_store_at_0009_loses_its_reconciliation_scratch_table_and_gets_it_back_on_downgrade(database):
+    """0010 drops reconciliation_refs, whose rows now live in each job's TEMP table; a store that had run
+    0009 (the claim column) is upgraded past it, and a downgrade rebuilds the table 0009 left."""
+    engine = make_engine(database.url, database.schema)
+    try:
+        migrate.upgrade(engine, "0009")
+        assert "claim" in {column["name"] for column in inspect(engine).get_columns("reconciliation_refs")}
+        migrate.upgrade(engine)
+        assert "reconciliation_refs" not in _tables(engine)
+        migrate.downgrade(engine, "0009")
+        assert {column["name"] for column in inspect(engine).get_columns("reconciliation_refs")} == {
+            "reconciliation_id",
+            "partner_ref",
+            "line",
+            "bad",
+            "claim",
+        }
+    finally:
+        engine.dispose()

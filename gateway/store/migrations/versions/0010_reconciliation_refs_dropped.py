@@ -1,15 +1,15 @@
 """reconciliation_refs dropped: a reconciliation stages its roster in a TEMP table of its own
 
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-03 10:00:00.000000
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-12-04 10:00:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -27,6 +27,7 @@ def downgrade() -> None:
         sa.Column("partner_ref", sa.String(length=100), nullable=False),
         sa.Column("line", sa.Integer(), nullable=False),
         sa.Column("bad", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("claim", sa.SmallInteger(), nullable=True),
         sa.PrimaryKeyConstraint("reconciliation_id", "partner_ref", name=op.f("pk_reconciliation_refs")),
         sqlite_with_rowid=False,
     )
