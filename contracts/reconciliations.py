@@ -22,7 +22,14 @@ class ReconciliationSchema(Schema):
     id = fields.String(required=True)
     partner = fields.String(required=True, attribute="partner_code")
     format = fields.String(required=True, attribute="roster_format")
-    status = fields.String(required=True, validate=validate.OneOf(["running", "completed", "failed"]))
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(["running", "completed", "failed"]),
+        metadata={
+            "description": "failed: the upload broke off, or the job made no progress for 15 minutes (its process "
+            "died) and the scheduler gave it up. Either way nothing was applied: send the roster again."
+        },
+    )
     rows = fields.Integer(required=True, metadata={"description": "Roster rows read so far."})
     counts = fields.Nested(ReconciliationCountsSchema, required=True)
     repaired = fields.Integer(required=True)

@@ -462,6 +462,7 @@ def scheduler_run(batch_size: int) -> None:
     click.echo(f"idempotency records removed: {report.idempotency_records_removed}")
     click.echo(f"events past the feed's retention removed: {report.expired_events_removed}")
     click.echo(f"partner callbacks past the retention forgotten: {report.callbacks_forgotten}")
+    click.echo(f"reconciliations failed, their runner gone: {report.reconciliations_abandoned}")
     click.echo(
         f"sharing notices: {report.sharing.announced} announced, {report.sharing.effective} effective, "
         f"{report.sharing.reminders} reminders"

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,10 @@ ACCEPTABLE_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spac
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEPT_HEADERS = ("Content-Type", "ETag", "Location")
 IN_PROGRESS_RETRY_SECONDS = 5
+# A long command's claim: longer than gunicorn lets one request run (GUNICORN_SETTINGS), renewed as the command
+# goes (keep_claim); a retry after it has run out finds a runner that died, and runs the command afresh.
+CLAIM_LEASE = timedelta(minutes=15)
+CLAIM_RENEWAL_SECONDS = 60  # renewing is a write: once a minute is plenty for a lease of minutes
 HEADER_DOC = {
     "in": "header",
     "name": idempotency.HEADER,
@@ -41,7 +46,8 @@ HEADER_DOC = {
 IN_STEPS_HEADER_DOC = {
     **HEADER_DOC,
     "description": HEADER_DOC["description"] + " While the first request with the key is still running, a "
-    "retry is a 409 (problem+json, with Retry-After and the Location of the job it is working on).",
+    "retry is a 409 (problem+json, with Retry-After and the Location of the job it is working on). If that "
+    "request's process died, a retry 15 minutes after its last progress runs the request afresh.",
 }
 CLAIM = "idempotency_claim"
 
@@ -118,6 +124,7 @@ class _Claim:
     owner: str
     key: str
     committed: bool = False
+    renewed_at: float = 0.0  # monotonic seconds
 
 
 class _KeyAlreadyClaimed(Exception):
@@ -193,8 +200,20 @@ def first_step(request_fingerprint: str | None) -> Iterator[FirstStep]:
                 now=utcnow(),
                 ttl=_ttl(),
                 headers=step.headers,
+                lease=CLAIM_LEASE,
             )
             if stored is not None:
                 raise _KeyAlreadyClaimed(_answer(stored))  # rolls back what the view did in this step
     if claim is not None:
-        claim.committed = True
+        claim.committed, claim.renewed_at = True, time.monotonic()
+
+
+def keep_claim(_progress: int = 0) -> None:
+    """The progress callback of a command under `@idempotent_in_steps`: renews the lease of the request's claim
+    (at most once a minute), so a retry sees a live runner. Does nothing for a request without a key."""
+    claim: _Claim | None = g.get(CLAIM)
+    if claim is None or not claim.committed or time.monotonic() - claim.renewed_at < CLAIM_RENEWAL_SECONDS:
+        return
+    with store().transaction() as session:
+        idempotency.renew(session, owner=claim.owner, key=claim.key, until=utcnow() + CLAIM_LEASE)
+    claim.renewed_at = time.monotonic()

@@ -20,7 +20,7 @@ from contracts.reconciliations import (
 from gateway.api import uow
 from gateway.api.auth import current_partner_code, requires
 from gateway.api.guards import accepts_body
-from gateway.api.idempotent import first_step, idempotent_in_steps, key_sent
+from gateway.api.idempotent import first_step, idempotent_in_steps, keep_claim, key_sent
 from gateway.api.pagination import number_after, page
 from gateway.api.partner import blp
 from gateway.api.state import store
@@ -126,7 +126,7 @@ class Reconciliations(MethodView):
             with first_step(request_fingerprint) as step:
                 job = reconciliation_service.create_job(step.session, current_partner_code(), roster_format, utcnow())
                 step.headers["Location"] = _job_location(job.id)
-            finished = reconciliation_service.run(store(), job.id, rows)
+            finished = reconciliation_service.run(store(), job.id, rows, progress=keep_claim)
             return finished, 201, {"Location": _job_location(job.id)}  # kept with the key: a replay has it too
 
 
@@ -192,5 +192,5 @@ class ReconciliationApply(MethodView):
             )
             step.headers["Location"] = _job_location(reconciliation_id)
         return reconciliation_service.apply(
-            store(), reconciliation_id, partner_code=current_partner_code(), now=utcnow()
+            store(), reconciliation_id, partner_code=current_partner_code(), now=utcnow(), progress=keep_claim
         )

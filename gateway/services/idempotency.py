@@ -7,7 +7,9 @@ response, so the command runs exactly once.
 
 A long command that commits in chunks (a reconciliation) cannot hold one transaction that long: it commits
 the claim with its first step, so the key is visibly in progress (no response yet) while it runs, records the
-response at the end, and releases the key if it fails. A retry meanwhile finds the claim in progress.
+response at the end, and releases the key if it fails. A retry meanwhile finds the claim in progress. Such a
+claim is leased, and its runner renews the lease as it goes: a runner that died (a killed worker) cannot release
+the key, so once the lease has run out a retry with the key takes the claim over and runs the command afresh.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,9 +55,11 @@ def claim(
     now: datetime,
     ttl: timedelta,
     headers: dict[str, str] | None = None,
+    lease: timedelta | None = None,
 ) -> IdempotencyRecord | None:
     """None when this request is the first with the key (a record is reserved, with `headers` to show a retry
-    while it is in progress); else the record to replay, or one still in progress (see `in_progress`)."""
+    while it is in progress, and leased for `lease` when given); else the record to replay, or one still in
+    progress (see `in_progress`). A claim whose lease has run out is taken over: None again."""
     existing = session.get(IdempotencyRecord, (owner, key))
     if existing is not None and existing.created_at <= now - ttl:
         session.delete(existing)  # expired: the key may be used afresh
@@ -73,6 +77,7 @@ def claim(
                         body="",
                         headers=headers or {},
                         created_at=now,
+                        lease_until=None if lease is None else now + lease,
                     )
                 )
             return None
@@ -83,7 +88,45 @@ def claim(
             {HEADER: "This key was used for a different request; use a new key for a new request."},
             location="header",
         )
+    runner_died = in_progress(existing) and existing.lease_until is not None and existing.lease_until <= now
+    if runner_died and _take_over(session, existing, now=now, headers=headers or {}, lease=lease):
+        return None
     return existing
+
+
+def _take_over(
+    session: Session, record: IdempotencyRecord, *, now: datetime, headers: dict[str, str], lease: timedelta | None
+) -> bool:
+    """Claim a key whose runner died, as if it were new; False when another retry took it over first.
+
+    The update only matches the lease this request saw: of two retries at once, PostgreSQL makes the second wait
+    for the first's row and then finds the lease renewed; SQLite has one writer at a time."""
+    taken = session.execute(
+        update(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.owner == record.owner,
+            IdempotencyRecord.key == record.key,
+            IdempotencyRecord.status_code == IN_PROGRESS,
+            IdempotencyRecord.lease_until == record.lease_until,
+        )
+        .values(created_at=now, headers=headers, lease_until=None if lease is None else now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(record)
+    return taken.rowcount == 1
+
+
+def renew(session: Session, *, owner: str, key: str, until: datetime) -> None:
+    """Extend the lease of a claim still in progress: its runner is alive and working."""
+    session.execute(
+        update(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.owner == owner,
+            IdempotencyRecord.key == key,
+            IdempotencyRecord.status_code == IN_PROGRESS,
+        )
+        .values(lease_until=until)
+    )
 
 
 def complete(session: Session, *, owner: str, key: str, status_code: int, body: str, headers: dict[str, str]) -> None:

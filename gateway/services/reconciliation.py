@@ -17,7 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 
 import orjson
@@ -60,6 +60,9 @@ from gateway.store.db import OneConnection, Store
 from gateway.store.models import Reconciliation, ReconciliationItem, Subscription
 
 CHUNK_ROWS = 10_000
+# A running job's lease, renewed at every chunk it records. A runner silent for longer has died (gunicorn stops a
+# request after 900 s: GUNICORN_SETTINGS), and `gateway scheduler run` fails its job (fail_abandoned_jobs).
+RUNNER_LEASE = timedelta(minutes=15)
 # Roster rows staged per transaction: fewer, larger chunks measured ~15% faster at 1M rows than 10,000. The
 # bound is a chunk's refs as parameters of one statement (the earlier-chunk check): SQLite takes 32,766.
 ROSTER_CHUNK_ROWS = 25_000
@@ -156,6 +159,7 @@ def create_job(session: Session, partner_code: str, roster_format: str, now: dat
         counts={kind.value: 0 for kind in Drift},
         repaired=0,
         created_at=now,
+        lease_until=now + RUNNER_LEASE,
     )
     session.add(job)
     session.flush()
@@ -201,8 +205,8 @@ def run(
                     connection, job_id, partner_code, _missing, _missing_items, batch_rows=chunk_rows, paged=paged
                 )
             with connection.transaction() as session:
-                job = session.get(Reconciliation, job_id)
-                job.status, job.finished_at = "completed", utcnow()
+                job = _running_job(session, job_id)
+                job.status, job.finished_at, job.lease_until = "completed", utcnow(), None
     except BaseException:
         _fail(store, job_id)  # e.g. the upload broke off: the job says so instead of staying "running"
         raise
@@ -235,7 +239,53 @@ def _fail(store: Store, job_id: str) -> None:
     with store.transaction() as session:
         job = session.get(Reconciliation, job_id, with_for_update=True)
         if job.status == "running":  # a completed job stays so, whatever went wrong after its last commit
-            job.status, job.finished_at = "failed", utcnow()
+            job.status, job.finished_at, job.lease_until = "failed", utcnow(), None
+
+
+class JobAbandoned(Conflict):
+    """The scheduler failed the job while its runner was still at it: the runner had gone silent past its lease."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(
+            f"Reconciliation {job_id} made no progress for {RUNNER_LEASE // timedelta(minutes=1)} minutes and was "
+            "failed; send the roster again."
+        )
+
+
+def _running_job(session: Session, job_id: str) -> Reconciliation:
+    """The job's row, locked, its lease renewed; JobAbandoned if the scheduler has failed it meanwhile."""
+    job = session.get(Reconciliation, job_id, with_for_update=True, populate_existing=True)
+    if job.status != "running":
+        raise JobAbandoned(job_id)
+    job.lease_until = utcnow() + RUNNER_LEASE
+    return job
+
+
+def fail_abandoned_jobs(store: Store, *, now: datetime, batch_size: int = 500) -> int:
+    """Fail the running jobs whose lease has run out (their process died mid-job: a killed worker, a crash),
+    so they no longer show as running for good; how many. A job from before leases existed has none, and
+    counts as run out. Safe on several machines at once: PostgreSQL skips the rows another one has locked,
+    and a job whose runner is recording a chunk is locked by it."""
+    failed = 0
+    while True:
+        with store.transaction() as session:
+            jobs = list(
+                session.scalars(
+                    select(Reconciliation)
+                    .where(
+                        (Reconciliation.status == "running")
+                        & (Reconciliation.lease_until.is_(None) | (Reconciliation.lease_until <= now))
+                    )
+                    .order_by(Reconciliation.id)
+                    .limit(batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            for job in jobs:
+                job.status, job.finished_at, job.lease_until = "failed", now, None
+        failed += len(jobs)
+        if len(jobs) < batch_size:
+            return failed
 
 
 def _stage_chunk(session: Session, job_id: str, chunk: list) -> tuple[list[dict], int, bool]:
@@ -495,7 +545,7 @@ def _record(session: Session, job_id: str, items: list[dict], *, rows: int) -> N
                 for item in items
             ],
         )
-    job = session.get(Reconciliation, job_id, with_for_update=True)
+    job = _running_job(session, job_id)
     job.rows += rows
     counts = dict(job.counts)
     for item in items:

@@ -1,4 +1,5 @@
-"""Transitions that fall due with time: activation expiry, ends of billing periods, downgrades, purges.
+"""Transitions that fall due with time: activation expiry, ends of billing periods, downgrades, purges; and
+reconciliations whose runner died, which are failed.
 
 Safe to run from cron on several machines at once: each due row is re-read under a row lock (PostgreSQL:
 FOR UPDATE SKIP LOCKED, so machines share the rows instead of queueing on them; SQLite: one writer at a time)
@@ -19,6 +20,7 @@ from gateway.domain.delivery import parse_schedule
 from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.services.campaigns import CampaignSettings, run_campaign, runnable_campaign_ids
 from gateway.services.deliveries import remove_expired_events
+from gateway.services.reconciliation import fail_abandoned_jobs
 from gateway.services.sharing import SharingReport, run_due_sharing_notices
 from gateway.services.subscriptions import apply_command, apply_pending_downgrade, record_subscription_notice
 from gateway.store.db import Store
@@ -104,6 +106,7 @@ class SchedulerReport:
     idempotency_records_removed: int = 0
     expired_events_removed: int = 0
     callbacks_forgotten: int = 0
+    reconciliations_abandoned: int = 0
     sharing: SharingReport = field(default_factory=SharingReport)
     campaigns_run: list[str] = field(default_factory=list)
 
@@ -151,6 +154,7 @@ def run_due_transitions(
             report.counts[work.name] += len(rows)
             if len(rows) < batch_size:
                 break
+    report.reconciliations_abandoned = fail_abandoned_jobs(store, now=now, batch_size=batch_size)
     if campaigns is not None:
         report.campaigns_run = run_waiting_campaigns(store, campaigns, now=now)
     with store.transaction() as session:

@@ -271,6 +271,9 @@ class IdempotencyRecord(Base):
     body: Mapped[str] = mapped_column(Text)
     headers: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # A claim in progress of a command that commits in steps: past this, its runner is taken for dead and a
+    # retry with the key runs the command afresh. None for claims that commit with their response.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 def one_of(column, values: list):
@@ -294,6 +297,8 @@ class Reconciliation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # While running: renewed at every chunk; past it the runner is taken for dead and the scheduler fails the job.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ReconciliationItem(Base):
