@@ -18,11 +18,11 @@ from flask import Response, g, request
 from sqlalchemy.orm import Session
 
 from gateway.api.docs import manual_doc
-from gateway.api.problems import problem
+from gateway.api.problems import handle_gateway_error, problem
 from gateway.api.state import setting, store
 from gateway.api.uow import COMMAND_SESSION
 from gateway.domain.clock import utcnow
-from gateway.domain.errors import InvalidInput
+from gateway.domain.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from gateway.services import idempotency
 from gateway.services.keys import Principal
 from gateway.store.models import IdempotencyRecord
@@ -40,7 +40,8 @@ HEADER_DOC = {
     "name": idempotency.HEADER,
     "required": False,
     "description": "Any unique string (a UUID): a retry with the same key and body gets the first response "
-    "again instead of repeating the effect; the same key with another body is a 422. Kept 24 hours.",
+    "again instead of repeating the effect, a refusal (404, 409, 412) included; the same key with another body is "
+    "a 422. A request refused for its input (400, 422) leaves the key unused. Kept 24 hours.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": ACCEPTABLE_KEY.pattern},
 }
 IN_STEPS_HEADER_DOC = {
@@ -50,6 +51,10 @@ IN_STEPS_HEADER_DOC = {
     "request's process died, a retry 15 minutes after its last progress runs the request afresh.",
 }
 CLAIM = "idempotency_claim"
+# A command refused for the state it met is answered like any other: a retry with the key gets the same refusal,
+# even if the state has changed since (a new attempt takes a new key). One refused for its input is not kept:
+# the client corrects the body, and the key, never used for anything, is free for it.
+REPLAYED_REFUSALS = (Conflict, NotFound, StaleVersion)
 
 
 def _owner(principal: Principal) -> str:
@@ -109,9 +114,13 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                 return _answer(stored)
             g.setdefault(COMMAND_SESSION, session)
             try:
-                response = view(*args, **kwargs)  # an error raised here rolls back the claim with the effect
+                with session.begin_nested():  # the effect, undone on its own when the command is refused
+                    response = view(*args, **kwargs)
+            except REPLAYED_REFUSALS as refused:
+                response = handle_gateway_error(refused)
             finally:
                 g.pop(COMMAND_SESSION, None)
+            # Any other error (the input refused, a fault) rolls back the claim with the effect: the key stays free.
             _record(session, owner, key, response)
         return response
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.domain import lifecycle
@@ -56,11 +57,8 @@ def create_subscription(
         errors["locale"] = "Not a BCP 47 language tag such as 'de' or 'de-AT'."
     if errors:
         raise InvalidInput(errors)
-    existing = session.scalar(
-        select(Subscription.id).where(
-            Subscription.partner_code == partner_code, Subscription.partner_ref == partner_ref
-        )
-    )
+    same_ref = (Subscription.partner_code == partner_code) & (Subscription.partner_ref == partner_ref)
+    existing = session.scalar(select(Subscription.id).where(same_ref))
     if existing is not None:
         raise Conflict(f"Subscription {existing} already has partner_ref {partner_ref!r}.")
     subscription = Subscription(
@@ -81,21 +79,29 @@ def create_subscription(
         created_at=now,
         updated_at=now,
     )
-    session.add(subscription)
-    session.add(
-        SubscriptionChange(
-            subscription_id=subscription.id,
-            sequence=0,
-            command="create",
-            from_status=None,
-            to_status=subscription.status,
-            reason="created",
-            actor=Actor.PARTNER,
-            occurred_at=now,
-            details={},
-        )
-    )
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(subscription)
+            session.add(
+                SubscriptionChange(
+                    subscription_id=subscription.id,
+                    sequence=0,
+                    command="create",
+                    from_status=None,
+                    to_status=subscription.status,
+                    reason="created",
+                    actor=Actor.PARTNER,
+                    occurred_at=now,
+                    details={},
+                )
+            )
+    except IntegrityError:
+        # Two creates with one partner_ref at once: both found none above, and PostgreSQL's unique index held
+        # this one until the other committed. The loser is told as it would have been a moment later.
+        existing = session.scalar(select(Subscription.id).where(same_ref))
+        if existing is None:
+            raise
+        raise Conflict(f"Subscription {existing} already has partner_ref {partner_ref!r}.") from None
     return subscription
 
 

@@ -568,10 +568,40 @@ class TestIdempotency:
         # per webhook-id, the Standard Webhooks way.
         assert without == ["/admin/v1/keys", "/admin/v1/keys/{key_id}/rotate", "/v1/callbacks"]
 
-    def test_a_failed_request_leaves_the_key_free(self, client, partner):
+    def test_a_request_refused_for_its_input_leaves_the_key_free(self, client, partner):
         headers = {**partner, "Idempotency-Key": "k-2"}
         assert client.post("/v1/subscriptions", json={**NEW, "market": "FR"}, headers=headers).status_code == 422
-        assert client.post("/v1/subscriptions", json=NEW, headers=headers).status_code == 201
+        assert client.post("/v1/subscriptions", json={**NEW, "plan": None}, headers=headers).status_code == 422
+        created = client.post("/v1/subscriptions", json=NEW, headers=headers)
+        assert created.status_code == 201 and "Idempotent-Replayed" not in created.headers
+
+    def test_a_refused_action_is_replayed_even_once_the_state_would_allow_it(self, app, client, partner, service):
+        subscription = create(client, partner)  # pending: it cannot be suspended yet
+        path = f"/v1/subscriptions/{subscription['id']}/suspend"
+        headers = {**partner, "Idempotency-Key": "suspend-early"}
+        refused = client.post(path, json={}, headers=headers)
+        assert refused.status_code == 409 and refused.mimetype == "application/problem+json"
+        activate(client, service, subscription)
+
+        retry = client.post(path, json={}, headers=headers)
+
+        assert (retry.status_code, retry.json, retry.headers["Idempotent-Replayed"]) == (409, refused.json, "true")
+        assert retry.mimetype == "application/problem+json"
+        assert "subscription.suspended" not in [event["type"] for event in events(app, subscription["id"])]
+        assert client.post(path, json={}, headers={**partner, "Idempotency-Key": "suspend-now"}).status_code == 200
+
+    def test_a_stale_if_match_and_an_unknown_subscription_are_replayed(self, client, partner, service):
+        subscription = activate(client, service, create(client, partner))
+        path = f"/v1/subscriptions/{subscription['id']}/suspend"
+        stale = {**partner, "Idempotency-Key": "stale", "If-Match": '"999"'}
+        assert client.post(path, json={}, headers=stale).status_code == 412
+        current = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).headers["ETag"]
+        retry = client.post(path, json={}, headers={**stale, "If-Match": current})  # a new attempt needs a new key
+        assert (retry.status_code, retry.headers["Idempotent-Replayed"]) == (412, "true")
+        unknown = {**partner, "Idempotency-Key": "nobody"}
+        assert client.post("/v1/subscriptions/sub_none/suspend", json={}, headers=unknown).status_code == 404
+        again = client.post("/v1/subscriptions/sub_none/suspend", json={}, headers=unknown)
+        assert (again.status_code, again.headers["Idempotent-Replayed"]) == (404, "true")
 
     def test_keys_belong_to_their_partner(self, client, partner, seed):
         seed.partner("other", markets=["DE"])

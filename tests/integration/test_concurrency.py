@@ -83,3 +83,33 @@ def test_schedulers_running_together_apply_each_due_transition_once(backend_app)
         assert session.scalar(cancelled) == due
         statuses = session.scalars(select(Subscription.status).distinct()).all()
     assert statuses == ["cancelled"]
+
+
+def test_parallel_creates_of_one_partner_ref_make_one_subscription_and_409s(backend_app):
+    """Different keys (or none), one customer: the creates that lose the race are told of the one that won,
+    never given a 500 (on PostgreSQL the losers only learn of the winner from its unique index)."""
+    seed = Seeder(app_store(backend_app))
+    seed.partner("nordlink", markets=["DE"])
+    partner = bearer(seed.token(KeyKind.PARTNER, "nordlink"))
+    body = {"partner_ref": "cust-1", "plan": "standard", "market": "DE", "billing_anchor": "2026-01-15"}
+
+    def post(index):
+        headers = {**partner, "Idempotency-Key": f"create-{index}"} if index % 2 else partner
+        response = backend_app.test_client().post("/v1/subscriptions", json=body, headers=headers)
+        return response.status_code, response.get_json()
+
+    results = all_at_once(CALLERS, post)
+
+    assert sorted(status for status, _ in results) == [201] + [409] * (CALLERS - 1)
+    created = next(answer["id"] for status, answer in results if status == 201)
+    for status, answer in results:
+        if status == 409:
+            assert answer["type"] == "/problems/conflict" and created in answer["detail"]
+    with app_store(backend_app).read() as session:
+        assert session.scalar(select(func.count()).select_from(Subscription)) == 1
+        assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == CALLERS // 2  # every key
+    loser = next(index for index, (status, _) in enumerate(results) if status == 409 and index % 2)
+    retry = backend_app.test_client().post(
+        "/v1/subscriptions", json=body, headers={**partner, "Idempotency-Key": f"create-{loser}"}
+    )
+    assert (retry.status_code, retry.json, retry.headers["Idempotent-Replayed"]) == (409, results[loser][1], "true")
