@@ -182,6 +182,7 @@ def _apply_effects(
     session: Session,
     subscription: Subscription,
     command: Command,
+    actor: Actor,
     now: datetime,
     plan: str | None,
     member_id: str | None,
@@ -201,6 +202,15 @@ def _apply_effects(
             subscription.pending_plan = subscription.pending_plan_at = None
             return Effect(subscription.access_until, {"access_until": subscription.access_until.isoformat()})
         case Command.REVERT_CANCELLATION:
+            # Once the period is over the cancellation has taken effect, whether or not the scheduler has run yet.
+            if subscription.access_until <= now:
+                raise _refused(
+                    subscription,
+                    command,
+                    actor,
+                    f"its billing period ended at {subscription.access_until.isoformat()}, and the cancellation "
+                    "with it",
+                )
             subscription.access_until = None
             return Effect(now, {})
         case Command.WARN_INACTIVITY:
@@ -227,11 +237,14 @@ def _apply_effects(
             # What the gateway restores is what it kept: the link to the member's streaming account, the plan and
             # the member's language (profiles, list and settings are the streaming service's, kept there).
             if subscription.member_id is None:
-                raise _rejoin_refused(subscription, "it was never activated, so there is no member to restore")
+                raise _refused(subscription, command, actor, "it was never activated, so there is no member to restore")
             if subscription.retention_until is None or subscription.retention_until <= now:
                 ended = subscription.retention_until or subscription.cancelled_at
-                raise _rejoin_refused(
-                    subscription, f"its retention window ended at {ended.isoformat()}: the member must subscribe anew"
+                raise _refused(
+                    subscription,
+                    command,
+                    actor,
+                    f"its retention window ended at {ended.isoformat()}: the member must subscribe anew",
                 )
             subscription.cancelled_at = subscription.retention_until = None
             return Effect(now, {"restored": True})
@@ -243,12 +256,13 @@ def _apply_effects(
             return Effect(now, {})
 
 
-def _rejoin_refused(subscription: Subscription, why: str) -> lifecycle.InvalidTransition:
-    """A rejoin the table allows from `cancelled` but this subscription cannot take: nothing else the member
-    could do instead."""
+def _refused(subscription: Subscription, command: Command, actor: Actor, why: str) -> lifecycle.InvalidTransition:
+    """A command the table allows from here but this subscription cannot take (`why`), naming what else the
+    actor could do."""
     status = Status(subscription.status)
-    others = [command for command in lifecycle.allowed_commands(status, Actor.MEMBER) if command is not Command.REJOIN]
-    return lifecycle.InvalidTransition(status, Command.REJOIN, others, why=why)
+    warned = subscription.inactivity_respond_by is not None
+    others = [other for other in lifecycle.allowed_commands(status, actor, warned=warned) if other is not command]
+    return lifecycle.InvalidTransition(status, command, others, warned=warned, why=why)
 
 
 # What older history entries held of the member (activations recorded the member id until the purge had to
@@ -396,7 +410,7 @@ def apply_command(
         reason = _plan_change_kind(subscription, plan)  # the reason is the direction of the change
     warned = subscription.inactivity_respond_by is not None  # an open warning: no answer yet
     transition = lifecycle.check_transition(previous, command, actor, reason, warned=warned)
-    effect = _apply_effects(session, subscription, command, now, plan, member_id)
+    effect = _apply_effects(session, subscription, command, actor, now, plan, member_id)
     if transition.target is not None:
         subscription.status = transition.target
         subscription.status_reason = reason

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from gateway.api import subscription_actions
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.services.scheduler import run_due_transitions
@@ -285,6 +286,28 @@ def test_a_scheduled_cancellation_can_be_reverted_by_the_member(client, partner,
     client.post(f"/v1/service/subscriptions/{subscription['id']}/cancel", json={}, headers=service)
     reverted = client.post(f"/v1/service/subscriptions/{subscription['id']}/revert-cancellation", headers=service)
     assert reverted.json["status"] == "active" and reverted.json["access_until"] is None
+
+
+@pytest.mark.parametrize("caller", ["partner", "service"])
+def test_a_cancellation_cannot_be_reverted_once_its_period_has_ended(
+    app, client, partner, service, monkeypatch, caller
+):
+    """Between the period's end and the scheduler's next run the cancellation has taken effect already."""
+    subscription = activate(client, service, create(client, partner))
+    scheduled = client.post(f"/v1/subscriptions/{subscription['id']}/cancel", json={}, headers=partner).json
+    access_until = datetime.fromisoformat(scheduled["access_until"])
+    monkeypatch.setattr(subscription_actions, "utcnow", lambda: access_until + timedelta(seconds=1))
+    headers, prefix = (partner, "/v1") if caller == "partner" else (service, "/v1/service")
+
+    refused = client.post(f"{prefix}/subscriptions/{subscription['id']}/revert-cancellation", headers=headers)
+
+    assert refused.status_code == 409 and refused.json["current_status"] == "cancellation_scheduled"
+    assert f"billing period ended at {access_until.isoformat()}" in refused.json["detail"]
+    assert "revert-cancellation" not in refused.json["allowed_transitions"]
+    assert events(app, subscription["id"])[-1]["type"] == "subscription.cancellation_scheduled"
+    run_due_transitions(app_store(app), now=access_until + timedelta(seconds=1))
+    cancelled = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).json
+    assert cancelled["status"] == "cancelled" and cancelled["status_reason"] == "billing_period_ended"
 
 
 def test_immediate_cancellation_needs_a_partner_reason(client, partner, service):
