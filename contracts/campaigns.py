@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from contracts.common import PageQuerySchema, PageSchema
+from contracts.common import JsonBoolean, PageQuerySchema, PageSchema
 
 
 class CampaignCreateSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["inactivity"]))
-    dry_run = fields.Boolean(
+    dry_run = JsonBoolean(
         load_default=True,
         metadata={"description": "true (default): count who would be warned, by partner and market; change nothing."},
     )

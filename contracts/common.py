@@ -38,6 +38,16 @@ class ProblemSchema(Schema):
     )
 
 
+class JsonBoolean(fields.Boolean):
+    """true or false in a JSON body, and nothing else: marshmallow's Boolean also takes 0, 1.0, "yes" or "off",
+    which the published schema (type boolean) refuses, so a client relying on them would break elsewhere."""
+
+    def _deserialize(self, value, attr, data, **kwargs) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class PageQuerySchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     cursor = fields.String(

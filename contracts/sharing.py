@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from contracts.common import PageQuerySchema, PageSchema
+from contracts.common import JsonBoolean, PageQuerySchema, PageSchema
 from contracts.subscriptions import plan_field
 from gateway.domain.countries import COUNTRY_CODES
 from gateway.domain.partners import NOT_A_COUNTRY
@@ -76,7 +76,7 @@ class SharingPolicyCreateSchema(Schema):
 class ExtraMemberSchema(Schema):
     plans = fields.List(fields.String(), required=True)
     prices = fields.Dict(keys=fields.String(), values=fields.Nested(ExtraMemberPriceSchema), required=True)
-    partner_billed_eligible = fields.Boolean(
+    partner_billed_eligible = JsonBoolean(
         required=True, metadata={"description": "Always false: partner-billed plans may not add an extra member."}
     )
 

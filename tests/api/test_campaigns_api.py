@@ -57,6 +57,15 @@ def test_a_dry_run_is_a_completed_job_with_counts_by_partner_and_market(client, 
     assert shown.status_code == 200 and shown.json == body
 
 
+@pytest.mark.parametrize("dry_run", [0, 0.0, 1, "false", "no", None])
+def test_dry_run_takes_true_or_false_and_nothing_else(client, world, dry_run):
+    """0 or "no" read as false would start a real campaign that warns members: only JSON's own booleans."""
+    body = {"kind": "inactivity", "dry_run": dry_run}
+    response = client.post("/admin/v1/campaigns", json=body, headers=world["operator"])
+    assert response.status_code == 422 and response.mimetype == "application/problem+json"
+    assert [error["field"] for error in response.json["errors"]] == ["dry_run"]
+
+
 def test_a_real_run_waits_for_the_scheduler_then_shows_its_progress(app, client, world):
     created = client.post(
         "/admin/v1/campaigns", json={"kind": "inactivity", "dry_run": False}, headers=world["operator"]
