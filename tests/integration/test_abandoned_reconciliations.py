@@ -4,11 +4,14 @@ Idempotency-Key its request claimed does not stay in progress: both are leased, 
 from __future__ import annotations
 
 import io
+import time
 from datetime import timedelta
 
 import pytest
+from flask import g
 from sqlalchemy import select
 
+from gateway.api import idempotent
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import InvalidInput
 from gateway.domain.roster import RosterFormat, read_roster
@@ -18,6 +21,7 @@ from gateway.services.partners import add_partner
 from gateway.services.reconciliation import RUNNER_LEASE, JobAbandoned, fail_abandoned_jobs
 from gateway.services.scheduler import run_due_transitions
 from gateway.store.models import IdempotencyRecord, Reconciliation, ReconciliationItem
+from tests.conftest import app_store
 from tests.parallel import all_at_once
 
 ROSTER = "partner_ref,status,plan\n" + "".join(f"ref-{index},active,standard\n" for index in range(6))
@@ -180,3 +184,19 @@ def test_retries_at_once_take_over_a_dead_claim_exactly_once(nordlink):
     winner = answers.index(None)
     assert _record(nordlink).headers == {"Location": f"/job/{winner}"}
     assert all(answer[0] == idempotency.IN_PROGRESS for answer in answers if answer is not None)
+
+
+def test_a_long_commands_progress_renews_its_requests_claim_about_once_a_minute(app):
+    store = app_store(app)
+    claimed = utcnow() - timedelta(minutes=10)
+    assert _claim(store, claimed) is None
+    with app.test_request_context():
+        idempotent.keep_claim(1)  # a request without a key: nothing to renew, nothing fails
+        g.idempotency_claim = idempotent._Claim("partner:nordlink", "k", committed=True, renewed_at=time.monotonic())
+        idempotent.keep_claim(25_000)
+        assert _record(store).lease_until == claimed + RUNNER_LEASE  # renewed a moment ago: no write
+
+        g.idempotency_claim.renewed_at -= idempotent.CLAIM_RENEWAL_SECONDS
+        before = utcnow()
+        idempotent.keep_claim(25_000)
+        assert before + idempotent.CLAIM_LEASE <= _record(store).lease_until <= utcnow() + idempotent.CLAIM_LEASE
