@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from gateway import create_app
 from gateway.api import subscription_actions
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
@@ -63,6 +64,24 @@ def test_create_returns_the_subscription_with_an_activation_code(client, partner
     assert client.get(response.headers["Location"], headers=partner).json == body
 
 
+def test_the_activation_window_is_a_setting(tmp_path, sqlite_database, seed):
+    # A second app on the store the `seed` fixture's app has migrated, with a window of its own.
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path / "seven"), "ACTIVATION_WINDOW_DAYS": 7, **sqlite_database.settings()}
+    )
+    partner = bearer(seed.token(KeyKind.PARTNER, seed.partner("nordlink", markets=["DE"])))
+    try:
+        body = app.test_client().post("/v1/subscriptions", json=NEW, headers=partner).json
+        expires = datetime.fromisoformat(body["activation"]["expires_at"])
+        assert timedelta(days=6, hours=23) < expires - utcnow() <= timedelta(days=7)
+        report = run_due_transitions(app_store(app), now=expires)
+        assert report.counts["activation_expired"] == 1
+        expired = app.test_client().get(f"/v1/subscriptions/{body['id']}", headers=partner).json
+        assert (expired["status"], expired["status_reason"]) == ("cancelled", "activation_expired")
+    finally:
+        app_store(app).dispose()
+
+
 def test_a_partner_ref_is_unique_per_partner(client, partner, seed):
     create(client, partner)
     assert client.post("/v1/subscriptions", json=NEW, headers=partner).status_code == 409
@@ -108,6 +127,7 @@ def test_the_member_activates_and_the_partner_learns_of_it(app, client, partner,
 
 
 def test_suspend_and_resume_with_history(client, partner, service):
+    started = utcnow()
     subscription = activate(client, service, create(client, partner))
     suspended = client.post(f"/v1/subscriptions/{subscription['id']}/suspend", json={}, headers=partner).json
     assert suspended["status"] == "suspended" and suspended["status_reason"] == "non_payment"
@@ -121,6 +141,9 @@ def test_suspend_and_resume_with_history(client, partner, service):
         ("suspended", "active", "partner"),
     ]
     assert [entry["sequence"] for entry in history] == [0, 1, 2, 3]
+    assert [entry["reason"] for entry in history] == ["created", "account_linked", "non_payment", "payment_recovered"]
+    times = [datetime.fromisoformat(entry["occurred_at"]) for entry in history]
+    assert started <= times[0] and times == sorted(times) and times[-1] <= utcnow()
 
 
 def test_an_invalid_transition_is_a_409_naming_the_state_and_what_this_partner_may_do(client, partner):

@@ -105,22 +105,33 @@ def test_purged_is_final():
     assert allowed_commands(Status.PURGED) == []
 
 
-@pytest.mark.parametrize(
-    ("command", "actors"),
-    [
-        (C.ACTIVATE, {Actor.SERVICE, Actor.MEMBER}),
-        (C.SUSPEND, {Actor.PARTNER}),
-        (C.RESUME, {Actor.PARTNER}),
-        (C.SCHEDULE_CANCELLATION, {Actor.PARTNER, Actor.MEMBER}),
-        (C.CANCEL_NOW, {Actor.PARTNER, Actor.SERVICE}),
-        (C.REJOIN, {Actor.MEMBER}),
-        (C.END_PERIOD, {Actor.SCHEDULER}),
-        (C.EXPIRE_ACTIVATION, {Actor.SCHEDULER}),
-        (C.PURGE, {Actor.SCHEDULER}),
-    ],
-)
-def test_who_may_trigger_each_transition(command, actors):
-    assert TRANSITIONS[command].actors == actors
+# Who may trigger each transition and with which reason codes, as the issue and the README's table name them.
+WHO_AND_WHY = {
+    C.ACTIVATE: ({Actor.SERVICE, Actor.MEMBER}, {"account_linked", "account_created"}),
+    C.EXPIRE_ACTIVATION: ({Actor.SCHEDULER}, {"activation_expired"}),
+    C.SUSPEND: ({Actor.PARTNER}, {"non_payment"}),
+    C.RESUME: ({Actor.PARTNER}, {"payment_recovered"}),
+    C.SCHEDULE_CANCELLATION: ({Actor.PARTNER, Actor.MEMBER}, {"member_request"}),
+    C.REVERT_CANCELLATION: ({Actor.PARTNER, Actor.MEMBER}, {"member_request"}),
+    C.END_PERIOD: ({Actor.SCHEDULER}, {"billing_period_ended"}),
+    C.CANCEL_NOW: ({Actor.PARTNER, Actor.SERVICE}, {"partner_churn", "account_closed", "fraud", "member_request"}),
+    C.CHANGE_PLAN: ({Actor.PARTNER, Actor.MEMBER}, {"upgrade", "downgrade"}),
+    C.REJOIN: ({Actor.MEMBER}, {"member_rejoined"}),
+    C.PURGE: ({Actor.SCHEDULER}, {"retention_expired"}),
+    C.WARN_INACTIVITY: ({Actor.SCHEDULER}, {"inactivity"}),
+    C.CONFIRM_KEEP: ({Actor.MEMBER, Actor.PARTNER}, {"member_confirmed", "partner_confirmed", "viewing_activity"}),
+    C.CANCEL_INACTIVE: ({Actor.SCHEDULER}, {"inactivity"}),
+}
+
+
+def test_the_table_names_who_and_why_for_every_command():
+    assert set(WHO_AND_WHY) == set(C) == set(TRANSITIONS)
+
+
+@pytest.mark.parametrize(("command", "who_and_why"), WHO_AND_WHY.items(), ids=str)
+def test_who_may_trigger_each_transition_and_why(command, who_and_why):
+    actors, reasons = who_and_why
+    assert (TRANSITIONS[command].actors, TRANSITIONS[command].reasons) == (actors, reasons)
 
 
 def test_an_actor_outside_the_table_is_refused():
