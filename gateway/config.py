@@ -57,7 +57,7 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     # Surge protection (gateway.domain.rate_limits): per partner and audience; audiences left out are unlimited.
     "RATE_LIMITS": (str, "partner=200/second,callcenter=50/second;2000/minute"),
     "RATE_LIMIT_STORAGE_URL": (str, "memory://"),  # redis://host:6379/0 to share counts across workers/instances
-    "RATE_LIMIT_STRATEGY": (str, "sliding-window-counter"),  # or fixed-window, moving-window (limits' names)
+    "RATE_LIMIT_STRATEGY": (str, "sliding-window-counter"),  # or fixed-window (limits' names)
 }
 
 
