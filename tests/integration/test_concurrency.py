@@ -58,31 +58,42 @@ def test_parallel_actions_with_one_key_apply_once(backend_app):
 
 
 def test_schedulers_running_together_apply_each_due_transition_once(backend_app):
+    """Four schedulers at once, over every kind of due work the lifecycle has: each row changes once."""
     store = app_store(backend_app)
     Seeder(store).partner("nordlink", markets=["DE"])
     now = utcnow()
-    due = 60
+    later = now + timedelta(days=32)
+    due = 20
+
+    def command(session, subscription, name, reason, at, **options):
+        subscription_service.apply_command(session, subscription, name, reason=reason, now=at, **options)
+
     with store.transaction() as session:
         for index in range(due):
-            subscription = add_subscription(session, "nordlink", f"c{index}", now=now)
-            subscription_service.apply_command(
-                session,
-                subscription,
-                Command.SCHEDULE_CANCELLATION,
-                actor=Actor.PARTNER,
-                reason="member_request",
-                now=now,
-            )
-    later = now + timedelta(days=32)
+            ending = add_subscription(session, "nordlink", f"end{index}", now=now)
+            command(session, ending, Command.SCHEDULE_CANCELLATION, "member_request", now, actor=Actor.PARTNER)
+            add_subscription(session, "nordlink", f"late{index}", now=later - timedelta(days=31), active=False)
+            smaller = add_subscription(session, "nordlink", f"down{index}", now=now)
+            command(session, smaller, Command.CHANGE_PLAN, "", now, actor=Actor.PARTNER, plan="standard_with_ads")
+            long_ago = now - timedelta(days=335)  # cancelled 11 months ago: the 10-month retention has ended
+            gone = add_subscription(session, "nordlink", f"gone{index}", now=long_ago)
+            command(session, gone, Command.CANCEL_NOW, "partner_churn", long_ago, actor=Actor.PARTNER)
 
     reports = all_at_once(4, lambda _index: run_due_transitions(store, now=later, batch_size=5))
 
-    assert sum(report.counts["period_ended"] for report in reports) == due
+    for work in ("period_ended", "activation_expired", "downgrade_applied", "purged"):
+        assert sum(report.counts[work] for report in reports) == due, work
     with store.read() as session:
-        cancelled = select(func.count()).where(OutboxEvent.event_type == "subscription.cancelled")
-        assert session.scalar(cancelled) == due
-        statuses = session.scalars(select(Subscription.status).distinct()).all()
-    assert statuses == ["cancelled"]
+        events = dict(
+            session.execute(select(OutboxEvent.event_type, func.count()).group_by(OutboxEvent.event_type)).all()
+        )
+        statuses = dict(session.execute(select(Subscription.status, func.count()).group_by(Subscription.status)).all())
+        plans = session.scalars(select(Subscription.plan).where(Subscription.partner_ref.like("down%"))).all()
+    # Each cancellation and purge once: the ending and expired ones now, the purged ones 11 months ago.
+    assert events["subscription.cancelled"] == 3 * due and events["subscription.purged"] == due
+    assert events["subscription.plan_changed"] == 2 * due  # asked for, then applied
+    assert statuses == {"cancelled": 2 * due, "active": due, "purged": due}
+    assert plans == ["standard_with_ads"] * due
 
 
 def test_parallel_creates_of_one_partner_ref_make_one_subscription_and_409s(backend_app):
