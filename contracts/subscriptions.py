@@ -85,7 +85,15 @@ class SubscriptionSchema(Schema):
         allow_none=True,
         metadata={"description": "An open inactivity warning: keep the membership by respond_by or it is cancelled."},
     )
-    allowed_actions = fields.List(fields.String(), required=True)
+    allowed_actions = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "What you (this caller) may do from here, named as the action paths of your API name "
+            "them (POST .../subscriptions/{id}/<action>): a partner's and the service's differ. In an event, the "
+            "partner's."
+        },
+    )
     sequence = fields.Integer(required=True, metadata={"description": "Sequence number of the latest event."})
     etag = fields.String(
         required=True,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -67,7 +67,13 @@ def _partner_actions(status: str, warned: bool) -> list[str]:
     return action_names(PARTNER_ACTIONS, (Actor.PARTNER,), Status(status), warned=warned)
 
 
-def subscription_body(subscription: Subscription, activation_url: str) -> dict[str, Any]:
+def subscription_body(
+    subscription: Subscription,
+    activation_url: str,
+    allowed_actions: Callable[[str, bool], list[str]] = _partner_actions,
+) -> dict[str, Any]:
+    """The subscription as its schema shows it; `allowed_actions(status, warned)` names what the caller may do
+    (the partner's actions, unless another audience's are given)."""
     activation = None
     if subscription.activation_code is not None:
         activation = {
@@ -99,7 +105,7 @@ def subscription_body(subscription: Subscription, activation_url: str) -> dict[s
         "retention_until": subscription.retention_until,
         "billed_by": subscription.billed_by,
         "inactivity_warning": warning,
-        "allowed_actions": list(_partner_actions(subscription.status, warning is not None)),
+        "allowed_actions": list(allowed_actions(subscription.status, warning is not None)),
         "sequence": subscription.sequence,
         "etag": etag(subscription.version),
         "created_at": subscription.created_at,

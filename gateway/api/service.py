@@ -20,7 +20,7 @@ from gateway.api.auth import requires
 from gateway.api.guards import accepts_body
 from gateway.api.idempotent import idempotent
 from gateway.api.listings import partner_page
-from gateway.api.subscription_actions import ETAG_HEADER, run_command, subscription_response
+from gateway.api.subscription_actions import ETAG_HEADER, SERVICE_CALLER, run_command, subscription_response
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import InvalidInput
 from gateway.domain.keys import Scope
@@ -52,7 +52,7 @@ class Activations(MethodView):
             subscription = subscription_service.activate_by_code(
                 session, body["code"], member_id=body["member_id"], reason=body["reason"], now=utcnow()
             )
-            return subscription_response(subscription)
+            return subscription_response(subscription, SERVICE_CALLER)
 
 
 @blp.route("/subscriptions/<subscription_id>")
@@ -62,7 +62,8 @@ class ServiceSubscription(MethodView):
     def get(self, subscription_id):
         """Show any partner's subscription"""
         with uow.reading() as session:
-            return subscription_response(subscription_service.get_subscription(session, subscription_id))
+            subscription = subscription_service.get_subscription(session, subscription_id)
+            return subscription_response(subscription, SERVICE_CALLER)
 
 
 def _member_command(subscription_id: str, command: Command, reason: str, plan: str | None = None):

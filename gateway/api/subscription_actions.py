@@ -3,9 +3,10 @@ refusals named in the caller's own terms."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from flask import url_for
@@ -36,6 +37,15 @@ class Caller:
 
     actors: frozenset[Actor]
     actions: Mapping[Command, str]
+    actions_from: Callable[[str, bool], list[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # What the caller may do from a status and sub-state never changes: worked out once for each (the
+        # representation names it on every read).
+        object.__setattr__(self, "actions_from", cache(self._actions_from))
+
+    def _actions_from(self, status: str, warned: bool) -> list[str]:
+        return self.allowed_actions(Status(status), warned=warned)
 
     def allowed_actions(self, status: Status, *, warned: bool, refused: Command | None = None) -> list[str]:
         """The caller's actions possible from `status` and the inactivity sub-state, less the `refused` command."""
@@ -73,8 +83,9 @@ ETAG_HEADER = {
 }
 
 
-def subscription_response(subscription) -> tuple[dict[str, Any], dict[str, str]]:
-    body = subscription_body(subscription, setting("ACTIVATION_URL"))
+def subscription_response(subscription, caller: Caller = PARTNER_CALLER) -> tuple[dict[str, Any], dict[str, str]]:
+    """The representation for `caller`, whose actions it names, and its ETag header."""
+    body = subscription_body(subscription, setting("ACTIVATION_URL"), caller.actions_from)
     return body, {"ETag": body["etag"]}
 
 
@@ -107,7 +118,7 @@ def run_command(
         subscription_service.apply_command(
             session, subscription, command, actor=actor, reason=reason, now=utcnow(), plan=plan
         )
-        return subscription_response(subscription)
+        return subscription_response(subscription, caller)
 
 
 def location_of(subscription_id: str) -> str:

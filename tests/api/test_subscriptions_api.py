@@ -64,6 +64,23 @@ def test_create_returns_the_subscription_with_an_activation_code(client, partner
     assert client.get(response.headers["Location"], headers=partner).json == body
 
 
+def test_each_api_names_its_own_callers_actions(client, partner, service):
+    subscription = create(client, partner)
+    partner_path = f"/v1/subscriptions/{subscription['id']}"
+    service_path = f"/v1/service/subscriptions/{subscription['id']}"
+    activated = activate(client, service, subscription)  # the service's own answer
+    assert activated["allowed_actions"] == ["cancel", "change-plan"]
+    assert client.get(partner_path, headers=partner).json["allowed_actions"] == ["cancel", "change-plan", "suspend"]
+
+    scheduled = client.post(f"{service_path}/cancel", json={}, headers=service).json
+    assert scheduled["allowed_actions"] == ["cancel", "revert-cancellation"]
+    cancelled = client.post(
+        f"{partner_path}/cancel", json={"when": "immediately", "reason": "partner_churn"}, headers=partner
+    ).json
+    assert cancelled["allowed_actions"] == []
+    assert client.get(service_path, headers=service).json["allowed_actions"] == ["rejoin"]
+
+
 def test_the_activation_window_is_a_setting(tmp_path, sqlite_database, seed):
     # A second app on the store the `seed` fixture's app has migrated, with a window of its own.
     app = create_app(
@@ -113,7 +130,9 @@ def test_the_member_activates_and_the_partner_learns_of_it(app, client, partner,
     subscription = create(client, partner)
     active = activate(client, service, subscription)
     assert active["status"] == "active" and active["activation"] is None
-    assert active["allowed_actions"] == ["cancel", "change-plan", "suspend"]
+    assert active["allowed_actions"] == ["cancel", "change-plan"]  # the service's (for the member or itself)
+    partners_view = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).json
+    assert partners_view["allowed_actions"] == ["cancel", "change-plan", "suspend"]
     [event] = events(app, subscription["id"])
     assert event["type"] == "subscription.activated"
     assert event["sequence"] == 1
