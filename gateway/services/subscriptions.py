@@ -219,7 +219,13 @@ def _apply_effects(
         case Command.CONFIRM_KEEP:
             return Effect(now, {"respond_by": subscription.inactivity_respond_by.isoformat()})
         case Command.END_PERIOD | Command.CANCEL_NOW | Command.EXPIRE_ACTIVATION | Command.CANCEL_INACTIVE:
-            ended = subscription.access_until if command is Command.END_PERIOD else now
+            # A cancellation after a scheduled period end the scheduler has not reached yet: access and billing
+            # stopped at the period end, not now.
+            ended = (
+                subscription.access_until
+                if command is Command.END_PERIOD
+                else min(now, subscription.access_until or now)
+            )
             subscription.cancelled_at = ended
             subscription.retention_until = retention_end(ended)
             subscription.retention_notice_at = None  # a new retention window, with its own notice

@@ -352,6 +352,20 @@ def test_a_cancellation_cannot_be_reverted_once_its_period_has_ended(
     assert cancelled["status"] == "cancelled" and cancelled["status_reason"] == "billing_period_ended"
 
 
+def test_an_immediate_cancellation_after_the_period_end_stops_billing_at_the_period_end(
+    app, client, partner, service, monkeypatch
+):
+    subscription = activate(client, service, create(client, partner))
+    path = f"/v1/subscriptions/{subscription['id']}"
+    access_until = datetime.fromisoformat(client.post(f"{path}/cancel", json={}, headers=partner).json["access_until"])
+    monkeypatch.setattr(subscription_actions, "utcnow", lambda: access_until + timedelta(hours=5))
+
+    cancelled = client.post(f"{path}/cancel", json={"when": "immediately", "reason": "partner_churn"}, headers=partner)
+
+    assert cancelled.status_code == 200 and cancelled.json["cancelled_at"] == access_until.isoformat()
+    assert events(app, subscription["id"])[-1]["data"]["billing_stop_at"] == access_until.isoformat()
+
+
 def test_immediate_cancellation_needs_a_partner_reason(client, partner, service):
     subscription = activate(client, service, create(client, partner))
     wrong = client.post(
