@@ -128,7 +128,7 @@ def test_the_table_names_who_and_why_for_every_command():
     assert set(WHO_AND_WHY) == set(C) == set(TRANSITIONS)
 
 
-@pytest.mark.parametrize(("command", "who_and_why"), WHO_AND_WHY.items(), ids=str)
+@pytest.mark.parametrize(("command", "who_and_why"), WHO_AND_WHY.items(), ids=[str(c) for c in WHO_AND_WHY])
 def test_who_may_trigger_each_transition_and_why(command, who_and_why):
     actors, reasons = who_and_why
     assert (TRANSITIONS[command].actors, TRANSITIONS[command].reasons) == (actors, reasons)
