@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from contracts.common import PageQuerySchema, PageSchema
+from gateway.domain.leases import lease_minutes
 from gateway.domain.roster import Drift
 
 KINDS = [kind.value for kind in Drift]
@@ -26,8 +27,8 @@ class ReconciliationSchema(Schema):
         required=True,
         validate=validate.OneOf(["running", "completed", "failed"]),
         metadata={
-            "description": "failed: the upload broke off, or the job made no progress for 15 minutes (its process "
-            "died) and the scheduler gave it up. Either way nothing was applied: send the roster again."
+            "description": f"failed: the upload broke off, or the job made no progress for {lease_minutes()} minutes "
+            "(its process died) and the scheduler gave it up. Either way nothing was applied: send the roster again."
         },
     )
     rows = fields.Integer(required=True, metadata={"description": "Roster rows read so far."})

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import wraps
 from typing import Any
 
@@ -23,6 +23,7 @@ from gateway.api.state import setting, store
 from gateway.api.uow import COMMAND_SESSION
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, InvalidInput, NotFound, StaleVersion
+from gateway.domain.leases import RUNNER_LEASE, lease_minutes
 from gateway.services import idempotency
 from gateway.services.keys import Principal
 from gateway.store.models import IdempotencyRecord
@@ -31,24 +32,30 @@ ACCEPTABLE_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spac
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEPT_HEADERS = ("Content-Type", "ETag", "Location")
 IN_PROGRESS_RETRY_SECONDS = 5
-# A long command's claim: longer than gunicorn lets one request run (GUNICORN_SETTINGS), renewed as the command
-# goes (keep_claim); a retry after it has run out finds a runner that died, and runs the command afresh.
-CLAIM_LEASE = timedelta(minutes=15)
+# A long command's claim is leased (RUNNER_LEASE) and renewed as the command goes (keep_claim); a retry after the
+# lease has run out finds a runner that died, and runs the command afresh.
 CLAIM_RENEWAL_SECONDS = 60  # renewing is a write: once a minute is plenty for a lease of minutes
+_KEY_DOC = (
+    "Any unique string (a UUID): a retry with the same key and body gets the first response again instead of "
+    "repeating the effect; the same key with another body is a 422. Kept 24 hours."
+)
+_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": ACCEPTABLE_KEY.pattern}
 HEADER_DOC = {
     "in": "header",
     "name": idempotency.HEADER,
     "required": False,
-    "description": "Any unique string (a UUID): a retry with the same key and body gets the first response "
-    "again instead of repeating the effect, a refusal (404, 409, 412) included; the same key with another body is "
-    "a 422. A request refused for its input (400, 422) leaves the key unused. Kept 24 hours.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": ACCEPTABLE_KEY.pattern},
+    "description": f"{_KEY_DOC} A refusal for the state the request met (404, 409, 412) is a first response too, "
+    "replayed even if the state has changed since; a request refused for its input (400, 422) leaves the key "
+    "unused.",
+    "schema": _KEY_SCHEMA,
 }
 IN_STEPS_HEADER_DOC = {
     **HEADER_DOC,
-    "description": HEADER_DOC["description"] + " While the first request with the key is still running, a "
+    "description": f"{_KEY_DOC} The key is claimed as the job starts: a request refused before that (400, 404, "
+    "409, 422), or whose job fails, leaves it unused. While the first request with the key is still running, a "
     "retry is a 409 (problem+json, with Retry-After and the Location of the job it is working on). If that "
-    "request's process died, a retry 15 minutes after its last progress runs the request afresh.",
+    f"request's process died, a retry about {lease_minutes()} minutes after its last progress runs the request "
+    "afresh.",
 }
 CLAIM = "idempotency_claim"
 # A command refused for the state it met is answered like any other: a retry with the key gets the same refusal,
@@ -69,11 +76,19 @@ def _checked_key() -> str | None:
     return key
 
 
-def _record(session: Session, owner: str, key: str, response: Response) -> None:
+def _record(session: Session, owner: str, key: str, claimed_at: datetime, response: Response) -> None:
     """Keep the response on the claimed key, for retries to get it again."""
     kept = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
     body = response.get_data(as_text=True)
-    idempotency.complete(session, owner=owner, key=key, status_code=response.status_code, body=body, headers=kept)
+    idempotency.complete(
+        session,
+        owner=owner,
+        key=key,
+        claimed_at=claimed_at,
+        status_code=response.status_code,
+        body=body,
+        headers=kept,
+    )
 
 
 def _answer(record: IdempotencyRecord) -> Response:
@@ -106,9 +121,10 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(*args, **kwargs)
         owner = _owner(g.principal)
         request_fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
+        claimed_at = utcnow()
         with store().transaction() as session:
             stored = idempotency.claim(
-                session, owner=owner, key=key, request_fingerprint=request_fingerprint, now=utcnow(), ttl=_ttl()
+                session, owner=owner, key=key, request_fingerprint=request_fingerprint, now=claimed_at, ttl=_ttl()
             )
             if stored is not None:
                 return _answer(stored)
@@ -121,7 +137,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             finally:
                 g.pop(COMMAND_SESSION, None)
             # Any other error (the input refused, a fault) rolls back the claim with the effect: the key stays free.
-            _record(session, owner, key, response)
+            _record(session, owner, key, claimed_at, response)
         return response
 
     manual_doc(guarded, view).setdefault("parameters", []).append(HEADER_DOC)
@@ -132,8 +148,12 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
 class _Claim:
     owner: str
     key: str
-    committed: bool = False
+    claimed_at: datetime | None = None  # once committed: the claim is this request's while it holds this time
     renewed_at: float = 0.0  # monotonic seconds
+
+    @property
+    def committed(self) -> bool:
+        return self.claimed_at is not None
 
 
 class _KeyAlreadyClaimed(Exception):
@@ -172,13 +192,13 @@ def idempotent_in_steps(view: Callable[..., Any]) -> Callable[..., Any]:
         except BaseException:
             if claim.committed:
                 with store().transaction() as session:
-                    idempotency.release(session, owner=claim.owner, key=key)
+                    idempotency.release(session, owner=claim.owner, key=key, claimed_at=claim.claimed_at)
             raise
         finally:
             g.pop(CLAIM, None)
         if claim.committed:
             with store().transaction() as session:
-                _record(session, claim.owner, key, response)
+                _record(session, claim.owner, key, claim.claimed_at, response)
         return response
 
     manual_doc(guarded, view).setdefault("parameters", []).append(IN_STEPS_HEADER_DOC)
@@ -197,6 +217,7 @@ def first_step(request_fingerprint: str | None) -> Iterator[FirstStep]:
     claim: _Claim | None = g.get(CLAIM)
     if claim is not None and request_fingerprint is None:
         raise TypeError("a request with an Idempotency-Key needs its fingerprint")
+    claimed_at = utcnow()
     with store().transaction() as session:
         step = FirstStep(session)
         yield step
@@ -206,15 +227,15 @@ def first_step(request_fingerprint: str | None) -> Iterator[FirstStep]:
                 owner=claim.owner,
                 key=claim.key,
                 request_fingerprint=request_fingerprint,
-                now=utcnow(),
+                now=claimed_at,
                 ttl=_ttl(),
                 headers=step.headers,
-                lease=CLAIM_LEASE,
+                lease=RUNNER_LEASE,
             )
             if stored is not None:
                 raise _KeyAlreadyClaimed(_answer(stored))  # rolls back what the view did in this step
     if claim is not None:
-        claim.committed, claim.renewed_at = True, time.monotonic()
+        claim.claimed_at, claim.renewed_at = claimed_at, time.monotonic()
 
 
 def keep_claim(_progress: int = 0) -> None:
@@ -224,5 +245,9 @@ def keep_claim(_progress: int = 0) -> None:
     if claim is None or not claim.committed or time.monotonic() - claim.renewed_at < CLAIM_RENEWAL_SECONDS:
         return
     with store().transaction() as session:
-        idempotency.renew(session, owner=claim.owner, key=claim.key, until=utcnow() + CLAIM_LEASE)
+        # False once a retry has taken the claim over (this runner looked dead): the command goes on, and the
+        # retry's response is the one kept.
+        idempotency.renew(
+            session, owner=claim.owner, key=claim.key, claimed_at=claim.claimed_at, until=utcnow() + RUNNER_LEASE
+        )
     claim.renewed_at = time.monotonic()

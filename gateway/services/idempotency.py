@@ -10,6 +10,8 @@ the claim with its first step, so the key is visibly in progress (no response ye
 response at the end, and releases the key if it fails. A retry meanwhile finds the claim in progress. Such a
 claim is leased, and its runner renews the lease as it goes: a runner that died (a killed worker) cannot release
 the key, so once the lease has run out a retry with the key takes the claim over and runs the command afresh.
+A claim is its runner's while it holds the time the runner claimed it (`claimed_at`, the record's created_at):
+renewing, completing and releasing touch only that claim, never one a retry has taken over since.
 """
 
 from __future__ import annotations
@@ -116,33 +118,48 @@ def _take_over(
     return taken.rowcount == 1
 
 
-def renew(session: Session, *, owner: str, key: str, until: datetime) -> None:
-    """Extend the lease of a claim still in progress: its runner is alive and working."""
-    session.execute(
-        update(IdempotencyRecord)
-        .where(
-            IdempotencyRecord.owner == owner,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.status_code == IN_PROGRESS,
-        )
-        .values(lease_until=until)
+def _own_claim(owner: str, key: str, claimed_at: datetime):
+    return (
+        (IdempotencyRecord.owner == owner)
+        & (IdempotencyRecord.key == key)
+        & (IdempotencyRecord.status_code == IN_PROGRESS)
+        & (IdempotencyRecord.created_at == claimed_at)
     )
 
 
-def complete(session: Session, *, owner: str, key: str, status_code: int, body: str, headers: dict[str, str]) -> None:
+def renew(session: Session, *, owner: str, key: str, claimed_at: datetime, until: datetime) -> bool:
+    """Extend the lease of the runner's claim, still in progress: the runner is alive and working. False when the
+    claim is no longer the runner's (a retry took it over after the lease had run out)."""
+    renewed = session.execute(
+        update(IdempotencyRecord)
+        .where(_own_claim(owner, key, claimed_at))
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return renewed.rowcount == 1
+
+
+def complete(
+    session: Session,
+    *,
+    owner: str,
+    key: str,
+    claimed_at: datetime,
+    status_code: int,
+    body: str,
+    headers: dict[str, str],
+) -> None:
+    """Keep the response on the runner's claim. Nothing when the claim is gone (a long command outlived the key's
+    lifetime) or a retry has taken it over: that retry's response is the one to replay."""
     record = session.get(IdempotencyRecord, (owner, key))
-    if record is None:  # a long command's claim outlived the key's lifetime and was removed: nothing to replay
+    if record is None or not in_progress(record) or record.created_at != claimed_at:
         return
     record.status_code, record.body, record.headers = status_code, body, headers
     session.flush()
 
 
-def release(session: Session, *, owner: str, key: str) -> None:
-    """Give up a claim still in progress (its command failed), so a retry with the key runs afresh."""
+def release(session: Session, *, owner: str, key: str, claimed_at: datetime) -> None:
+    """Give up the runner's claim, still in progress (its command failed), so a retry with the key runs afresh."""
     session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.owner == owner,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.status_code == IN_PROGRESS,
-        )
+        delete(IdempotencyRecord).where(_own_claim(owner, key, claimed_at)).execution_options(synchronize_session=False)
     )

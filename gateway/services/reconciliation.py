@@ -17,7 +17,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from datetime import datetime, timedelta
+from datetime import datetime
 from itertools import islice
 
 import orjson
@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, GatewayError, NotFound
 from gateway.domain.ids import new_id
+from gateway.domain.leases import RUNNER_LEASE, lease_minutes
 from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.domain.plans import PLAN_RANKS
 from gateway.domain.roster import (
@@ -60,9 +61,6 @@ from gateway.store.db import OneConnection, Store
 from gateway.store.models import Reconciliation, ReconciliationItem, Subscription
 
 CHUNK_ROWS = 10_000
-# A running job's lease, renewed at every chunk it records. A runner silent for longer has died (gunicorn stops a
-# request after 900 s: GUNICORN_SETTINGS), and `gateway scheduler run` fails its job (fail_abandoned_jobs).
-RUNNER_LEASE = timedelta(minutes=15)
 # Roster rows staged per transaction: fewer, larger chunks measured ~15% faster at 1M rows than 10,000. The
 # bound is a chunk's refs as parameters of one statement (the earlier-chunk check): SQLite takes 32,766.
 ROSTER_CHUNK_ROWS = 25_000
@@ -199,11 +197,10 @@ def run(
             # Not under the hold (unless another job is staging): the statements here hold batches of thousands
             # of parameters in reference cycles of SQLAlchemy's, which a held-back collector lets pile up.
             paged = store.engine.dialect.name == "sqlite"
-            _record_pass(connection, job_id, partner_code, _differing, _drift_items, batch_rows=chunk_rows, paged=paged)
+            passes = {"batch_rows": chunk_rows, "paged": paged, "progress": progress}
+            _record_pass(connection, job_id, partner_code, _differing, _drift_items, **passes)
             if compared and not unnamed:
-                _record_pass(
-                    connection, job_id, partner_code, _missing, _missing_items, batch_rows=chunk_rows, paged=paged
-                )
+                _record_pass(connection, job_id, partner_code, _missing, _missing_items, **passes)
             with connection.transaction() as session:
                 job = _running_job(session, job_id)
                 job.status, job.finished_at, job.lease_until = "completed", utcnow(), None
@@ -247,13 +244,14 @@ class JobAbandoned(Conflict):
 
     def __init__(self, job_id: str) -> None:
         super().__init__(
-            f"Reconciliation {job_id} made no progress for {RUNNER_LEASE // timedelta(minutes=1)} minutes and was "
-            "failed; send the roster again."
+            f"Reconciliation {job_id} made no progress for {lease_minutes()} minutes and was failed; send the roster "
+            "again."
         )
 
 
 def _running_job(session: Session, job_id: str) -> Reconciliation:
-    """The job's row, locked, its lease renewed; JobAbandoned if the scheduler has failed it meanwhile."""
+    """The job's row, locked, its lease (RUNNER_LEASE) renewed; JobAbandoned if the scheduler has failed it
+    meanwhile. Every chunk the job records passes here."""
     job = session.get(Reconciliation, job_id, with_for_update=True, populate_existing=True)
     if job.status != "running":
         raise JobAbandoned(job_id)
@@ -263,9 +261,9 @@ def _running_job(session: Session, job_id: str) -> Reconciliation:
 
 def fail_abandoned_jobs(store: Store, *, now: datetime, batch_size: int = 500) -> int:
     """Fail the running jobs whose lease has run out (their process died mid-job: a killed worker, a crash),
-    so they no longer show as running for good; how many. A job from before leases existed has none, and
-    counts as run out. Safe on several machines at once: PostgreSQL skips the rows another one has locked,
-    and a job whose runner is recording a chunk is locked by it."""
+    so they no longer show as running for good; how many. A job started by a version without leases has none:
+    its lease counts from its start. Safe on several machines at once: PostgreSQL skips the rows another one has
+    locked, and a job whose runner is recording a chunk is locked by it."""
     failed = 0
     while True:
         with store.transaction() as session:
@@ -274,7 +272,10 @@ def fail_abandoned_jobs(store: Store, *, now: datetime, batch_size: int = 500) -
                     select(Reconciliation)
                     .where(
                         (Reconciliation.status == "running")
-                        & (Reconciliation.lease_until.is_(None) | (Reconciliation.lease_until <= now))
+                        & (
+                            (Reconciliation.lease_until <= now)
+                            | (Reconciliation.lease_until.is_(None) & (Reconciliation.created_at <= now - RUNNER_LEASE))
+                        )
                     )
                     .order_by(Reconciliation.id)
                     .limit(batch_size)
@@ -505,6 +506,7 @@ def _record_pass(
     *,
     batch_rows: int,
     paged: bool,
+    progress: Callable[[int], None] | None,
 ) -> None:
     """Record what one end pass (`query`'s rows, made into `items`) finds, batch_rows rows at a time.
 
@@ -522,6 +524,8 @@ def _record_pass(
             for batch in database.execute(statement.execution_options(yield_per=batch_rows)).partitions():
                 _record(session, job_id, items(database, job_id, partner_code, batch), rows=0)
                 read, after = read + len(batch), batch[-1][0]
+        if progress:  # after the commit: what it does may write (a lease renewed), and SQLite has one writer
+            progress(0)  # no roster rows, but still at work
         if not paged or read < batch_rows:
             return
 

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from gateway.api import idempotent
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import InvalidInput
+from gateway.domain.leases import RUNNER_LEASE
 from gateway.domain.roster import RosterFormat, read_roster
 from gateway.services import idempotency
 from gateway.services import reconciliation as reconciliation_service
 from gateway.services.partners import add_partner
-from gateway.services.reconciliation import RUNNER_LEASE, JobAbandoned, fail_abandoned_jobs
+from gateway.services.reconciliation import JobAbandoned, fail_abandoned_jobs
 from gateway.services.scheduler import run_due_transitions
 from gateway.store.models import IdempotencyRecord, Reconciliation, ReconciliationItem
 from tests.conftest import app_store
@@ -67,12 +68,15 @@ def test_a_job_whose_runner_went_silent_is_failed_once_its_lease_has_run_out(nor
     assert fail_abandoned_jobs(nordlink, now=expired + timedelta(days=1)) == 0  # a failed job stays as it is
 
 
-def test_a_running_job_from_before_leases_counts_as_abandoned(nordlink):
-    job_id = reconciliation_service.start(nordlink, "nordlink", RosterFormat.CSV, utcnow())
+def test_a_running_job_without_a_lease_is_abandoned_a_lease_after_its_start(nordlink):
+    """A job started before migration 0011, or by a version without leases during a rolling deploy."""
+    started = utcnow()
+    job_id = reconciliation_service.start(nordlink, "nordlink", RosterFormat.CSV, started)
     with nordlink.transaction() as session:
-        session.get(Reconciliation, job_id).lease_until = None  # as migration 0011 leaves one
+        session.get(Reconciliation, job_id).lease_until = None
 
-    assert fail_abandoned_jobs(nordlink, now=utcnow()) == 1
+    assert fail_abandoned_jobs(nordlink, now=started + RUNNER_LEASE - timedelta(seconds=1)) == 0
+    assert fail_abandoned_jobs(nordlink, now=started + RUNNER_LEASE) == 1
     assert _job(nordlink, job_id).status == "failed"
 
 
@@ -80,7 +84,9 @@ def test_every_chunk_the_runner_records_renews_its_lease(nordlink):
     job_id = reconciliation_service.start(nordlink, "nordlink", RosterFormat.CSV, utcnow() - timedelta(hours=1))
     leases = []
 
-    def after_chunk(_rows: int) -> None:
+    def after_chunk(rows: int) -> None:
+        if not rows:
+            return  # the comparison's pages after the staging (checked below: the lease ends with the job)
         before = utcnow()
         lease = _job(nordlink, job_id).lease_until
         leases.append(lease)
@@ -99,7 +105,7 @@ def test_a_runner_whose_job_was_failed_meanwhile_stops_at_its_next_chunk(nordlin
     def scheduler_gives_up(_rows: int) -> None:
         assert fail_abandoned_jobs(nordlink, now=utcnow() + RUNNER_LEASE + timedelta(minutes=1)) == 1
 
-    with pytest.raises(JobAbandoned, match="no progress for 15 minutes"):
+    with pytest.raises(JobAbandoned, match="no progress for 20 minutes"):
         reconciliation_service.run(nordlink, job_id, _rows(), chunk_rows=2, progress=scheduler_gives_up)
 
     job = _job(nordlink, job_id)
@@ -157,7 +163,10 @@ def test_a_renewed_claim_is_not_taken_over(nordlink):
     claimed = utcnow()
     assert _claim(nordlink, claimed) is None
     with nordlink.transaction() as session:
-        idempotency.renew(session, owner="partner:nordlink", key="k", until=claimed + 2 * RUNNER_LEASE)
+        renewed = idempotency.renew(
+            session, owner="partner:nordlink", key="k", claimed_at=claimed, until=claimed + 2 * RUNNER_LEASE
+        )
+    assert renewed
 
     assert _claim(nordlink, claimed + RUNNER_LEASE + timedelta(minutes=1))[0] == idempotency.IN_PROGRESS
 
@@ -168,9 +177,32 @@ def test_a_claim_without_a_lease_or_with_its_response_is_never_taken_over(nordli
     assert _claim(nordlink, claimed + TTL - timedelta(minutes=1))[0] == idempotency.IN_PROGRESS
 
     with nordlink.transaction() as session:
-        idempotency.complete(session, owner="partner:nordlink", key="k", status_code=201, body="{}", headers={})
-        idempotency.renew(session, owner="partner:nordlink", key="k", until=claimed)  # a finished claim: no-op
+        owned = {"owner": "partner:nordlink", "key": "k", "claimed_at": claimed}
+        idempotency.complete(session, **owned, status_code=201, body="{}", headers={})
+        assert not idempotency.renew(session, **owned, until=claimed + RUNNER_LEASE)  # a finished claim: no lease
+    assert _record(nordlink).lease_until is None
     assert _claim(nordlink, claimed + TTL - timedelta(minutes=1)) == (201, {})
+
+
+def test_a_runner_whose_claim_was_taken_over_leaves_the_new_one_alone(nordlink):
+    """The first runner only looked dead: its renewal, response and release no longer touch the key."""
+    claimed = utcnow()
+    assert _claim(nordlink, claimed) is None
+    retried = claimed + RUNNER_LEASE
+    assert _claim(nordlink, retried, headers={"Location": "/job/second"}) is None
+    first = {"owner": "partner:nordlink", "key": "k", "claimed_at": claimed}
+
+    with nordlink.transaction() as session:
+        assert not idempotency.renew(session, **first, until=retried + 2 * RUNNER_LEASE)
+        idempotency.complete(session, **first, status_code=201, body='{"first": true}', headers={})
+        idempotency.release(session, **first)
+
+    record = _record(nordlink)
+    assert (record.status_code, record.created_at, record.lease_until) == (0, retried, retried + RUNNER_LEASE)
+    with nordlink.transaction() as session:
+        second = {**first, "claimed_at": retried}
+        idempotency.complete(session, **second, status_code=201, body='{"second": true}', headers={})
+    assert (_record(nordlink).status_code, _record(nordlink).body) == (201, '{"second": true}')
 
 
 def test_retries_at_once_take_over_a_dead_claim_exactly_once(nordlink):
@@ -192,11 +224,13 @@ def test_a_long_commands_progress_renews_its_requests_claim_about_once_a_minute(
     assert _claim(store, claimed) is None
     with app.test_request_context():
         idempotent.keep_claim(1)  # a request without a key: nothing to renew, nothing fails
-        g.idempotency_claim = idempotent._Claim("partner:nordlink", "k", committed=True, renewed_at=time.monotonic())
+        g.idempotency_claim = idempotent._Claim(
+            "partner:nordlink", "k", claimed_at=claimed, renewed_at=time.monotonic()
+        )
         idempotent.keep_claim(25_000)
         assert _record(store).lease_until == claimed + RUNNER_LEASE  # renewed a moment ago: no write
 
         g.idempotency_claim.renewed_at -= idempotent.CLAIM_RENEWAL_SECONDS
         before = utcnow()
         idempotent.keep_claim(25_000)
-        assert before + idempotent.CLAIM_LEASE <= _record(store).lease_until <= utcnow() + idempotent.CLAIM_LEASE
+        assert before + RUNNER_LEASE <= _record(store).lease_until <= utcnow() + RUNNER_LEASE

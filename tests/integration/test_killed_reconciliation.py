@@ -19,7 +19,8 @@ from gateway import create_app
 from gateway.api import idempotent
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
-from gateway.services.reconciliation import RUNNER_LEASE, fail_abandoned_jobs
+from gateway.domain.leases import RUNNER_LEASE
+from gateway.services.reconciliation import fail_abandoned_jobs
 from gateway.store import migrate
 from gateway.store.db import Store, make_engine
 from gateway.store.models import IdempotencyRecord, Reconciliation

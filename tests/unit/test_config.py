@@ -97,3 +97,12 @@ def test_the_minimum_check_refuses_a_value_below_the_bound_and_takes_one_at_it()
 def test_a_factory_override_below_a_minimum_stops_the_start():
     with pytest.raises(ConfigError, match="IDEMPOTENCY_TTL_HOURS"):
         create_app({"DATABASE_URL": "sqlite://", "IDEMPOTENCY_TTL_HOURS": 1})
+
+
+def test_a_runners_lease_outlasts_the_longest_request_gunicorn_allows():
+    """A runner whose lease ran out must have been stopped, not merely slow (gateway.domain.leases)."""
+    from gateway.cli import GUNICORN_SETTINGS
+    from gateway.domain.leases import RUNNER_LEASE
+
+    timeout = int(GUNICORN_SETTINGS[GUNICORN_SETTINGS.index("--timeout") + 1])
+    assert RUNNER_LEASE.total_seconds() >= timeout + 60

@@ -18,7 +18,8 @@ depends_on = None
 
 def upgrade() -> None:
     # Added in place (no table copy on SQLite): nullable, and nothing refers to them. A job or claim from before
-    # has none: such a job still running is taken for abandoned, such a claim waits out the key's lifetime.
+    # has none: such a job's lease counts from its start (fail_abandoned_jobs), such a claim waits out the key's
+    # lifetime.
     op.add_column("reconciliations", sa.Column("lease_until", UTCDateTime(), nullable=True))
     op.add_column("idempotency_records", sa.Column("lease_until", UTCDateTime(), nullable=True))
 
