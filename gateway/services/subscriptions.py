@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,14 @@ from gateway.services.notices import member_notice
 from gateway.services.outbox import record_event
 from gateway.services.partners import get_partner
 from gateway.store.hot_reads import PARTNERS_SUBSCRIPTION_BY_ID, SUBSCRIPTION_BY_ID, RawConnection
-from gateway.store.models import OutboxEvent, Subscription, SubscriptionChange, created_after
+from gateway.store.models import (
+    Escalation,
+    EscalationEntry,
+    OutboxEvent,
+    Subscription,
+    SubscriptionChange,
+    created_after,
+)
 
 # Activation codes are read aloud and typed by members: no 0/O or 1/I.
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -274,13 +281,15 @@ def _refused(subscription: Subscription, command: Command, actor: Actor, why: st
 # What older history entries held of the member (activations recorded the member id until the purge had to
 # scrub it); entries written now hold none.
 MEMBER_DETAILS = frozenset({"member_id"})
+PURGED_TEXT = "(removed with the member's data)"  # in place of free text about the member, once purged
 
 
 def _forget_member(session: Session, subscription: Subscription) -> None:
     """Delete the member's data: the link to the streaming account, when it was made, the viewing time, the
-    activation code, the inactivity warning and retention notice, and the member's language (the column takes
-    the partner's default). What stays is the partner's: partner_ref, plan, market, billing dates, and the
-    history of changes (scrubbed of member data) for the audit."""
+    activation code, the inactivity warning and retention notice, the member's language (the column takes
+    the partner's default), and what agents wrote about the member in escalations (their descriptions and
+    comments). What stays is the partner's: partner_ref, plan, market, billing dates, the history of changes
+    (scrubbed of member data) and the escalations' course (who changed what, when) for the audit."""
     subscription.member_id = subscription.activated_at = subscription.last_viewed_at = None
     subscription.activation_code = subscription.activation_expires_at = None
     subscription.inactivity_warned_at = subscription.inactivity_respond_by = None
@@ -290,6 +299,18 @@ def _forget_member(session: Session, subscription: Subscription) -> None:
     for entry in session.scalars(entries):
         if MEMBER_DETAILS & set(entry.details):
             entry.details = {name: value for name, value in entry.details.items() if name not in MEMBER_DETAILS}
+    cases = Escalation.subscription_id == subscription.id
+    session.execute(
+        update(Escalation).where(cases).values(description=PURGED_TEXT, version=Escalation.version + 1),
+        execution_options={"synchronize_session": False},
+    )
+    session.execute(
+        update(EscalationEntry)
+        .where(EscalationEntry.escalation_id.in_(select(Escalation.id).where(cases)))
+        .where(EscalationEntry.comment.is_not(None))
+        .values(comment=PURGED_TEXT),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def _plan_change_kind(subscription: Subscription, plan: str | None) -> str:

@@ -8,15 +8,19 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from gateway.delivery.publisher import publish_events
+from gateway.domain import escalations as escalation_rules
 from gateway.domain.inactivity import MarketPolicies
 from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.domain.periods import add_months
 from gateway.services import campaigns as campaign_service
+from gateway.services import escalations as escalation_service
 from gateway.services import sharing as sharing_service
 from gateway.services import subscriptions as subscription_service
 from gateway.services.campaigns import CampaignSettings
 from gateway.services.scheduler import run_due_transitions
-from gateway.store.models import Base, OutboxEvent, Subscription, SubscriptionChange
+from gateway.services.subscriptions import PURGED_TEXT
+from gateway.store.models import Base, Escalation, EscalationEntry, OutboxEvent, Subscription, SubscriptionChange
 from tests.conftest import Seeder, add_subscription
 
 JOINED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
@@ -206,3 +210,39 @@ def test_viewing_reports_for_a_subscription_that_is_not_live_are_skipped(store, 
     with store.read() as session:
         row = session.get(Subscription, subscription_id)
         assert row.last_viewed_at is None and row.version == version
+
+
+def test_the_purge_removes_what_agents_wrote_about_the_member_and_keeps_the_cases_course(store):
+    Seeder(store).partner("rheinfunk", markets=["DE"], locale="de-DE")
+    written = ["Anna Beispiel, Lindenweg 4, calls about a double charge", "Anna Beispiel sent her IBAN DE02 1203"]
+    opened_at = datetime(2026, 1, 5, tzinfo=UTC)
+    sla = escalation_rules.parse_sla_policy(escalation_rules.DEFAULT_SLA)
+    with store.transaction() as session:
+        subscription = add_subscription(session, "rheinfunk", "cust-1", now=opened_at)
+        subscription_id = subscription.id
+        case = escalation_service.open_escalation(
+            session, partner_code="rheinfunk", partner_ref="cust-1", category="billing", priority="normal",
+            description=written[0], agent_ref="agent-7", now=opened_at, sla=sla,
+        ).escalation  # fmt: skip
+        escalation_service.add_comment(
+            session, case, side="service", author="support", comment=written[1], now=opened_at + timedelta(hours=1)
+        )
+        case_id, version = case.id, case.version
+    cancelled_at = opened_at + timedelta(days=1)
+    apply(store, subscription_id, Command.CANCEL_NOW, Actor.PARTNER, "partner_churn", cancelled_at)
+    with store.transaction() as session:
+        publish_events(session, cancelled_at)  # as the dispatcher does; published events expire after 30 days
+
+    assert run_due_transitions(store, now=add_months(cancelled_at, 10)).counts["purged"] == 1
+
+    with store.read() as session:
+        case = session.get(Escalation, case_id)
+        entries = session.scalars(select(EscalationEntry).where(EscalationEntry.escalation_id == case_id)).all()
+        stored = _every_stored_value(session)
+    assert case.description == PURGED_TEXT and case.version == version + 1
+    assert [(entry.kind, entry.side, entry.author) for entry in entries] == [
+        ("opened", "partner", "agent-7"),
+        ("comment", "service", "support"),
+    ]
+    assert [entry.comment for entry in entries if entry.kind == "comment"] == [PURGED_TEXT]
+    assert [table for table, text in stored if "Anna Beispiel" in text] == []
