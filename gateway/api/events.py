@@ -137,7 +137,9 @@ class Callbacks(MethodView):
                     event_type=inbound.event_type,
                     data=inbound.data,
                     now=utcnow(),
-                    present=lambda s: SubscriptionSchema().dump(subscription_body(s, setting("ACTIVATION_URL"))),
+                    present=lambda s: SubscriptionSchema().dump(
+                        subscription_body(s, setting("ACTIVATION_URL"), PARTNER_CALLER.actions_from)
+                    ),
                 )
         except IntegrityError:  # the same webhook-id applied by a concurrent request just now
             with reading() as session:

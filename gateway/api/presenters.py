@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 import orjson
@@ -61,19 +60,11 @@ def action_names(
     return sorted({actions[command] for command in allowed if command in actions and command is not refused})
 
 
-@cache
-def _partner_actions(status: str, warned: bool) -> list[str]:
-    """The action names a partner may use: fixed by the transition table, so worked out once per state."""
-    return action_names(PARTNER_ACTIONS, (Actor.PARTNER,), Status(status), warned=warned)
-
-
 def subscription_body(
-    subscription: Subscription,
-    activation_url: str,
-    allowed_actions: Callable[[str, bool], list[str]] = _partner_actions,
+    subscription: Subscription, activation_url: str, allowed_actions: Callable[[str, bool], list[str]]
 ) -> dict[str, Any]:
     """The subscription as its schema shows it; `allowed_actions(status, warned)` names what the caller may do
-    (the partner's actions, unless another audience's are given)."""
+    (gateway.api.subscription_actions.Caller.actions_from)."""
     activation = None
     if subscription.activation_code is not None:
         activation = {

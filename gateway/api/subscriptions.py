@@ -25,7 +25,13 @@ from gateway.api.pagination import page, time_and_id_after
 from gateway.api.partner import blp
 from gateway.api.presenters import direct_json, subscription_body
 from gateway.api.state import setting
-from gateway.api.subscription_actions import ETAG_HEADER, location_of, run_command, subscription_response
+from gateway.api.subscription_actions import (
+    ETAG_HEADER,
+    PARTNER_CALLER,
+    location_of,
+    run_command,
+    subscription_response,
+)
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import InvalidInput
 from gateway.domain.keys import Scope
@@ -68,7 +74,8 @@ class Subscriptions(MethodView):
                 status=query.get("status"),
             )
         body = page(found, query["limit"], key=lambda item: [item.created_at.isoformat(), item.id])
-        body["items"] = [subscription_body(item, setting("ACTIVATION_URL")) for item in body["items"]]
+        actions = PARTNER_CALLER.actions_from
+        body["items"] = [subscription_body(item, setting("ACTIVATION_URL"), actions) for item in body["items"]]
         return body
 
 
