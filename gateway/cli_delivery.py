@@ -13,7 +13,7 @@ from prometheus_client import start_http_server
 
 from gateway.api.state import store
 from gateway.cli import _command_transaction, _print_rows, cli
-from gateway.delivery.dispatcher import Dispatcher, DispatchSettings
+from gateway.delivery.dispatcher import DispatchConfigError, Dispatcher, DispatchSettings
 from gateway.domain.clock import utcnow
 from gateway.domain.delivery import DeliveryStatus
 from gateway.services import deliveries as delivery_service
@@ -26,15 +26,23 @@ from gateway.services.deliveries import DeliveryFilter
 @click.option("--name", help="This dispatcher's name in leases and attempts (default: host:pid:random).")
 @with_appcontext
 def dispatch(until_idle: bool, metrics_port: int | None, name: str | None) -> None:
-    """Deliver events to partners until stopped (SIGTERM/Ctrl-C finish the round in progress first)."""
-    dispatcher = Dispatcher(store(), DispatchSettings.from_settings(current_app.config["GATEWAY"]), name=name)
+    """Deliver events to partners until stopped (SIGTERM/Ctrl-C: the sends in flight end, each within the
+    delivery deadline, and are recorded; claims not yet sent are released)."""
+    try:
+        settings = DispatchSettings.from_settings(current_app.config["GATEWAY"])
+    except DispatchConfigError as error:
+        raise click.UsageError(str(error)) from None
+    dispatcher = Dispatcher(store(), settings, name=name)
     if metrics_port:
         start_http_server(metrics_port, addr="127.0.0.1", registry=dispatcher.metrics.registry)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     click.echo(f"dispatcher {dispatcher.name} running", err=True)
-    dispatcher.run(stop, until_idle=until_idle)
+    try:
+        dispatcher.run(stop, until_idle=until_idle)
+    finally:
+        dispatcher.close()
 
 
 @cli.group()

@@ -33,8 +33,10 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     # Delivery of events to partners (gateway dispatch)
     "ALLOW_PRIVATE_ENDPOINTS": (bool, False),  # http and loopback/private addresses: tests and demos only
     "DELIVERY_RETRY_SCHEDULE": (str, "5s,5m,30m,2h,5h,10h,10h,14h,20h,24h"),  # waits after each failed attempt
-    "DELIVERY_TIMEOUT_SECONDS": (float, 15.0),
+    "DELIVERY_TIMEOUT_SECONDS": (float, 15.0),  # one send's hard deadline: connect to the last byte read
     "DELIVERY_LEASE_SECONDS": (int, 300),  # a dispatcher that dies holding deliveries loses them after this
+    "DELIVERY_ENDPOINT_CONCURRENCY": (int, 4),  # requests in flight to one endpoint (1: strictly in turn)
+    "DELIVERY_CONCURRENCY": (int, 128),  # requests in flight from one dispatcher process, all endpoints
     "DELIVERY_BATCH_SIZE": (int, 100),  # events per request for partners whose flavour takes batches
     "RETRY_AFTER_MAX_SECONDS": (int, 24 * 3600),  # a partner's Retry-After is honoured up to this
     "CIRCUIT_FAILURE_THRESHOLD": (int, 5),  # consecutive failures that open an endpoint's circuit

@@ -11,11 +11,14 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from http.client import HTTPException
 from typing import Any, Protocol
 
 import requests
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
+from urllib3.exceptions import HTTPError
 
+from partners.deadlines import current_deadline, hard_deadline
 from partners.signing import WebhookVerificationError, verify
 from partners.transport import ForbiddenAddress
 
@@ -99,19 +102,56 @@ class PartnerAdapter(Protocol):
 def post(
     http: requests.Session, url: str, *, body: bytes, headers: Mapping[str, str], timeout: float, now: datetime
 ) -> Attempt:
-    """One POST, its outcome as an Attempt: transport errors become an error class, never an exception."""
+    """One POST, its outcome as an Attempt: transport errors become an error class, never an exception.
+
+    At most EXCERPT_LIMIT bytes of the answer are read (inflated from gzip or deflate no further than that);
+    a longer body's connection is dropped instead of read to its end. Under a hard deadline (partners.deadlines)
+    an error after it passed is `DeadlineExceeded`.
+    """
     started = time.perf_counter()
     try:
-        response = http.post(url, data=body, headers=dict(headers), timeout=timeout, allow_redirects=False)
+        response = http.post(url, data=body, headers=dict(headers), timeout=timeout, allow_redirects=False, stream=True)
     except requests.RequestException as error:
-        return Attempt(now, (time.perf_counter() - started) * 1000, error_class=_error_class(error))
-    duration = (time.perf_counter() - started) * 1000
-    excerpt = response.content[:EXCERPT_LIMIT].decode("utf-8", "replace") if response.content else None
-    return Attempt(now, duration, response.status_code, None, excerpt, response.headers.get("Retry-After"))
+        return Attempt(now, _since(started), error_class=_error_class(error))
+    deadline = current_deadline()
+    if deadline is not None and deadline.expired:  # the headers were cut short (http.client takes that as their end)
+        response.raw.close()
+        return Attempt(now, _since(started), error_class="DeadlineExceeded")
+    excerpt, broken = _read_excerpt(response)
+    return Attempt(
+        now,
+        _since(started),
+        response.status_code,
+        _error_class(broken) if broken else None,  # the status stands: the body broke off after it
+        excerpt,
+        response.headers.get("Retry-After"),
+    )
 
 
-def _error_class(error: requests.RequestException) -> str:
-    """The error's name, or ForbiddenAddress when the address check refused the connection underneath it."""
+def _since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _read_excerpt(response: requests.Response) -> tuple[str | None, BaseException | None]:
+    """The body's first EXCERPT_LIMIT bytes, and what broke the read if something did. A body that ended
+    within them leaves its connection to be reused; any other is closed."""
+    data, broken = b"", None
+    try:
+        data = response.raw.read(EXCERPT_LIMIT + 1, decode_content=True)
+    except (HTTPError, HTTPException, OSError, ValueError) as error:
+        broken = error
+    if broken is not None or len(data) > EXCERPT_LIMIT:
+        response.raw.close()  # drops the connection: the rest of the body is never read
+    response.close()
+    return (data[:EXCERPT_LIMIT].decode("utf-8", "replace") or None), broken
+
+
+def _error_class(error: BaseException) -> str:
+    """The error's name; DeadlineExceeded once the request's deadline passed (the watchdog's shutdown is what
+    the error reports); ForbiddenAddress when the address check refused the connection underneath it."""
+    deadline = current_deadline()
+    if deadline is not None and deadline.expired:
+        return "DeadlineExceeded"
     cause: BaseException | None = error
     while cause is not None:
         if isinstance(cause, ForbiddenAddress):
@@ -123,11 +163,21 @@ def _error_class(error: requests.RequestException) -> str:
 # Connection errors (nothing reached the partner) are retried at once, a few times, before the durable
 # schedule takes over: a dropped keep-alive connection or a restart of the partner's proxy should cost
 # milliseconds, not the schedule's first wait. Timeouts are not retried here: the partner may be working.
+# Every attempt fits in the one deadline of the send.
 QUICK_RETRY_ERRORS = frozenset({"ConnectionError", "ChunkedEncodingError"})
+QUICK_RETRY_LEAST_SECONDS = 0.5  # a retry is not started with less of the deadline left
+DEADLINE_FIRST_SECONDS = 0.5
+
+
+def _deadline_near(_state) -> bool:
+    deadline = current_deadline()
+    return deadline is not None and deadline.remaining() < QUICK_RETRY_LEAST_SECONDS
+
+
 QUICK_RETRY = Retrying(
-    stop=stop_after_attempt(3),
+    stop=stop_after_attempt(3) | _deadline_near,
     wait=wait_exponential(multiplier=0.05, max=0.5),
-    retry=retry_if_result(lambda attempt: attempt.error_class in QUICK_RETRY_ERRORS),
+    retry=retry_if_result(lambda attempt: attempt.status is None and attempt.error_class in QUICK_RETRY_ERRORS),
     retry_error_callback=lambda state: state.outcome.result(),
     reraise=True,
 )
@@ -136,14 +186,18 @@ QUICK_RETRY = Retrying(
 def post_with_quick_retry(
     http: requests.Session, url: str, *, body: bytes, headers: Mapping[str, str], timeout: float, clock: Clock
 ) -> list[Attempt]:
-    """Every attempt made, oldest first: one, or up to three when the connection failed."""
+    """Every attempt made, oldest first: one, or up to three when the connection failed; all of them over
+    within `timeout` seconds, whatever the partner does."""
     attempts: list[Attempt] = []
+    with hard_deadline(timeout) as deadline:
 
-    def once() -> Attempt:
-        attempts.append(post(http, url, body=body, headers=headers, timeout=timeout, now=clock()))
-        return attempts[-1]
+        def once() -> Attempt:
+            # Socket timeouts a little past the deadline: the watchdog ends the request first, and names it.
+            seconds = deadline.remaining() + DEADLINE_FIRST_SECONDS
+            attempts.append(post(http, url, body=body, headers=headers, timeout=seconds, now=clock()))
+            return attempts[-1]
 
-    QUICK_RETRY(once)
+        QUICK_RETRY(once)
     return attempts
 
 

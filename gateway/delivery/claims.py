@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -64,21 +64,30 @@ def claim_due_deliveries(
     lease: timedelta,
     limit: int,
     flavours: Collection[str],
+    room: Callable[[str], int] | None = None,
+    skip_endpoints: Collection[str] = (),
 ) -> list[ClaimedDelivery]:
-    """Lease up to `limit` due deliveries of partners of these flavours to `owner`. Run inside a write
+    """Lease up to `limit` due deliveries of partners of these flavours to `owner`, at most `room(endpoint)`
+    for each endpoint and none for `skip_endpoints` (a dispatcher's full lanes). Run inside a write
     transaction."""
     partners = list(session.scalars(select(Partner.code).where(Partner.flavour.in_(flavours))))
-    if not partners:
+    if not partners or limit <= 0:
         return []  # nothing to look through: with no such partner, the due rows would all be read for nothing
-    rows = session.execute(
+    query = (
         select(Delivery.id, Delivery.endpoint_id, Delivery.partner_code, WebhookEndpoint.circuit_state, Partner.flavour)
         .join(WebhookEndpoint, WebhookEndpoint.id == Delivery.endpoint_id)
         .join(Partner, Partner.code == Delivery.partner_code)
         .where(_due_condition(now), one_of(Delivery.partner_code, partners))
-        .order_by(Delivery.next_attempt_at, Delivery.id)
+    )
+    if skip_endpoints:
+        query = query.where(Delivery.endpoint_id.not_in(list(skip_endpoints)))
+    rows = session.execute(
+        query.order_by(Delivery.next_attempt_at, Delivery.id)
         .limit(limit)
         .with_for_update(of=Delivery, skip_locked=True)
     ).all()
+    if room is not None:
+        rows = _within_room(rows, room)
     rows = _one_probe_per_open_circuit(session, rows, now, lease)
     rows = _within_partner_rates(session, rows, now)
     if not rows:
@@ -135,6 +144,19 @@ def signing_secrets(
     if previous and previous_expires_at is not None and previous_expires_at > now:
         return [current, previous]
     return [current]
+
+
+def _within_room(rows, room: Callable[[str], int]):
+    """At most room(endpoint) rows of each endpoint, the earliest; the others stay unclaimed."""
+    left: dict[str, int] = {}
+    kept = []
+    for row in rows:
+        if row.endpoint_id not in left:
+            left[row.endpoint_id] = room(row.endpoint_id)
+        if left[row.endpoint_id] > 0:
+            left[row.endpoint_id] -= 1
+            kept.append(row)
+    return kept
 
 
 def _one_probe_per_open_circuit(session: Session, rows, now: datetime, lease: timedelta):

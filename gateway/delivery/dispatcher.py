@@ -1,10 +1,15 @@
-"""The dispatcher (`gateway dispatch`): publish, claim, send, record — in a loop, any number of processes.
+"""The dispatcher (`gateway dispatch`): publish, claim, send, record — continuously, in any number of processes.
 
-Each round is three short transactions around the sending: publish new events and claim due deliveries,
-send them through the partners' adapters (no transaction open meanwhile), record what happened. A send
-only starts while the claim's lease has room for the whole request timeout, so a delivery is never sent
-by two dispatchers at once; one that dies leaves leases that run out, and the deliveries go out again
-with the same webhook-id.
+Many requests are in flight at once, each endpoint's in a lane of its own (gateway.delivery.lanes): at most
+`endpoint_concurrency` per endpoint, at most `concurrency` in the process. A claim takes at most one event
+of each subscriber for an endpoint (the next one waits for it to be done), so order per subscriber holds
+however many requests are in flight.
+
+The database sees short transactions only: one that records what finished and claims what the lanes have
+room for, the sending in between with no transaction open. Every send ends by its hard deadline
+(partners.deadlines), and a send only starts while its claim's lease has room for the whole deadline and a
+margin, so a delivery is never in flight from two dispatchers; one that dies leaves leases that run out,
+and the deliveries go out again with the same webhook-id. A store outage is waited out, never died of.
 """
 
 from __future__ import annotations
@@ -17,42 +22,68 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from itertools import groupby
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from gateway.delivery.claims import ClaimedDelivery, claim_due_deliveries
+from gateway.delivery.lanes import Lanes, Request
 from gateway.delivery.metrics import DeliveryMetrics
-from gateway.delivery.outcomes import Send, record_sends
+from gateway.delivery.outcomes import Send, attempt_outcome, record_sends
 from gateway.delivery.publisher import publish_events
 from gateway.domain.clock import utcnow
 from gateway.domain.delivery import CircuitPolicy, Outcome, RetryPolicy, parse_schedule
 from gateway.store.db import Store
 from gateway.store.models import Delivery
+from gateway.store.outages import OutageBackoff, is_store_outage
 from partners.base import OutgoingEvent, Target
 from partners.registry import ADAPTERS, adapter_for
 from partners.transport import delivery_session
 
 log = logging.getLogger("gateway.delivery")
 
-# Each round claims separately for the two kinds of partner, so neither claim reads rows it cannot use:
-SINGLE_PER_ROUND = 500  # one-event-per-request partners (several dispatchers share a busy partner's work)
-BATCHES_PER_ROUND = 20  # batch partners: fewer, larger rounds spread each round's fixed cost thinner
+# Each claim reads separately for the two kinds of partner, so neither claim reads rows it cannot use:
+SINGLE_PER_CLAIM = 500  # one-event-per-request partners
+BATCHES_PER_CLAIM = 20  # batch partners: fewer, larger claims spread each claim's fixed cost thinner
 BATCH_FLAVOURS = sorted(name for name, adapter in ADAPTERS.items() if adapter.accepts_batches)
 SINGLE_FLAVOURS = sorted(name for name, adapter in ADAPTERS.items() if not adapter.accepts_batches)
+# Requests a lane may hold waiting, beyond those in flight: enough that a fast endpoint's lane does not run dry
+# between two claims (single events), or a few batches ready to go. A waiting request keeps its lease.
+WAITING_PER_LANE = 64
+BATCHES_WAITING_PER_LANE = 4
+LEASE_MARGIN_SECONDS = 5  # a send starts only while its lease outlasts the deadline by this much
+STEP_SECONDS = 0.02  # while sends are in flight, finished ones are recorded (and room claimed) this often
+
+
+class DispatchConfigError(ValueError):
+    """Delivery settings that cannot work together; the message says which and why."""
 
 
 @dataclass(frozen=True)
 class DispatchSettings:
-    timeout: float
+    timeout: float  # the hard deadline of one send, connect to the last byte read
     lease: timedelta
     batch_size: int
     retry: RetryPolicy
     circuit: CircuitPolicy
     allow_private: bool
-    idle_wait: float = 0.5  # seconds between rounds that found nothing to do
+    endpoint_concurrency: int = 4  # requests in flight to one endpoint (1: strictly one after the other)
+    concurrency: int = 128  # requests in flight from the process
+    idle_wait: float = 0.5  # seconds between claims that found nothing to do
+
+    def __post_init__(self) -> None:
+        if self.lease.total_seconds() < self.timeout + LEASE_MARGIN_SECONDS:
+            raise DispatchConfigError(
+                f"GATEWAY_DELIVERY_LEASE_SECONDS ({self.lease.total_seconds():g}) must be at least "
+                f"GATEWAY_DELIVERY_TIMEOUT_SECONDS ({self.timeout:g}) + {LEASE_MARGIN_SECONDS}: a claim must outlive "
+                "the send it covers, or a second dispatcher could send the same delivery meanwhile"
+            )
+        if not 1 <= self.endpoint_concurrency <= self.concurrency:
+            raise DispatchConfigError(
+                "GATEWAY_DELIVERY_ENDPOINT_CONCURRENCY must be at least 1 and at most GATEWAY_DELIVERY_CONCURRENCY"
+            )
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> DispatchSettings:
@@ -70,11 +101,40 @@ class DispatchSettings:
                 timedelta(hours=settings["ENDPOINT_DISABLE_AFTER_HOURS"]),
             ),
             allow_private=settings["ALLOW_PRIVATE_ENDPOINTS"],
+            endpoint_concurrency=settings["DELIVERY_ENDPOINT_CONCURRENCY"],
+            concurrency=settings["DELIVERY_CONCURRENCY"],
         )
 
 
 def dispatcher_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{random.randrange(16**6):06x}"[:64]
+
+
+class _Finished:
+    """What the lanes hand back to the dispatcher's own thread: sends to record, claims to release unsent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.arrived = threading.Event()
+        self.sends: list[Send] = []
+        self.unsent: list[int] = []
+
+    def add_send(self, send: Send) -> None:
+        with self._lock:
+            self.sends.append(send)
+        self.arrived.set()
+
+    def add_unsent(self, requests: Sequence[Request]) -> None:
+        with self._lock:
+            self.unsent.extend(delivery.delivery_id for request in requests for delivery in request.deliveries)
+        self.arrived.set()
+
+    def take(self) -> tuple[list[Send], list[int]]:
+        with self._lock:
+            self.arrived.clear()
+            sends, self.sends = self.sends, []
+            unsent, self.unsent = self.unsent, []
+        return sends, unsent
 
 
 class Dispatcher:
@@ -94,75 +154,186 @@ class Dispatcher:
         self.clock = clock
         self.rng = rng or random.Random()
         self.metrics = metrics or DeliveryMetrics()
-        self.http = delivery_session(allow_private=settings.allow_private)
+        self.http = delivery_session(
+            allow_private=settings.allow_private, connections_per_endpoint=settings.endpoint_concurrency
+        )
+        self._finished = _Finished()
+        self._lanes = Lanes(
+            per_endpoint=settings.endpoint_concurrency,
+            threads=settings.concurrency,
+            give_up_after=settings.circuit.failure_threshold,
+            send=self._send_in_lane,
+            give_back=self._finished.add_unsent,
+        )
+        self._send_room = timedelta(seconds=settings.timeout + LEASE_MARGIN_SECONDS)
 
     def run_once(self) -> dict[Outcome, int]:
-        """One round; the number of deliveries per outcome (all zero: nothing was due)."""
-        now = self.clock()
-        with self.store.transaction() as session:
-            publish_events(session, now)
-            claim = partial(claim_due_deliveries, session, owner=self.name, now=now, lease=self.settings.lease)
-            claimed = claim(limit=self.settings.batch_size * BATCHES_PER_ROUND, flavours=BATCH_FLAVOURS) + claim(
-                limit=SINGLE_PER_ROUND, flavours=SINGLE_FLAVOURS
-            )
-        lease_ends = now + self.settings.lease
-        sends, unsent = self._send_all(claimed, lease_ends)
-        done = self.clock()
-        with self.store.transaction() as session:
-            counts = record_sends(
-                session,
-                sends,
-                owner=self.name,
-                now=done,
-                retry=self.settings.retry,
-                circuit=self.settings.circuit,
-                rng=self.rng,
-            )
-            if unsent:
-                session.execute(
-                    update(Delivery)
-                    .where(Delivery.id.in_(unsent), Delivery.lease_owner == self.name)
-                    .values(lease_owner=None, lease_until=None),
-                    execution_options={"synchronize_session": False},
+        """One round: claim what is due, send it all, record it all; the number of deliveries per outcome
+        (all zero: nothing was due)."""
+        claimed = self._in_store(self._claim)
+        self._lanes.add(self._requests(claimed, self.clock() + self.settings.lease))
+        self._lanes.wait_idle()
+        sends, unsent = self._finished.take()
+        return self._in_store(lambda session: self._record(session, sends, unsent))
+
+    def run(self, stop: threading.Event, *, until_idle: bool = False) -> None:
+        """Deliver until `stop` is set (or, with `until_idle`, until nothing is due or in flight). A store
+        outage is logged and waited out; on stop, claims not yet sent are released and the sends in flight
+        finish (each within its deadline) and are recorded."""
+        log.info("dispatcher started", extra={"fields": {"dispatcher": self.name}})
+        backoff = OutageBackoff(rng=self.rng)
+        sends: list[Send] = []
+        unsent: list[int] = []
+        while not stop.is_set():
+            finished, released = self._finished.take()
+            sends += finished
+            unsent += released
+            try:
+                claimed = self._in_store(lambda session: self._record_and_claim(session, sends, unsent))
+            except Exception as error:
+                if not is_store_outage(error):
+                    raise
+                wait = backoff.next_wait()
+                log.warning(
+                    "store unreachable, waiting",
+                    extra={
+                        "fields": {"dispatcher": self.name, "error": str(error)[:300], "retry_in_s": round(wait, 2)}
+                    },
                 )
+                stop.wait(wait)
+                continue
+            backoff.reset()
+            sends, unsent = [], []
+            if claimed:
+                self._lanes.add(self._requests(claimed, self.clock() + self.settings.lease))
+            elif not self._lanes.load():
+                if until_idle:
+                    break
+                stop.wait(self.settings.idle_wait)
+                continue
+            self._finished.arrived.wait(self.settings.idle_wait)
+            stop.wait(STEP_SECONDS)  # let a few more finish: one transaction records them together
+        self._stop(sends, unsent)
+
+    def close(self) -> None:
+        """Stop the sending threads (after the sends in flight end) and close kept connections."""
+        self._lanes.close()
+        self.http.close()
+
+    # --- the store's side ------------------------------------------------------------------------------
+
+    def _in_store(self, work: Callable[[Session], Any]) -> Any:
+        with self.store.transaction() as session:
+            return work(session)
+
+    def _record_and_claim(self, session: Session, sends: list[Send], unsent: list[int]) -> list[ClaimedDelivery]:
+        if sends or unsent:
+            self._record(session, sends, unsent)
+        return self._claim(session)
+
+    def _claim(self, session: Session) -> list[ClaimedDelivery]:
+        """Publish new events, then claim due deliveries for the lanes with room."""
+        now = self.clock()
+        publish_events(session, now)
+        load = self._lanes.load()
+        free = self.settings.concurrency + SINGLE_PER_CLAIM - sum(load.values())  # requests, all lanes
+        if free <= 0:
+            return []
+        batch = self.settings.batch_size
+
+        def claim(limit: int, flavours: list[str], waiting: int, per_request: int) -> list[ClaimedDelivery]:
+            depth = self.settings.endpoint_concurrency + waiting
+            return claim_due_deliveries(
+                session,
+                owner=self.name,
+                now=now,
+                lease=self.settings.lease,
+                limit=limit,
+                flavours=flavours,
+                room=lambda endpoint: (depth - load.get(endpoint, 0)) * per_request,
+                skip_endpoints=[endpoint for endpoint, requests in load.items() if requests >= depth],
+            )
+
+        return claim(min(BATCHES_PER_CLAIM, free) * batch, BATCH_FLAVOURS, BATCHES_WAITING_PER_LANE, batch) + claim(
+            min(SINGLE_PER_CLAIM, free), SINGLE_FLAVOURS, WAITING_PER_LANE, 1
+        )
+
+    def _record(self, session: Session, sends: list[Send], unsent: list[int]) -> dict[Outcome, int]:
+        done = self.clock()
+        counts = record_sends(
+            session,
+            sends,
+            owner=self.name,
+            now=done,
+            retry=self.settings.retry,
+            circuit=self.settings.circuit,
+            rng=self.rng,
+        )
+        if unsent:
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(unsent), Delivery.lease_owner == self.name)
+                .values(lease_owner=None, lease_until=None),
+                execution_options={"synchronize_session": False},
+            )
         self.metrics.observe(sends, done)
         if counts[Outcome.FAILED] or counts[Outcome.GONE]:
             log.warning("deliveries refused", extra={"fields": {k.value: v for k, v in counts.items()}})
         return counts
 
-    def run(self, stop: threading.Event, *, until_idle: bool = False) -> None:
-        """Rounds until `stop` is set (or, with `until_idle`, until a round finds nothing due)."""
-        log.info("dispatcher started", extra={"fields": {"dispatcher": self.name}})
-        while not stop.is_set():
-            counts = self.run_once()
-            if not any(counts.values()):
-                if until_idle:
+    def _stop(self, sends: list[Send], unsent: list[int]) -> None:
+        """Release what was never started, let what is in flight end, record everything; a store still out
+        is tried again until the leases it would release have run out anyway."""
+        self._finished.add_unsent(self._lanes.withdraw())
+        self._lanes.wait_idle()
+        finished, released = self._finished.take()
+        sends, unsent = sends + finished, unsent + released
+        if not sends and not unsent:
+            return
+        backoff = OutageBackoff(rng=self.rng)
+        give_up = self.clock() + self.settings.lease
+        while True:
+            try:
+                self._in_store(lambda session: self._record(session, sends, unsent))
+                return
+            except Exception as error:
+                if not is_store_outage(error) or self.clock() >= give_up:
+                    log.error(
+                        "stopping without recording", extra={"fields": {"sends": len(sends), "error": str(error)}}
+                    )
                     return
-                stop.wait(self.settings.idle_wait)
+                threading.Event().wait(backoff.next_wait())
 
-    def _send_all(self, claimed: Sequence[ClaimedDelivery], lease_ends: datetime) -> tuple[list[Send], list[int]]:
-        sends: list[Send] = []
-        for group in self._requests(claimed):
-            # A request starts only when it would end, timed out at worst, before the lease does.
-            if self.clock() + timedelta(seconds=self.settings.timeout + 1) >= lease_ends:
-                sent = {delivery.delivery_id for send in sends for delivery in send.deliveries}
-                return sends, [d.delivery_id for d in claimed if d.delivery_id not in sent]
-            sends.append(self._send(group))
-        return sends, []
+    # --- the sending side (lane threads) ---------------------------------------------------------------
 
-    def _requests(self, claimed: Sequence[ClaimedDelivery]) -> Iterator[list[ClaimedDelivery]]:
+    def _requests(self, claimed: Sequence[ClaimedDelivery], lease_ends: datetime) -> Iterator[Request]:
         """The claimed deliveries as requests: one each, or batches of up to batch_size per endpoint."""
         by_endpoint = sorted(claimed, key=lambda delivery: delivery.endpoint_id)
-        for _, group in groupby(by_endpoint, key=lambda delivery: delivery.endpoint_id):
+        for endpoint_id, group in groupby(by_endpoint, key=lambda delivery: delivery.endpoint_id):
             deliveries = list(group)
             if adapter_for(deliveries[0].flavour).accepts_batches:
                 size = self.settings.batch_size
                 for start in range(0, len(deliveries), size):
-                    yield deliveries[start : start + size]
+                    yield Request(endpoint_id, deliveries[start : start + size], lease_ends)
             else:
-                yield from ([delivery] for delivery in deliveries)
+                yield from (Request(endpoint_id, [delivery], lease_ends) for delivery in deliveries)
 
-    def _send(self, deliveries: list[ClaimedDelivery]) -> Send:
+    def _send_in_lane(self, request: Request) -> bool:
+        """Send one request (if its lease still has room for the whole deadline); whether the endpoint failed."""
+        if self.clock() + self._send_room >= request.lease_ends:
+            self._finished.add_unsent([request])
+            return False
+        try:
+            send = self._send(request)
+        except Exception:
+            log.exception("send failed unexpectedly", extra={"fields": {"endpoint": request.endpoint_id}})
+            self._finished.add_unsent([request])
+            return True
+        self._finished.add_send(send)
+        return attempt_outcome(send.results[0].attempt) == Outcome.RETRY
+
+    def _send(self, request: Request) -> Send:
+        deliveries = request.deliveries
         first = deliveries[0]
         adapter = adapter_for(first.flavour)
         target = Target(first.url, first.secrets)
