@@ -79,11 +79,15 @@ class OwnDelivery(MethodView):
 
 @blp.route("/deliveries/<int:delivery_id>/redeliver")
 class OwnRedelivery(MethodView):
-    @requires(Scope.EVENTS_READ)
+    @requires(Scope.SUBSCRIPTIONS_WRITE)
     @idempotent
     @blp.response(200, DeliveryDetailSchema)
     def post(self, delivery_id):
-        """Ask for a delivery again (same webhook-id), e.g. after restoring the receiving system"""
+        """Ask for a delivery again (same webhook-id), e.g. after restoring the receiving system
+
+        A write: it needs `subscriptions:write`, like the partner's other commands; a key holding only
+        `events:read` reads the feed and the deliveries but cannot make the gateway send.
+        """
         partner_code = current_partner_code()
         with command() as session:
             delivery_service.replay_delivery(session, delivery_id, now=utcnow(), partner_code=partner_code)

@@ -197,6 +197,34 @@ def test_every_route_declares_a_scope(endpoint, rule, method, handler, operation
         assert (rule, method) in EXAMPLE_BODIES, f"add an example body for {method} {rule} to EXAMPLE_BODIES"
 
 
+# Methods that change something: a key holding only a read scope must not reach them.
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+WRITES = [op for op in PROTECTED if op[2] in WRITE_METHODS]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "rule", "method", "handler", "operation"), WRITES, ids=[f"{op[2]} {op[1]}" for op in WRITES]
+)
+def test_no_write_is_open_to_a_read_scope(endpoint, rule, method, handler, operation):
+    """A read scope (events:read, subscriptions:read) is for systems that only watch: every write asks for more,
+    e.g. redelivering, which makes the gateway send, needs subscriptions:write."""
+    scope = str(getattr(handler, REQUIRED_SCOPE_ATTRIBUTE))
+    assert not scope.endswith(":read"), f"{method} {rule} changes state but only needs {scope!r}"
+
+
+def test_a_read_only_partner_key_cannot_ask_for_a_redelivery(matrix_app):
+    app, world = matrix_app
+    client = app.test_client()
+    reader = bearer(world._issue(KeyKind.PARTNER, "alpha", {"events:read", "subscriptions:read"}).token)
+    url = f"/v1/deliveries/{world.delivery}/redeliver"
+    assert client.get(f"/v1/deliveries/{world.delivery}", headers=reader).status_code == 200
+    refused = client.post(url, headers=reader)
+    assert refused.status_code == 403 and refused.json["type"] == "/problems/insufficient-scope"
+    assert "subscriptions:write" in refused.json["detail"]
+    writer = bearer(world._issue(KeyKind.PARTNER, "alpha", {"subscriptions:write"}).token)
+    assert client.post(url, headers=writer).status_code == 200
+
+
 class World:
     """Two partners with endpoints and keys of every kind, built fresh for each test."""
 
