@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -183,3 +185,26 @@ def test_serve_dev_runs_flasks_own_server(environment):
     finally:
         output = _stop(process)
     assert "Running on" in output and "gunicorn" not in output.lower()
+
+
+def test_stopping_gunicorn_logs_its_own_lines_without_logging_errors(environment):
+    """gunicorn's lines print `[%(process)d]`: creating the app in a worker must leave records their process id,
+    or every line gunicorn logs while its workers stop is a `--- Logging error ---` traceback."""
+    subprocess.run([GATEWAY, "db", "upgrade"], env=environment, check=True, capture_output=True)
+    process, base = _start(environment, "serve", "--workers", "2")
+    for _ in range(4):
+        assert requests.get(f"{base}/readyz", timeout=5).status_code == 200
+    output = _stop(process)
+    assert "Logging error" not in output and "Traceback" not in output, output
+    assert process.returncode == 0
+    assert re.search(rf"\[{process.pid}\] \[INFO\] Handling signal: term", output), output
+    assert len(set(re.findall(r"\[(\d+)\] \[INFO\] Worker exiting", output))) == 2, output
+
+
+def test_an_app_leaves_log_records_their_thread_and_process(tmp_path):
+    from gateway import create_app
+
+    create_app({"INSTANCE_PATH": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path / 'gateway.sqlite3'}"})
+    record = logging.getLogger("gunicorn.error").makeRecord("gunicorn.error", logging.INFO, "x", 1, "up", (), None)
+    formatted = logging.Formatter("[%(process)d] [%(thread)d] [%(processName)s] %(message)s").format(record)
+    assert formatted.startswith(f"[{os.getpid()}] [{threading.get_ident()}] [")
