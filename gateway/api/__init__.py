@@ -34,7 +34,13 @@ from gateway.api import (
 )
 from gateway.api.auth import SECURITY_SCHEME
 from gateway.api.guards import install_request_guards
-from gateway.api.problems import PROBLEM_MEDIA_TYPE, register_problem_handlers
+from gateway.api.problems import (
+    PROBLEM_MEDIA_TYPE,
+    PROBLEM_TYPES,
+    STORE_RETRY_AFTER_SECONDS,
+    problem_type,
+    register_problem_handlers,
+)
 from gateway.api.webhooks_doc import document_webhooks
 
 API_DESCRIPTION = """\
@@ -49,6 +55,19 @@ Events reach partners as signed webhooks (Standard Webhooks): the `webhooks` sec
 it is sent, its schema and an example. Fields may be added to an event at any time: ignore the ones you do not know.
 """
 
+
+def _problem_types_doc() -> str:
+    rows = "\n".join(
+        f"| `{problem_type(slug)}` | {status} | {meaning} |" for slug, (status, _, meaning) in PROBLEM_TYPES.items()
+    )
+    return (
+        "\nA problem's `type` is one of these, stable across releases (the gateway serves a description at each):"
+        f"\n\n| type | status | when |\n| --- | --- | --- |\n{rows}\n"
+    )
+
+
+API_DESCRIPTION += _problem_types_doc()
+
 SPEC_SETTINGS = {
     "API_TITLE": "Partner gateway",
     "API_VERSION": "v1",
@@ -58,6 +77,16 @@ SPEC_SETTINGS = {
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
     "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
     "API_SPEC_OPTIONS": {"info": {"description": API_DESCRIPTION}},
+}
+STORE_UNAVAILABLE = {
+    "description": f"The store cannot be reached for now ({problem_type('store-unavailable')}): retry after the "
+    "seconds in Retry-After, a POST with the same Idempotency-Key.",
+    "headers": {
+        "Retry-After": {
+            "description": f"Seconds to wait before retrying ({STORE_RETRY_AFTER_SECONDS}).",
+            "schema": {"type": "integer"},
+        }
+    },
 }
 RATE_LIMIT_HEADERS = {
     "Retry-After": {"description": "Seconds until the budget allows a request again.", "schema": {"type": "integer"}},
@@ -137,6 +166,8 @@ class GatewayApi(Api):
                 response["schema"] = self.ERROR_SCHEMA
             if status == http.HTTPStatus.TOO_MANY_REQUESTS:
                 response["headers"] = RATE_LIMIT_HEADERS
+            if status == http.HTTPStatus.SERVICE_UNAVAILABLE:
+                response.update(STORE_UNAVAILABLE)
             prepare_response(response, self.spec, PROBLEM_MEDIA_TYPE)
             self.spec.components.response(status.name, response, lazy=True)
         default = {"description": "Any error, as an RFC 9457 problem.", "schema": self.ERROR_SCHEMA}

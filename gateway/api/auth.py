@@ -106,8 +106,10 @@ def requires(scope: Scope) -> Callable[[Callable[..., Any]], Callable[..., Any]]
         setattr(guarded, REQUIRED_SCOPE_ATTRIBUTE, scope)
         documented = manual_doc(guarded, view)
         documented["security"] = [{SECURITY_SCHEME: [str(scope)]}]
-        # Every authenticated call spends its partner's budget for the audience (gateway.api.rate_limits).
+        # Every authenticated call spends its partner's budget for the audience (gateway.api.rate_limits), and
+        # reads the key from the store: while the store is out it is a 503 to retry (gateway.api.problems).
         documented.setdefault("responses", {})["429"] = "TOO_MANY_REQUESTS"
+        documented["responses"]["503"] = "SERVICE_UNAVAILABLE"
         return guarded
 
     return decorator

@@ -7,9 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g, json, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from gateway.domain.errors import Conflict, GatewayError, InvalidInput, NotFound, StaleVersion
+from gateway.store.outages import is_store_outage
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("gateway.api")
@@ -55,9 +57,20 @@ PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
         "The partner's request budget for this API is spent for now; retry after the seconds in Retry-After.",
     ),
     "internal-error": (500, "Internal error", "The gateway failed; quote the request id when reporting it."),
+    "store-unavailable": (
+        503,
+        "Store unavailable",
+        "The gateway's database cannot be reached for now (a restart, a failover, a lock held too long): send the "
+        "request again after the seconds in Retry-After. A command is not half-applied; in the rare case that the "
+        "connection dropped while it committed, it may have taken effect, so retry a POST with the same "
+        "Idempotency-Key (its first response is then replayed instead of the command running twice).",
+    ),
     "not-ready": (503, "Not ready", "The store is unreachable or its schema is not migrated."),
 }
+# The type of a status werkzeug raises itself (the last slug of a status wins: 503 is "not-ready").
 SLUG_BY_STATUS = {status: slug for slug, (status, _, _) in PROBLEM_TYPES.items()}
+# How long a client waits before trying again while the store is out: about what a restart or failover takes.
+STORE_RETRY_AFTER_SECONDS = 5
 WEBARGS_LOCATIONS = {
     "json": "body",
     "querystring": "query",
@@ -173,6 +186,20 @@ def handle_recursion_error(error: RecursionError) -> Response:
     return handle_unexpected(error)
 
 
+def handle_store_error(error: SQLAlchemyError) -> Response:
+    """A store that cannot be reached (gateway.store.outages) is a 503 to retry, not the gateway's bug; any other
+    database error is one (a 500)."""
+    if not is_store_outage(error):
+        return handle_unexpected(error)
+    log.warning("store unreachable", extra={"fields": {"error": type(error).__name__, "path": request.path}})
+    return problem(
+        "store-unavailable",
+        "The gateway's database cannot be reached right now; retry after the seconds in Retry-After (a POST with "
+        "the same Idempotency-Key).",
+        headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)},
+    )
+
+
 def handle_unexpected(error: Exception) -> Response:
     log.error("unhandled error", exc_info=error)
     return problem("internal-error", "The gateway failed while handling this request.")
@@ -182,4 +209,5 @@ def register_problem_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(GatewayError, handle_gateway_error)
     app.register_error_handler(RecursionError, handle_recursion_error)
+    app.register_error_handler(SQLAlchemyError, handle_store_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Connection, Date, Engine
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from gateway.store.models import ApiKey, Partner, Subscription
@@ -55,19 +57,23 @@ class RawConnection:
     """
 
     dbapi: Any
-    paramstyle: str
+    dialect: Dialect
     pooled: bool = True
+
+    @property
+    def paramstyle(self) -> str:
+        return self.dialect.paramstyle
 
     @classmethod
     def checkout(cls, engine: Engine) -> RawConnection:
-        return cls(engine.raw_connection(), engine.dialect.paramstyle)
+        return cls(_raw_connection(engine), engine.dialect)
 
     @classmethod
     def keep(cls, engine: Engine) -> RawConnection:
         """A connection of the engine's kind that leaves the pool for good: it closes when it is dropped."""
-        pooled = engine.raw_connection()
+        pooled = _raw_connection(engine)
         pooled.detach()
-        return cls(pooled, engine.dialect.paramstyle, pooled=False)
+        return cls(pooled, engine.dialect, pooled=False)
 
     def release(self) -> None:
         if self.pooled:
@@ -86,17 +92,20 @@ class _Query:
 
     def first(self, executor: Session | Connection | RawConnection, *parameters: Any):
         if isinstance(executor, RawConnection):
-            dbapi, paramstyle = executor.dbapi, executor.paramstyle
+            dbapi, dialect = executor.dbapi, executor.dialect
         else:
             connection = executor.connection() if isinstance(executor, Session) else executor
-            dbapi, paramstyle = connection.connection, connection.dialect.paramstyle
-        sql = self._sql if paramstyle == "qmark" else self._sql.replace("?", "%s")
-        cursor = dbapi.cursor()
+            dbapi, dialect = connection.connection, connection.dialect
+        sql = self._sql if dialect.paramstyle == "qmark" else self._sql.replace("?", "%s")
         try:
-            cursor.execute(sql, parameters)
-            found = cursor.fetchone()
-        finally:
-            cursor.close()
+            cursor = dbapi.cursor()
+            try:
+                cursor.execute(sql, parameters)
+                found = cursor.fetchone()
+            finally:
+                cursor.close()
+        except dialect.loaded_dbapi.Error as error:
+            raise _wrapped(error, dialect, sql, parameters) from error
         if found is None:
             return None
         values = list(found)
@@ -105,6 +114,29 @@ class _Query:
             if value is not None:  # most timestamps of a row are unset: spare the call
                 values[index] = convert(value)
         return self._row(*values)
+
+
+def _raw_connection(engine: Engine) -> Any:
+    """engine.raw_connection(), whose failure to connect is the driver's own error: raised as SQLAlchemy's."""
+    try:
+        return engine.raw_connection()
+    except engine.dialect.loaded_dbapi.Error as error:
+        raise _wrapped(error, engine.dialect, None, None) from error
+
+
+def _wrapped(error: Exception, dialect: Dialect, sql: str | None, parameters: Sequence[Any] | None) -> DBAPIError:
+    """The driver's error as SQLAlchemy would have raised it (an OperationalError for a lost connection, ...), so
+    callers tell a store outage from a bug the same way on every path (gateway.store.outages)."""
+    base = dialect.loaded_dbapi.Error
+    return DBAPIError.instance(
+        sql,
+        parameters,
+        error,
+        base,
+        hide_parameters=True,  # a key's prefix or a subscriber's id: not for logs
+        connection_invalidated=dialect.is_disconnect(error, None, None),
+        dialect=dialect,
+    )
 
 
 KEY_COLUMNS = [
