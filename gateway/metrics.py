@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import time
@@ -9,6 +10,7 @@ import time
 from flask import Flask, Response, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.api.state import store
@@ -52,11 +54,36 @@ class HttpMetrics:
     def exposition(self) -> bytes:
         # Under gunicorn each worker writes its own files; the collector sums them, so /metrics shows
         # the whole server whichever worker answers.
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if directory:
             registry = CollectorRegistry()
-            MultiProcessCollector(registry)
+            registry.register(WorkerFiles(directory, HTTP_METRIC_KINDS))
             return generate_latest(registry)
         return generate_latest(self.registry)
+
+
+# The kinds of metric HttpMetrics has: what the workers' files hold for it, summed over the workers.
+HTTP_METRIC_KINDS = ("counter", "histogram")
+
+
+class WorkerFiles(Collector):
+    """prometheus_client's MultiProcessCollector, reading only the files of some kinds of metric.
+
+    With PROMETHEUS_MULTIPROC_DIR set, every Gauge in the process writes its values to the directory too, even one
+    built for a single scrape: the delivery queue's gauges (read from the store at each scrape) left one file per
+    worker, which MultiProcessCollector read back as one series per worker and partner (a `pid` label), kept at
+    the value each worker last saw, after the queue had emptied and beside the fresh series. Only the HTTP
+    metrics are summed over the workers; the queue is read from the store, the same for every worker.
+    """
+
+    def __init__(self, directory: str, kinds: tuple[str, ...]) -> None:
+        self.directory = directory
+        self.kinds = kinds
+
+    def collect(self):
+        # Files are named <kind>_<pid>.db (gauges: gauge_<mode>_<pid>.db).
+        files = [path for kind in self.kinds for path in glob.glob(os.path.join(self.directory, f"{kind}_*.db"))]
+        return MultiProcessCollector.merge(files, accumulate=True)
 
 
 def install_metrics(app: Flask) -> HttpMetrics:

@@ -208,3 +208,49 @@ def test_an_app_leaves_log_records_their_thread_and_process(tmp_path):
     record = logging.getLogger("gunicorn.error").makeRecord("gunicorn.error", logging.INFO, "x", 1, "up", (), None)
     formatted = logging.Formatter("[%(process)d] [%(thread)d] [%(processName)s] %(message)s").format(record)
     assert formatted.startswith(f"[{os.getpid()}] [{threading.get_ident()}] [")
+
+
+def _queue_lines(base: str) -> list[str]:
+    """The delivery queue's lines of one scrape, on a connection of its own (so any worker may answer)."""
+    text = requests.get(f"{base}/metrics", timeout=5, headers={"Connection": "close"}).text
+    assert text.count("# TYPE gateway_delivery_queue_depth gauge") == 1, text  # one family, not one per source
+    return [line for line in text.splitlines() if line.startswith(("gateway_delivery_queue", "gateway_delivery_dead"))]
+
+
+def test_queue_gauges_under_gunicorn_have_one_series_per_partner_and_follow_the_store(environment):
+    """Every worker's scrape reads the queue from the store: the gauges show one series per partner (no `pid`),
+    and a queue that empties leaves no series a worker saw earlier."""
+    from gateway.delivery.publisher import publish_events
+    from gateway.domain.clock import utcnow
+    from gateway.store.db import Store, make_engine
+    from gateway.store.models import Delivery
+    from tests.conftest import Seeder, add_subscription
+
+    subprocess.run([GATEWAY, "db", "upgrade"], env=environment, check=True, capture_output=True)
+    store = Store(make_engine(environment["GATEWAY_DATABASE_URL"]))
+    seed = Seeder(store)
+    for code, waiting in (("alpha", 2), ("beta", 1)):
+        seed.partner(code)
+        seed.endpoint(code, "https://127.0.0.1:9/hooks")  # nobody dispatches: the deliveries wait
+        with store.transaction() as session:
+            for number in range(waiting):
+                add_subscription(session, code, f"customer-{number}")
+    with store.transaction() as session:
+        publish_events(session, utcnow())
+    process, base = _start(environment, "serve", "--workers", "2")
+    try:
+        for _ in range(12):  # enough scrapes that both workers answer several
+            assert sorted(_queue_lines(base)) == [
+                'gateway_delivery_queue_depth{partner="alpha"} 2.0',
+                'gateway_delivery_queue_depth{partner="beta"} 1.0',
+            ]
+        with store.transaction() as session:  # alpha's queue empties
+            for delivery in session.query(Delivery).filter(Delivery.partner_code == "alpha"):
+                delivery.status, delivery.finished_at = "delivered", utcnow()
+        for _ in range(12):
+            assert _queue_lines(base) == ['gateway_delivery_queue_depth{partner="beta"} 1.0']
+        metrics = requests.get(f"{base}/metrics", timeout=5).text
+        assert "gateway_delivery_due_lag_seconds " in metrics and 'pid="' not in metrics
+    finally:
+        _stop(process)
+        store.dispose()
