@@ -1,7 +1,7 @@
 """Benchmark: delivering 20,000 events to a fast local receiver (nginx answering 204), in one run.
 
-- delivery_single: one event per request, against a bare requests.Session loop posting the same bodies to
-  the same receiver;
+- delivery_single: one event per request (the dispatcher keeps up to 4 in flight to the endpoint), against
+  a bare requests.Session loop posting the same bodies to the same receiver one after the other;
 - delivery_batch: a `batch` partner (100 events per request) against single mode, in events/s;
 - delivery_scaleout: two dispatcher processes against one, on PostgreSQL (GATEWAY_TEST_POSTGRES_URL or
   --postgres; skipped with a note when neither is given).
@@ -16,7 +16,6 @@ Last line: `delivery_scaleout: <ratio>x one dispatcher (target >= 1.6)`.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import shutil
@@ -26,20 +25,18 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, func, insert, select, text
+from seeding import seed_partner_with_events
+from sqlalchemy import create_engine, func, select, text
 
 from gateway.config import load_settings
 from gateway.delivery.dispatcher import Dispatcher, DispatchSettings
-from gateway.services.partners import add_endpoint, add_partner
 from gateway.store import migrate
 from gateway.store.db import Store, make_engine
-from gateway.store.models import Delivery, OutboxEvent
+from gateway.store.models import Delivery
 
-SUBSCRIBERS = 2000  # events are spread over them, so order per subscriber holds nothing back
 NGINX_CONF = """
 daemon off;
 worker_processes 1;
@@ -95,48 +92,6 @@ def start_nginx(nginx: str, folder: Path) -> tuple[subprocess.Popen, str]:
     sys.exit("nginx did not start")
 
 
-def event_rows(partner: str, count: int, now: datetime) -> list[dict]:
-    rows = []
-    for index in range(count):
-        subscriber, sequence = index % SUBSCRIBERS, index // SUBSCRIBERS + 1
-        event_id = f"evt_{secrets.token_hex(10)}"
-        rows.append(
-            {
-                "event_id": event_id,
-                "partner_code": partner,
-                "subscription_id": f"sub_{subscriber:020d}",
-                "sequence": sequence,
-                "event_type": "subscription.suspended",
-                "payload": {
-                    "id": event_id,
-                    "type": "subscription.suspended",
-                    "occurred_at": now.isoformat(),
-                    "partner": partner,
-                    "subscription": {"id": f"sub_{subscriber:020d}", "partner_ref": f"cust-{subscriber:08d}"},
-                    "sequence": sequence,
-                    "data": {"status": "suspended", "previous_status": "active", "reason": "non_payment"},
-                },
-                "created_at": now,
-            }
-        )
-    return rows
-
-
-def seed(store: Store, partner: str, flavour: str, url: str, count: int) -> list[str]:
-    """A partner with one endpoint and `count` committed events (written straight to the outbox: set-up)."""
-    now = datetime.now(UTC)
-    with store.transaction() as session:
-        add_partner(
-            session, code=partner, display_name=partner, markets=["DE"], default_locale="de", flavour=flavour, now=now
-        )
-        add_endpoint(session, partner, url=url, description="bench", allow_private=True, now=now)
-    rows = event_rows(partner, count, now)
-    for start in range(0, count, 5000):
-        with store.transaction() as session:
-            session.execute(insert(OutboxEvent), rows[start : start + 5000])
-    return [json.dumps(row["payload"], separators=(",", ":")) for row in rows]
-
-
 def settings() -> DispatchSettings:
     return DispatchSettings.from_settings({**load_settings({}), "ALLOW_PRIVATE_ENDPOINTS": True})
 
@@ -158,28 +113,28 @@ def timed_dispatch(store: Store, partner: str, count: int) -> float:
     return elapsed
 
 
-def single_against_bare_loop(store: Store, partner: str, url: str, bodies: list[str]) -> tuple[float, float]:
-    """Seconds for the dispatcher to deliver every event one per request, and for a bare requests.Session
-    loop to post the same bodies to the same receiver, interleaved: after each dispatcher round the loop posts
-    as many bodies as that round delivered, so drifts in the machine's speed fall on both alike."""
+def bare_loop(url: str, bodies: list[str]) -> float:
+    """Seconds for a bare requests.Session loop to post `bodies` one after the other."""
     session = requests.Session()
-    session.trust_env = False  # as the dispatcher's: no per-request look at proxy variables and .netrc
-    dispatcher = Dispatcher(store, settings())
-    dispatching = looping = 0.0
-    posted = 0
-    while True:
-        started = time.perf_counter()
-        handled = sum(dispatcher.run_once().values())
-        dispatching += time.perf_counter() - started
-        if handled == 0:
-            break
-        started = time.perf_counter()
-        for body in bodies[posted : posted + handled]:
-            response = session.post(url, data=body.encode(), headers={"Content-Type": "application/json"}, timeout=15)
-            response.raise_for_status()
-        looping += time.perf_counter() - started
-        posted += handled
-    assert delivered(store, partner) == len(bodies) == posted, f"{delivered(store, partner)} of {len(bodies)} delivered"
+    session.trust_env = False  # no per-request look at proxy variables and .netrc
+    started = time.perf_counter()
+    for body in bodies:
+        response = session.post(url, data=body.encode(), headers={"Content-Type": "application/json"}, timeout=15)
+        response.raise_for_status()
+    return time.perf_counter() - started
+
+
+def single_against_bare_loop(store: Store, url: str, count: int) -> tuple[float, float]:
+    """Seconds for the dispatcher to deliver `count` events one per request, and for a bare requests.Session
+    loop to post the same bodies to the same receiver, in the order dispatcher, loop, loop, dispatcher (each
+    half of the events once), so that a drift in the machine's speed falls on both alike."""
+    half = count // 2
+    first = seed_partner_with_events(store, "bench-single-1", "standard", url, half)
+    dispatching = timed_dispatch(store, "bench-single-1", half)
+    looping = bare_loop(url, first)
+    second = seed_partner_with_events(store, "bench-single-2", "standard", url, count - half)
+    looping += bare_loop(url, second)
+    dispatching += timed_dispatch(store, "bench-single-2", count - half)
     return dispatching, looping
 
 
@@ -194,7 +149,7 @@ def scaleout(postgres_url: str, url: str, count: int) -> tuple[float, float]:
         migrate.upgrade(store.engine)
         timings = []
         for processes, partner in ((1, "scale-one"), (2, "scale-two")):
-            seed(store, partner, "standard", url, count)
+            seed_partner_with_events(store, partner, "standard", url, count)
             environment = {
                 **os.environ,
                 "GATEWAY_DATABASE_URL": postgres_url,
@@ -234,9 +189,8 @@ def main() -> None:
         try:
             store = Store(make_engine(f"sqlite:///{folder / 'bench.sqlite3'}"))
             migrate.upgrade(store.engine)
-            bodies = seed(store, "bench-single", "standard", url, options.events)
-            single, bare = single_against_bare_loop(store, "bench-single", url, bodies)
-            seed(store, "bench-batch", "batch", url, options.events)
+            single, bare = single_against_bare_loop(store, url, options.events)
+            seed_partner_with_events(store, "bench-batch", "batch", url, options.events)
             batch = timed_dispatch(store, "bench-batch", options.events)
             store.dispose()
             scale = scaleout(options.postgres, url, options.events) if options.postgres else None

@@ -39,10 +39,7 @@ def dispatch(until_idle: bool, metrics_port: int | None, name: str | None) -> No
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     click.echo(f"dispatcher {dispatcher.name} running", err=True)
-    try:
-        dispatcher.run(stop, until_idle=until_idle)
-    finally:
-        dispatcher.close()
+    dispatcher.run(stop, until_idle=until_idle)
 
 
 @cli.group()

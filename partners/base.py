@@ -1,24 +1,25 @@
 """The partner adapter interface: how events are sent to a partner and how its callbacks are read.
 
-Adapters speak HTTP through the session they are given and never touch the database: the dispatcher hands
-them plain values and records what they report.
+Adapters speak HTTP through the aiohttp client they are given (partners.transport), as coroutines, and never
+touch the database: the dispatcher hands them plain values and records what they report.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.client import HTTPException
 from typing import Any, Protocol
 
-import requests
-from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
-from urllib3.exceptions import HTTPError
+import aiohttp
+from aiohttp import ClientSession
+from tenacity import AsyncRetrying, retry_if_result, stop_after_attempt, wait_exponential
 
-from partners.deadlines import current_deadline, hard_deadline
 from partners.signing import WebhookVerificationError, verify
 from partners.transport import ForbiddenAddress
 
@@ -88,116 +89,129 @@ class PartnerAdapter(Protocol):
     name: str
     accepts_batches: bool
 
-    def send(
-        self, http: requests.Session, target: Target, event: OutgoingEvent, *, timeout: float, clock: Clock
+    async def send(
+        self, http: ClientSession, target: Target, event: OutgoingEvent, *, timeout: float, clock: Clock
     ) -> EventResult: ...
 
-    def send_batch(
-        self, http: requests.Session, target: Target, events: Sequence[OutgoingEvent], *, timeout: float, clock: Clock
+    async def send_batch(
+        self, http: ClientSession, target: Target, events: Sequence[OutgoingEvent], *, timeout: float, clock: Clock
     ) -> list[EventResult]: ...
 
     def parse_callback(self, body: bytes, headers: Mapping[str, str], secrets: Sequence[str]) -> InboundEvent: ...
 
 
-def post(
-    http: requests.Session, url: str, *, body: bytes, headers: Mapping[str, str], timeout: float, now: datetime
+async def post(
+    http: ClientSession, url: str, *, body: bytes, headers: Mapping[str, str], timeout: float, now: datetime
 ) -> Attempt:
-    """One POST, its outcome as an Attempt: transport errors become an error class, never an exception.
+    """One POST, over within `timeout` seconds whatever the partner does (connect, send, status, headers and
+    the body's excerpt all count); its outcome as an Attempt, never an exception.
 
-    At most EXCERPT_LIMIT bytes of the answer are read (inflated from gzip or deflate no further than that);
-    a longer body's connection is dropped instead of read to its end. Under a hard deadline (partners.deadlines)
-    an error after it passed is `DeadlineExceeded`.
+    At most EXCERPT_LIMIT bytes of the answer are read; a longer body's connection is dropped, not read to
+    its end, and a compressed one is inflated no further than the excerpt. An answer whose body breaks off
+    keeps its status (the partner answered) and names what broke it.
     """
     started = time.perf_counter()
+    status, retry_after, excerpt, broken = None, None, None, None
     try:
-        response = http.post(url, data=body, headers=dict(headers), timeout=timeout, allow_redirects=False, stream=True)
-    except requests.RequestException as error:
-        return Attempt(now, _since(started), error_class=_error_class(error))
-    deadline = current_deadline()
-    if deadline is not None and deadline.expired:  # the headers were cut short (http.client takes that as their end)
-        response.raw.close()
-        return Attempt(now, _since(started), error_class="DeadlineExceeded")
-    excerpt, broken = _read_excerpt(response)
-    return Attempt(
-        now,
-        _since(started),
-        response.status_code,
-        _error_class(broken) if broken else None,  # the status stands: the body broke off after it
-        excerpt,
-        response.headers.get("Retry-After"),
-    )
-
-
-def _since(started: float) -> float:
-    return (time.perf_counter() - started) * 1000
-
-
-def _read_excerpt(response: requests.Response) -> tuple[str | None, BaseException | None]:
-    """The body's first EXCERPT_LIMIT bytes, and what broke the read if something did. A body that ended
-    within them leaves its connection to be reused; any other is closed."""
-    data, broken = b"", None
-    try:
-        data = response.raw.read(EXCERPT_LIMIT + 1, decode_content=True)
-    except (HTTPError, HTTPException, OSError, ValueError) as error:
+        async with asyncio.timeout(timeout):
+            async with http.post(url, data=body, headers=dict(headers), allow_redirects=False) as response:
+                status, retry_after = response.status, response.headers.get("Retry-After")
+                encoding = response.headers.get("Content-Encoding")
+                try:
+                    raw = await _read_at_most(response.content, EXCERPT_LIMIT + 1)
+                except (aiohttp.ClientError, OSError) as error:
+                    broken = error
+                else:
+                    excerpt = _excerpt(raw, encoding)
+                    if len(raw) > EXCERPT_LIMIT:
+                        response.close()  # drops the connection: the rest of the body is never read
+    except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as error:
         broken = error
-    if broken is not None or len(data) > EXCERPT_LIMIT:
-        response.raw.close()  # drops the connection: the rest of the body is never read
-    response.close()
-    return (data[:EXCERPT_LIMIT].decode("utf-8", "replace") or None), broken
+    error_class = error_class_of(broken) if broken is not None else None
+    return Attempt(now, (time.perf_counter() - started) * 1000, status, error_class, excerpt, retry_after)
 
 
-def _error_class(error: BaseException) -> str:
-    """The error's name; DeadlineExceeded once the request's deadline passed (the watchdog's shutdown is what
-    the error reports); ForbiddenAddress when the address check refused the connection underneath it."""
-    deadline = current_deadline()
-    if deadline is not None and deadline.expired:
-        return "DeadlineExceeded"
+async def _read_at_most(stream: aiohttp.StreamReader, limit: int) -> bytes:
+    data = bytearray()
+    while len(data) < limit:
+        chunk = await stream.read(limit - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+_INFLATE_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+def _excerpt(raw: bytes, encoding: str | None) -> str | None:
+    """The body's first EXCERPT_LIMIT bytes as text, inflated from gzip or deflate no further than that."""
+    wbits = _INFLATE_WBITS.get((encoding or "").strip().lower())
+    if wbits is not None:
+        with contextlib.suppress(zlib.error):  # not what it claims to be: kept as it came
+            raw = zlib.decompressobj(wbits).decompress(raw, EXCERPT_LIMIT)
+    return raw[:EXCERPT_LIMIT].decode("utf-8", "replace") or None
+
+
+def error_class_of(error: BaseException) -> str:
+    """A stable name for what went wrong, whichever library raised it (recorded with each attempt)."""
     cause: BaseException | None = error
     while cause is not None:
         if isinstance(cause, ForbiddenAddress):
-            return "ForbiddenAddress"
+            return "ForbiddenAddress"  # the address check refused the connection
         cause = cause.__cause__ or cause.__context__
+    if isinstance(error, TimeoutError):
+        return "DeadlineExceeded"
+    for kind, name in _ERROR_NAMES:
+        if isinstance(error, kind):
+            return name
     return type(error).__name__
 
 
-# Connection errors (nothing reached the partner) are retried at once, a few times, before the durable
-# schedule takes over: a dropped keep-alive connection or a restart of the partner's proxy should cost
-# milliseconds, not the schedule's first wait. Timeouts are not retried here: the partner may be working.
-# Every attempt fits in the one deadline of the send.
-QUICK_RETRY_ERRORS = frozenset({"ConnectionError", "ChunkedEncodingError"})
-QUICK_RETRY_LEAST_SECONDS = 0.5  # a retry is not started with less of the deadline left
-DEADLINE_FIRST_SECONDS = 0.5
-
-
-def _deadline_near(_state) -> bool:
-    deadline = current_deadline()
-    return deadline is not None and deadline.remaining() < QUICK_RETRY_LEAST_SECONDS
-
-
-QUICK_RETRY = Retrying(
-    stop=stop_after_attempt(3) | _deadline_near,
-    wait=wait_exponential(multiplier=0.05, max=0.5),
-    retry=retry_if_result(lambda attempt: attempt.status is None and attempt.error_class in QUICK_RETRY_ERRORS),
-    retry_error_callback=lambda state: state.outcome.result(),
-    reraise=True,
+_ERROR_NAMES: tuple[tuple[type[BaseException], str], ...] = (
+    (aiohttp.ClientConnectorDNSError, "NameResolutionError"),
+    (aiohttp.ClientConnectorCertificateError, "TLSError"),
+    (aiohttp.ClientSSLError, "TLSError"),
+    (aiohttp.ClientConnectorError, "ConnectionError"),  # nothing reached the partner
+    (aiohttp.ServerDisconnectedError, "ConnectionError"),  # dropped before an answer
+    (aiohttp.ClientPayloadError, "PayloadError"),  # the body broke off
+    (aiohttp.ClientResponseError, "InvalidResponse"),  # not HTTP as it should be
+    (aiohttp.ClientOSError, "ConnectionError"),
+    (aiohttp.ClientConnectionError, "ConnectionError"),
+    (OSError, "ConnectionError"),
 )
 
 
-def post_with_quick_retry(
-    http: requests.Session, url: str, *, body: bytes, headers: Mapping[str, str], timeout: float, clock: Clock
+# Connection errors are retried at once, a few times, before the durable schedule takes over: a dropped
+# keep-alive connection or a restart of the partner's proxy should cost milliseconds, not the schedule's
+# first wait. Timeouts are not retried here: the partner may be working. Every attempt fits in the send's
+# one deadline.
+QUICK_RETRY_ERRORS = frozenset({"ConnectionError"})
+QUICK_RETRY_ATTEMPTS = 3
+QUICK_RETRY_LEAST_SECONDS = 0.5  # a retry is not started with less of the deadline left
+
+
+async def post_with_quick_retry(
+    http: ClientSession, url: str, *, body: bytes, headers: Mapping[str, str], timeout: float, clock: Clock
 ) -> list[Attempt]:
     """Every attempt made, oldest first: one, or up to three when the connection failed; all of them over
     within `timeout` seconds, whatever the partner does."""
+    deadline = time.monotonic() + timeout
     attempts: list[Attempt] = []
-    with hard_deadline(timeout) as deadline:
 
-        def once() -> Attempt:
-            # Socket timeouts a little past the deadline: the watchdog ends the request first, and names it.
-            seconds = deadline.remaining() + DEADLINE_FIRST_SECONDS
-            attempts.append(post(http, url, body=body, headers=headers, timeout=seconds, now=clock()))
-            return attempts[-1]
+    async def once() -> Attempt:
+        remaining = max(deadline - time.monotonic(), 0.001)
+        attempts.append(await post(http, url, body=body, headers=headers, timeout=remaining, now=clock()))
+        return attempts[-1]
 
-        QUICK_RETRY(once)
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(QUICK_RETRY_ATTEMPTS)
+        | (lambda _state: deadline - time.monotonic() < QUICK_RETRY_LEAST_SECONDS),
+        wait=wait_exponential(multiplier=0.05, max=0.5),
+        retry=retry_if_result(lambda attempt: attempt.status is None and attempt.error_class in QUICK_RETRY_ERRORS),
+        retry_error_callback=lambda state: state.outcome.result(),
+    )
+    await retrying(once)
     return attempts
 
 

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 
-import requests
+from aiohttp import ClientSession
 
 from partners.base import (
     Clock,
@@ -49,17 +49,17 @@ class BatchAdapter:
     name = "batch"
     accepts_batches = True
 
-    def send(
-        self, http: requests.Session, target: Target, event: OutgoingEvent, *, timeout: float, clock: Clock
+    async def send(
+        self, http: ClientSession, target: Target, event: OutgoingEvent, *, timeout: float, clock: Clock
     ) -> EventResult:
-        return self.send_batch(http, target, [event], timeout=timeout, clock=clock)[0]
+        return (await self.send_batch(http, target, [event], timeout=timeout, clock=clock))[0]
 
-    def send_batch(
-        self, http: requests.Session, target: Target, events: Sequence[OutgoingEvent], *, timeout: float, clock: Clock
+    async def send_batch(
+        self, http: ClientSession, target: Target, events: Sequence[OutgoingEvent], *, timeout: float, clock: Clock
     ) -> list[EventResult]:
         body = "".join(f"{event.body}\n" for event in events)
         headers = {"Content-Type": NDJSON, **signed_headers(target.secrets, batch_id(events), clock(), body)}
-        attempts = post_with_quick_retry(
+        attempts = await post_with_quick_retry(
             http, target.url, body=body.encode(), headers=headers, timeout=timeout, clock=clock
         )
         final = attempts[-1]

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Text, and_, cast, exists, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from gateway.domain.delivery import CircuitState, DeliveryStatus, EndpointStatus
 from gateway.store.models import Delivery, OutboxEvent, Partner, WebhookEndpoint, one_of
+from gateway.store.types import UTCDateTime
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs several times more, per claimed row
@@ -36,23 +38,67 @@ class ClaimedDelivery:
     flavour: str
 
 
-def _due_condition(now: datetime):
+def _endpoint_can_send(now: datetime):
+    """The endpoint is enabled, its circuit admits a send, its partner is not paused and has a send slot."""
+    return and_(
+        WebhookEndpoint.status == EndpointStatus.ENABLED,
+        or_(WebhookEndpoint.circuit_state == CircuitState.CLOSED, WebhookEndpoint.circuit_retry_at <= now),
+        Partner.deliveries_paused.is_(False),
+        or_(Partner.next_send_at.is_(None), Partner.next_send_at <= now),  # a rate-limited partner's turn
+    )
+
+
+def _delivery_is_due(now: datetime):
+    return and_(
+        Delivery.status == DeliveryStatus.PENDING,
+        Delivery.next_attempt_at <= now,
+        or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now),
+    )
+
+
+def _next_in_order():
+    """No earlier event of the same subscriber is pending for the endpoint (NULL subscriber: no order)."""
     earlier = aliased(Delivery)
-    earlier_pending = exists().where(
+    return ~exists().where(
         earlier.endpoint_id == Delivery.endpoint_id,
         earlier.subscription_id == Delivery.subscription_id,
         earlier.status == DeliveryStatus.PENDING,
         earlier.position < Delivery.position,
     )
-    return and_(
-        Delivery.status == DeliveryStatus.PENDING,
-        Delivery.next_attempt_at <= now,
-        or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now),
-        WebhookEndpoint.status == EndpointStatus.ENABLED,
-        or_(WebhookEndpoint.circuit_state == CircuitState.CLOSED, WebhookEndpoint.circuit_retry_at <= now),
-        Partner.deliveries_paused.is_(False),
-        or_(Partner.next_send_at.is_(None), Partner.next_send_at <= now),  # a rate-limited partner's turn
-        ~earlier_pending,  # an earlier event of the same subscriber goes first (NULL subscriber: no order)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointWithWork:
+    endpoint_id: str
+    flavour: str
+
+
+def endpoints_with_due_work(session: Session, now: datetime) -> list[EndpointWithWork]:
+    """The endpoints that could be sent a delivery now: one index look-up per enabled endpoint, however
+    many deliveries wait."""
+    due_here = exists().where(Delivery.endpoint_id == WebhookEndpoint.id, _delivery_is_due(now))
+    rows = session.execute(
+        select(WebhookEndpoint.id, Partner.flavour)
+        .join(Partner, Partner.code == WebhookEndpoint.partner_code)
+        .where(_endpoint_can_send(now), due_here)
+        .order_by(WebhookEndpoint.id)
+    ).all()
+    return [EndpointWithWork(row.id, row.flavour) for row in rows]
+
+
+@cache
+def _one_endpoints_due():
+    """One endpoint's next due deliveries, oldest first: the statement is built once, its values bound."""
+    now = bindparam("now", type_=UTCDateTime())
+    return (
+        select(Delivery.id, Delivery.endpoint_id, Delivery.partner_code, WebhookEndpoint.circuit_state, Partner.flavour)
+        .join(WebhookEndpoint, WebhookEndpoint.id == Delivery.endpoint_id)
+        .join(Partner, Partner.code == Delivery.partner_code)
+        .where(Delivery.endpoint_id == bindparam("endpoint"), _delivery_is_due(now), _endpoint_can_send(now))
+        .where(_next_in_order())
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(bindparam("count"))
+        .with_for_update(of=Delivery, skip_locked=True)
     )
 
 
@@ -62,32 +108,18 @@ def claim_due_deliveries(
     owner: str,
     now: datetime,
     lease: timedelta,
-    limit: int,
-    flavours: Collection[str],
-    room: Callable[[str], int] | None = None,
-    skip_endpoints: Collection[str] = (),
+    wanted: Mapping[str, int],
 ) -> list[ClaimedDelivery]:
-    """Lease up to `limit` due deliveries of partners of these flavours to `owner`, at most `room(endpoint)`
-    for each endpoint and none for `skip_endpoints` (a dispatcher's full lanes). Run inside a write
-    transaction."""
-    partners = list(session.scalars(select(Partner.code).where(Partner.flavour.in_(flavours))))
-    if not partners or limit <= 0:
-        return []  # nothing to look through: with no such partner, the due rows would all be read for nothing
-    query = (
-        select(Delivery.id, Delivery.endpoint_id, Delivery.partner_code, WebhookEndpoint.circuit_state, Partner.flavour)
-        .join(WebhookEndpoint, WebhookEndpoint.id == Delivery.endpoint_id)
-        .join(Partner, Partner.code == Delivery.partner_code)
-        .where(_due_condition(now), one_of(Delivery.partner_code, partners))
-    )
-    if skip_endpoints:
-        query = query.where(Delivery.endpoint_id.not_in(list(skip_endpoints)))
-    rows = session.execute(
-        query.order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(limit)
-        .with_for_update(of=Delivery, skip_locked=True)
-    ).all()
-    if room is not None:
-        rows = _within_room(rows, room)
+    """Lease to `owner` up to wanted[endpoint] of each endpoint's due deliveries, oldest first, each the next
+    of its subscriber's. Run inside a write transaction.
+
+    Each endpoint is read on its own (PostgreSQL: FOR UPDATE SKIP LOCKED), so one endpoint's backlog never
+    hides another endpoint's work.
+    """
+    rows = []
+    for endpoint_id, count in wanted.items():
+        if count > 0:
+            rows += session.execute(_one_endpoints_due(), {"endpoint": endpoint_id, "now": now, "count": count}).all()
     rows = _one_probe_per_open_circuit(session, rows, now, lease)
     rows = _within_partner_rates(session, rows, now)
     if not rows:
@@ -144,19 +176,6 @@ def signing_secrets(
     if previous and previous_expires_at is not None and previous_expires_at > now:
         return [current, previous]
     return [current]
-
-
-def _within_room(rows, room: Callable[[str], int]):
-    """At most room(endpoint) rows of each endpoint, the earliest; the others stay unclaimed."""
-    left: dict[str, int] = {}
-    kept = []
-    for row in rows:
-        if row.endpoint_id not in left:
-            left[row.endpoint_id] = room(row.endpoint_id)
-        if left[row.endpoint_id] > 0:
-            left[row.endpoint_id] -= 1
-            kept.append(row)
-    return kept
 
 
 def _one_probe_per_open_circuit(session: Session, rows, now: datetime, lease: timedelta):

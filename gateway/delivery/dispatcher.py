@@ -19,16 +19,20 @@ import os
 import random
 import socket
 import threading
+import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from itertools import groupby
 from typing import Any
 
+from aiohttp import ClientSession
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from gateway.delivery.claims import ClaimedDelivery, claim_due_deliveries
+from gateway.delivery.claims import ClaimedDelivery, claim_due_deliveries, endpoints_with_due_work
 from gateway.delivery.lanes import Lanes, Request
 from gateway.delivery.metrics import DeliveryMetrics
 from gateway.delivery.outcomes import Send, attempt_outcome, record_sends
@@ -39,16 +43,12 @@ from gateway.store.db import Store
 from gateway.store.models import Delivery
 from gateway.store.outages import OutageBackoff, is_store_outage
 from partners.base import OutgoingEvent, Target
-from partners.registry import ADAPTERS, adapter_for
-from partners.transport import delivery_session
+from partners.registry import adapter_for
+from partners.transport import delivery_client
 
 log = logging.getLogger("gateway.delivery")
 
-# Each claim reads separately for the two kinds of partner, so neither claim reads rows it cannot use:
-SINGLE_PER_CLAIM = 500  # one-event-per-request partners
-BATCHES_PER_CLAIM = 20  # batch partners: fewer, larger claims spread each claim's fixed cost thinner
-BATCH_FLAVOURS = sorted(name for name, adapter in ADAPTERS.items() if adapter.accepts_batches)
-SINGLE_FLAVOURS = sorted(name for name, adapter in ADAPTERS.items() if not adapter.accepts_batches)
+REQUESTS_IN_HAND = 640  # requests one dispatcher holds claimed at most, queued or in flight, all lanes
 # Requests a lane may hold waiting, beyond those in flight: enough that a fast endpoint's lane does not run dry
 # between two claims (single events), or a few batches ready to go. A waiting request keeps its lease.
 WAITING_PER_LANE = 64
@@ -154,53 +154,56 @@ class Dispatcher:
         self.clock = clock
         self.rng = rng or random.Random()
         self.metrics = metrics or DeliveryMetrics()
-        self.http = delivery_session(
-            allow_private=settings.allow_private, connections_per_endpoint=settings.endpoint_concurrency
-        )
+        self.http: ClientSession | None = None  # made on the lanes' loop by _open
         self._finished = _Finished()
         self._lanes = Lanes(
             per_endpoint=settings.endpoint_concurrency,
-            threads=settings.concurrency,
+            concurrency=settings.concurrency,
             give_up_after=settings.circuit.failure_threshold,
             send=self._send_in_lane,
             give_back=self._finished.add_unsent,
         )
         self._send_room = timedelta(seconds=settings.timeout + LEASE_MARGIN_SECONDS)
+        self._next_discovery = 0.0  # time.monotonic() of the next look for endpoints with work
+        self._with_work: dict[str, str] = {}  # endpoint -> its partner's flavour
 
     def run_once(self) -> dict[Outcome, int]:
         """One round: claim what is due, send it all, record it all; the number of deliveries per outcome
         (all zero: nothing was due)."""
-        claimed = self._in_store(self._claim)
-        self._lanes.add(self._requests(claimed, self.clock() + self.settings.lease))
-        self._lanes.wait_idle()
+        self._open()
+        try:
+            claimed = self._in_store(self._claim)
+            self._lanes.add(self._requests(claimed, self.clock() + self.settings.lease))
+            self._lanes.wait_idle()
+        finally:
+            self._close()
         sends, unsent = self._finished.take()
-        return self._in_store(lambda session: self._record(session, sends, unsent))
+        return self._in_store(partial(self._record, sends=sends, unsent=unsent))
 
     def run(self, stop: threading.Event, *, until_idle: bool = False) -> None:
         """Deliver until `stop` is set (or, with `until_idle`, until nothing is due or in flight). A store
         outage is logged and waited out; on stop, claims not yet sent are released and the sends in flight
         finish (each within its deadline) and are recorded."""
         log.info("dispatcher started", extra={"fields": {"dispatcher": self.name}})
+        self._open()
+        try:
+            self._deliver_until(stop, until_idle)
+        finally:
+            self._close()
+
+    def _deliver_until(self, stop: threading.Event, until_idle: bool) -> None:
         backoff = OutageBackoff(rng=self.rng)
         sends: list[Send] = []
         unsent: list[int] = []
         while not stop.is_set():
             finished, released = self._finished.take()
-            sends += finished
-            unsent += released
+            sends, unsent = sends + finished, unsent + released
             try:
-                claimed = self._in_store(lambda session: self._record_and_claim(session, sends, unsent))
+                claimed = self._in_store(partial(self._record_and_claim, sends=sends, unsent=unsent))
             except Exception as error:
                 if not is_store_outage(error):
                     raise
-                wait = backoff.next_wait()
-                log.warning(
-                    "store unreachable, waiting",
-                    extra={
-                        "fields": {"dispatcher": self.name, "error": str(error)[:300], "retry_in_s": round(wait, 2)}
-                    },
-                )
-                stop.wait(wait)
+                stop.wait(self._waiting_out(error, backoff))  # what finished stays to be recorded
                 continue
             backoff.reset()
             sends, unsent = [], []
@@ -215,10 +218,31 @@ class Dispatcher:
             stop.wait(STEP_SECONDS)  # let a few more finish: one transaction records them together
         self._stop(sends, unsent)
 
-    def close(self) -> None:
-        """Stop the sending threads (after the sends in flight end) and close kept connections."""
+    def _waiting_out(self, error: Exception, backoff: OutageBackoff) -> float:
+        wait = backoff.next_wait()
+        fields = {"dispatcher": self.name, "error": str(error)[:300], "retry_in_s": round(wait, 2)}
+        log.warning("store unreachable, waiting", extra={"fields": fields})
+        return wait
+
+    def _open(self) -> None:
+        self._lanes.open()
+        self.http = self._lanes.call(self._open_client())
+
+    async def _open_client(self) -> ClientSession:
+        return delivery_client(
+            allow_private=self.settings.allow_private,
+            connections_per_endpoint=self.settings.endpoint_concurrency,
+            connections=self.settings.concurrency,
+        )
+
+    def _close(self) -> None:
+        """Close kept connections and the lanes' loop (after a crash, once what is in flight has ended)."""
+        self._lanes.withdraw()
+        self._lanes.wait_idle(timeout=self.settings.timeout + 1)
+        if self.http is not None:
+            self._lanes.call(self.http.close())
+            self.http = None
         self._lanes.close()
-        self.http.close()
 
     # --- the store's side ------------------------------------------------------------------------------
 
@@ -232,31 +256,35 @@ class Dispatcher:
         return self._claim(session)
 
     def _claim(self, session: Session) -> list[ClaimedDelivery]:
-        """Publish new events, then claim due deliveries for the lanes with room."""
+        """Publish new events, then claim due deliveries for the lanes that are at most half full.
+
+        Which endpoints have work is looked up every `idle_wait` (and whenever the lanes are empty), one
+        index look-up per endpoint; in between, claims read only the endpoints known to have work.
+        """
         now = self.clock()
         publish_events(session, now)
         load = self._lanes.load()
-        free = self.settings.concurrency + SINGLE_PER_CLAIM - sum(load.values())  # requests, all lanes
-        if free <= 0:
-            return []
-        batch = self.settings.batch_size
-
-        def claim(limit: int, flavours: list[str], waiting: int, per_request: int) -> list[ClaimedDelivery]:
-            depth = self.settings.endpoint_concurrency + waiting
-            return claim_due_deliveries(
-                session,
-                owner=self.name,
-                now=now,
-                lease=self.settings.lease,
-                limit=limit,
-                flavours=flavours,
-                room=lambda endpoint: (depth - load.get(endpoint, 0)) * per_request,
-                skip_endpoints=[endpoint for endpoint, requests in load.items() if requests >= depth],
-            )
-
-        return claim(min(BATCHES_PER_CLAIM, free) * batch, BATCH_FLAVOURS, BATCHES_WAITING_PER_LANE, batch) + claim(
-            min(SINGLE_PER_CLAIM, free), SINGLE_FLAVOURS, WAITING_PER_LANE, 1
-        )
+        if not load or time.monotonic() >= self._next_discovery:
+            found = {endpoint.endpoint_id: endpoint.flavour for endpoint in endpoints_with_due_work(session, now)}
+            self._with_work = {**{e: f for e, f in self._with_work.items() if e in load}, **found}
+            self._next_discovery = time.monotonic() + self.settings.idle_wait
+        in_hand = REQUESTS_IN_HAND - sum(load.values())
+        wanted: dict[str, int] = {}
+        for endpoint, flavour in self._with_work.items():
+            batch = adapter_for(flavour).accepts_batches
+            depth = self.settings.endpoint_concurrency + (BATCHES_WAITING_PER_LANE if batch else WAITING_PER_LANE)
+            have = load.get(endpoint, 0)
+            take = min(depth - have, in_hand)
+            if have > depth // 2 or take <= 0:
+                continue
+            in_hand -= take
+            wanted[endpoint] = take * (self.settings.batch_size if batch else 1)
+        claimed = claim_due_deliveries(session, owner=self.name, now=now, lease=self.settings.lease, wanted=wanted)
+        got = Counter(delivery.endpoint_id for delivery in claimed)
+        for endpoint, count in wanted.items():
+            if got[endpoint] < count and not load.get(endpoint) and not got[endpoint]:
+                del self._with_work[endpoint]  # nothing due, nothing in flight: no work until found again
+        return claimed
 
     def _record(self, session: Session, sends: list[Send], unsent: list[int]) -> dict[Outcome, int]:
         done = self.clock()
@@ -294,17 +322,16 @@ class Dispatcher:
         give_up = self.clock() + self.settings.lease
         while True:
             try:
-                self._in_store(lambda session: self._record(session, sends, unsent))
+                self._in_store(partial(self._record, sends=sends, unsent=unsent))
                 return
             except Exception as error:
                 if not is_store_outage(error) or self.clock() >= give_up:
-                    log.error(
-                        "stopping without recording", extra={"fields": {"sends": len(sends), "error": str(error)}}
-                    )
+                    fields = {"sends": len(sends), "error": str(error)[:300]}
+                    log.error("stopping without recording", extra={"fields": fields})
                     return
-                threading.Event().wait(backoff.next_wait())
+                time.sleep(self._waiting_out(error, backoff))
 
-    # --- the sending side (lane threads) ---------------------------------------------------------------
+    # --- the sending side (the lanes' loop) ---------------------------------------------------------------
 
     def _requests(self, claimed: Sequence[ClaimedDelivery], lease_ends: datetime) -> Iterator[Request]:
         """The claimed deliveries as requests: one each, or batches of up to batch_size per endpoint."""
@@ -318,28 +345,27 @@ class Dispatcher:
             else:
                 yield from (Request(endpoint_id, [delivery], lease_ends) for delivery in deliveries)
 
-    def _send_in_lane(self, request: Request) -> bool:
+    async def _send_in_lane(self, request: Request) -> bool:
         """Send one request (if its lease still has room for the whole deadline); whether the endpoint failed."""
         if self.clock() + self._send_room >= request.lease_ends:
             self._finished.add_unsent([request])
             return False
-        try:
-            send = self._send(request)
-        except Exception:
-            log.exception("send failed unexpectedly", extra={"fields": {"endpoint": request.endpoint_id}})
-            self._finished.add_unsent([request])
-            return True
+        send = await self._send(request)
         self._finished.add_send(send)
         return attempt_outcome(send.results[0].attempt) == Outcome.RETRY
 
-    def _send(self, request: Request) -> Send:
+    async def _send(self, request: Request) -> Send:
         deliveries = request.deliveries
         first = deliveries[0]
         adapter = adapter_for(first.flavour)
         target = Target(first.url, first.secrets)
         events = [OutgoingEvent(d.event_id, d.event_type, d.body) for d in deliveries]
         if adapter.accepts_batches:
-            results = adapter.send_batch(self.http, target, events, timeout=self.settings.timeout, clock=self.clock)
+            results = await adapter.send_batch(
+                self.http, target, events, timeout=self.settings.timeout, clock=self.clock
+            )
         else:
-            results = [adapter.send(self.http, target, events[0], timeout=self.settings.timeout, clock=self.clock)]
+            results = [
+                await adapter.send(self.http, target, events[0], timeout=self.settings.timeout, clock=self.clock)
+            ]
         return Send(first.endpoint_id, deliveries, results)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from gateway.delivery.claims import claim_due_deliveries
+from gateway.delivery.claims import claim_due_deliveries, endpoints_with_due_work
 from gateway.delivery.publisher import publish_events
 from gateway.domain.clock import utcnow
 from gateway.domain.delivery import CircuitPolicy, CircuitState, DeliveryStatus, EndpointStatus, RetryPolicy
@@ -244,13 +244,13 @@ def test_a_lease_that_runs_out_is_claimed_again(store):
         record_events(store, "nordlink", subscribers=3, changes_each=0)
         with store.transaction() as session:
             publish_events(session, clock.now)
+            [endpoint] = endpoints_with_due_work(session, clock.now)
             claimed = claim_due_deliveries(
                 session,
                 owner="dead-dispatcher",
                 now=clock.now,
                 lease=timedelta(minutes=5),
-                limit=10,
-                flavours=["standard"],
+                wanted={endpoint.endpoint_id: 10},
             )
         assert len(claimed) == 3
         survivor = dispatcher(store, clock=clock, name="survivor")

@@ -1,23 +1,25 @@
 """One suite for every partner flavour (partners.registry): sending, batching, callbacks, signing.
 
-`responses` stands in for the partner here, to unit-test each adapter; the real path (a dispatcher and
-HTTP receivers on loopback) is tested in tests/delivery.
+A fake client (tests.fake_http) stands in for the partner here, to unit-test each adapter; the real path (a
+dispatcher and HTTP receivers on loopback, hostile ones included) is tested in tests/delivery.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import json
 from datetime import UTC, datetime
 
+import aiohttp
 import pytest
-import requests
-import responses
 from standardwebhooks import Webhook
 
 from partners.base import CallbackRejected, OutgoingEvent, Target
 from partners.batch import batch_id
 from partners.registry import ADAPTERS
 from partners.signing import new_webhook_secret, signature_header, signed_headers, verify
+from tests.fake_http import FakeClient, Scripted
 
 URL = "https://hooks.partner.example/gateway"
 SECRET = new_webhook_secret()
@@ -38,54 +40,70 @@ def adapter(request):
     return ADAPTERS[request.param]
 
 
+def send(adapter, client: FakeClient, event=EVENTS[0]):
+    return asyncio.run(adapter.send(client, Target(URL, [SECRET]), event, timeout=5, clock=clock))
+
+
+def send_batch(adapter, client: FakeClient, events=EVENTS):
+    return asyncio.run(adapter.send_batch(client, Target(URL, [SECRET]), events, timeout=5, clock=clock))
+
+
 def _events_in(body: bytes) -> list[dict]:
     return [json.loads(line) for line in body.decode().splitlines() if line.strip()]
 
 
-@responses.activate
 def test_an_event_goes_out_signed_and_verifies_with_the_reference_library(adapter):
-    responses.post(URL, status=204)
-    result = adapter.send(requests.Session(), Target(URL, [SECRET]), EVENTS[0], timeout=5, clock=clock)
+    partner = FakeClient(Scripted(204))
+    result = send(adapter, partner)
     assert result.http_status == 204 and len(result.attempts) == 1
-    sent = responses.calls[0].request
-    headers = dict(sent.headers)
-    Webhook(SECRET).verify(sent.body, {k.lower(): v for k, v in headers.items()}, json_parse=False)
-    assert _events_in(sent.body)[0] == json.loads(EVENTS[0].body)
+    [sent] = partner.sent
+    body, headers = sent.body, sent.headers
+    assert sent.url == URL
+    Webhook(SECRET).verify(body, {k.lower(): v for k, v in headers.items()}, json_parse=False)
+    assert _events_in(body)[0] == json.loads(EVENTS[0].body)
 
 
-@responses.activate
 def test_a_batch_carries_every_event_with_one_result_each(adapter):
-    responses.post(URL, status=200)
-    results = adapter.send_batch(requests.Session(), Target(URL, [SECRET]), EVENTS, timeout=5, clock=clock)
+    partner = FakeClient(Scripted(200))
+    results = send_batch(adapter, partner)
     assert [result.event_id for result in results] == [event.event_id for event in EVENTS]
     assert all(result.http_status == 200 for result in results)
-    sent = [event for call in responses.calls for event in _events_in(call.request.body)]
+    sent = [event for request in partner.sent for event in _events_in(request.body)]
     assert [event["id"] for event in sent] == ["evt_0", "evt_1", "evt_2"]
     expected_requests = 1 if adapter.accepts_batches else len(EVENTS)
-    assert len(responses.calls) == expected_requests
+    assert len(partner.sent) == expected_requests
 
 
-@responses.activate
 def test_a_refused_connection_is_retried_at_once_then_reported(adapter):
-    responses.post(URL, body=requests.ConnectionError("refused"))
-    result = adapter.send(requests.Session(), Target(URL, [SECRET]), EVENTS[0], timeout=5, clock=clock)
-    assert len(result.attempts) == 3 and result.http_status is None
+    partner = FakeClient(Scripted(error=aiohttp.ClientConnectionError("refused")))
+    result = send(adapter, partner)
+    assert len(result.attempts) == 3 == len(partner.sent) and result.http_status is None
     assert {attempt.error_class for attempt in result.attempts} == {"ConnectionError"}
 
 
-@responses.activate
+def test_a_connection_that_recovers_within_the_quick_retries_delivers(adapter):
+    partner = FakeClient(Scripted(error=aiohttp.ServerDisconnectedError()), Scripted(204))
+    result = send(adapter, partner)
+    assert [attempt.error_class for attempt in result.attempts] == ["ConnectionError", None]
+    assert result.http_status == 204
+
+
 def test_a_timeout_is_not_retried_in_process(adapter):
-    responses.post(URL, body=requests.ReadTimeout("slow"))
-    result = adapter.send(requests.Session(), Target(URL, [SECRET]), EVENTS[0], timeout=5, clock=clock)
-    assert len(result.attempts) == 1 and result.attempt.error_class == "ReadTimeout"
+    partner = FakeClient(Scripted(error=TimeoutError()))
+    result = send(adapter, partner)
+    assert len(result.attempts) == 1 and result.attempt.error_class == "DeadlineExceeded"
 
 
-@responses.activate
 def test_the_response_excerpt_is_kept_to_2_kb(adapter):
-    responses.post(URL, status=500, body="x" * 5000, headers={"Retry-After": "30"})
-    result = adapter.send(requests.Session(), Target(URL, [SECRET]), EVENTS[0], timeout=5, clock=clock)
+    result = send(adapter, FakeClient(Scripted(500, b"x" * 5000, {"Retry-After": "30"})))
     assert result.http_status == 500 and len(result.attempt.excerpt) == 2048
     assert result.attempt.retry_after == "30"
+
+
+def test_a_gzip_answer_is_read_inflated_but_no_further_than_the_excerpt(adapter):
+    answer = gzip.compress(b"refused: " + b"z" * 100_000)
+    result = send(adapter, FakeClient(Scripted(422, answer, {"Content-Encoding": "gzip"})))
+    assert result.attempt.excerpt.startswith("refused: zzz") and len(result.attempt.excerpt) == 2048
 
 
 def test_a_callback_signed_with_the_partner_secret_is_read(adapter):
@@ -164,19 +182,19 @@ def test_a_batch_id_is_the_same_for_the_same_events_and_differs_otherwise():
     assert batch_id(EVENTS) != batch_id(EVENTS[:2])
 
 
-@responses.activate
 def test_a_batch_partner_can_answer_per_event():
-    responses.post(URL, status=200, json={"results": [{"id": "evt_1", "status": 422, "detail": "unknown plan"}]})
-    results = ADAPTERS["batch"].send_batch(requests.Session(), Target(URL, [SECRET]), EVENTS, timeout=5, clock=clock)
+    answer = json.dumps({"results": [{"id": "evt_1", "status": 422, "detail": "unknown plan"}]}).encode()
+    partner = FakeClient(Scripted(200, answer))
+    results = send_batch(ADAPTERS["batch"], partner)
     assert [result.http_status for result in results] == [200, 422, 200]
     assert results[1].detail == "unknown plan"
-    request = responses.calls[0].request
-    assert request.headers["Content-Type"] == "application/x-ndjson"
-    assert request.headers["webhook-id"] == batch_id(EVENTS)
+    [sent] = partner.sent
+    headers = sent.headers
+    assert headers["Content-Type"] == "application/x-ndjson"
+    assert headers["webhook-id"] == batch_id(EVENTS)
 
 
-@responses.activate
 def test_a_failed_batch_request_applies_to_every_event():
-    responses.post(URL, status=503, json={"results": [{"id": "evt_1", "status": 200}]})
-    results = ADAPTERS["batch"].send_batch(requests.Session(), Target(URL, [SECRET]), EVENTS, timeout=5, clock=clock)
+    answer = json.dumps({"results": [{"id": "evt_1", "status": 200}]}).encode()
+    results = send_batch(ADAPTERS["batch"], FakeClient(Scripted(503, answer)))
     assert [result.http_status for result in results] == [503, 503, 503]

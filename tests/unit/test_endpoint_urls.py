@@ -3,14 +3,15 @@ every connection (partners.transport), where DNS rebinding would otherwise slip 
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 
 import pytest
-import requests
 
 from gateway.domain.partners import HTTPS_REQUIRED, INTERNAL_HOST, NOT_AN_ENDPOINT, check_endpoint_url
-from partners.transport import delivery_session, is_public_address
+from partners.base import post
+from partners.transport import delivery_client, is_public_address
 
 
 @pytest.mark.parametrize(
@@ -83,17 +84,31 @@ def listener():
     thread.join(timeout=2)
 
 
+def _post(url: str, *, allow_private: bool, timeout: float):
+    async def go():
+        async with delivery_client(allow_private=allow_private) as client:
+            return await post(client, url, body=b"{}", headers={}, timeout=timeout, now=None)
+
+    return asyncio.run(go())
+
+
 def test_a_name_that_resolves_to_loopback_is_refused_before_anything_is_sent(listener):
     """What DNS rebinding would do: a name (here `localhost`) that points inside at send time."""
     port, received = listener
-    with pytest.raises(requests.ConnectionError) as refused:
-        delivery_session(allow_private=False).post(f"http://localhost:{port}/hooks", data=b"{}", timeout=2)
-    assert "ForbiddenAddress" in repr(refused.value) and "127.0.0.1" in str(refused.value)
+    attempt = _post(f"http://localhost:{port}/hooks", allow_private=False, timeout=2)
+    assert attempt.status is None and attempt.error_class == "ForbiddenAddress"
     assert received in ([], [b""]), "not a byte may reach an internal address"
 
 
-def test_the_allowing_session_reaches_loopback(listener):
+def test_an_internal_address_in_the_url_itself_is_refused_too(listener):
     port, received = listener
-    with pytest.raises(requests.RequestException):  # the listener never answers HTTP
-        delivery_session(allow_private=True).post(f"http://127.0.0.1:{port}/hooks", data=b"{}", timeout=0.5)
+    attempt = _post(f"http://127.0.0.1:{port}/hooks", allow_private=False, timeout=2)
+    assert attempt.status is None and attempt.error_class == "ForbiddenAddress"
+    assert received in ([], [b""])
+
+
+def test_the_allowing_client_reaches_loopback(listener):
+    port, received = listener
+    attempt = _post(f"http://127.0.0.1:{port}/hooks", allow_private=True, timeout=0.5)
+    assert attempt.status is None and attempt.error_class == "ConnectionError"  # the listener hangs up, silent
     assert received and received[0].startswith(b"POST /hooks")
