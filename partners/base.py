@@ -150,7 +150,8 @@ def _excerpt(raw: bytes, encoding: str | None) -> str | None:
     if wbits is not None:
         with contextlib.suppress(zlib.error):  # not what it claims to be: kept as it came
             raw = zlib.decompressobj(wbits).decompress(raw, EXCERPT_LIMIT)
-    return raw[:EXCERPT_LIMIT].decode("utf-8", "replace") or None
+    # NUL cannot be stored in a PostgreSQL text column: a partner answering zeros must not stop the recording.
+    return raw[:EXCERPT_LIMIT].decode("utf-8", "replace").replace("\x00", "\ufffd") or None
 
 
 def error_class_of(error: BaseException) -> str:
