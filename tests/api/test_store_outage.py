@@ -4,11 +4,9 @@ connection and refuses new ones while the app serves, an SQLite file whose write
 
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 import sqlite3
-import threading
 import time
 
 import pytest
@@ -22,6 +20,7 @@ from gateway.store.db import Store, make_engine
 from gateway.store.hot_reads import KEY_BY_PREFIX, RawConnection
 from gateway.store.outages import is_store_outage
 from tests.conftest import POSTGRES_SKIP_REASON, POSTGRES_URL_VARIABLE, Seeder, add_subscription, app_store, bearer
+from tests.tcp_proxy import CuttableProxy
 
 WELL_FORMED_TOKEN = "gw_0123456789ab_" + "0" * 48
 PARTNER_BODY = {"code": "nordlink", "display_name": "Nordlink", "markets": ["DE"], "default_locale": "de"}
@@ -33,68 +32,6 @@ def assert_store_unavailable(response) -> None:
     assert response.json["type"] == "/problems/store-unavailable" and response.json["status"] == 503
     assert response.headers["Retry-After"] == "5"
     assert "Traceback" not in response.get_data(as_text=True)
-
-
-class CuttableProxy:
-    """A TCP proxy to a server: `cut()` drops every connection and refuses new ones (they are accepted and closed
-    at once, as a server that is restarting does), `restore()` lets connections through again."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.target = (host, port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.up = True
-        self._open: list[socket.socket] = []
-        self._lock = threading.Lock()
-
-    def __enter__(self) -> CuttableProxy:
-        threading.Thread(target=self._accept, daemon=True).start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.listener.close()
-        self.cut()
-
-    def url(self, url: str) -> str:
-        return make_url(url).set(host="127.0.0.1", port=self.port).render_as_string(hide_password=False)
-
-    def cut(self) -> None:
-        with self._lock:
-            self.up = False
-            sockets, self._open = self._open, []
-        for sock in sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
-    def restore(self) -> None:
-        self.up = True
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if not self.up:
-                client.close()
-                continue
-            upstream = socket.create_connection(self.target)
-            with self._lock:
-                self._open += [client, upstream]
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while chunk := source.recv(65536):
-                sink.sendall(chunk)
-        except OSError:
-            pass
-        for sock in (source, sink):
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
 
 
 @pytest.fixture
