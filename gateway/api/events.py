@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import request
+from flask import Response, json, request
 from flask.views import MethodView
 from sqlalchemy.exc import IntegrityError
 
@@ -21,20 +21,21 @@ from gateway.api import unstorable
 from gateway.api.auth import current_partner_code, requires
 from gateway.api.deliveries import delivery_detail, delivery_page
 from gateway.api.guards import JSON, accepts_body, signed_body
-from gateway.api.idempotent import idempotent
+from gateway.api.idempotent import REPLAYED_HEADER, idempotent
 from gateway.api.pagination import encode_cursor, number_after
 from gateway.api.partner import blp
 from gateway.api.presenters import subscription_body
-from gateway.api.problems import problem
+from gateway.api.problems import PROBLEM_MEDIA_TYPE, handle_gateway_error, problem
 from gateway.api.state import setting
 from gateway.api.subscription_actions import PARTNER_CALLER, refusals_for
 from gateway.api.uow import command, reading
 from gateway.domain.clock import utcnow
-from gateway.domain.errors import InvalidInput
+from gateway.domain.errors import GatewayError, InvalidInput
 from gateway.domain.keys import Scope
 from gateway.services import callbacks as callback_service
 from gateway.services import deliveries as delivery_service
 from gateway.services.partners import get_partner
+from gateway.store.models import InboundEvent
 from partners.base import CallbackRejected
 from partners.registry import adapter_for
 
@@ -105,7 +106,12 @@ class Callbacks(MethodView):
             "required": True,
             "description": "A Standard Webhooks message signed with the partner's inbound secret: "
             '{"type": "subscription.suspend|resume|cancel|change_plan", "data": {"subscription_id": ..., ...}}. '
-            "A message whose webhook-id was applied before gets the first result again.",
+            "A message whose webhook-id was seen before gets the first answer again, with "
+            "`Idempotent-Replayed: true`, and has no effect: an applied one its result (outcome `duplicate`), a "
+            "refused one (404, 409 or 422: the subscription, the lifecycle or the data ruled it out) the same "
+            "status and problem, even if it would succeed now; send a change you still want as a new message. "
+            "Refusals before the message is verified and read (a bad signature, an unusable webhook-id) and "
+            "failures (429, 5xx) are not remembered: a redelivery is handled afresh.",
             "content": {"application/json": {"schema": {"type": "object"}}},
         }
     )
@@ -131,7 +137,7 @@ class Callbacks(MethodView):
             raise InvalidInput({"webhook-id": "1-255 printable ASCII characters, no spaces."}, "header")
         unstorable.check_json_body(request.get_data())
         if duplicate is not None:
-            return {**duplicate.result, "outcome": "duplicate"}
+            return _first_answer(duplicate)
         try:
             with refusals_for(PARTNER_CALLER), command() as session:
                 result = callback_service.apply_callback(
@@ -145,8 +151,37 @@ class Callbacks(MethodView):
                         subscription_body(s, setting("ACTIVATION_URL"), PARTNER_CALLER.actions_from)
                     ),
                 )
-        except IntegrityError:  # the same webhook-id applied by a concurrent request just now
-            with reading() as session:
-                duplicate = callback_service.find_duplicate(session, partner_code, inbound.event_id)
-            return {**duplicate.result, "outcome": "duplicate"}
+        except GatewayError as refused:  # nothing was applied (rolled back): remember the refusal instead
+            refusal = handle_gateway_error(refused)
+            try:
+                with command() as session:
+                    callback_service.remember_refusal(
+                        session,
+                        partner_code=partner_code,
+                        event_id=inbound.event_id,
+                        event_type=inbound.event_type,
+                        status_code=refusal.status_code,
+                        problem=refusal.get_json(),
+                        now=utcnow(),
+                    )
+            except IntegrityError:  # a concurrent delivery of the same webhook-id was answered first
+                return _concurrent_answer(partner_code, inbound.event_id)
+            return refusal
+        except IntegrityError:  # the same webhook-id answered for a concurrent request just now
+            return _concurrent_answer(partner_code, inbound.event_id)
         return {**result, "outcome": "applied"}
+
+
+def _first_answer(remembered: InboundEvent):
+    """What a redelivered message gets: the first delivery's answer, marked as replayed."""
+    replayed = {REPLAYED_HEADER: "true"}
+    if remembered.applied:
+        return {**remembered.result, "outcome": "duplicate"}, replayed
+    return Response(
+        json.dumps(remembered.result), status=remembered.status_code, mimetype=PROBLEM_MEDIA_TYPE, headers=replayed
+    )
+
+
+def _concurrent_answer(partner_code: str, event_id: str):
+    with reading() as session:
+        return _first_answer(callback_service.find_duplicate(session, partner_code, event_id))

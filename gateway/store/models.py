@@ -249,15 +249,23 @@ class OperatorEvent(Base):
 
 
 class InboundEvent(Base):
-    """A partner's signed callback, remembered by its webhook-id so a redelivered one is applied once."""
+    """A partner's signed callback, remembered by its webhook-id so a redelivered one is answered as the first
+    time: applied once, or refused once."""
 
     __tablename__ = "inbound_events"
 
     partner_code: Mapped[str] = mapped_column(String(32), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(64))
-    result: Mapped[dict] = mapped_column(JSON)  # the response the first delivery got, replayed to duplicates
+    # The answer the first delivery got, replayed to duplicates: 200 and the result, or a refusal's status and
+    # problem body.
+    status_code: Mapped[int] = mapped_column(Integer, server_default="200")
+    result: Mapped[dict] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    @property
+    def applied(self) -> bool:
+        return self.status_code == 200
 
 
 class IdempotencyRecord(Base):

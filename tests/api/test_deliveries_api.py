@@ -281,5 +281,71 @@ def test_callbacks_that_do_not_verify_or_do_not_fit_are_refused_and_change_nothi
     assert theirs.status_code == 409 and "inbound secret" in theirs.json["detail"]  # southtel has none
     current = world.client.get(f"/v1/subscriptions/{subscription}", headers=world.partner).json
     assert current["status"] == "active"
-    retried = _callback(world, world.secret, "msg_5", "subscription.suspend", {"subscription_id": subscription})
-    assert retried.json["outcome"] == "applied", "a refused event's id is not remembered: the partner may retry"
+    # Refused before it was verified: the id is not taken, the partner's real message with it is applied.
+    genuine = _callback(world, world.secret, "msg_2", "subscription.suspend", {"subscription_id": subscription})
+    assert genuine.status_code == 200 and genuine.json["outcome"] == "applied"
+
+
+@pytest.fixture
+def backend_callback_world(backend_app):
+    """callback_world on either backend."""
+    backend_app.config["GATEWAY"]["ALLOW_PRIVATE_ENDPOINTS"] = True
+    world = World(backend_app)
+    issued = world.client.post("/admin/v1/partners/nordlink/inbound-secret", headers=world.operator)
+    world.secret = issued.json["secret"]
+    return world
+
+
+def test_a_refused_callback_is_refused_again_on_redelivery_even_when_it_would_now_apply(backend_callback_world):
+    world = backend_callback_world
+    subscription = world.subscription()
+    resume = {"subscription_id": subscription}
+    refused = _callback(world, world.secret, "msg_resume", "subscription.resume", resume)
+    assert refused.status_code == 409 and refused.json["current_status"] == "active"
+    assert "Idempotent-Replayed" not in refused.headers
+    suspended = world.client.post(f"/v1/subscriptions/{subscription}/suspend", json={}, headers=world.partner)
+    assert suspended.status_code == 200  # a resume would now succeed...
+
+    again = _callback(world, world.secret, "msg_resume", "subscription.resume", resume)
+    assert again.status_code == 409 and again.mimetype == "application/problem+json"
+    assert again.json == refused.json and again.headers["Idempotent-Replayed"] == "true"
+    current = world.client.get(f"/v1/subscriptions/{subscription}", headers=world.partner).json
+    assert current["status"] == "suspended"  # ...but the redelivered message is not applied
+    history = world.client.get(f"/v1/subscriptions/{subscription}/history", headers=world.partner).json["items"]
+    assert [entry["to_status"] for entry in history].count("active") == 1  # activated once, never resumed
+
+    fresh = _callback(world, world.secret, "msg_resume_2", "subscription.resume", resume)
+    assert fresh.status_code == 200 and fresh.json["outcome"] == "applied"  # a new message is a new command
+
+
+@pytest.mark.parametrize(
+    ("event_type", "data", "status"),
+    [
+        ("subscription.cancel", {"reason": "boredom"}, 422),  # the data does not fit the command
+        ("subscription.explode", {}, 422),  # no such command
+        ("subscription." + "x" * 200, {}, 422),  # longer than the type the store keeps
+        ("subscription.suspend", {"subscription_id": "sub_nobody"}, 404),
+    ],
+    ids=["bad data", "unknown type", "unknown long type", "unknown subscription"],
+)
+def test_every_refusal_of_a_verified_callback_is_remembered(backend_callback_world, event_type, data, status):
+    world = backend_callback_world
+    data = {"subscription_id": world.subscription(), **data}
+    first = _callback(world, world.secret, "msg_x", event_type, data)
+    assert first.status_code == status and first.mimetype == "application/problem+json"
+    again = _callback(world, world.secret, "msg_x", event_type, data)
+    assert (again.status_code, again.json) == (status, first.json)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    with world.store.read() as session:
+        [remembered] = session.scalars(select(InboundEvent)).all()
+    assert remembered.status_code == status and remembered.event_id == "msg_x"
+
+
+def test_an_applied_callback_redelivered_is_a_marked_duplicate(backend_callback_world):
+    world = backend_callback_world
+    subscription = world.subscription()
+    applied = _callback(world, world.secret, "msg_1", "subscription.suspend", {"subscription_id": subscription})
+    assert applied.json["outcome"] == "applied" and "Idempotent-Replayed" not in applied.headers
+    again = _callback(world, world.secret, "msg_1", "subscription.suspend", {"subscription_id": subscription})
+    assert again.status_code == 200 and again.json["outcome"] == "duplicate"
+    assert again.headers["Idempotent-Replayed"] == "true"

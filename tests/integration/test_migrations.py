@@ -116,3 +116,28 @@ def test_a_store_at_0009_loses_its_reconciliation_scratch_table_and_gets_it_back
         }
     finally:
         engine.dispose()
+
+
+def test_callbacks_remembered_before_0013_are_applied_ones_and_a_downgrade_forgets_refusals(database):
+    """0013 remembers refused callbacks too (status_code): the ones remembered before were all applied; the code
+    before 0013 would replay a refusal as an applied result, so a downgrade forgets refusals."""
+    engine = make_engine(database.url, database.schema)
+    insert = (
+        "INSERT INTO inbound_events (partner_code, event_id, event_type, result, received_at{status}) "
+        "VALUES ('old', :id, 'subscription.suspend', '{{}}', '2026-12-01 00:00:00'{value})"
+    )
+    try:
+        migrate.upgrade(engine, "0012")
+        with engine.begin() as connection:
+            connection.execute(text(insert.format(status="", value="")), {"id": "msg_applied"})
+        migrate.upgrade(engine)
+        with engine.begin() as connection:
+            assert connection.execute(text("SELECT status_code FROM inbound_events")).scalar_one() == 200
+            connection.execute(text(insert.format(status=", status_code", value=", 409")), {"id": "msg_refused"})
+        migrate.downgrade(engine, "0012")
+        with engine.connect() as connection:
+            assert [row[0] for row in connection.execute(text("SELECT event_id FROM inbound_events"))] == [
+                "msg_applied"
+            ]
+    finally:
+        engine.dispose()
