@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import shutil
 import signal
@@ -38,6 +39,7 @@ from gateway.services import reconciliation as reconciliation_service
 from gateway.services.campaigns import CampaignSettings
 from gateway.services.scheduler import DueSettings, run_due_transitions
 from gateway.store import migrate
+from gateway.store.outages import repeat_through_outages
 
 
 def _create_app() -> Any:
@@ -444,9 +446,27 @@ def scheduler() -> None:
 
 @scheduler.command("run")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=500, show_default=True)
+@click.option(
+    "--every",
+    type=click.FloatRange(min=1),
+    metavar="SECONDS",
+    help="Run again every SECONDS until stopped (SIGTERM/Ctrl-C), waiting out store outages, instead of once.",
+)
 @with_appcontext
-def scheduler_run(batch_size: int) -> None:
-    """Apply every due transition once (safe from cron, on several machines at once)."""
+def scheduler_run(batch_size: int, every: float | None) -> None:
+    """Apply every due transition once (safe from cron, on several machines at once), or again and again."""
+    if every is None:
+        _run_scheduler_once(batch_size)
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    repeat_through_outages(
+        lambda: _run_scheduler_once(batch_size), stop=stop, every=every, log=logging.getLogger("gateway.scheduler")
+    )
+
+
+def _run_scheduler_once(batch_size: int) -> None:
     report = run_due_transitions(
         store(),
         now=utcnow(),

@@ -3,7 +3,10 @@ a SQLite file locked beyond the busy timeout) from a bug, and how long to wait b
 
 from __future__ import annotations
 
+import logging
 import random
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -43,3 +46,28 @@ class OutageBackoff:
 
     def reset(self) -> None:
         self.failures = 0
+
+
+def repeat_through_outages(
+    step: Callable[[], object],
+    *,
+    stop: threading.Event,
+    every: float,
+    log: logging.Logger,
+    backoff: OutageBackoff | None = None,
+) -> None:
+    """Run `step` every `every` seconds until `stop` is set. A store outage is logged and waited out (with
+    `backoff`), never died of; any other error is a bug and propagates."""
+    backoff = backoff or OutageBackoff()
+    while not stop.is_set():
+        try:
+            step()
+        except Exception as error:
+            if not is_store_outage(error):
+                raise
+            wait = backoff.next_wait()
+            log.warning("store unreachable, waiting", extra={"fields": {"error": str(error)[:300], "retry_in_s": wait}})
+            stop.wait(wait)
+            continue
+        backoff.reset()
+        stop.wait(every)

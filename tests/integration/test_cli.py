@@ -166,3 +166,41 @@ def test_delivery_commands_list_show_pause_replay_and_test(run, sqlite_database)
     missing = run("deliveries", "show", "999", ok=False)
     assert missing.exit_code == 1 and "No delivery '999'" in missing.output
     store.dispose()
+
+
+def test_scheduler_run_every_repeats_until_sigterm(run, sqlite_database, tmp_path):
+    """The scheduler as a long-running process: a run every second, stopped cleanly by SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run("partner", "add", "nordlink", "--name", "N", "--market", "DE", "--locale", "de")
+    environment = {
+        **os.environ,
+        "GATEWAY_INSTANCE_PATH": str(tmp_path),
+        "GATEWAY_DATABASE_URL": sqlite_database.url,
+        "GATEWAY_LOG_LEVEL": "WARNING",
+    }
+    output = tmp_path / "scheduler.out"
+    with output.open("w") as sink:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "scheduler", "run", "--every", "1"],
+            env=environment,
+            stdout=sink,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while output.read_text().count("sharing notices") < 2:
+            assert process.poll() is None and time.monotonic() < deadline, "a second run never came"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, errors
+    assert output.read_text().count("activation_expired: 0") >= 2
