@@ -202,3 +202,13 @@ def test_sigterm_stops_a_dispatcher_within_the_deadline_and_releases_what_it_did
     with store.read() as session:
         leased = session.scalar(select(func.count()).select_from(Delivery).where(Delivery.lease_owner.is_not(None)))
     assert leased == 0, "claims not sent are released at once, not left to run out"
+
+
+def test_connections_to_an_endpoint_are_kept_alive_and_at_most_its_concurrency(store):
+    with hostile.HostileServer(hostile.answer(204, delay=0.02)) as partner:
+        partner_with_endpoint(store, "nordlink", partner.url)
+        record_events(store, "nordlink", subscribers=30, changes_each=1)
+        dispatcher(store, endpoint_concurrency=3).run(threading.Event(), until_idle=True)
+        assert partner.requests == 60
+        assert partner.connections <= 3, "each of the lane's 3 connections is reused, not one per request"
+    assert _statuses(store, "nordlink") == {DeliveryStatus.DELIVERED: 60}
