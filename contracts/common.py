@@ -71,3 +71,24 @@ NOT_BLANK = validate.Regexp(
     r"^[ \t\r\n]*[^ \t\r\n\x00][^\x00]*$", error="Must contain more than white space, and no NUL character."
 )
 NO_NUL = validate.Regexp(r"^[^\x00]*$", error="Must not contain a NUL character.")
+
+
+# Secrets shown once (an endpoint's signing secret, a partner's inbound secret): a response that carries one is
+# replayed to a retry with the same Idempotency-Key without it (gateway.services.idempotency.withhold_secrets).
+SHOWN_ONCE_ON_REPLAY = (
+    "It is null when this response is a replay (a retry with the same Idempotency-Key, marked `Idempotent-Replayed: "
+    "true`): the gateway never keeps a secret with the response it stores for retries, so a retry gets the same "
+    "status and resource with the secret null and `secret_withheld` true."
+)
+
+
+def secret_withheld_field(new_secret: str) -> fields.Boolean:
+    """`secret_withheld` beside a secret shown once; `new_secret` says how to get another."""
+    return fields.Boolean(
+        required=True,
+        dump_default=False,
+        metadata={
+            "description": "true when `secret` is null because this response is a replay: the secret was shown "
+            f"once, in the first response to the request. If that response was lost, issue a new one: {new_secret}."
+        },
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from contracts.common import PageQuerySchema, PageSchema
+from contracts.common import SHOWN_ONCE_ON_REPLAY, PageQuerySchema, PageSchema, secret_withheld_field
 from contracts.partners import partner_code_field
 from gateway.domain.delivery import DeliveryStatus, Outcome
 
@@ -122,5 +122,11 @@ class CallbackResultSchema(Schema):
 
 class InboundSecretSchema(Schema):
     secret = fields.String(
-        required=True, metadata={"description": "whsec_...: sign callbacks to POST /v1/callbacks with it. Shown once."}
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "whsec_...: sign callbacks to POST /v1/callbacks with it. Shown once. "
+            + SHOWN_ONCE_ON_REPLAY
+        },
     )
+    secret_withheld = secret_withheld_field("POST /admin/v1/partners/{code}/inbound-secret again")

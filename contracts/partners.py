@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from contracts.common import PageQuerySchema, PageSchema
+from contracts.common import SHOWN_ONCE_ON_REPLAY, PageQuerySchema, PageSchema, secret_withheld_field
 from gateway.domain.countries import COUNTRY_CODES
 from gateway.domain.partners import (
     ENDPOINT_URL,
@@ -154,11 +154,14 @@ class EndpointSchema(Schema):
 class EndpointWithSecretSchema(EndpointSchema):
     secret = fields.String(
         required=True,
+        allow_none=True,
         metadata={
-            "description": "The Standard Webhooks signing secret (whsec_...). Shown this once; store it now.",
+            "description": "The Standard Webhooks signing secret (whsec_...). Shown this once; store it now. "
+            + SHOWN_ONCE_ON_REPLAY,
             "example": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         },
     )
+    secret_withheld = secret_withheld_field("POST /admin/v1/webhook-endpoints/{id}/rotate-secret")
 
 
 class EndpointListSchema(Schema):

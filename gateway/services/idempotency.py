@@ -12,13 +12,20 @@ claim is leased, and its runner renews the lease as it goes: a runner that died 
 the key, so once the lease has run out a retry with the key takes the claim over and runs the command afresh.
 A claim is its runner's while it holds the time the runner claimed it (`claimed_at`, the record's created_at):
 renewing, completing and releasing touch only that claim, never one a retry has taken over since.
+
+A secret shown once (a whsec_ signing or inbound secret, a gw_ key token) is never kept with a response: the
+stored copy has null in its place and `<field>_withheld: true` beside it, so a retry gets the same status and
+resource without the secret (`withhold_secrets`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
@@ -26,9 +33,15 @@ from sqlalchemy.orm import Session
 
 from gateway.domain.errors import InvalidInput
 from gateway.store.models import IdempotencyRecord
+from partners.signing import SECRET_PREFIX
 
 HEADER = "Idempotency-Key"
 IN_PROGRESS = 0  # the status code of a claim whose response is not recorded yet
+# What a secret shown once looks like: a Standard Webhooks secret (partners.signing), a gateway key token
+# (gateway.domain.keys.TOKEN_PATTERN).
+SHOWN_ONCE = re.compile(rf"{SECRET_PREFIX}[A-Za-z0-9+/=]+|gw_[0-9a-f]{{12}}_[0-9a-f]{{48}}")
+WITHHELD_SUFFIX = "_withheld"
+WITHHELD_TEXT = "[withheld]"
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
@@ -42,6 +55,37 @@ def streamed_fingerprint(method: str, path: str, parts: Iterable[bytes]) -> str:
     for part in parts:
         digest.update(part)
     return digest.hexdigest()
+
+
+def withhold_secrets(body: str) -> str:
+    """A response body as it is kept for replays: every field whose value is a secret shown once becomes null, with
+    `<field>_withheld: true` beside it (a secret inside a longer text becomes "[withheld]"). Bodies without one
+    (nearly all) are kept as they are."""
+    if SHOWN_ONCE.search(body) is None:
+        return body
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return SHOWN_ONCE.sub(WITHHELD_TEXT, body)
+    return json.dumps(_withheld(document), separators=(",", ":"))
+
+
+def _withheld(value: Any) -> Any:
+    if isinstance(value, dict):
+        kept, withheld = {}, []
+        for name, item in value.items():
+            if isinstance(item, str) and SHOWN_ONCE.fullmatch(item):
+                kept[name] = None
+                withheld.append(f"{name}{WITHHELD_SUFFIX}")
+            else:
+                kept[name] = _withheld(item)
+        kept.update(dict.fromkeys(withheld, True))  # over a `secret_withheld: false` the first response had
+        return kept
+    if isinstance(value, list):
+        return [_withheld(item) for item in value]
+    if isinstance(value, str):
+        return SHOWN_ONCE.sub(WITHHELD_TEXT, value)
+    return value
 
 
 def in_progress(record: IdempotencyRecord) -> bool:
@@ -149,12 +193,12 @@ def complete(
     body: str,
     headers: dict[str, str],
 ) -> None:
-    """Keep the response on the runner's claim. Nothing when the claim is gone (a long command outlived the key's
-    lifetime) or a retry has taken it over: that retry's response is the one to replay."""
+    """Keep the response on the runner's claim, its secrets withheld. Nothing when the claim is gone (a long command
+    outlived the key's lifetime) or a retry has taken it over: that retry's response is the one to replay."""
     record = session.get(IdempotencyRecord, (owner, key))
     if record is None or not in_progress(record) or record.created_at != claimed_at:
         return
-    record.status_code, record.body, record.headers = status_code, body, headers
+    record.status_code, record.body, record.headers = status_code, withhold_secrets(body), headers
     session.flush()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -139,5 +141,49 @@ def test_callbacks_remembered_before_0013_are_applied_ones_and_a_downgrade_forge
             assert [row[0] for row in connection.execute(text("SELECT event_id FROM inbound_events"))] == [
                 "msg_applied"
             ]
+    finally:
+        engine.dispose()
+
+
+def test_0014_removes_the_secrets_kept_in_idempotency_records(database):
+    """Responses stored for Idempotency-Key retries before 0014 held the whsec_ secrets they showed: the
+    migration withholds them (null, `secret_withheld: true`) and leaves every other response as it was."""
+    engine = make_engine(database.url, database.schema)
+    created = {
+        "code": "old",
+        "webhook_endpoints": [
+            {"id": "ep_1", "secret": "whsec_QUJDREVG+/==", "secret_withheld": False},
+            {"id": "ep_2", "secret": "whsec_R0hJSktM", "secret_withheld": False},
+        ],
+    }
+    bodies = {
+        "onboard": json.dumps(created),
+        "inbound": '{"secret": "whsec_TU5PUFFS"}',
+        "revoke": '{"id": "key_1", "prefix": "gw_0123456789ab", "status": "revoked"}',
+        "running": "",  # a claim still in progress
+    }
+    insert = text(
+        "INSERT INTO idempotency_records (owner, key, fingerprint, status_code, body, headers, created_at) "
+        "VALUES ('operator', :key, 'f', :status, :body, '{}', '2026-12-06 12:00:00')"
+    )
+    try:
+        migrate.upgrade(engine, "0013")
+        with engine.begin() as connection:
+            for key, body in bodies.items():
+                connection.execute(insert, {"key": key, "body": body, "status": 0 if key == "running" else 201})
+        migrate.upgrade(engine)
+        with engine.connect() as connection:
+            kept = dict(connection.execute(text("SELECT key, body FROM idempotency_records")).all())
+        assert "whsec_" not in "".join(kept.values())
+        assert json.loads(kept["onboard"]) == {
+            "code": "old",
+            "webhook_endpoints": [
+                {"id": "ep_1", "secret": None, "secret_withheld": True},
+                {"id": "ep_2", "secret": None, "secret_withheld": True},
+            ],
+        }
+        assert json.loads(kept["inbound"]) == {"secret": None, "secret_withheld": True}
+        assert kept["revoke"] == bodies["revoke"] and kept["running"] == ""
+        migrate.downgrade(engine, "0013")  # nothing to give back
     finally:
         engine.dispose()
