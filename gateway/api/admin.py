@@ -150,9 +150,14 @@ class EndpointItem(MethodView):
     @requires(Scope.ADMIN)
     @blp.response(204)
     def delete(self, endpoint_id):
-        """Remove a webhook endpoint"""
+        """Delete a webhook endpoint; its deliveries stay on record, the pending ones as dead letters
+
+        Nothing is sent to the endpoint any more and it is no longer listed (reading it is a 404). Its deliveries
+        and their attempts stay visible to the operator and the partner; those still pending end as dead letters
+        whose `last_error` says when the endpoint was deleted, and a replay of any of them is a 409.
+        """
         with command() as session:
-            partner_service.remove_endpoint(session, endpoint_id)
+            partner_service.remove_endpoint(session, endpoint_id, now=utcnow())
 
 
 @blp.route("/webhook-endpoints/<endpoint_id>/rotate-secret")

@@ -52,7 +52,10 @@ class DeliveryReplay(MethodView):
     @idempotent
     @blp.response(200, DeliveryDetailSchema)
     def post(self, delivery_id):
-        """Send a delivery again with a fresh retry schedule (same webhook-id)"""
+        """Send a delivery again with a fresh retry schedule (same webhook-id)
+
+        A delivery to a deleted endpoint is a 409: there is nowhere to send it.
+        """
         with command() as session:
             delivery_service.replay_delivery(session, delivery_id, now=utcnow())
         return delivery_detail(delivery_id)
@@ -65,7 +68,10 @@ class DeliveriesReplay(MethodView):
     @blp.arguments(ReplaySchema)
     @blp.response(200, ReplayResultSchema)
     def post(self, body):
-        """Replay every matching delivery of a partner: by default its dead letters (since, until, type)"""
+        """Replay every matching delivery of a partner: by default its dead letters (since, until, type)
+
+        Deliveries to deleted endpoints are left out (and not counted): there is nowhere to send them.
+        """
         with command() as session:
             count = delivery_service.replay_matching(
                 session, delivery_filter(body, partner_code=body["partner"]), now=utcnow()

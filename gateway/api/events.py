@@ -87,7 +87,8 @@ class OwnRedelivery(MethodView):
         """Ask for a delivery again (same webhook-id), e.g. after restoring the receiving system
 
         A write: it needs `subscriptions:write`, like the partner's other commands; a key holding only
-        `events:read` reads the feed and the deliveries but cannot make the gateway send.
+        `events:read` reads the feed and the deliveries but cannot make the gateway send. A delivery to an
+        endpoint that was deleted is a 409: there is nowhere to send it (the event stays in the feed).
         """
         partner_code = current_partner_code()
         with command() as session:

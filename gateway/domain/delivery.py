@@ -31,7 +31,8 @@ class Outcome(enum.StrEnum):
 
 class EndpointStatus(enum.StrEnum):
     ENABLED = "enabled"
-    DISABLED = "disabled"
+    DISABLED = "disabled"  # its deliveries wait for it to be enabled again
+    DELETED = "deleted"  # gone for good: kept only so that its deliveries and attempts stay on record
 
 
 class CircuitState(enum.StrEnum):

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
-from gateway.domain.delivery import DeliveryStatus
-from gateway.domain.errors import InvalidInput, NotFound
+from gateway.domain.delivery import DeliveryStatus, EndpointStatus
+from gateway.domain.errors import Conflict, InvalidInput, NotFound
 from gateway.services.outbox import record_event
-from gateway.services.partners import get_partner
-from gateway.store.models import Delivery, DeliveryAttempt, OperatorEvent, OutboxEvent
+from gateway.services.partners import deleted_endpoint_reason, get_partner
+from gateway.store.models import Delivery, DeliveryAttempt, OperatorEvent, OutboxEvent, WebhookEndpoint
 
 TEST_EVENT = "gateway.test"
 
@@ -66,21 +66,34 @@ def _replayed_values(now: datetime) -> dict:
     return {"status": DeliveryStatus.PENDING, "attempts": 0, "next_attempt_at": now, "finished_at": None}
 
 
+def _to_deleted_endpoint():
+    """The delivery's endpoint was deleted: its deliveries are history, never sent again."""
+    return exists().where(WebhookEndpoint.id == Delivery.endpoint_id, WebhookEndpoint.status == EndpointStatus.DELETED)
+
+
 def replay_delivery(session: Session, delivery_id: int, *, now: datetime, partner_code: str | None = None) -> Delivery:
-    """Send a delivery again: a dead letter gets a new schedule, a delivered event goes out once more."""
+    """Send a delivery again: a dead letter gets a new schedule, a delivered event goes out once more. Refused
+    (Conflict) for a delivery to an endpoint that was deleted: there is nowhere to send it."""
     delivery = get_delivery(session, delivery_id, partner_code=partner_code)
+    endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)
+    if endpoint.status == EndpointStatus.DELETED:
+        raise Conflict(
+            f"{deleted_endpoint_reason(endpoint.deleted_at)} Its deliveries are kept as a record and cannot be "
+            "sent again; the event itself stays in the partner's event feed (GET /v1/events)."
+        )
     for name, value in _replayed_values(now).items():
         setattr(delivery, name, value)
     return delivery
 
 
 def replay_matching(session: Session, matching: DeliveryFilter, *, now: datetime) -> int:
-    """Replay every delivery the filter matches (say, a partner's dead letters since T); how many."""
+    """Replay every delivery the filter matches (say, a partner's dead letters since T), but those to deleted
+    endpoints (there is nowhere to send them); how many."""
     if matching.status == DeliveryStatus.PENDING:
         raise InvalidInput({"status": "Pending deliveries are already on their way; replay dead or delivered ones."})
     result = session.execute(
         update(Delivery)
-        .where(Delivery.status != DeliveryStatus.PENDING, *matching.conditions())
+        .where(Delivery.status != DeliveryStatus.PENDING, ~_to_deleted_endpoint(), *matching.conditions())
         .values(**_replayed_values(now)),
         execution_options={"synchronize_session": False},
     )

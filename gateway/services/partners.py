@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from gateway.delivery.publisher import PUBLISH_LOCK
 from gateway.domain import partners as rules
-from gateway.domain.delivery import CircuitState, EndpointStatus
+from gateway.domain.delivery import CircuitState, DeliveryStatus, EndpointStatus
 from gateway.domain.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from gateway.domain.ids import new_id
 from gateway.domain.partners import PartnerStatus
 from gateway.domain.rate_limits import partner_budget_errors
-from gateway.store.models import Partner, WebhookEndpoint
+from gateway.store.models import Delivery, Partner, WebhookEndpoint
 from partners.registry import FLAVOURS, is_known_flavour
 from partners.signing import new_webhook_secret
 
@@ -190,26 +191,62 @@ def add_endpoint(
 
 
 def list_endpoints(session: Session, partner_code: str) -> list[WebhookEndpoint]:
+    """The partner's endpoints, deleted ones left out."""
     get_partner(session, partner_code)
     query = (
         select(WebhookEndpoint)
-        .where(WebhookEndpoint.partner_code == partner_code)
+        .where(WebhookEndpoint.partner_code == partner_code, WebhookEndpoint.status != EndpointStatus.DELETED)
         .order_by(WebhookEndpoint.created_at, WebhookEndpoint.url)  # endpoints added together: by URL
     )
     return list(session.scalars(query))
 
 
 def get_endpoint(session: Session, endpoint_id: str, *, partner_code: str | None = None) -> WebhookEndpoint:
-    """One endpoint; when `partner_code` is given, another partner's endpoint is reported as missing."""
+    """One endpoint; when `partner_code` is given, another partner's endpoint is reported as missing, and a
+    deleted one always is."""
     endpoint = session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None or (partner_code is not None and endpoint.partner_code != partner_code):
+    if (
+        endpoint is None
+        or endpoint.status == EndpointStatus.DELETED
+        or (partner_code is not None and endpoint.partner_code != partner_code)
+    ):
         raise NotFound("webhook endpoint", endpoint_id)
     return endpoint
 
 
-def remove_endpoint(session: Session, endpoint_id: str) -> None:
-    session.delete(get_endpoint(session, endpoint_id))
+def deleted_endpoint_reason(deleted_at: datetime) -> str:
+    return f"The endpoint was deleted on {deleted_at.isoformat()}."
+
+
+def remove_endpoint(session: Session, endpoint_id: str, *, now: datetime) -> int:
+    """Delete an endpoint, keeping its history: its deliveries and their attempts stay on record, those still
+    pending end as dead letters saying why (they cannot be replayed), and the endpoint is no longer listed,
+    published to or sent to. Its signing secrets are dropped. The number of deliveries that ended so.
+
+    On PostgreSQL the publishers' lock is held meanwhile: a publisher fanning an event out to the endpoint
+    before this commits has committed first (and its delivery ends here too), one after it finds the endpoint
+    deleted. SQLite has one writer at a time. A send in flight finds its lease gone: its attempt is recorded,
+    the dead letter stands."""
+    endpoint = get_endpoint(session, endpoint_id)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUBLISH_LOCK})
+    endpoint.status = EndpointStatus.DELETED
+    endpoint.deleted_at = now
+    endpoint.secret, endpoint.previous_secret, endpoint.previous_secret_expires_at = "", None, None
+    ended = session.execute(
+        update(Delivery)
+        .where(Delivery.endpoint_id == endpoint_id, Delivery.status == DeliveryStatus.PENDING)
+        .values(
+            status=DeliveryStatus.DEAD,
+            finished_at=now,
+            last_error=deleted_endpoint_reason(now),
+            lease_owner=None,
+            lease_until=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
     session.flush()
+    return ended.rowcount or 0
 
 
 def rotate_endpoint_secret(session: Session, endpoint_id: str, *, overlap: timedelta, now: datetime) -> WebhookEndpoint:

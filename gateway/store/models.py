@@ -74,8 +74,12 @@ class WebhookEndpoint(Base):
     partner_code: Mapped[str] = mapped_column(ForeignKey("partners.code"), index=True)
     url: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16))  # enabled, disabled
+    # enabled, disabled, deleted (gateway.domain.delivery.EndpointStatus). A deleted endpoint's row stays: its
+    # deliveries and their attempts are history the operator and the partner still read (the deliveries' foreign
+    # key would delete them with it), and nothing sends to it or lists it any more.
+    status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Standard Webhooks signing secret (whsec_...); after a rotation the previous one also signs until it expires.
     secret: Mapped[str] = mapped_column(String(80), server_default="")
     previous_secret: Mapped[str | None] = mapped_column(String(80))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -185,5 +186,66 @@ def test_0014_removes_the_secrets_kept_in_idempotency_records(database):
         assert json.loads(kept["inbound"]) == {"secret": None, "secret_withheld": True}
         assert kept["revoke"] == bodies["revoke"] and kept["running"] == ""
         migrate.downgrade(engine, "0013")  # nothing to give back
+    finally:
+        engine.dispose()
+
+
+def test_0015_downgrade_removes_deleted_endpoints_as_the_code_before_did_and_keeps_every_other_delivery(database):
+    """Below 0015 a deleted endpoint is unknown: the downgrade removes deleted endpoints with their deliveries and
+    attempts, as deleting did before, and leaves every other endpoint's history (no table copy that could
+    cascade into it)."""
+    from gateway.delivery.publisher import publish_events
+    from gateway.domain.clock import utcnow
+    from gateway.services import partners as partner_service
+    from gateway.store.db import Store
+    from gateway.store.models import Delivery, DeliveryAttempt
+    from tests.conftest import add_subscription
+
+    engine = make_engine(database.url, database.schema)
+    store = Store(engine)
+    now = utcnow()
+    try:
+        migrate.upgrade(engine)
+        with store.transaction() as session:
+            partner_service.add_partner(
+                session,
+                code="old",
+                display_name="Old",
+                markets=["DE"],
+                default_locale="de",
+                flavour="standard",
+                webhook_urls=["https://hooks.example.net/gone", "https://hooks.example.net/kept"],
+                now=now,
+            )
+            gone, kept = (endpoint.id for endpoint in partner_service.list_endpoints(session, "old"))
+            add_subscription(session, "old", "customer", now=now)
+        while True:  # a publisher skips its turn while another test's holds the lock (taken per database)
+            with store.transaction() as session:
+                if publish_events(session, now):
+                    break
+            time.sleep(0.05)
+        with store.transaction() as session:
+            for delivery in session.query(Delivery):
+                session.add(
+                    DeliveryAttempt(
+                        delivery_id=delivery.id,
+                        attempted_at=now,
+                        duration_ms=1.0,
+                        http_status=503,
+                        outcome="retry",
+                        dispatcher="d",
+                    )
+                )
+        with store.transaction() as session:
+            partner_service.remove_endpoint(session, gone, now=now)
+
+        migrate.downgrade(engine, "0014")
+        with engine.connect() as connection:
+            endpoints = [row[0] for row in connection.execute(text("SELECT id FROM webhook_endpoints"))]
+            deliveries = [row[0] for row in connection.execute(text("SELECT endpoint_id FROM deliveries"))]
+            attempts = connection.execute(text("SELECT count(*) FROM delivery_attempts")).scalar_one()
+        assert endpoints == [kept] and deliveries and set(deliveries) == {kept}
+        assert attempts == len(deliveries)
+        assert "deleted_at" not in {column["name"] for column in inspect(engine).get_columns("webhook_endpoints")}
     finally:
         engine.dispose()
