@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Text, and_, bindparam, cast, exists, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from gateway.domain.delivery import CircuitState, DeliveryStatus, EndpointStatus
@@ -57,14 +57,23 @@ def _delivery_is_due(now: datetime):
 
 
 def _next_in_order():
-    """No earlier event of the same subscriber is pending for the endpoint (NULL subscriber: no order)."""
+    """The delivery is its subscriber's first pending one at the endpoint (NULL subscriber: no order).
+
+    Written as a scalar subquery rather than NOT EXISTS: PostgreSQL runs it per candidate on the index
+    (endpoint, subscriber, status, position), while an anti-join planned on a fresh table's statistics read
+    every pending row of the endpoint for each candidate (1.5 s for 2,000 candidates).
+    """
     earlier = aliased(Delivery)
-    return ~exists().where(
-        earlier.endpoint_id == Delivery.endpoint_id,
-        earlier.subscription_id == Delivery.subscription_id,
-        earlier.status == DeliveryStatus.PENDING,
-        earlier.position < Delivery.position,
+    first_pending = (
+        select(func.min(earlier.position))
+        .where(
+            earlier.endpoint_id == Delivery.endpoint_id,
+            earlier.subscription_id == Delivery.subscription_id,
+            earlier.status == DeliveryStatus.PENDING,
+        )
+        .scalar_subquery()
     )
+    return or_(Delivery.subscription_id.is_(None), Delivery.position == first_pending)
 
 
 @dataclass(frozen=True, slots=True)

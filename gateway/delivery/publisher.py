@@ -1,7 +1,8 @@
 """Publishing: committed outbox events get their feed position and one delivery per enabled endpoint.
 
-Positions are handed out by one publisher at a time (PostgreSQL: a transaction-level advisory lock;
-SQLite: the write lock), in id order, to rows that are already committed. A feed reader that has seen
+Positions are handed out by one publisher at a time (PostgreSQL: a transaction-level advisory lock, which a
+dispatcher that finds it taken does without — another one is publishing; SQLite: the write lock), in id order,
+to rows that are already committed. A feed reader that has seen
 position N therefore never later finds a new event below N, which ids alone cannot promise: a transaction
 can take an id, then commit after a later one.
 """
@@ -19,12 +20,29 @@ from gateway.store.types import UTCDateTime
 
 ENABLED = EndpointStatus.ENABLED.value
 PUBLISH_LOCK = 7_420_251  # any constant: names the advisory lock publishers take on PostgreSQL
+# The lock is the schema's: gateways (or test runs) sharing one PostgreSQL database in schemas of their own
+# never hold each other up.
+_LOCK = "(:key, hashtext(current_schema()))"
+
+
+def hold_publishing(session: Session) -> None:
+    """Wait until no publisher runs, and keep any from starting until the transaction ends (PostgreSQL; on
+    SQLite the write transaction already excludes them)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SELECT pg_advisory_xact_lock{_LOCK}"), {"key": PUBLISH_LOCK})
+
+
+def try_hold_publishing(session: Session) -> bool:
+    """hold_publishing, unless another transaction holds it: then False at once."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    return bool(session.scalar(text(f"SELECT pg_try_advisory_xact_lock{_LOCK}"), {"key": PUBLISH_LOCK}))
 
 
 def publish_events(session: Session, now: datetime, limit: int = 2000) -> int:
     """Publish up to `limit` unpublished events; the number published. Run inside a write transaction."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUBLISH_LOCK})
+    if not try_hold_publishing(session):
+        return 0  # another dispatcher is publishing: waiting would chain this claim transaction behind its
     ids = list(
         session.scalars(
             select(OutboxEvent.id).where(OutboxEvent.position.is_(None)).order_by(OutboxEvent.id).limit(limit)

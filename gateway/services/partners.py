@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gateway.delivery.publisher import PUBLISH_LOCK
+from gateway.delivery.publisher import hold_publishing
 from gateway.domain import partners as rules
 from gateway.domain.delivery import CircuitState, DeliveryStatus, EndpointStatus
 from gateway.domain.errors import Conflict, InvalidInput, NotFound, StaleVersion
@@ -228,8 +228,7 @@ def remove_endpoint(session: Session, endpoint_id: str, *, now: datetime) -> int
     deleted. SQLite has one writer at a time. A send in flight finds its lease gone: its attempt is recorded,
     the dead letter stands."""
     endpoint = get_endpoint(session, endpoint_id)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUBLISH_LOCK})
+    hold_publishing(session)
     endpoint.status = EndpointStatus.DELETED
     endpoint.deleted_at = now
     endpoint.secret, endpoint.previous_secret, endpoint.previous_secret_expires_at = "", None, None

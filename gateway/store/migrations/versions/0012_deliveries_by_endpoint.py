@@ -1,4 +1,4 @@
-"""deliveries by endpoint: each endpoint's due deliveries in order, for claims that fill one lane at a time
+"""deliveries by endpoint: each endpoint's due deliveries in claim order, for claims that fill one lane at a time
 
 Revision ID: 0012
 Revises: 0011
@@ -15,8 +15,9 @@ depends_on = None
 
 def upgrade() -> None:
     # A dispatcher claims per endpoint (gateway.delivery.claims): this index lets one endpoint's next due
-    # deliveries be read in order without reading any other endpoint's, however long their backlog.
-    op.create_index("ix_deliveries_endpoint_due", "deliveries", ["endpoint_id", "status", "next_attempt_at"])
+    # deliveries be read in claim order (next_attempt_at, then id), stopping at the claim's limit, without
+    # reading any other endpoint's, however long their backlogs.
+    op.create_index("ix_deliveries_endpoint_due", "deliveries", ["endpoint_id", "status", "next_attempt_at", "id"])
 
 
 def downgrade() -> None:
