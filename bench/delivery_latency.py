@@ -2,8 +2,8 @@
 
 - delivery_latency: 20 partner endpoints on loopback, each answering 204 after 100 ms (an asyncio receiver in
   a process of its own, which holds thousands of connections), 20,000 events over 2,000 subscribers, one
-  dispatcher, 4 requests in flight per endpoint. The bound is endpoints x concurrency / latency = 800
-  events/s; the figure is the share of it reached.
+  dispatcher process (`gateway dispatch`, default settings), 4 requests in flight per endpoint. The bound is
+  endpoints x concurrency / latency = 800 events/s; the figure is the share of it reached.
 - delivery_isolation: the 18 healthy partners' p99 delivery lag (from the events' commit to the 2xx) when
   one partner drips its answer a byte a second and one never answers, over the same figure with all 20
   healthy (the first run).
@@ -20,17 +20,16 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 from seeding import seed_partner_with_events
 from sqlalchemy import func, select
 
-from gateway.config import load_settings
-from gateway.delivery.dispatcher import Dispatcher, DispatchSettings
 from gateway.store import migrate
 from gateway.store.db import Store, make_engine
 from gateway.store.models import Delivery, OutboxEvent
@@ -85,11 +84,6 @@ def run_receiver(ports: multiprocessing.Queue, behaviours: list[str], latency: f
 # --- the run ---------------------------------------------------------------------------------------------
 
 
-def settings() -> DispatchSettings:
-    environment = {"GATEWAY_ALLOW_PRIVATE_ENDPOINTS": "true"}
-    return DispatchSettings.from_settings({**load_settings(environment), "DELIVERY_ENDPOINT_CONCURRENCY": CONCURRENCY})
-
-
 def delivered_count(store: Store, partners: list[str]) -> int:
     with store.read() as session:
         return session.scalar(
@@ -132,16 +126,22 @@ def one_run(folder: Path, behaviours: list[str], events: int, latency: float) ->
             if behaviour == "ok":
                 healthy.append(code)
         expected = per_partner * len(healthy)
-        dispatcher = Dispatcher(store, settings())
-        stop = threading.Event()
-        worker = threading.Thread(target=dispatcher.run, args=(stop,))
+        environment = {
+            **os.environ,
+            "GATEWAY_DATABASE_URL": str(store.engine.url),
+            "GATEWAY_ALLOW_PRIVATE_ENDPOINTS": "true",
+            "GATEWAY_DELIVERY_ENDPOINT_CONCURRENCY": str(CONCURRENCY),
+            "GATEWAY_LOG_LEVEL": "WARNING",
+        }
         started = time.perf_counter()
-        worker.start()
-        while delivered_count(store, healthy) < expected:
-            time.sleep(0.05)
-        elapsed = time.perf_counter() - started
-        stop.set()
-        worker.join()
+        dispatcher = subprocess.Popen([sys.executable, "-m", "gateway", "dispatch"], env=environment)
+        try:
+            while delivered_count(store, healthy) < expected:
+                time.sleep(0.2)
+            elapsed = time.perf_counter() - started
+        finally:
+            dispatcher.terminate()
+            dispatcher.wait()
         found = lags(store, healthy)
         store.dispose()
         return elapsed, found

@@ -54,7 +54,7 @@ REQUESTS_IN_HAND = 640  # requests one dispatcher holds claimed at most, queued 
 WAITING_PER_LANE = 64
 BATCHES_WAITING_PER_LANE = 4
 LEASE_MARGIN_SECONDS = 5  # a send starts only while its lease outlasts the deadline by this much
-STEP_SECONDS = 0.02  # while sends are in flight, finished ones are recorded (and room claimed) this often
+STEP_SECONDS = 0.05  # while sends are in flight, finished ones are recorded (and room claimed) this often
 
 
 class DispatchConfigError(ValueError):
@@ -269,10 +269,14 @@ class Dispatcher:
             self._with_work = {**{e: f for e, f in self._with_work.items() if e in load}, **found}
             self._next_discovery = time.monotonic() + self.settings.idle_wait
         in_hand = REQUESTS_IN_HAND - sum(load.values())
+        # Every endpoint with work gets its share of what the dispatcher may hold, and never less than twice
+        # what it may have in flight: a deep lane for one busy endpoint must not starve the others.
+        share = max(2 * self.settings.endpoint_concurrency, REQUESTS_IN_HAND // max(1, len(self._with_work)))
         wanted: dict[str, int] = {}
         for endpoint, flavour in self._with_work.items():
             batch = adapter_for(flavour).accepts_batches
             depth = self.settings.endpoint_concurrency + (BATCHES_WAITING_PER_LANE if batch else WAITING_PER_LANE)
+            depth = min(depth, share)
             have = load.get(endpoint, 0)
             take = min(depth - have, in_hand)
             if have > depth // 2 or take <= 0:
