@@ -54,7 +54,8 @@ REQUESTS_IN_HAND = 640  # requests one dispatcher holds claimed at most, queued 
 WAITING_PER_LANE = 64
 BATCHES_WAITING_PER_LANE = 4
 LEASE_MARGIN_SECONDS = 5  # a send starts only while its lease outlasts the deadline by this much
-STEP_SECONDS = 0.05  # while sends are in flight, finished ones are recorded (and room claimed) this often
+STEP_SECONDS = 0.05  # while sends are in flight, finished ones are recorded (and room claimed) this often,
+STEP_POLL_SECONDS = 0.005  # or sooner when a lane runs down to half its depth
 
 
 class DispatchConfigError(ValueError):
@@ -215,7 +216,10 @@ class Dispatcher:
                 stop.wait(self.settings.idle_wait)
                 continue
             self._finished.arrived.wait(self.settings.idle_wait)
-            stop.wait(STEP_SECONDS)  # let a few more finish: one transaction records them together
+            # Let a few more finish, so that one transaction records them together, unless a lane needs refilling.
+            gather_until = time.monotonic() + STEP_SECONDS
+            while time.monotonic() < gather_until and not self._refill_due() and not stop.is_set():
+                stop.wait(STEP_POLL_SECONDS)
         self._stop(sends, unsent)
 
     def _waiting_out(self, error: Exception, backoff: OutageBackoff) -> float:
@@ -269,26 +273,40 @@ class Dispatcher:
             self._with_work = {**{e: f for e, f in self._with_work.items() if e in load}, **found}
             self._next_discovery = time.monotonic() + self.settings.idle_wait
         in_hand = REQUESTS_IN_HAND - sum(load.values())
-        # Every endpoint with work gets its share of what the dispatcher may hold, and never less than twice
-        # what it may have in flight: a deep lane for one busy endpoint must not starve the others.
-        share = max(2 * self.settings.endpoint_concurrency, REQUESTS_IN_HAND // max(1, len(self._with_work)))
         wanted: dict[str, int] = {}
-        for endpoint, flavour in self._with_work.items():
-            batch = adapter_for(flavour).accepts_batches
-            depth = self.settings.endpoint_concurrency + (BATCHES_WAITING_PER_LANE if batch else WAITING_PER_LANE)
-            depth = min(depth, share)
+        for endpoint, (depth, per_request) in self._lane_depths().items():
             have = load.get(endpoint, 0)
             take = min(depth - have, in_hand)
             if have > depth // 2 or take <= 0:
                 continue
             in_hand -= take
-            wanted[endpoint] = take * (self.settings.batch_size if batch else 1)
+            wanted[endpoint] = take * per_request
         claimed = claim_due_deliveries(session, owner=self.name, now=now, lease=self.settings.lease, wanted=wanted)
         got = Counter(delivery.endpoint_id for delivery in claimed)
-        for endpoint, count in wanted.items():
-            if got[endpoint] < count and not load.get(endpoint) and not got[endpoint]:
+        for endpoint in wanted:
+            if not got[endpoint] and not load.get(endpoint):
                 del self._with_work[endpoint]  # nothing due, nothing in flight: no work until found again
         return claimed
+
+    def _lane_depths(self) -> dict[str, tuple[int, int]]:
+        """For each endpoint with work: how many requests its lane may hold, and events per request.
+
+        Every endpoint gets its share of what the dispatcher may hold, and never less than twice what it may
+        have in flight: a deep lane for one busy endpoint must not starve the others.
+        """
+        share = max(2 * self.settings.endpoint_concurrency, REQUESTS_IN_HAND // max(1, len(self._with_work)))
+        depths = {}
+        for endpoint, flavour in self._with_work.items():
+            batch = adapter_for(flavour).accepts_batches
+            waiting = BATCHES_WAITING_PER_LANE if batch else WAITING_PER_LANE
+            depth = min(self.settings.endpoint_concurrency + waiting, share)
+            depths[endpoint] = (depth, self.settings.batch_size if batch else 1)
+        return depths
+
+    def _refill_due(self) -> bool:
+        """Whether a lane with work has run down to half its depth (the next claim would refill it)."""
+        load = self._lanes.load()
+        return any(load.get(endpoint, 0) <= depth // 2 for endpoint, (depth, _) in self._lane_depths().items())
 
     def _record(self, session: Session, sends: list[Send], unsent: list[int]) -> dict[Outcome, int]:
         done = self.clock()
