@@ -61,7 +61,9 @@ def _next_in_order():
 
     Written as a scalar subquery rather than NOT EXISTS: PostgreSQL runs it per candidate on the index
     (endpoint, subscriber, status, position), while an anti-join planned on a fresh table's statistics read
-    every pending row of the endpoint for each candidate (1.5 s for 2,000 candidates).
+    every pending row of the endpoint for each candidate (1.5 s for 2,000 candidates). An index of each
+    endpoint's due deliveries (endpoint, status, next_attempt_at) was tried and dropped: planned on such
+    statistics, this subquery used it too, filtering the subscriber (1.6 s a claim).
     """
     earlier = aliased(Delivery)
     first_pending = (
@@ -83,7 +85,7 @@ class EndpointWithWork:
 
 
 def endpoints_with_due_work(session: Session, now: datetime) -> list[EndpointWithWork]:
-    """The endpoints that could be sent a delivery now: one index look-up per enabled endpoint, however
+    """The endpoints that could be sent a delivery now: one look-up per enabled endpoint (an index step), however
     many deliveries wait."""
     due_here = exists().where(Delivery.endpoint_id == WebhookEndpoint.id, _delivery_is_due(now))
     rows = session.execute(

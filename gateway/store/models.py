@@ -192,7 +192,6 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("ix_deliveries_due", "status", "next_attempt_at"),
-        Index("ix_deliveries_endpoint_due", "endpoint_id", "status", "next_attempt_at", "id"),
         # "Is an earlier event of this subscriber still pending for this endpoint?" — asked for every claim.
         Index("ix_deliveries_order", "endpoint_id", "subscription_id", "status", "position"),
         Index("ix_deliveries_partner_created", "partner_code", "created_at"),

@@ -130,14 +130,14 @@ def test_callbacks_remembered_before_0013_are_applied_ones_and_a_downgrade_forge
         "VALUES ('old', :id, 'subscription.suspend', '{{}}', '2026-12-01 00:00:00'{value})"
     )
     try:
-        migrate.upgrade(engine, "0012")
+        migrate.upgrade(engine, "0011")
         with engine.begin() as connection:
             connection.execute(text(insert.format(status="", value="")), {"id": "msg_applied"})
         migrate.upgrade(engine)
         with engine.begin() as connection:
             assert connection.execute(text("SELECT status_code FROM inbound_events")).scalar_one() == 200
             connection.execute(text(insert.format(status=", status_code", value=", 409")), {"id": "msg_refused"})
-        migrate.downgrade(engine, "0012")
+        migrate.downgrade(engine, "0011")
         with engine.connect() as connection:
             assert [row[0] for row in connection.execute(text("SELECT event_id FROM inbound_events"))] == [
                 "msg_applied"

@@ -1,7 +1,7 @@
 """refused callbacks: an inbound callback is remembered with the status of its answer, a refusal's too
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0011
 Create Date: 2026-12-06 23:45:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
