@@ -3,7 +3,10 @@ dispatchers with short schedules and, where timing is tested, an injected clock.
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -68,3 +71,20 @@ def record_events(
                 )
             ids.append(subscription.id)
     return ids
+
+
+def dispatch_process(database, **settings: str) -> subprocess.Popen:
+    """`gateway dispatch` as a process of its own on `database`, with GATEWAY_<name> settings (loopback allowed;
+    stderr kept for the test's messages)."""
+    environment = {
+        **os.environ,
+        "GATEWAY_DATABASE_URL": database.url,
+        "GATEWAY_ALLOW_PRIVATE_ENDPOINTS": "true",
+        "GATEWAY_LOG_LEVEL": "WARNING",
+        **{f"GATEWAY_{name}": value for name, value in settings.items()},
+    }
+    if database.schema:
+        environment["GATEWAY_DATABASE_SCHEMA"] = database.schema
+    return subprocess.Popen(
+        [sys.executable, "-m", "gateway", "dispatch"], env=environment, stderr=subprocess.PIPE, text=True
+    )

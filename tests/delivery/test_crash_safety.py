@@ -4,10 +4,8 @@ PostgreSQL share the work and never send one event at the same time."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 
@@ -16,7 +14,7 @@ from sqlalchemy import func, select
 
 from gateway.domain.delivery import DeliveryStatus
 from gateway.store.models import Delivery, DeliveryAttempt
-from tests.delivery.conftest import dispatcher, partner_with_endpoint, record_events
+from tests.delivery.conftest import dispatch_process, dispatcher, partner_with_endpoint, record_events
 from tests.receivers import Answer, Receiver
 
 SUBSCRIBERS, CHANGES_EACH = 1000, 9  # 10,000 events
@@ -30,19 +28,7 @@ def _delivered(store) -> int:
 
 
 def _dispatch_process(database) -> subprocess.Popen:
-    environment = {
-        **os.environ,
-        "GATEWAY_DATABASE_URL": database.url,
-        "GATEWAY_ALLOW_PRIVATE_ENDPOINTS": "true",
-        "GATEWAY_DELIVERY_LEASE_SECONDS": "8",
-        "GATEWAY_DELIVERY_TIMEOUT_SECONDS": "2",
-        "GATEWAY_LOG_LEVEL": "WARNING",
-    }
-    if database.schema:
-        environment["GATEWAY_DATABASE_SCHEMA"] = database.schema
-    return subprocess.Popen(
-        [sys.executable, "-m", "gateway", "dispatch"], env=environment, stderr=subprocess.PIPE, text=True
-    )
+    return dispatch_process(database, DELIVERY_LEASE_SECONDS="8", DELIVERY_TIMEOUT_SECONDS="2")
 
 
 def _wait_for(condition, timeout: float, what: str) -> None:

@@ -3,11 +3,8 @@ whatever the partner does, reads at most the excerpt, and a hostile partner slow
 
 from __future__ import annotations
 
-import os
 import resource
 import signal
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import replace
@@ -20,7 +17,7 @@ from gateway.delivery.dispatcher import DispatchConfigError
 from gateway.domain.delivery import CircuitPolicy, CircuitState, DeliveryStatus
 from gateway.store.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from tests import hostile
-from tests.delivery.conftest import dispatcher, partner_with_endpoint, record_events, settings
+from tests.delivery.conftest import dispatch_process, dispatcher, partner_with_endpoint, record_events, settings
 from tests.receivers import Receiver
 
 DEADLINE = 1.0
@@ -161,28 +158,11 @@ def test_sends_that_time_out_open_the_circuit_like_other_failures(store):
     assert endpoint.circuit_state == CircuitState.OPEN
 
 
-def _dispatch_process(database, extra: dict[str, str]) -> subprocess.Popen:
-    environment = {
-        **os.environ,
-        "GATEWAY_DATABASE_URL": database.url,
-        "GATEWAY_ALLOW_PRIVATE_ENDPOINTS": "true",
-        "GATEWAY_LOG_LEVEL": "WARNING",
-        **extra,
-    }
-    if database.schema:
-        environment["GATEWAY_DATABASE_SCHEMA"] = database.schema
-    return subprocess.Popen(
-        [sys.executable, "-m", "gateway", "dispatch"], env=environment, stderr=subprocess.PIPE, text=True
-    )
-
-
 def test_sigterm_stops_a_dispatcher_within_the_deadline_and_releases_what_it_did_not_send(store, database):
     with hostile.HostileServer(hostile.never_answer) as silent:
         partner_with_endpoint(store, "silent", silent.url)
         record_events(store, "silent", subscribers=30, changes_each=0)
-        process = _dispatch_process(
-            database, {"GATEWAY_DELIVERY_TIMEOUT_SECONDS": "3", "GATEWAY_DELIVERY_ENDPOINT_CONCURRENCY": "2"}
-        )
+        process = dispatch_process(database, DELIVERY_TIMEOUT_SECONDS="3", DELIVERY_ENDPOINT_CONCURRENCY="2")
         try:
             deadline = time.monotonic() + 20
             while silent.requests < 2:
