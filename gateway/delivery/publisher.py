@@ -58,26 +58,28 @@ def publish_events(session: Session, now: datetime, limit: int = 2000) -> int:
         update(OutboxEvent).where(one_of(OutboxEvent.id, ids)).values(position=OutboxEvent.id + shift),
         execution_options={"synchronize_session": False},
     )
-    # One delivery per enabled endpoint of the event's partner, written by the database in one statement.
+    # One delivery per enabled endpoint of the event's partner, written by the database in one statement. The
+    # batch's events are looked up by id first (a materialized CTE): joined directly, PostgreSQL planning on a
+    # fresh table's statistics read all of the partner's events, by partner, for every batch.
     event, endpoint = OutboxEvent.__table__, WebhookEndpoint.__table__
-    fan_out = (
-        select(
-            event.c.id,
-            endpoint.c.id,
-            event.c.partner_code,
-            event.c.subscription_id,
-            event.c.id + shift,
-            event.c.event_type,
-            literal(DeliveryStatus.PENDING.value),
-            literal(0),
-            literal(now, UTCDateTime()),
-            literal(now, UTCDateTime()),
-        )
-        .join(
-            endpoint, (endpoint.c.partner_code == event.c.partner_code) & (endpoint.c.status == EndpointStatus.ENABLED)
-        )
+    batch = (
+        select(event.c.id, event.c.partner_code, event.c.subscription_id, event.c.event_type)
         .where(one_of(event.c.id, ids))
+        .cte("batch")
+        .prefix_with("MATERIALIZED")
     )
+    fan_out = select(
+        batch.c.id,
+        endpoint.c.id,
+        batch.c.partner_code,
+        batch.c.subscription_id,
+        batch.c.id + shift,
+        batch.c.event_type,
+        literal(DeliveryStatus.PENDING.value),
+        literal(0),
+        literal(now, UTCDateTime()),
+        literal(now, UTCDateTime()),
+    ).join(endpoint, (endpoint.c.partner_code == batch.c.partner_code) & (endpoint.c.status == EndpointStatus.ENABLED))
     columns = [
         "event_id",
         "endpoint_id",

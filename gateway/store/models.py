@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -192,8 +193,14 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         Index("ix_deliveries_due", "status", "next_attempt_at"),
-        # "Is an earlier event of this subscriber still pending for this endpoint?" — asked for every claim.
-        Index("ix_deliveries_order", "endpoint_id", "subscription_id", "status", "position"),
+        # Each endpoint's pending deliveries in the order of their events: where a claim reads (delivery.claims).
+        Index(
+            "ix_deliveries_endpoint_pending",
+            "endpoint_id",
+            "position",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
         Index("ix_deliveries_partner_created", "partner_code", "created_at"),
         UniqueConstraint("event_id", "endpoint_id"),
     )
