@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from gateway.domain.delivery import CircuitState, DeliveryStatus, EndpointStatus
 from gateway.store.models import Delivery, OutboxEvent, Partner, WebhookEndpoint, one_of
+from gateway.store.types import UTCDateTime
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs several times more, per claimed row
@@ -78,12 +79,23 @@ def endpoints_with_due_work(session: Session, now: datetime) -> list[EndpointWit
 SCAN_FACTOR = 2  # pending deliveries read per delivery wanted, at first; pages then grow
 
 
+def _due_now(now):
+    """Whether a pending delivery may be sent now, as a column the database computes (not a filter: see
+    _next_in_order)."""
+    return and_(Delivery.next_attempt_at <= now, or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now))
+
+
 @cache
 def _pending_page():
     """One endpoint's pending deliveries after a position, in position order, due or not: a range of the index
     of each endpoint's pending deliveries. The statement is built once, its values bound."""
     return (
-        select(Delivery.id, Delivery.subscription_id, Delivery.position, Delivery.next_attempt_at, Delivery.lease_until)
+        select(
+            Delivery.id,
+            Delivery.subscription_id,
+            Delivery.position,
+            _due_now(bindparam("now", type_=UTCDateTime())).label("due"),
+        )
         .where(
             Delivery.endpoint_id == bindparam("endpoint"),
             Delivery.status == DeliveryStatus.PENDING,
@@ -109,13 +121,15 @@ def _next_in_order(session: Session, endpoint_id: str, now: datetime, count: int
     met: set[str] = set()
     after, size = 0, count * SCAN_FACTOR
     while len(found) < count:
-        page = session.execute(_pending_page(), {"endpoint": endpoint_id, "after": after, "count": size}).all()
+        page = session.execute(
+            _pending_page(), {"endpoint": endpoint_id, "now": now, "after": after, "count": size}
+        ).all()
         for row in page:
             if row.subscription_id is not None:
                 if row.subscription_id in met:
                     continue
                 met.add(row.subscription_id)
-            if _is_due(row, now):
+            if row.due:
                 found.append(row.id)
         if len(page) < size:
             break
@@ -123,21 +137,27 @@ def _next_in_order(session: Session, endpoint_id: str, now: datetime, count: int
     return found[:count]
 
 
-def _lock_still_due(session: Session, ids: list[int], now: datetime) -> list[int]:
+def _lock_still_due(session: Session, ids: list[int], now: datetime) -> list:
     """Of the chosen deliveries, those still due once locked (PostgreSQL: those another dispatcher holds are
-    skipped). The rows are found by id alone and checked here, so that no plan can read the endpoint's
-    backlog for them (with the checks in the statement, PostgreSQL scanned the due-deliveries index)."""
+    skipped), with their events. The rows are found by id alone and checked after, so that no plan can read
+    the endpoint's backlog for them (with the checks in the statement, PostgreSQL scanned the due-deliveries
+    index)."""
     locked = session.execute(
-        select(Delivery.id, Delivery.status, Delivery.next_attempt_at, Delivery.lease_until)
+        select(
+            Delivery.id,
+            and_(Delivery.status == DeliveryStatus.PENDING, _due_now(now)).label("still_due"),
+            Delivery.attempts,
+            OutboxEvent.event_id,
+            OutboxEvent.event_type,
+            cast(OutboxEvent.payload, Text).label("body"),
+            OutboxEvent.created_at,
+        )
+        .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
         .where(one_of(Delivery.id, ids))
         .order_by(Delivery.position)
-        .with_for_update(skip_locked=True)
+        .with_for_update(of=Delivery, skip_locked=True)
     )
-    return [row.id for row in locked if row.status == DeliveryStatus.PENDING and _is_due(row, now)]
-
-
-def _is_due(row, now: datetime) -> bool:
-    return row.next_attempt_at <= now and (row.lease_until is None or row.lease_until <= now)
+    return [row for row in locked if row.still_due]
 
 
 class _Chosen(NamedTuple):
@@ -145,15 +165,39 @@ class _Chosen(NamedTuple):
     endpoint_id: str
     partner_code: str
     circuit_state: str
+    delivery: ClaimedDelivery
 
 
-def _sendable_endpoint(session: Session, endpoint_id: str, now: datetime):
-    """The endpoint's partner and circuit state, if it can be sent to now; else None."""
-    return session.execute(
-        select(WebhookEndpoint.partner_code, WebhookEndpoint.circuit_state)
+@dataclass(frozen=True, slots=True)
+class _Sendable:
+    """What every delivery to the endpoint is sent with."""
+
+    partner_code: str
+    circuit_state: str
+    url: str
+    secrets: Sequence[str]
+    flavour: str
+
+
+def _sendable_endpoint(session: Session, endpoint_id: str, now: datetime) -> _Sendable | None:
+    """The endpoint as its deliveries are sent now, if it can be sent to now; else None."""
+    row = session.execute(
+        select(
+            WebhookEndpoint.partner_code,
+            WebhookEndpoint.circuit_state,
+            WebhookEndpoint.url,
+            WebhookEndpoint.secret,
+            WebhookEndpoint.previous_secret,
+            WebhookEndpoint.previous_secret_expires_at,
+            Partner.flavour,
+        )
         .join(Partner, Partner.code == WebhookEndpoint.partner_code)
         .where(WebhookEndpoint.id == endpoint_id, _endpoint_can_send(now))
     ).first()
+    if row is None:
+        return None
+    secrets = signing_secrets(row.secret, row.previous_secret, row.previous_secret_expires_at, now)
+    return _Sendable(row.partner_code, row.circuit_state, row.url, secrets, row.flavour)
 
 
 def claim_due_deliveries(
@@ -174,55 +218,42 @@ def claim_due_deliveries(
         endpoint = _sendable_endpoint(session, endpoint_id, now) if count > 0 else None
         ids = _next_in_order(session, endpoint_id, now, count) if endpoint else []
         if ids:
-            locked = _lock_still_due(session, ids, now)
-            rows += [_Chosen(id, endpoint_id, endpoint.partner_code, endpoint.circuit_state) for id in locked]
+            rows += [
+                _Chosen(
+                    row.id,
+                    endpoint_id,
+                    endpoint.partner_code,
+                    endpoint.circuit_state,
+                    _claimed(row, endpoint_id, endpoint),
+                )
+                for row in _lock_still_due(session, ids, now)
+            ]
     rows = _one_probe_per_open_circuit(session, rows, now, lease)
     rows = _within_partner_rates(session, rows, now)
-    if not rows:
-        return []
-    ids = [row.id for row in rows]
-    session.execute(
-        update(Delivery).where(one_of(Delivery.id, ids)).values(lease_owner=owner, lease_until=now + lease),
-        execution_options={"synchronize_session": False},
+    if rows:
+        session.execute(
+            update(Delivery)
+            .where(one_of(Delivery.id, [row.id for row in rows]))
+            .values(lease_owner=owner, lease_until=now + lease),
+            execution_options={"synchronize_session": False},
+        )
+    return [row.delivery for row in rows]
+
+
+def _claimed(row, endpoint_id: str, endpoint: _Sendable) -> ClaimedDelivery:
+    return ClaimedDelivery(
+        delivery_id=row.id,
+        attempts=row.attempts,
+        event_id=row.event_id,
+        event_type=row.event_type,
+        body=row.body,  # the event exactly as stored at commit, not parsed and written out again
+        event_created_at=row.created_at,
+        partner_code=endpoint.partner_code,
+        endpoint_id=endpoint_id,
+        url=endpoint.url,
+        secrets=endpoint.secrets,
+        flavour=endpoint.flavour,
     )
-    found = session.execute(
-        select(
-            Delivery.id,
-            Delivery.attempts,
-            OutboxEvent.event_id,
-            OutboxEvent.event_type,
-            cast(OutboxEvent.payload, Text).label("body"),
-            OutboxEvent.created_at,
-            Delivery.partner_code,
-            WebhookEndpoint.id.label("endpoint_id"),
-            WebhookEndpoint.url,
-            WebhookEndpoint.secret,
-            WebhookEndpoint.previous_secret,
-            WebhookEndpoint.previous_secret_expires_at,
-            Partner.flavour,
-        )
-        .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
-        .join(WebhookEndpoint, WebhookEndpoint.id == Delivery.endpoint_id)
-        .join(Partner, Partner.code == Delivery.partner_code)
-        .where(one_of(Delivery.id, ids))
-        .order_by(Delivery.position)
-    ).all()
-    return [
-        ClaimedDelivery(
-            delivery_id=row.id,
-            attempts=row.attempts,
-            event_id=row.event_id,
-            event_type=row.event_type,
-            body=row.body,  # the event exactly as stored at commit, not parsed and written out again
-            event_created_at=row.created_at,
-            partner_code=row.partner_code,
-            endpoint_id=row.endpoint_id,
-            url=row.url,
-            secrets=signing_secrets(row.secret, row.previous_secret, row.previous_secret_expires_at, now),
-            flavour=row.flavour,
-        )
-        for row in found
-    ]
 
 
 def signing_secrets(
