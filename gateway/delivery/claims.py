@@ -77,6 +77,7 @@ def endpoints_with_due_work(session: Session, now: datetime) -> list[EndpointWit
 
 
 SCAN_FACTOR = 2  # pending deliveries read per delivery wanted, at first; pages then grow
+MAX_CHOOSING_ROUNDS = 4  # a claim chooses again past deliveries another dispatcher locked, this many times at most
 
 
 def _due_now(now):
@@ -106,9 +107,11 @@ def _pending_page():
     )
 
 
-def _next_in_order(session: Session, endpoint_id: str, now: datetime, count: int) -> list[int]:
+def _next_in_order(
+    session: Session, endpoint_id: str, now: datetime, count: int, passed: set[int] = frozenset()
+) -> list[int]:
     """Up to `count` of the endpoint's due deliveries, each its subscriber's first pending one (a delivery
-    without a subscriber keeps no order), in the order of the events.
+    without a subscriber keeps no order), in the order of the events; those `passed` count as taken.
 
     The endpoint's pending deliveries are read in position order, so the first one met of each subscriber is
     its first pending one: taken if due, else (leased, or waiting for its retry) it holds the subscriber's later
@@ -129,7 +132,7 @@ def _next_in_order(session: Session, endpoint_id: str, now: datetime, count: int
                 if row.subscription_id in met:
                     continue
                 met.add(row.subscription_id)
-            if row.due:
+            if row.due and row.id not in passed:
                 found.append(row.id)
         if len(page) < size:
             break
@@ -172,6 +175,7 @@ class _Chosen(NamedTuple):
 class _Sendable:
     """What every delivery to the endpoint is sent with."""
 
+    id: str
     partner_code: str
     circuit_state: str
     url: str
@@ -197,7 +201,7 @@ def _sendable_endpoint(session: Session, endpoint_id: str, now: datetime) -> _Se
     if row is None:
         return None
     secrets = signing_secrets(row.secret, row.previous_secret, row.previous_secret_expires_at, now)
-    return _Sendable(row.partner_code, row.circuit_state, row.url, secrets, row.flavour)
+    return _Sendable(endpoint_id, row.partner_code, row.circuit_state, row.url, secrets, row.flavour)
 
 
 def claim_due_deliveries(
@@ -216,17 +220,10 @@ def claim_due_deliveries(
     rows: list[_Chosen] = []
     for endpoint_id, count in wanted.items():
         endpoint = _sendable_endpoint(session, endpoint_id, now) if count > 0 else None
-        ids = _next_in_order(session, endpoint_id, now, count) if endpoint else []
-        if ids:
+        if endpoint:
             rows += [
-                _Chosen(
-                    row.id,
-                    endpoint_id,
-                    endpoint.partner_code,
-                    endpoint.circuit_state,
-                    _claimed(row, endpoint_id, endpoint),
-                )
-                for row in _lock_still_due(session, ids, now)
+                _Chosen(row.id, endpoint_id, endpoint.partner_code, endpoint.circuit_state, _claimed(row, endpoint))
+                for row in _lock_next_in_order(session, endpoint_id, now, count)
             ]
     rows = _one_probe_per_open_circuit(session, rows, now, lease)
     rows = _within_partner_rates(session, rows, now)
@@ -240,7 +237,27 @@ def claim_due_deliveries(
     return [row.delivery for row in rows]
 
 
-def _claimed(row, endpoint_id: str, endpoint: _Sendable) -> ClaimedDelivery:
+def _lock_next_in_order(session: Session, endpoint_id: str, now: datetime, count: int) -> list:
+    """Up to `count` of the endpoint's next deliveries in order, locked, with their events.
+
+    Two dispatchers claiming at once choose the same first deliveries, and one of them finds them locked by
+    the other: it chooses again past them (their subscribers are the other's now), rather than coming away
+    with nothing and leaving the endpoint alone until it next looks for work.
+    """
+    locked, chosen = [], set()
+    for _ in range(MAX_CHOOSING_ROUNDS):
+        ids = _next_in_order(session, endpoint_id, now, count - len(locked), passed=chosen)
+        if not ids:
+            break
+        got = _lock_still_due(session, ids, now)
+        locked += got
+        chosen.update(ids)
+        if len(got) == len(ids):
+            break
+    return locked
+
+
+def _claimed(row, endpoint: _Sendable) -> ClaimedDelivery:
     return ClaimedDelivery(
         delivery_id=row.id,
         attempts=row.attempts,
@@ -249,7 +266,7 @@ def _claimed(row, endpoint_id: str, endpoint: _Sendable) -> ClaimedDelivery:
         body=row.body,  # the event exactly as stored at commit, not parsed and written out again
         event_created_at=row.created_at,
         partner_code=endpoint.partner_code,
-        endpoint_id=endpoint_id,
+        endpoint_id=endpoint.id,
         url=endpoint.url,
         secrets=endpoint.secrets,
         flavour=endpoint.flavour,

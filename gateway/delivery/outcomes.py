@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from gateway.delivery.claims import ClaimedDelivery
 from gateway.domain.delivery import (
     CircuitPolicy,
+    CircuitState,
     DeliveryStatus,
     EndpointHealth,
     EndpointStatus,
@@ -174,7 +175,7 @@ def _next_state(
 
 
 def _update_endpoint_health(session: Session, sends: Sequence[Send], now: datetime, policy: CircuitPolicy) -> None:
-    endpoint_ids = {send.endpoint_id for send in sends}
+    endpoint_ids = {send.endpoint_id for send in sends} - _healthy_and_answering(session, sends)
     if not endpoint_ids:
         return
     endpoints = {
@@ -202,6 +203,29 @@ def _update_endpoint_health(session: Session, sends: Sequence[Send], now: dateti
         endpoint.failing_since = health.failing_since
         if health.should_disable(now, policy):
             disable_endpoint(session, endpoint, now, f"Every delivery failed since {health.failing_since.isoformat()}.")
+
+
+def _healthy_and_answering(session: Session, sends: Sequence[Send]) -> set[str]:
+    """The endpoints that were healthy and answered every send here: their health stays as it is, so their rows
+    are neither locked nor written (two dispatchers sending to one endpoint would otherwise take turns on its
+    row for the rest of their transactions)."""
+    failed = {send.endpoint_id for send in sends if attempt_outcome(send.results[0].attempt) in _UNHEALTHY}
+    answering = {send.endpoint_id for send in sends} - failed
+    if not answering:
+        return set()
+    return set(
+        session.scalars(
+            select(WebhookEndpoint.id).where(
+                WebhookEndpoint.id.in_(answering),
+                WebhookEndpoint.circuit_state == CircuitState.CLOSED,
+                WebhookEndpoint.consecutive_failures == 0,
+                WebhookEndpoint.failing_since.is_(None),
+            )
+        )
+    )
+
+
+_UNHEALTHY = (Outcome.RETRY, Outcome.GONE)
 
 
 def disable_endpoint(session: Session, endpoint: WebhookEndpoint, now: datetime, reason: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from gateway.delivery.claims import claim_due_deliveries, endpoints_with_due_work
@@ -99,3 +100,21 @@ def test_a_replayed_older_delivery_goes_out_before_its_subscribers_pending_ones(
     later = now + LEASE + timedelta(seconds=1)
     assert [event_type for _, event_type in _claim(store, endpoint_id, later, count=10)] == ["subscription.activated"]
     assert _subscriber_of(store, [second_event]) == [subscriber]
+
+
+def test_a_claim_beside_another_in_progress_chooses_past_the_deliveries_that_one_holds(database, store):
+    """Two dispatchers claiming at the same moment choose the same first deliveries; the second finds them
+    locked and takes the next ones instead of coming away with nothing."""
+    if database.backend != "postgres":
+        pytest.skip("SQLite has one writer at a time: two claims cannot overlap")
+    now = utcnow()
+    partner_with_endpoint(store, "nordlink", "http://127.0.0.1:9/hook")
+    subscribers = record_events(store, "nordlink", subscribers=6, changes_each=1, now=now)
+    endpoint_id = _published(store, now)
+
+    with store.transaction() as first_session:
+        first = claim_due_deliveries(first_session, owner="one", now=now, lease=LEASE, wanted={endpoint_id: 3})
+        second = _claim(store, endpoint_id, now, count=3, owner="two")  # while the first has not committed
+
+    assert _subscriber_of(store, [delivery.event_id for delivery in first]) == subscribers[:3]
+    assert _subscriber_of(store, [event_id for event_id, _ in second]) == subscribers[3:]
