@@ -150,7 +150,10 @@ class CancelSchema(Schema):
     reason = fields.String(
         load_default="member_request",
         validate=validate.OneOf(["member_request", "partner_churn", "account_closed", "fraud"]),
-        metadata={"description": "Only member_request may be scheduled for the period end."},
+        metadata={
+            "description": "member_request (the member's own cancellation, of a plan the partner bills) only at "
+            "the period end; the partner's own reasons (partner_churn, account_closed, fraud) only immediately."
+        },
     )
 
 
@@ -171,7 +174,10 @@ class ServiceCancelSchema(Schema):
     reason = fields.String(
         load_default="member_request",
         validate=validate.OneOf(["member_request", "account_closed", "fraud"]),
-        metadata={"description": "period_end: the member cancelled in the app; immediately: account closed or fraud."},
+        metadata={
+            "description": "period_end with member_request: the member cancelled in the app (a plan the service "
+            "bills); immediately: account closed or fraud."
+        },
     )
 
 

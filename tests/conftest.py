@@ -220,9 +220,11 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def add_subscription(session, partner_code: str, partner_ref: str, *, now=None, active: bool = True, market="DE"):
-    """A standard-plan subscription billed monthly from today, activated by the service (for the member
-    `member-<partner_ref>`) unless `active=False`."""
+def add_subscription(
+    session, partner_code: str, partner_ref: str, *, now=None, active: bool = True, market="DE", billed_by="partner"
+):
+    """A standard-plan subscription billed monthly from today (by the partner unless `billed_by` says the
+    service), activated by the service (for the member `member-<partner_ref>`) unless `active=False`."""
     now = now or utcnow()
     subscription = subscription_service.create_subscription(
         session,
@@ -233,6 +235,7 @@ def add_subscription(session, partner_code: str, partner_ref: str, *, now=None, 
         billing_anchor=now.date(),
         now=now,
         activation_window=timedelta(days=30),
+        billed_by=billed_by,
     )
     if active:
         subscription_service.apply_command(

@@ -20,11 +20,11 @@ SITUATIONS: dict[str, list[tuple[Command, Actor, str]] | None] = {
     "warned": [],  # plus an open warning, as a campaign leaves it
     "kept": [(Command.CONFIRM_KEEP, Actor.PARTNER, "partner_confirmed")],  # after a warning
     "suspended": [(Command.SUSPEND, Actor.PARTNER, "non_payment")],
-    "cancellation_scheduled": [(Command.SCHEDULE_CANCELLATION, Actor.MEMBER, "member_request")],
+    "cancellation_scheduled": [(Command.SCHEDULE_CANCELLATION, Actor.PARTNER, "member_request")],
     "cancelled": [(Command.CANCEL_NOW, Actor.PARTNER, "partner_churn")],
     "cancelled_inactive": [(Command.CANCEL_INACTIVE, Actor.SCHEDULER, "inactivity")],  # after a warning
     "purged": [
-        (Command.CANCEL_NOW, Actor.PARTNER, "member_request"),
+        (Command.CANCEL_NOW, Actor.PARTNER, "partner_churn"),
         (Command.PURGE, Actor.SCHEDULER, "retention_expired"),
     ],
 }

@@ -52,19 +52,23 @@ def action_names(
     status: Status,
     *,
     warned: bool,
+    billed_by: str,
     refused: Command | None = None,
 ) -> list[str]:
-    """The names (`actions`) of what any of `actors` may do from `status` and the inactivity sub-state, less
-    the `refused` command: an audience's actions as its API paths name them."""
-    allowed = {command for actor in actors for command in allowed_commands(status, actor, warned=warned)}
+    """The names (`actions`) of what any of `actors` may do from `status` and the inactivity sub-state to a
+    subscription billed by `billed_by`, less the `refused` command: an audience's actions as its API paths
+    name them."""
+    allowed = {
+        command for actor in actors for command in allowed_commands(status, actor, warned=warned, billed_by=billed_by)
+    }
     return sorted({actions[command] for command in allowed if command in actions and command is not refused})
 
 
 def subscription_body(
-    subscription: Subscription, activation_url: str, allowed_actions: Callable[[str, bool], list[str]]
+    subscription: Subscription, activation_url: str, allowed_actions: Callable[[str, bool, str], list[str]]
 ) -> dict[str, Any]:
-    """The subscription as its schema shows it; `allowed_actions(status, warned)` names what the caller may do
-    (gateway.api.subscription_actions.Caller.actions_from)."""
+    """The subscription as its schema shows it; `allowed_actions(status, warned, billed_by)` names what the
+    caller may do (gateway.api.subscription_actions.Caller.actions_from)."""
     activation = None
     if subscription.activation_code is not None:
         activation = {
@@ -96,7 +100,7 @@ def subscription_body(
         "retention_until": subscription.retention_until,
         "billed_by": subscription.billed_by,
         "inactivity_warning": warning,
-        "allowed_actions": list(allowed_actions(subscription.status, warning is not None)),
+        "allowed_actions": list(allowed_actions(subscription.status, warning is not None, subscription.billed_by)),
         "sequence": subscription.sequence,
         "etag": etag(subscription.version),
         "created_at": subscription.created_at,

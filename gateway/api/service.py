@@ -22,9 +22,8 @@ from gateway.api.idempotent import idempotent
 from gateway.api.listings import partner_page
 from gateway.api.subscription_actions import ETAG_HEADER, SERVICE_CALLER, run_command, subscription_response
 from gateway.domain.clock import utcnow
-from gateway.domain.errors import InvalidInput
 from gateway.domain.keys import Scope
-from gateway.domain.lifecycle import Actor, Command
+from gateway.domain.lifecycle import Actor, Command, cancellation_command
 from gateway.services import subscriptions as subscription_service
 
 blp = Blueprint("service", __name__, url_prefix="/v1/service", description="Service API: the streaming service.")
@@ -78,12 +77,8 @@ class ServiceCancel(MethodView):
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
     def post(self, body, subscription_id):
         """The member cancelled in the app (period end), or the service closed the account (immediately)"""
-        if body["when"] == "period_end":
-            if body["reason"] != "member_request":
-                raise InvalidInput({"reason": "Only a member's request is cancelled at the period end."})
-            return _member_command(subscription_id, Command.SCHEDULE_CANCELLATION, "member_request")
-        if body["reason"] == "member_request":
-            raise InvalidInput({"reason": "A member's own cancellation takes effect at the period end."})
+        if cancellation_command(body["when"], body["reason"]) is Command.SCHEDULE_CANCELLATION:
+            return _member_command(subscription_id, Command.SCHEDULE_CANCELLATION, body["reason"])
         return run_command(
             subscription_id, Command.CANCEL_NOW, actor=Actor.SERVICE, reason=body["reason"], partner_code=None
         )

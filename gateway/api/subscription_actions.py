@@ -37,25 +37,30 @@ class Caller:
 
     actors: frozenset[Actor]
     actions: Mapping[Command, str]
-    actions_from: Callable[[str, bool], list[str]] = field(init=False, repr=False, compare=False)
+    actions_from: Callable[[str, bool, str], list[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # What the caller may do from a status and sub-state never changes: worked out once for each (the
         # representation names it on every read).
         object.__setattr__(self, "actions_from", cache(self._actions_from))
 
-    def _actions_from(self, status: str, warned: bool) -> list[str]:
-        return self.allowed_actions(Status(status), warned=warned)
+    def _actions_from(self, status: str, warned: bool, billed_by: str) -> list[str]:
+        return self.allowed_actions(Status(status), warned=warned, billed_by=billed_by)
 
-    def allowed_actions(self, status: Status, *, warned: bool, refused: Command | None = None) -> list[str]:
-        """The caller's actions possible from `status` and the inactivity sub-state, less the `refused` command."""
-        return action_names(self.actions, self.actors, status, warned=warned, refused=refused)
+    def allowed_actions(
+        self, status: Status, *, warned: bool, billed_by: str, refused: Command | None = None
+    ) -> list[str]:
+        """The caller's actions possible from `status` and the inactivity sub-state, for a subscription billed by
+        `billed_by`, less the `refused` command."""
+        return action_names(self.actions, self.actors, status, warned=warned, billed_by=billed_by, refused=refused)
 
     def refusal(self, refused: InvalidTransition) -> Conflict:
         """The 409 for a refused command: where the subscription stands and what this caller may do instead."""
         # The refused command is never among them: either the table does not allow it from here, or a condition
         # of its own rules it out (a rejoin after the retention window).
-        names = self.allowed_actions(refused.status, warned=refused.warned, refused=refused.command)
+        names = self.allowed_actions(
+            refused.status, warned=refused.warned, billed_by=refused.billed_by, refused=refused.command
+        )
         action = self.actions.get(refused.command, refused.command).replace("-", " ").replace("_", " ")
         return Conflict(
             f"Cannot {action} a subscription that is {refused.state}; allowed: {', '.join(names) or 'none'}.",

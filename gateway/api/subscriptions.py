@@ -33,9 +33,8 @@ from gateway.api.subscription_actions import (
     subscription_response,
 )
 from gateway.domain.clock import utcnow
-from gateway.domain.errors import InvalidInput
 from gateway.domain.keys import Scope
-from gateway.domain.lifecycle import Actor, Command
+from gateway.domain.lifecycle import Actor, Command, cancellation_command
 from gateway.services import subscriptions as subscription_service
 
 
@@ -152,11 +151,8 @@ class Cancel(MethodView):
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
     def post(self, body, subscription_id):
         """Cancel at the end of the billing period (the member keeps access until then) or immediately"""
-        if body["when"] == "period_end":
-            if body["reason"] != "member_request":
-                raise InvalidInput({"reason": "Only a member's request is cancelled at the period end."})
-            return _partner_command(subscription_id, Command.SCHEDULE_CANCELLATION, "member_request")
-        return _partner_command(subscription_id, Command.CANCEL_NOW, body["reason"])
+        command = cancellation_command(body["when"], body["reason"])
+        return _partner_command(subscription_id, command, body["reason"])
 
 
 @blp.route("/subscriptions/<subscription_id>/revert-cancellation")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from gateway.domain.errors import Conflict
+from gateway.domain.errors import Conflict, InvalidInput
 
 
 class Status(enum.StrEnum):
@@ -59,6 +59,18 @@ class Transition:
     reasons: frozenset[str]
     event: str
     warning: WarningState = WarningState.ANY
+    by_biller: bool = False  # a member's own request: taken by whoever bills the member (actors_for)
+
+    def actors_for(self, billed_by: str) -> frozenset[Actor]:
+        """Who may issue the command for a subscription billed by `billed_by` (partner or service).
+
+        A member's own cancellation, and its revert, is made with whoever bills the member: with the partner
+        for a plan in the partner's bundle (the app sends such members to the partner), in the app when the
+        streaming service bills it. The one who does not bill cannot stop or restart the billing.
+        """
+        if not self.by_biller:
+            return self.actors
+        return frozenset({Actor.PARTNER if billed_by == PARTNER_BILLED else Actor.MEMBER})
 
     def admits(self, status: Status, warned: bool) -> bool:
         if status not in self.sources:
@@ -68,8 +80,13 @@ class Transition:
         return not warned if self.warning is WarningState.NOT_WARNED else True
 
 
-def _t(command, sources, target, actors, reasons, event, warning=WarningState.ANY) -> Transition:
-    return Transition(command, frozenset(sources), target, frozenset(actors), frozenset(reasons), event, warning)
+def _t(command, sources, target, actors, reasons, event, warning=WarningState.ANY, by_biller=False) -> Transition:
+    return Transition(
+        command, frozenset(sources), target, frozenset(actors), frozenset(reasons), event, warning, by_biller
+    )
+
+
+PARTNER_BILLED, SERVICE_BILLED = "partner", "service"  # who bills the member (Subscription.billed_by)
 
 
 S, A = Status, Actor
@@ -85,14 +102,16 @@ TRANSITIONS: dict[Command, Transition] = {
            {"activation_expired"}, "subscription.cancelled"),
         _t(Command.SUSPEND, {S.ACTIVE}, S.SUSPENDED, {A.PARTNER}, {"non_payment"}, "subscription.suspended"),
         _t(Command.RESUME, {S.SUSPENDED}, S.ACTIVE, {A.PARTNER}, {"payment_recovered"}, "subscription.resumed"),
+        # The member's own cancellation and its revert: with the partner or in the app, by who bills (by_biller).
         _t(Command.SCHEDULE_CANCELLATION, {S.ACTIVE}, S.CANCELLATION_SCHEDULED, {A.PARTNER, A.MEMBER},
-           {"member_request"}, "subscription.cancellation_scheduled"),
+           {"member_request"}, "subscription.cancellation_scheduled", by_biller=True),
         _t(Command.REVERT_CANCELLATION, {S.CANCELLATION_SCHEDULED}, S.ACTIVE, {A.PARTNER, A.MEMBER},
-           {"member_request"}, "subscription.cancellation_reverted"),
+           {"member_request"}, "subscription.cancellation_reverted", by_biller=True),
         _t(Command.END_PERIOD, {S.CANCELLATION_SCHEDULED}, S.CANCELLED, {A.SCHEDULER},
            {"billing_period_ended"}, "subscription.cancelled"),
+        # A member's request never ends access early, whoever relays it: it is a SCHEDULE_CANCELLATION.
         _t(Command.CANCEL_NOW, {S.PENDING_ACTIVATION, *LIVE}, S.CANCELLED, {A.PARTNER, A.SERVICE},
-           {"partner_churn", "account_closed", "fraud", "member_request"}, "subscription.cancelled"),
+           {"partner_churn", "account_closed", "fraud"}, "subscription.cancelled"),
         _t(Command.CHANGE_PLAN, {S.ACTIVE}, None, {A.PARTNER, A.MEMBER}, {"upgrade", "downgrade"},
            "subscription.plan_changed"),
         _t(Command.REJOIN, {S.CANCELLED}, S.ACTIVE, {A.MEMBER}, {"member_rejoined"}, "subscription.reactivated"),
@@ -151,7 +170,13 @@ class InvalidTransition(Conflict):
     """
 
     def __init__(
-        self, status: Status, command: Command, allowed: list[Command], warned: bool = False, why: str | None = None
+        self,
+        status: Status,
+        command: Command,
+        allowed: list[Command],
+        warned: bool = False,
+        why: str | None = None,
+        billed_by: str = PARTNER_BILLED,
     ) -> None:
         names = ", ".join(allowed) or "none"
         state = f"{status} with an open inactivity warning" if warned else str(status)
@@ -168,6 +193,7 @@ class InvalidTransition(Conflict):
         self.command = command
         self.allowed = allowed
         self.warned = warned
+        self.billed_by = billed_by
         self.state = state  # how the detail describes where the subscription stands
 
 
@@ -175,24 +201,68 @@ class ActorNotAllowed(Conflict):
     """This actor may not issue this command (e.g. a partner rejoining on the member's behalf)."""
 
 
-def allowed_commands(status: Status, actor: Actor | None = None, *, warned: bool = False) -> list[Command]:
-    """The commands that may be applied from `status` and the inactivity sub-state (by `actor`, when given)."""
+PERIOD_END, IMMEDIATELY = "period_end", "immediately"
+OWN_CANCELLATION = "member_request"
+
+
+def cancellation_command(when: str, reason: str, field: str = "reason") -> Command:
+    """The command a cancellation request is, whoever relays it (partner API, partner callback, service API).
+
+    A member's own cancellation keeps the access they paid for until the billing period ends; only the
+    partner's or the service's own reasons (churn, account closed, fraud) end it at once. `field` names the
+    reason in the caller's input, for the error.
+    """
+    if when == PERIOD_END:
+        if reason != OWN_CANCELLATION:
+            raise InvalidInput({field: "Only a member's own request is cancelled at the period end."})
+        return Command.SCHEDULE_CANCELLATION
+    if reason == OWN_CANCELLATION:
+        raise InvalidInput(
+            {
+                field: "A member's own cancellation takes effect at the period end, whoever relays it: send "
+                "when \"period_end\". Immediately is for the partner's or the service's own reasons."
+            }
+        )
+    return Command.CANCEL_NOW
+
+
+def allowed_commands(
+    status: Status, actor: Actor | None = None, *, warned: bool = False, billed_by: str = PARTNER_BILLED
+) -> list[Command]:
+    """The commands that may be applied from `status` and the inactivity sub-state to a subscription billed by
+    `billed_by` (by `actor`, when given)."""
     return [
         command
         for command, transition in TRANSITIONS.items()
-        if transition.admits(status, warned) and (actor is None or actor in transition.actors)
+        if transition.admits(status, warned) and (actor is None or actor in transition.actors_for(billed_by))
     ]
 
 
+BILLER_TAKES_IT = {
+    PARTNER_BILLED: "The partner bills this subscription: the member cancels it, or keeps it, with the partner "
+    "(the app sends them there).",
+    SERVICE_BILLED: "The streaming service bills this subscription: the member cancels it, or keeps it, in the app.",
+}
+
+
 def check_transition(
-    status: Status, command: Command, actor: Actor, reason: str, *, warned: bool = False
+    status: Status,
+    command: Command,
+    actor: Actor,
+    reason: str,
+    *,
+    warned: bool = False,
+    billed_by: str = PARTNER_BILLED,
 ) -> Transition:
     """The transition to apply, or the reason it may not be applied."""
     transition = TRANSITIONS[command]
-    if actor not in transition.actors:
+    if actor not in transition.actors_for(billed_by):
+        if actor in transition.actors:
+            raise ActorNotAllowed(BILLER_TAKES_IT[billed_by])
         raise ActorNotAllowed(f"A {actor} may not {command.replace('_', ' ')} a subscription.")
     if reason not in transition.reasons:
         raise ValueError(f"reason {reason!r} is not one of {sorted(transition.reasons)} for {command}")
     if not transition.admits(status, warned):
-        raise InvalidTransition(status, command, allowed_commands(status, actor, warned=warned), warned)
+        allowed = allowed_commands(status, actor, warned=warned, billed_by=billed_by)
+        raise InvalidTransition(status, command, allowed, warned, billed_by=billed_by)
     return transition

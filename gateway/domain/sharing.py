@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from gateway.domain.countries import COUNTRY_CODES
+from gateway.domain.lifecycle import PARTNER_BILLED, SERVICE_BILLED
 from gateway.domain.plans import PLANS
 
 # The rules a policy can bring in. Call centers read the description to customers in their own words.
@@ -18,7 +19,7 @@ RULES = {
 CURRENCY = re.compile(r"^[A-Z]{3}$")  # ISO 4217 alphabetic code
 # Who bills a subscription: the partner (inside its bundle) or the streaming service itself (the partner only
 # provisions it). Partner-billed plans may not add an extra member: the partner has nothing to bill it with.
-BILLED_BY = ("partner", "service")
+BILLED_BY = (PARTNER_BILLED, SERVICE_BILLED)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def extra_member_refusal(*, billed_by: str, plan: str, market: str, plans: list[
     """Why this subscription may not add an extra member under a policy in effect, or None when it may."""
     if market not in prices:
         return f"The policy in effect offers no extra member in {market}."
-    if billed_by == "partner":
+    if billed_by == PARTNER_BILLED:
         return "Partner-billed plans may not add an extra member."
     if plan not in plans:
         return f"The {plan} plan may not add an extra member; eligible: {', '.join(plans)}."

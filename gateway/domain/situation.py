@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.domain.lifecycle import TRANSITIONS, Actor, Command, Status, allowed_commands
+from gateway.domain.lifecycle import (
+    PARTNER_BILLED,
+    SERVICE_BILLED,
+    TRANSITIONS,
+    Actor,
+    Command,
+    Status,
+    allowed_commands,
+)
 from gateway.domain.notices import NOTICE_LOCALES, format_date, locale_chain
 from gateway.domain.situation_texts import TEXTS, LanguageTexts
 
@@ -54,6 +62,7 @@ class SubscriberFacts:
     dates: KeyDates
     last_inactivity_command: Command | None = None  # from the history
     keep_reason: str | None = None  # why the last warning was answered, when it was
+    billed_by: str = PARTNER_BILLED  # who bills the member: the partner, in its bundle, or the service
 
 
 @dataclass(frozen=True)
@@ -151,10 +160,11 @@ def available_actions(facts: SubscriberFacts, now: datetime) -> list[AvailableAc
     narrowed by the dates: a rejoin after the retention window is no longer possible)."""
     warned = inactivity(facts) is Inactivity.WARNED
     found = []
-    for command in allowed_commands(facts.status, warned=warned):
+    for command in allowed_commands(facts.status, warned=warned, billed_by=facts.billed_by):
         if command is Command.REJOIN and (facts.dates.retention_until is None or facts.dates.retention_until <= now):
             continue
-        actors = tuple(actor for actor in ACTOR_ORDER if actor in TRANSITIONS[command].actors)
+        who = TRANSITIONS[command].actors_for(facts.billed_by)
+        actors = tuple(actor for actor in ACTOR_ORDER if actor in who)
         due_field = _SCHEDULED_BY.get(command)
         found.append(AvailableAction(command, actors, getattr(facts.dates, due_field) if due_field else None))
     return found
@@ -189,6 +199,8 @@ FAQ_BY_INACTIVITY: dict[Inactivity, tuple[str, ...]] = {
 }
 FAQ_CANCELLED_FOR_INACTIVITY = ("inactive-membership-cancellation", "rejoin-restore-profile", "data-retention-deletion")
 FAQ_PENDING_DOWNGRADE = ("plan-change-timing",)
+# Articles that only hold for one way of billing: a service-billed member does not cancel with the partner.
+_NOT_FOR = {PARTNER_BILLED: frozenset(), SERVICE_BILLED: frozenset({"cancel-partner-billed"})}
 
 
 def faq_slugs(facts: SubscriberFacts) -> list[str]:
@@ -200,7 +212,7 @@ def faq_slugs(facts: SubscriberFacts) -> list[str]:
             slugs += FAQ_PENDING_DOWNGRADE
     if facts.status is Status.CANCELLED and facts.reason == "inactivity":
         slugs += FAQ_CANCELLED_FOR_INACTIVITY
-    slugs += FAQ_BY_STATUS[facts.status]
+    slugs += [slug for slug in FAQ_BY_STATUS[facts.status] if slug not in _NOT_FOR[facts.billed_by]]
     slugs.append(ESCALATION_ARTICLE)
     return list(dict.fromkeys(slugs))
 

@@ -19,17 +19,13 @@ from sqlalchemy.orm import Session
 
 from contracts.subscriptions import CancelSchema, ChangePlanSchema, ResumeSchema, SuspendSchema
 from gateway.domain.errors import InvalidInput
-from gateway.domain.lifecycle import Actor, Command
+from gateway.domain.lifecycle import Actor, Command, cancellation_command
 from gateway.services import subscriptions as subscription_service
 from gateway.store.models import InboundEvent, Subscription
 
 
 def _cancel_command(data: Mapping[str, Any]) -> tuple[Command, str, str | None]:
-    if data["when"] == "period_end":
-        if data["reason"] != "member_request":
-            raise InvalidInput({"data.reason": "Only a member's request is cancelled at the period end."})
-        return Command.SCHEDULE_CANCELLATION, "member_request", None
-    return Command.CANCEL_NOW, data["reason"], None
+    return cancellation_command(data["when"], data["reason"], field="data.reason"), data["reason"], None
 
 
 # inbound type -> (the data it carries besides subscription_id, how that becomes command, reason, plan)

@@ -87,6 +87,7 @@ def _facts(session: Session, subscription: Subscription) -> situation.Subscriber
     ).first()
     command = Command(last_inactivity_step.command) if last_inactivity_step is not None else None
     return situation.SubscriberFacts(
+        billed_by=subscription.billed_by,
         status=Status(subscription.status),
         reason=subscription.status_reason,
         plan=subscription.plan,

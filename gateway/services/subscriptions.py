@@ -274,8 +274,10 @@ def _refused(subscription: Subscription, command: Command, actor: Actor, why: st
     actor could do."""
     status = Status(subscription.status)
     warned = subscription.inactivity_respond_by is not None
-    others = [other for other in lifecycle.allowed_commands(status, actor, warned=warned) if other is not command]
-    return lifecycle.InvalidTransition(status, command, others, warned=warned, why=why)
+    billed_by = subscription.billed_by
+    allowed = lifecycle.allowed_commands(status, actor, warned=warned, billed_by=billed_by)
+    others = [other for other in allowed if other is not command]
+    return lifecycle.InvalidTransition(status, command, others, warned=warned, why=why, billed_by=billed_by)
 
 
 # What older history entries held of the member (activations recorded the member id until the purge had to
@@ -436,7 +438,9 @@ def apply_command(
     if command is Command.CHANGE_PLAN:
         reason = _plan_change_kind(subscription, plan)  # the reason is the direction of the change
     warned = subscription.inactivity_respond_by is not None  # an open warning: no answer yet
-    transition = lifecycle.check_transition(previous, command, actor, reason, warned=warned)
+    transition = lifecycle.check_transition(
+        previous, command, actor, reason, warned=warned, billed_by=subscription.billed_by
+    )
     effect = _apply_effects(session, subscription, command, actor, now, plan, member_id)
     if transition.target is not None:
         subscription.status = transition.target

@@ -157,7 +157,9 @@ ESCALATION_STATE = {
 SUBSCRIPTION_STATE = {
     "/v1/subscriptions/<subscription_id>/resume": "suspended",
     "/v1/subscriptions/<subscription_id>/revert-cancellation": "cancellation_scheduled",
-    "/v1/service/subscriptions/<subscription_id>/revert-cancellation": "cancellation_scheduled",
+    # The member cancels in the app, and reverts there, only what the service bills.
+    "/v1/service/subscriptions/<subscription_id>/cancel": "service_billed",
+    "/v1/service/subscriptions/<subscription_id>/revert-cancellation": "service_billed_cancellation_scheduled",
     "/v1/service/subscriptions/<subscription_id>/rejoin": "cancelled",
     "/v1/subscriptions/<subscription_id>/keep": "warned",
     "/v1/service/subscriptions/<subscription_id>/keep": "warned",
@@ -348,6 +350,18 @@ def _alpha_subscriptions(store, now) -> tuple[dict[str, str], str]:
                     session, subscription, command, actor=Actor.PARTNER, reason=actor_reason[command], now=now
                 )
             ids[state] = subscription.id
+        in_app = add_subscription(session, "alpha", "service-billed", now=now, billed_by="service")
+        ids["service_billed"] = in_app.id
+        scheduled_in_app = add_subscription(session, "alpha", "service-billed-scheduled", now=now, billed_by="service")
+        subscription_service.apply_command(
+            session,
+            scheduled_in_app,
+            Command.SCHEDULE_CANCELLATION,
+            actor=Actor.MEMBER,
+            reason="member_request",
+            now=now,
+        )
+        ids["service_billed_cancellation_scheduled"] = scheduled_in_app.id
         warned = add_subscription(session, "alpha", "warned", now=now)  # as an inactivity campaign leaves it
         warned.inactivity_warned_at, warned.inactivity_respond_by = now, now + timedelta(days=14)
         ids["warned"] = warned.id

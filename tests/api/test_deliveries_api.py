@@ -272,6 +272,15 @@ def test_callbacks_that_do_not_verify_or_do_not_fit_are_refused_and_change_nothi
         world, world.secret, "msg_4", "subscription.cancel", {"subscription_id": subscription, "reason": "boredom"}
     )
     assert bad_reason.status_code == 422 and bad_reason.json["errors"][0]["field"] == "data.reason"
+    members_now = _callback(
+        world,
+        world.secret,
+        "msg_7",
+        "subscription.cancel",
+        {"subscription_id": subscription, "when": "immediately", "reason": "member_request"},
+    )
+    assert members_now.status_code == 422 and members_now.json["errors"][0]["field"] == "data.reason"
+    assert "takes effect at the period end" in members_now.json["errors"][0]["detail"]
     not_allowed = _callback(world, world.secret, "msg_5", "subscription.resume", {"subscription_id": subscription})
     assert not_allowed.status_code == 409 and not_allowed.json["current_status"] == "active"
     assert not_allowed.json["allowed_transitions"] == ["cancel", "change-plan", "suspend"]  # the partner API's names

@@ -72,8 +72,8 @@ def test_each_api_names_its_own_callers_actions(client, partner, service):
     assert activated["allowed_actions"] == ["cancel", "change-plan"]
     assert client.get(partner_path, headers=partner).json["allowed_actions"] == ["cancel", "change-plan", "suspend"]
 
-    scheduled = client.post(f"{service_path}/cancel", json={}, headers=service).json
-    assert scheduled["allowed_actions"] == ["cancel", "revert-cancellation"]
+    scheduled = client.post(f"{partner_path}/cancel", json={}, headers=partner).json
+    assert scheduled["allowed_actions"] == ["cancel", "revert-cancellation"]  # the partner bills: it reverts
     cancelled = client.post(
         f"{partner_path}/cancel", json={"when": "immediately", "reason": "partner_churn"}, headers=partner
     ).json
@@ -178,7 +178,7 @@ def test_an_invalid_transition_is_a_409_naming_the_state_and_what_this_partner_m
 
 
 def test_an_invalid_transition_on_the_service_api_names_the_services_own_actions(client, partner, service):
-    subscription = activate(client, service, create(client, partner))
+    subscription = activate(client, service, create(client, partner, billed_by="service"))
     path = f"/v1/service/subscriptions/{subscription['id']}"
     response = client.post(f"{path}/rejoin", headers=service)
     assert response.status_code == 409 and response.mimetype == "application/problem+json"
@@ -242,7 +242,7 @@ def test_a_viewing_report_changes_the_etag_as_it_changes_the_representation(clie
 
 
 def test_if_match_guards_the_service_actions_too(client, partner, service):
-    subscription = activate(client, service, create(client, partner))
+    subscription = activate(client, service, create(client, partner, billed_by="service"))
     path = f"/v1/service/subscriptions/{subscription['id']}"
     stale = subscription["etag"]
     viewed = [{"subscription_id": subscription["id"], "last_viewed_at": "2026-11-01T20:00:00Z"}]
@@ -323,11 +323,46 @@ def test_cancel_at_period_end_keeps_access_then_the_scheduler_cancels(app, clien
     assert last["data"]["actor"] == "scheduler"
 
 
-def test_a_scheduled_cancellation_can_be_reverted_by_the_member(client, partner, service):
-    subscription = activate(client, service, create(client, partner))
-    client.post(f"/v1/service/subscriptions/{subscription['id']}/cancel", json={}, headers=service)
-    reverted = client.post(f"/v1/service/subscriptions/{subscription['id']}/revert-cancellation", headers=service)
+def test_a_service_billed_member_cancels_and_reverts_in_the_app(client, partner, service):
+    subscription = activate(client, service, create(client, partner, billed_by="service"))
+    path = f"/v1/service/subscriptions/{subscription['id']}"
+    scheduled = client.post(f"{path}/cancel", json={}, headers=service)
+    assert scheduled.status_code == 200 and scheduled.json["status"] == "cancellation_scheduled"
+    assert scheduled.json["allowed_actions"] == ["cancel", "revert-cancellation"]
+    reverted = client.post(f"{path}/revert-cancellation", headers=service)
     assert reverted.json["status"] == "active" and reverted.json["access_until"] is None
+
+
+def test_a_partner_billed_member_cancels_with_the_partner_not_in_the_app(app, client, partner, service):
+    """Seed 004 and the FAQ: the app sends a member whose plan the partner bills to the partner. The service
+    API refuses the member's cancellation there, and neither side offers the other's way."""
+    subscription = activate(client, service, create(client, partner))
+    partner_path, service_path = (f"/v1{prefix}/subscriptions/{subscription['id']}" for prefix in ("", "/service"))
+    assert "cancel" in client.get(partner_path, headers=partner).json["allowed_actions"]
+
+    in_app = client.post(f"{service_path}/cancel", json={}, headers=service)
+
+    assert in_app.status_code == 409 and "cancels it, or keeps it, with the partner" in in_app.json["detail"]
+    assert client.get(partner_path, headers=partner).json["status"] == "active"
+    scheduled = client.post(f"{partner_path}/cancel", json={}, headers=partner).json
+    assert scheduled["status"] == "cancellation_scheduled" and "revert-cancellation" in scheduled["allowed_actions"]
+    service_view = client.get(service_path, headers=service).json
+    assert "revert-cancellation" not in service_view["allowed_actions"]
+    refused = client.post(f"{service_path}/revert-cancellation", headers=service)
+    assert refused.status_code == 409 and "with the partner" in refused.json["detail"]
+    assert [event["type"] for event in events(app, subscription["id"])][-1] == "subscription.cancellation_scheduled"
+
+
+def test_a_partner_cannot_schedule_the_cancellation_of_a_plan_the_service_bills(client, partner, service):
+    subscription = activate(client, service, create(client, partner, billed_by="service"))
+    path = f"/v1/subscriptions/{subscription['id']}"
+
+    relayed = client.post(f"{path}/cancel", json={}, headers=partner)
+
+    assert relayed.status_code == 409 and "in the app" in relayed.json["detail"]
+    # The partner's own reasons still end it at once.
+    ended = client.post(f"{path}/cancel", json={"when": "immediately", "reason": "partner_churn"}, headers=partner)
+    assert ended.json["status"] == "cancelled"
 
 
 @pytest.mark.parametrize("caller", ["partner", "service"])
@@ -335,11 +370,13 @@ def test_a_cancellation_cannot_be_reverted_once_its_period_has_ended(
     app, client, partner, service, monkeypatch, caller
 ):
     """Between the period's end and the scheduler's next run the cancellation has taken effect already."""
-    subscription = activate(client, service, create(client, partner))
-    scheduled = client.post(f"/v1/subscriptions/{subscription['id']}/cancel", json={}, headers=partner).json
+    # Whoever bills the member takes the cancellation and its revert: the partner, or the service in the app.
+    billed_by = "partner" if caller == "partner" else "service"
+    headers, prefix = (partner, "/v1") if caller == "partner" else (service, "/v1/service")
+    subscription = activate(client, service, create(client, partner, billed_by=billed_by))
+    scheduled = client.post(f"{prefix}/subscriptions/{subscription['id']}/cancel", json={}, headers=headers).json
     access_until = datetime.fromisoformat(scheduled["access_until"])
     monkeypatch.setattr(subscription_actions, "utcnow", lambda: access_until + timedelta(seconds=1))
-    headers, prefix = (partner, "/v1") if caller == "partner" else (service, "/v1/service")
 
     refused = client.post(f"{prefix}/subscriptions/{subscription['id']}/revert-cancellation", headers=headers)
 
@@ -380,6 +417,33 @@ def test_immediate_cancellation_needs_a_partner_reason(client, partner, service)
         headers=partner,
     ).json
     assert done["status"] == "cancelled" and done["status_reason"] == "fraud"
+
+
+@pytest.mark.parametrize("status", ["active", "cancellation_scheduled"])
+def test_a_members_request_never_ends_access_early_whoever_relays_it(app, client, partner, service, status):
+    """Seed 004: the member cancels with the partner and keeps access until the billing period ends. Relayed
+    as "immediately" by the partner (API or callback) or by the service, the request is refused, not applied."""
+    subscription = activate(client, service, create(client, partner))
+    path = f"/v1/subscriptions/{subscription['id']}"
+    if status == "cancellation_scheduled":
+        assert client.post(f"{path}/cancel", json={}, headers=partner).json["status"] == status
+    before = client.get(path, headers=partner).json
+
+    for relayed in (
+        client.post(f"{path}/cancel", json={"when": "immediately", "reason": "member_request"}, headers=partner),
+        client.post(
+            f"/v1/service/subscriptions/{subscription['id']}/cancel",
+            json={"when": "immediately", "reason": "member_request"},
+            headers=service,
+        ),
+    ):
+        assert relayed.status_code == 422, relayed.get_data(as_text=True)
+        [error] = relayed.json["errors"]
+        assert error["field"] == "reason" and "takes effect at the period end" in error["detail"]
+    assert client.get(path, headers=partner).json == before
+    assert [event["type"] for event in events(app, subscription["id"])][-1] == (
+        "subscription.activated" if status == "active" else "subscription.cancellation_scheduled"
+    )
 
 
 def test_rejoin_within_the_window_restores_the_member_plan_and_locale_and_after_it_is_refused(

@@ -203,9 +203,12 @@ def test_the_events_the_use_cases_record_match_the_catalog(store):
         subscription_service.apply_pending_downgrade(session, lives, lives.pending_plan_at)  # the scheduler's part
         _apply(session, lives, Command.SUSPEND, Actor.PARTNER, "non_payment", now)
         _apply(session, lives, Command.RESUME, Actor.PARTNER, "payment_recovered", now)
-        _apply(session, lives, Command.SCHEDULE_CANCELLATION, Actor.MEMBER, "member_request", now)
+        _apply(session, lives, Command.SCHEDULE_CANCELLATION, Actor.PARTNER, "member_request", now)
         _apply(session, lives, Command.REVERT_CANCELLATION, Actor.PARTNER, "member_request", now)
         _apply(session, lives, Command.SCHEDULE_CANCELLATION, Actor.PARTNER, "member_request", now)
+        in_app = add_subscription(session, "nordlink", "in-app", now=now, billed_by="service")
+        _apply(session, in_app, Command.SCHEDULE_CANCELLATION, Actor.MEMBER, "member_request", now)
+        _apply(session, in_app, Command.REVERT_CANCELLATION, Actor.MEMBER, "member_request", now)
         ended = lives.access_until
         _apply(session, lives, Command.END_PERIOD, Actor.SCHEDULER, "billing_period_ended", ended)
         _apply(session, lives, Command.REJOIN, Actor.MEMBER, "member_rejoined", ended)

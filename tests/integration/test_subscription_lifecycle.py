@@ -79,7 +79,7 @@ def live_a_whole_life(store) -> str:
             store,
             subscription_id,
             Command.SCHEDULE_CANCELLATION,
-            Actor.MEMBER,
+            Actor.PARTNER,
             "member_request",
             datetime(2026, 3, day, tzinfo=UTC),
         )

@@ -52,7 +52,7 @@ EXPECTED_WARNED = {
 @pytest.mark.parametrize("command", list(Command))
 def test_every_status_and_command(status, command):
     transition = TRANSITIONS[command]
-    actor = sorted(transition.actors)[0]
+    actor = sorted(transition.actors_for("partner"))[0]
     reason = sorted(transition.reasons)[0]
     if (status, command) in EXPECTED:
         assert check_transition(status, command, actor, reason).target == EXPECTED[(status, command)]
@@ -67,7 +67,7 @@ def test_every_status_and_command(status, command):
 @pytest.mark.parametrize("command", list(Command))
 def test_every_command_on_a_warned_active_subscription(command):
     transition = TRANSITIONS[command]
-    actor, reason = sorted(transition.actors)[0], sorted(transition.reasons)[0]
+    actor, reason = sorted(transition.actors_for("partner"))[0], sorted(transition.reasons)[0]
     if (S.ACTIVE, command) in EXPECTED_WARNED:
         target = check_transition(S.ACTIVE, command, actor, reason, warned=True).target
         assert target == EXPECTED_WARNED[(S.ACTIVE, command)]
@@ -111,10 +111,10 @@ WHO_AND_WHY = {
     C.EXPIRE_ACTIVATION: ({Actor.SCHEDULER}, {"activation_expired"}),
     C.SUSPEND: ({Actor.PARTNER}, {"non_payment"}),
     C.RESUME: ({Actor.PARTNER}, {"payment_recovered"}),
-    C.SCHEDULE_CANCELLATION: ({Actor.PARTNER, Actor.MEMBER}, {"member_request"}),
+    C.SCHEDULE_CANCELLATION: ({Actor.PARTNER, Actor.MEMBER}, {"member_request"}),  # by who bills (below)
     C.REVERT_CANCELLATION: ({Actor.PARTNER, Actor.MEMBER}, {"member_request"}),
     C.END_PERIOD: ({Actor.SCHEDULER}, {"billing_period_ended"}),
-    C.CANCEL_NOW: ({Actor.PARTNER, Actor.SERVICE}, {"partner_churn", "account_closed", "fraud", "member_request"}),
+    C.CANCEL_NOW: ({Actor.PARTNER, Actor.SERVICE}, {"partner_churn", "account_closed", "fraud"}),
     C.CHANGE_PLAN: ({Actor.PARTNER, Actor.MEMBER}, {"upgrade", "downgrade"}),
     C.REJOIN: ({Actor.MEMBER}, {"member_rejoined"}),
     C.PURGE: ({Actor.SCHEDULER}, {"retention_expired"}),
@@ -132,6 +132,24 @@ def test_the_table_names_who_and_why_for_every_command():
 def test_who_may_trigger_each_transition_and_why(command, who_and_why):
     actors, reasons = who_and_why
     assert (TRANSITIONS[command].actors, TRANSITIONS[command].reasons) == (actors, reasons)
+
+
+@pytest.mark.parametrize("command", [C.SCHEDULE_CANCELLATION, C.REVERT_CANCELLATION])
+def test_a_members_own_cancellation_is_made_with_whoever_bills_the_member(command):
+    assert TRANSITIONS[command].actors_for("partner") == {Actor.PARTNER}
+    assert TRANSITIONS[command].actors_for("service") == {Actor.MEMBER}
+    source = S.ACTIVE if command is C.SCHEDULE_CANCELLATION else S.CANCELLATION_SCHEDULED
+    with pytest.raises(ActorNotAllowed, match="with the partner"):
+        check_transition(source, command, Actor.MEMBER, "member_request", billed_by="partner")
+    with pytest.raises(ActorNotAllowed, match="in the app"):
+        check_transition(source, command, Actor.PARTNER, "member_request", billed_by="service")
+    assert command not in allowed_commands(source, Actor.MEMBER, billed_by="partner")
+    assert command in allowed_commands(source, Actor.MEMBER, billed_by="service")
+
+
+def test_a_members_request_is_never_an_immediate_cancellation():
+    with pytest.raises(ValueError, match="reason"):
+        check_transition(S.ACTIVE, C.CANCEL_NOW, Actor.PARTNER, "member_request")
 
 
 def test_an_actor_outside_the_table_is_refused():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import string
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -113,6 +114,18 @@ def test_actions_come_from_the_transition_table_with_who_and_when():
     assert actions[Command.CANCEL_INACTIVE].due_at == NOW + timedelta(days=3)
     assert Command.WARN_INACTIVITY not in actions
     assert actions[Command.CANCEL_NOW].actors == (Actor.PARTNER, Actor.SERVICE)
+
+
+@pytest.mark.parametrize(("billed_by", "who"), [("partner", (Actor.PARTNER,)), ("service", (Actor.MEMBER,))])
+def test_the_member_cancels_with_whoever_bills_them_and_the_faq_says_the_same(billed_by, who):
+    """Seed 004 and the cancel-partner-billed article: a partner-billed member cancels with the partner (the app
+    sends them there); a service-billed one in the app, and that article is not suggested for them."""
+    active = dataclasses.replace(facts(Status.ACTIVE), billed_by=billed_by)
+    scheduled = dataclasses.replace(facts(Status.CANCELLATION_SCHEDULED), billed_by=billed_by)
+    assert {a.command: a for a in available_actions(active, NOW)}[Command.SCHEDULE_CANCELLATION].actors == who
+    assert {a.command: a for a in available_actions(scheduled, NOW)}[Command.REVERT_CANCELLATION].actors == who
+    for situation in (active, scheduled):
+        assert ("cancel-partner-billed" in faq_slugs(situation)) is (billed_by == "partner")
 
 
 def test_rejoin_is_offered_only_inside_the_retention_window():
