@@ -183,7 +183,9 @@ class ServiceCancelSchema(Schema):
 
 class ViewingSchema(Schema):
     subscription_id = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    last_viewed_at = fields.AwareDateTime(required=True)  # a time zone is required: no guessing
+    last_viewed_at = fields.AwareDateTime(  # a time zone is required: no guessing
+        required=True, metadata={"description": "When the member last watched: not in the future."}
+    )
 
 
 class ActivityReportSchema(Schema):
@@ -201,5 +203,13 @@ class ActivityResultSchema(Schema):
         metadata={
             "description": "Ids of subscriptions that are pending activation, cancelled or purged: their viewing "
             "time is not stored."
+        },
+    )
+    before_joining = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "Ids whose reported time is before the member joined (activated): not stored. A "
+            "time in the future refuses the whole report (422, nothing stored)."
         },
     )

@@ -144,7 +144,8 @@ class Activity(MethodView):
         """Report members' latest viewing times in bulk (up to 10,000 per request)
 
         Only live subscriptions (active, suspended, cancellation scheduled) take a viewing time; ids of others
-        come back in `skipped`, ids of none in `unknown`.
+        come back in `skipped`, ids of none in `unknown`, ids whose time is before the member joined in
+        `before_joining`. A time in the future refuses the whole report (422).
         """
         views = [(item["subscription_id"], item["last_viewed_at"]) for item in body["items"]]
         with uow.command() as session:

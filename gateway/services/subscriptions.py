@@ -512,6 +512,24 @@ class ViewingResult(NamedTuple):
     updated: int  # subscriptions whose latest viewing time moved forward
     unknown: list[str]  # ids of no subscription
     skipped: list[str]  # ids of subscriptions the member no longer (or not yet) holds: nothing stored for them
+    before_joining: list[str]  # ids whose reported time is before the member joined: nothing stored for them
+
+
+# How far ahead of the gateway's clock a viewing time may be (the reporting system's clock may run a little fast).
+VIEWING_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _refuse_future_views(views: list[tuple[str, datetime]], now: datetime) -> None:
+    """A viewing time after now is a mistake, and stored it would hold back every true report after it."""
+    latest_possible = now + VIEWING_CLOCK_SKEW
+    future = {
+        f"items.{index}.last_viewed_at": f"{viewed_at.isoformat()} is in the future (the gateway's clock says "
+        f"{now.isoformat(timespec='seconds')}): report when the member last watched."
+        for index, (_, viewed_at) in enumerate(views)
+        if viewed_at > latest_possible
+    }
+    if future:
+        raise InvalidInput(future)
 
 
 def record_viewing(session: Session, views: Iterable[tuple[str, datetime]], *, now: datetime) -> ViewingResult:
@@ -519,8 +537,12 @@ def record_viewing(session: Session, views: Iterable[tuple[str, datetime]], *, n
     open inactivity warning who watched after it keeps the membership (account.keep_confirmed).
 
     A report for a subscription that is pending activation, cancelled or purged is not applied: there is no
-    membership to keep, and after the purge no member data may come back.
+    membership to keep, and after the purge no member data may come back. A time before the member joined is
+    not applied either: it would make a new member look idle for as long. A time in the future refuses the
+    whole report (InvalidInput, nothing applied); one stored before that rule is replaced by the next report.
     """
+    views = list(views)
+    _refuse_future_views(views, now)
     latest: dict[str, datetime] = {}
     for subscription_id, viewed_at in views:
         if subscription_id not in latest or viewed_at > latest[subscription_id]:
@@ -534,14 +556,17 @@ def record_viewing(session: Session, views: Iterable[tuple[str, datetime]], *, n
         )
     }
     updated = 0
-    skipped = []
+    skipped, before_joining = [], []
     for subscription_id, viewed_at in latest.items():
         subscription = found.get(subscription_id)
         if subscription is None:
             continue
+        stored = subscription.last_viewed_at
         if subscription.status not in lifecycle.LIVE:
             skipped.append(subscription_id)
-        elif subscription.last_viewed_at is None or viewed_at > subscription.last_viewed_at:
+        elif subscription.activated_at is not None and viewed_at < subscription.activated_at:
+            before_joining.append(subscription_id)
+        elif stored is None or viewed_at > stored or stored > now + VIEWING_CLOCK_SKEW:
             subscription.last_viewed_at = viewed_at
             subscription.version += 1  # the representation shows it, so its ETag changes; no event, no sequence
             updated += 1
@@ -550,4 +575,4 @@ def record_viewing(session: Session, views: Iterable[tuple[str, datetime]], *, n
                     session, subscription, Command.CONFIRM_KEEP, actor=Actor.MEMBER, reason="viewing_activity", now=now
                 )
     session.flush()
-    return ViewingResult(updated, sorted(set(latest) - set(found)), sorted(skipped))
+    return ViewingResult(updated, sorted(set(latest) - set(found)), sorted(skipped), sorted(before_joining))

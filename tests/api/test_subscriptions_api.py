@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -41,6 +41,11 @@ def activate(client, service, subscription, member_id="member-1"):
     response = client.post("/v1/service/activations", json={"code": code, "member_id": member_id}, headers=service)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.json
+
+
+def watched(after: timedelta = timedelta(0)) -> str:
+    """A viewing time `after` now: the subscriptions of a test join at the real now, before it is called."""
+    return (utcnow() + after).isoformat()
 
 
 def events(app, subscription_id):
@@ -226,7 +231,7 @@ def test_every_representation_carries_its_etag_also_in_a_list(client, partner, s
 def test_a_viewing_report_changes_the_etag_as_it_changes_the_representation(client, partner, service):
     subscription = activate(client, service, create(client, partner))
     before = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).headers["ETag"]
-    viewed = [{"subscription_id": subscription["id"], "last_viewed_at": "2026-11-01T20:00:00Z"}]
+    viewed = [{"subscription_id": subscription["id"], "last_viewed_at": watched()}]
     assert client.post("/v1/service/activity", json={"items": viewed}, headers=service).json["updated"] == 1
     after = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner)
     assert after.json["last_viewed_at"] and after.headers["ETag"] != before
@@ -245,7 +250,7 @@ def test_if_match_guards_the_service_actions_too(client, partner, service):
     subscription = activate(client, service, create(client, partner, billed_by="service"))
     path = f"/v1/service/subscriptions/{subscription['id']}"
     stale = subscription["etag"]
-    viewed = [{"subscription_id": subscription["id"], "last_viewed_at": "2026-11-01T20:00:00Z"}]
+    viewed = [{"subscription_id": subscription["id"], "last_viewed_at": watched()}]
     assert client.post("/v1/service/activity", json={"items": viewed}, headers=service).json["updated"] == 1
     refused = client.post(f"{path}/cancel", json={}, headers={**service, "If-Match": stale})
     assert refused.status_code == 412
@@ -501,7 +506,7 @@ def test_purge_after_retention_removes_member_data_and_keeps_the_audit(app, clie
     activation = {"code": code, "member_id": "member-purge-4711"}
     headers = {**service, "Idempotency-Key": "activate-purge"}  # its stored response goes with the key's TTL
     assert client.post("/v1/service/activations", json=activation, headers=headers).status_code == 200
-    viewed = {"subscription_id": created["id"], "last_viewed_at": "2026-11-01T20:17:43.654321Z"}
+    viewed = {"subscription_id": created["id"], "last_viewed_at": watched()}
     assert client.post("/v1/service/activity", json={"items": [viewed]}, headers=service).json["updated"] == 1
     cancelled = client.post(
         f"/v1/subscriptions/{created['id']}/cancel",
@@ -536,7 +541,7 @@ def test_purge_after_retention_removes_member_data_and_keeps_the_audit(app, clie
 
     # a late viewing report is not applied to the purged subscription
     again = client.post("/v1/service/activity", json={"items": [viewed]}, headers=service).json
-    assert again == {"updated": 0, "unknown": [], "skipped": [created["id"]]}
+    assert again == {"updated": 0, "unknown": [], "skipped": [created["id"]], "before_joining": []}
     assert client.get(f"/v1/subscriptions/{created['id']}", headers=partner).json == shown
 
 
@@ -550,18 +555,49 @@ def test_an_unactivated_subscription_expires(app, client, partner):
 
 def test_viewing_activity_in_bulk_keeps_the_latest_time(client, partner, service):
     first, second = (activate(client, service, create(client, partner, partner_ref=ref), ref) for ref in ("a", "b"))
+    earlier, later = utcnow(), utcnow() + timedelta(minutes=1)
     items = [
-        {"subscription_id": first["id"], "last_viewed_at": "2026-11-01T20:00:00Z"},
-        {"subscription_id": first["id"], "last_viewed_at": "2026-11-03T20:00:00+01:00"},
-        {"subscription_id": second["id"], "last_viewed_at": "2026-10-01T08:00:00Z"},
-        {"subscription_id": "sub_unknown", "last_viewed_at": "2026-11-01T20:00:00Z"},
+        {"subscription_id": first["id"], "last_viewed_at": earlier.isoformat()},
+        {"subscription_id": first["id"], "last_viewed_at": later.astimezone(timezone(timedelta(hours=1))).isoformat()},
+        {"subscription_id": second["id"], "last_viewed_at": earlier.isoformat()},
+        {"subscription_id": "sub_unknown", "last_viewed_at": earlier.isoformat()},
     ]
     result = client.post("/v1/service/activity", json={"items": items}, headers=service).json
-    assert result == {"updated": 2, "unknown": ["sub_unknown"], "skipped": []}
-    older = [{"subscription_id": first["id"], "last_viewed_at": "2026-01-01T00:00:00Z"}]
+    assert result == {"updated": 2, "unknown": ["sub_unknown"], "skipped": [], "before_joining": []}
+    older = [{"subscription_id": first["id"], "last_viewed_at": earlier.isoformat()}]
     assert client.post("/v1/service/activity", json={"items": older}, headers=service).json["updated"] == 0
     seen = client.get(f"/v1/subscriptions/{first['id']}", headers=partner).json["last_viewed_at"]
-    assert datetime.fromisoformat(seen) == datetime(2026, 11, 3, 19, tzinfo=UTC)
+    assert datetime.fromisoformat(seen) == later
+
+
+def test_a_viewing_time_before_joining_is_not_stored_and_one_in_the_future_refuses_the_report(
+    app, client, partner, service
+):
+    """Issue 22, item 4: a time before the member joined would make a new member look idle for as long (and
+    be warned at once); a time in the future would hold back every true report after it."""
+    subscription = activate(client, service, create(client, partner))
+    joined = datetime.fromisoformat(subscription["activated_at"])
+    before = [{"subscription_id": subscription["id"], "last_viewed_at": (joined - timedelta(days=730)).isoformat()}]
+
+    result = client.post("/v1/service/activity", json={"items": before}, headers=service).json
+
+    assert result == {"updated": 0, "unknown": [], "skipped": [], "before_joining": [subscription["id"]]}
+    assert client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).json["last_viewed_at"] is None
+    future = [
+        {"subscription_id": subscription["id"], "last_viewed_at": watched()},
+        {"subscription_id": subscription["id"], "last_viewed_at": watched(timedelta(days=365))},
+    ]
+    refused = client.post("/v1/service/activity", json={"items": future}, headers=service)
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json["errors"]] == ["items.1.last_viewed_at"]
+    assert client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).json["last_viewed_at"] is None
+    # One stored before the rule (here: written straight to the store) gives way to the next true report.
+    with app_store(app).transaction() as session:
+        session.get(Subscription, subscription["id"]).last_viewed_at = utcnow() + timedelta(days=365)
+    true = [{"subscription_id": subscription["id"], "last_viewed_at": watched()}]
+    assert client.post("/v1/service/activity", json={"items": true}, headers=service).json["updated"] == 1
+    seen = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).json["last_viewed_at"]
+    assert datetime.fromisoformat(seen) <= utcnow()
 
 
 def test_viewing_reports_apply_to_live_subscriptions_only(client, partner, service):
@@ -578,9 +614,10 @@ def test_viewing_reports_apply_to_live_subscriptions_only(client, partner, servi
     )
     pending = create(client, partner, partner_ref="pending")["id"]
     ids = [*live.values(), pending, "sub_unknown"]
-    items = [{"subscription_id": identifier, "last_viewed_at": "2026-11-01T20:00:00Z"} for identifier in ids]
+    items = [{"subscription_id": identifier, "last_viewed_at": watched()} for identifier in ids]
     result = client.post("/v1/service/activity", json={"items": items}, headers=service).json
-    assert result == {"updated": 3, "unknown": ["sub_unknown"], "skipped": sorted([live["cancelled"], pending])}
+    skipped = sorted([live["cancelled"], pending])
+    assert result == {"updated": 3, "unknown": ["sub_unknown"], "skipped": skipped, "before_joining": []}
     for status, identifier in live.items():
         seen = client.get(f"/v1/subscriptions/{identifier}", headers=partner).json["last_viewed_at"]
         assert (seen is not None) is (status != "cancelled")
@@ -589,9 +626,9 @@ def test_viewing_reports_apply_to_live_subscriptions_only(client, partner, servi
 
 def test_ten_thousand_viewing_times_fit_in_one_request(app, client, partner, service):
     subscription = activate(client, service, create(client, partner))
-    viewed = "2026-11-01T20:00:00.000000+00:00"
+    viewed = watched()
     items = [{"subscription_id": f"sub_{index:020d}", "last_viewed_at": viewed} for index in range(9_999)]
-    items.append({"subscription_id": subscription["id"], "last_viewed_at": "2026-11-02T20:00:00+00:00"})
+    items.append({"subscription_id": subscription["id"], "last_viewed_at": watched(timedelta(seconds=1))})
     body = json.dumps({"items": items}, indent=2)
     assert len(body) > app.config["MAX_CONTENT_LENGTH"]  # larger than other JSON bodies may be
     response = client.post("/v1/service/activity", data=body, content_type="application/json", headers=service)
@@ -779,7 +816,7 @@ def test_the_status_lookup_body_equals_the_schema_dump_with_every_field_set(clie
     assert client.get(path, headers=partner).json == downgraded.json
     client.post(
         "/v1/service/activity",
-        json={"items": [{"subscription_id": subscription["id"], "last_viewed_at": "2026-11-01T20:00:00Z"}]},
+        json={"items": [{"subscription_id": subscription["id"], "last_viewed_at": watched()}]},
         headers=service,
     )
     client.post(f"{path}/change-plan", json={"plan": "premium"}, headers=partner)

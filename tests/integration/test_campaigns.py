@@ -180,7 +180,7 @@ def test_keeping_clears_the_warning_and_spares_the_member_until_the_idle_window_
 def test_watching_after_the_warning_keeps_the_membership(store, members):
     start_and_run(store)
     with store.transaction() as session:
-        updated, unknown, _ = subscription_service.record_viewing(
+        updated, unknown, _, _ = subscription_service.record_viewing(
             session,
             [(members["never_watched"], NOW + timedelta(days=2)), (members["idle"], NOW - timedelta(days=1))],
             now=NOW + timedelta(days=3),
