@@ -44,7 +44,10 @@ class InactivityTextSchema(Schema):
     text = fields.String(
         required=True,
         allow_none=True,
-        metadata={"description": "Null unless the membership is active (the only status that is ever warned)."},
+        metadata={
+            "description": "Null unless the membership is active (the only status that is ever warned) or was "
+            "cancelled for inactivity (state cancelled)."
+        },
     )
 
 

@@ -24,6 +24,7 @@ from werkzeug.serving import run_simple
 
 from gateway import create_app
 from gateway.api.state import setting, store
+from gateway.config import ConfigError
 from gateway.demo import DEMO_PARTNERS, seed_demo
 from gateway.demo_receiver import SECRETS_VARIABLE
 from gateway.domain.clock import utcnow
@@ -43,7 +44,10 @@ from gateway.store.outages import repeat_through_outages
 
 
 def _create_app() -> Any:
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as error:  # one line naming the setting and the rule, not a traceback
+        raise click.ClickException(str(error)) from None
 
 
 cli = FlaskGroup(

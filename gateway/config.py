@@ -66,6 +66,7 @@ SETTINGS: dict[str, tuple[type, Any]] = {
 # Lower bounds: a smaller value stops the start. name -> (least value, why).
 MINIMUMS: dict[str, tuple[int, str]] = {
     "IDEMPOTENCY_TTL_HOURS": (24, "partners may retry a POST with the same Idempotency-Key for a day"),
+    "INACTIVITY_RESPOND_DAYS": (1, "a warned member needs time to answer: a respond-by date must lie ahead"),
 }
 
 

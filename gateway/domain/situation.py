@@ -31,6 +31,7 @@ class Inactivity(enum.StrEnum):
     NOT_WARNED = "not_warned"
     WARNED = "warned"  # a warning is open: the member must confirm by the respond-by date
     KEPT = "kept"  # the last warning was answered (confirmed, or the member watched again)
+    CANCELLED = "cancelled"  # the last warning went unanswered: cancelled for inactivity (until a rejoin)
 
 
 # The lifecycle commands that make up the inactivity story, in the history: the last one says where it stands.
@@ -93,6 +94,8 @@ def inactivity_of(facts_respond_by: datetime | None, last_inactivity_command: Co
 
 
 def inactivity(facts: SubscriberFacts) -> Inactivity:
+    if facts.status is Status.CANCELLED and facts.reason == "inactivity":  # CANCEL_INACTIVE was the last change
+        return Inactivity.CANCELLED
     return inactivity_of(facts.dates.respond_by, facts.last_inactivity_command)
 
 
@@ -133,7 +136,7 @@ def explain(facts: SubscriberFacts, locale: str | None) -> Explanation:
     dates = _Dates(facts.dates, language, texts)
     state = inactivity(facts)
     inactivity_text = None
-    if facts.status is Status.ACTIVE:
+    if facts.status is Status.ACTIVE or state is Inactivity.CANCELLED:
         inactivity_text = _fill(texts.inactivity[state], dates)
         if state is Inactivity.KEPT and facts.keep_reason in texts.reasons:
             inactivity_text = f"{inactivity_text} {texts.reasons[facts.keep_reason]}"

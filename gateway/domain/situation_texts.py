@@ -70,6 +70,8 @@ ENGLISH = LanguageTexts(
         "confirm by {respond_by}, in the app or through you; watching anything also counts. Otherwise the "
         "membership is cancelled and billing stops.",
         "kept": "The customer was warned for inactivity on {inactivity_warned} and the membership was kept.",
+        "cancelled": "The customer was warned for inactivity on {inactivity_warned} and did not answer in time: the "
+        "membership was cancelled for inactivity on {cancelled}.",
     },
     actions={
         "activate": "Activate with the activation code",
@@ -145,6 +147,8 @@ GERMAN = LanguageTexts(
         "behalten, muss bis zum {respond_by} bestätigt werden, in der App oder über Sie; auch einfach etwas "
         "ansehen zählt. Sonst wird gekündigt und die Abrechnung endet.",
         "kept": "Am {inactivity_warned} kam eine Erinnerung wegen Inaktivität; die Mitgliedschaft wurde behalten.",
+        "cancelled": "Am {inactivity_warned} kam eine Erinnerung wegen Inaktivität, ohne rechtzeitige Antwort: Die "
+        "Mitgliedschaft wurde am {cancelled} wegen Inaktivität gekündigt.",
     },
     actions={
         "activate": "Mit dem Aktivierungscode aktivieren",
@@ -220,6 +224,8 @@ FRENCH = LanguageTexts(
         "confirmer avant le {respond_by}, dans l'application ou par votre intermédiaire ; regarder un contenu "
         "suffit aussi. Sinon l'abonnement est résilié et la facturation s'arrête.",
         "kept": "Le client a été averti le {inactivity_warned} pour inactivité et l'abonnement a été conservé.",
+        "cancelled": "Le client a été averti le {inactivity_warned} pour inactivité et n'a pas répondu à temps : "
+        "l'abonnement a été résilié pour inactivité le {cancelled}.",
     },
     actions={
         "activate": "Activer avec le code d'activation",
@@ -295,6 +301,8 @@ SPANISH = LanguageTexts(
         "suscripción debe confirmar antes del {respond_by}, en la aplicación o a través de ustedes; ver "
         "cualquier contenido también cuenta. Si no, la suscripción se cancela y se deja de cobrar.",
         "kept": "El cliente recibió el {inactivity_warned} un aviso por inactividad y conservó la suscripción.",
+        "cancelled": "El cliente recibió el {inactivity_warned} un aviso por inactividad y no respondió a tiempo: la "
+        "suscripción se canceló por inactividad el {cancelled}.",
     },
     actions={
         "activate": "Activar con el código de activación",
@@ -370,6 +378,8 @@ MALAY = LanguageTexts(
         "pelanggan perlu mengesahkan sebelum {respond_by}, dalam aplikasi atau melalui anda; menonton apa-apa "
         "juga dikira. Jika tidak, keahlian dibatalkan dan bil dihentikan.",
         "kept": "Pelanggan menerima amaran ketidakaktifan pada {inactivity_warned} dan keahlian dikekalkan.",
+        "cancelled": "Pelanggan menerima amaran ketidakaktifan pada {inactivity_warned} dan tidak menjawab dalam "
+        "tempoh: keahlian dibatalkan kerana tidak aktif pada {cancelled}.",
     },
     actions={
         "activate": "Aktifkan dengan kod pengaktifan",

@@ -190,6 +190,7 @@ def _apply_effects(
     subscription: Subscription,
     command: Command,
     actor: Actor,
+    reason: str,
     now: datetime,
     plan: str | None,
     member_id: str | None,
@@ -224,15 +225,23 @@ def _apply_effects(
             # Campaigns warn in bulk (gateway.services.campaigns); this is the one-subscription form.
             raise ValueError("inactivity warnings are given by a campaign run")
         case Command.CONFIRM_KEEP:
-            return Effect(now, {"respond_by": subscription.inactivity_respond_by.isoformat()})
+            # The respond-by date is the deadline, as the period end is a revert's: once it has passed, the
+            # membership ends for inactivity even if the scheduler has not got to it yet. A viewing reported
+            # late still counts when it was watched by then (record_viewing checks that time, not now).
+            respond_by = subscription.inactivity_respond_by
+            if respond_by <= now and reason != VIEWING_KEEPS:
+                raise _refused(
+                    subscription,
+                    command,
+                    actor,
+                    f"its respond-by date passed at {respond_by.isoformat()}, and the membership ends for "
+                    "inactivity: the member can rejoin once it has",
+                )
+            return Effect(now, {"respond_by": respond_by.isoformat()})
         case Command.END_PERIOD | Command.CANCEL_NOW | Command.EXPIRE_ACTIVATION | Command.CANCEL_INACTIVE:
             # A cancellation after a scheduled period end the scheduler has not reached yet: access and billing
             # stopped at the period end, not now.
-            ended = (
-                subscription.access_until
-                if command is Command.END_PERIOD
-                else min(now, subscription.access_until or now)
-            )
+            ended = _billing_stop(subscription, command, now)
             subscription.cancelled_at = ended
             subscription.retention_until = retention_end(ended)
             subscription.retention_notice_at = None  # a new retention window, with its own notice
@@ -267,6 +276,19 @@ def _apply_effects(
             return Effect(now, {})
         case _:
             return Effect(now, {})
+
+
+VIEWING_KEEPS = "viewing_activity"  # the reason of a keep by watching something after the warning
+
+
+def _billing_stop(subscription: Subscription, command: Command, now: datetime) -> datetime:
+    """When access and billing stop for a cancellation: at the period end or the respond-by date it was due
+    at, however late the scheduler gets to it; at once otherwise, but never after a period end already past."""
+    if command is Command.END_PERIOD:
+        return subscription.access_until
+    if command is Command.CANCEL_INACTIVE:
+        return min(now, subscription.inactivity_respond_by)
+    return min(now, subscription.access_until or now)
 
 
 def _refused(subscription: Subscription, command: Command, actor: Actor, why: str) -> lifecycle.InvalidTransition:
@@ -441,7 +463,7 @@ def apply_command(
     transition = lifecycle.check_transition(
         previous, command, actor, reason, warned=warned, billed_by=subscription.billed_by
     )
-    effect = _apply_effects(session, subscription, command, actor, now, plan, member_id)
+    effect = _apply_effects(session, subscription, command, actor, reason, now, plan, member_id)
     if transition.target is not None:
         subscription.status = transition.target
         subscription.status_reason = reason
@@ -500,11 +522,12 @@ def activate_by_code(session: Session, code: str, *, member_id: str, reason: str
 
 
 def _answers_warning(subscription: Subscription, viewed_at: datetime) -> bool:
-    """Watching something after an inactivity warning keeps the membership, as confirming would."""
+    """Watching something after an inactivity warning, by its respond-by date, keeps the membership, as
+    confirming would (even reported after that date, as long as the scheduler has not cancelled yet)."""
     return (
         subscription.inactivity_respond_by is not None
         and subscription.status == Status.ACTIVE
-        and viewed_at > subscription.inactivity_warned_at
+        and subscription.inactivity_warned_at < viewed_at <= subscription.inactivity_respond_by
     )
 
 
@@ -572,7 +595,7 @@ def record_viewing(session: Session, views: Iterable[tuple[str, datetime]], *, n
             updated += 1
             if _answers_warning(subscription, viewed_at):
                 apply_command(
-                    session, subscription, Command.CONFIRM_KEEP, actor=Actor.MEMBER, reason="viewing_activity", now=now
+                    session, subscription, Command.CONFIRM_KEEP, actor=Actor.MEMBER, reason=VIEWING_KEEPS, now=now
                 )
     session.flush()
     return ViewingResult(updated, sorted(set(latest) - set(found)), sorted(skipped), sorted(before_joining))

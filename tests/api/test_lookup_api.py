@@ -42,7 +42,7 @@ EXPECTED = {
         {"schedule_cancellation"},
     ),
     "cancelled": ("cancelled", "partner_churn", "not_warned", {"rejoin", "purge"}, {"cancel_now"}),
-    "cancelled_inactive": ("cancelled", "inactivity", "not_warned", {"rejoin", "purge"}, set()),
+    "cancelled_inactive": ("cancelled", "inactivity", "cancelled", {"rejoin", "purge"}, set()),  # issue 22, item 6
     "purged": ("purged", "retention_expired", "not_warned", set(), {"rejoin"}),
 }
 
@@ -67,7 +67,9 @@ def test_lookup_explains_each_situation(app, client, agent, situation):
     assert "{" not in body["status"]["text"] and "(date unknown)" not in body["status"]["text"]
     assert body["reason"]["code"] == reason and body["reason"]["text"] != reason
     assert body["inactivity"]["state"] == inactivity
-    assert (body["inactivity"]["text"] is not None) == (status == "active")
+    assert (body["inactivity"]["text"] is not None) == (status == "active" or inactivity == "cancelled")
+    if body["inactivity"]["text"] is not None:
+        assert "{" not in body["inactivity"]["text"] and "(date unknown)" not in body["inactivity"]["text"]
     commands = {action["command"] for action in body["actions"]}
     assert offered <= commands and not (not_offered & commands)
     for action in body["actions"]:

@@ -224,6 +224,44 @@ def test_no_answer_by_the_date_cancels_and_billing_stops(store, members):
     assert run_due_transitions(store, now=respond_by + timedelta(days=1)).counts["inactivity_cancelled"] == 0
 
 
+def test_the_respond_by_date_is_the_deadline_however_late_the_scheduler_runs(store, members):
+    """Issue 22, items 5 and 6: a keep after the respond-by date is refused, as a revert after the period end is;
+    a viewing from before it still keeps; billing stops at the date, not when the scheduler got there."""
+    start_and_run(store)
+    respond_by = datetime(2026, 12, 6, 23, 59, 59, tzinfo=UTC)
+    late = respond_by + timedelta(days=3)
+    with store.transaction() as session:
+        idle = session.get(Subscription, members["idle"])
+        with pytest.raises(InvalidTransition, match="respond-by date passed"):
+            subscription_service.apply_command(
+                session, idle, Command.CONFIRM_KEEP, actor=Actor.PARTNER, reason="partner_confirmed", now=late
+            )
+    with store.transaction() as session:
+        updated, _, _, _ = subscription_service.record_viewing(
+            session,
+            [(members["never_watched"], respond_by - timedelta(hours=1)), (members["malay"], late)],
+            now=late,
+        )
+    assert updated == 2  # both are stored as the latest viewing time; only the one in time keeps
+
+    report = run_due_transitions(store, now=late)
+
+    assert report.counts["inactivity_cancelled"] == 3  # idle, idle_at and malay; never_watched kept in time
+    with store.read() as session:
+        kept, idle = (session.get(Subscription, members[name]) for name in ("never_watched", "idle"))
+        stops = dict(
+            session.execute(
+                select(OutboxEvent.subscription_id, OutboxEvent.payload["data"]["billing_stop_at"].as_string()).where(
+                    OutboxEvent.event_type == "subscription.cancelled",
+                    OutboxEvent.payload["data"]["reason"].as_string() == "inactivity",
+                )
+            ).all()
+        )
+    assert kept.status == "active" and kept.inactivity_respond_by is None
+    assert idle.cancelled_at == respond_by and stops[idle.id] == respond_by.isoformat()
+    assert set(stops.values()) == {respond_by.isoformat()}
+
+
 def test_retention_expiring_goes_once_before_the_purge_and_a_rejoin_restores(store, members):
     start_and_run(store)
     cancelled_at = datetime(2026, 12, 6, 23, 59, 59, tzinfo=UTC)

@@ -204,3 +204,28 @@ def test_scheduler_run_every_repeats_until_sigterm(run, sqlite_database, tmp_pat
             process.kill()
     assert process.returncode == 0, errors
     assert output.read_text().count("activation_expired: 0") >= 2
+
+
+def test_a_bad_setting_is_one_line_naming_it_and_the_rule_not_a_traceback(sqlite_database, tmp_path):
+    """Issue 22, item 13: what an operator reads when a setting is wrong, from the real command."""
+    import os
+    import subprocess
+    import sys
+
+    for name, value, rule in (
+        ("INACTIVITY_POLICY", "MY=0/18", "months must be at least 1"),
+        ("INACTIVITY_RESPOND_DAYS", "-1", "must be at least 1"),
+        ("INACTIVITY_RESPOND_DAYS", "two", "expected a whole number"),
+    ):
+        environment = {
+            **os.environ,
+            "GATEWAY_INSTANCE_PATH": str(tmp_path),
+            "GATEWAY_DATABASE_URL": sqlite_database.url,
+            f"GATEWAY_{name}": value,
+        }
+        finished = subprocess.run(
+            [sys.executable, "-m", "gateway", "scheduler", "run"], env=environment, capture_output=True, text=True
+        )
+        assert finished.returncode == 1
+        [line] = finished.stderr.splitlines()
+        assert line.startswith(f"Error: GATEWAY_{name}=") and rule in line

@@ -106,3 +106,11 @@ def test_a_runners_lease_outlasts_the_longest_request_gunicorn_allows():
 
     timeout = int(GUNICORN_SETTINGS[GUNICORN_SETTINGS.index("--timeout") + 1])
     assert RUNNER_LEASE.total_seconds() >= timeout + 60
+
+
+@pytest.mark.parametrize("days", ["0", "-1"])
+def test_a_respond_by_date_must_lie_ahead(days):
+    """Issue 22, item 5: with -1, warnings went out with a respond-by date already past."""
+    with pytest.raises(ConfigError, match=r"GATEWAY_INACTIVITY_RESPOND_DAYS=.*at least 1"):
+        load_settings({"GATEWAY_INACTIVITY_RESPOND_DAYS": days})
+    assert load_settings({"GATEWAY_INACTIVITY_RESPOND_DAYS": "1"})["INACTIVITY_RESPOND_DAYS"] == 1

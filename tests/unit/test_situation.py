@@ -104,6 +104,18 @@ def test_inactivity_sub_state():
     rejoined = facts(Status.ACTIVE, "member_rejoined", last_inactivity_command=Command.CANCEL_INACTIVE)
     assert inactivity(rejoined) is Inactivity.NOT_WARNED
     assert explain(facts(Status.SUSPENDED), "en").inactivity_text is None
+    cancelled_for_it = facts(
+        Status.CANCELLED,
+        "inactivity",
+        last_inactivity_command=Command.CANCEL_INACTIVE,
+        inactivity_warned=NOW - timedelta(days=14),
+        cancelled=NOW,
+    )
+    assert inactivity(cancelled_for_it) is Inactivity.CANCELLED  # not "not warned": issue 22, item 6
+    assert "did not answer in time" in explain(cancelled_for_it, "en").inactivity_text
+    assert inactivity(facts(Status.CANCELLED, "partner_churn", last_inactivity_command=Command.CANCEL_INACTIVE)) is (
+        Inactivity.NOT_WARNED
+    )  # cancelled for inactivity once, rejoined, cancelled since for another reason
 
 
 def test_actions_come_from_the_transition_table_with_who_and_when():
