@@ -21,7 +21,7 @@ SITUATIONS: dict[str, list[tuple[Command, Actor, str]] | None] = {
     "kept": [(Command.CONFIRM_KEEP, Actor.PARTNER, "partner_confirmed")],  # after a warning
     "suspended": [(Command.SUSPEND, Actor.PARTNER, "non_payment")],
     "cancellation_scheduled": [(Command.SCHEDULE_CANCELLATION, Actor.PARTNER, "member_request")],
-    "cancelled": [(Command.CANCEL_NOW, Actor.PARTNER, "partner_churn")],
+    "cancelled": [(Command.CANCEL_NOW, Actor.SERVICE, "account_closed")],  # rejoinable: not the partner's doing
     "cancelled_inactive": [(Command.CANCEL_INACTIVE, Actor.SCHEDULER, "inactivity")],  # after a warning
     "purged": [
         (Command.CANCEL_NOW, Actor.PARTNER, "partner_churn"),

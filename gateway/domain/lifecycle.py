@@ -226,6 +226,19 @@ def cancellation_command(when: str, reason: str, field: str = "reason") -> Comma
     return Command.CANCEL_NOW
 
 
+def rejoin_refusal(reason: str, cancelled_by: Actor | None) -> str | None:
+    """Why a member's rejoin may not undo a cancellation (`reason`, made by `cancelled_by`), or None if it may.
+
+    A cancellation for fraud stands, whoever made it; so does one the partner made for its own reasons (churn,
+    the customer's account closed with it): the member subscribes anew with the partner instead.
+    """
+    if reason == "fraud":
+        return "it was cancelled for fraud"
+    if cancelled_by is Actor.PARTNER and reason in TRANSITIONS[Command.CANCEL_NOW].reasons:
+        return f"the partner cancelled it for its own reasons ({reason})"
+    return None
+
+
 def allowed_commands(
     status: Status, actor: Actor | None = None, *, warned: bool = False, billed_by: str = PARTNER_BILLED
 ) -> list[Command]:

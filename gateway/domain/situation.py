@@ -20,6 +20,7 @@ from gateway.domain.lifecycle import (
     Command,
     Status,
     allowed_commands,
+    rejoin_refusal,
 )
 from gateway.domain.notices import NOTICE_LOCALES, format_date, locale_chain
 from gateway.domain.situation_texts import TEXTS, LanguageTexts
@@ -64,6 +65,7 @@ class SubscriberFacts:
     last_inactivity_command: Command | None = None  # from the history
     keep_reason: str | None = None  # why the last warning was answered, when it was
     billed_by: str = PARTNER_BILLED  # who bills the member: the partner, in its bundle, or the service
+    cancelled_by: Actor | None = None  # who made the last cancellation, from the history
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,11 @@ def available_actions(facts: SubscriberFacts, now: datetime) -> list[AvailableAc
     warned = inactivity(facts) is Inactivity.WARNED
     found = []
     for command in allowed_commands(facts.status, warned=warned, billed_by=facts.billed_by):
-        if command is Command.REJOIN and (facts.dates.retention_until is None or facts.dates.retention_until <= now):
+        if command is Command.REJOIN and (
+            facts.dates.retention_until is None
+            or facts.dates.retention_until <= now
+            or rejoin_refusal(facts.reason, facts.cancelled_by) is not None
+        ):
             continue
         who = TRANSITIONS[command].actors_for(facts.billed_by)
         actors = tuple(actor for actor in ACTOR_ORDER if actor in who)

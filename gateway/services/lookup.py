@@ -14,6 +14,7 @@ from gateway.domain.lifecycle import Command, Status
 from gateway.domain.notices import locale_chain
 from gateway.services.escalations import unresolved_escalations
 from gateway.services.partners import get_partner
+from gateway.services.subscriptions import cancelled_by
 from gateway.store.models import Delivery, Escalation, FaqArticle, OutboxEvent, Subscription, SubscriptionChange
 
 NOTICES_SHOWN = 5
@@ -88,6 +89,7 @@ def _facts(session: Session, subscription: Subscription) -> situation.Subscriber
     command = Command(last_inactivity_step.command) if last_inactivity_step is not None else None
     return situation.SubscriberFacts(
         billed_by=subscription.billed_by,
+        cancelled_by=cancelled_by(session, subscription),
         status=Status(subscription.status),
         reason=subscription.status_reason,
         plan=subscription.plan,

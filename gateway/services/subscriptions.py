@@ -260,6 +260,14 @@ def _apply_effects(
             # the member's language (profiles, list and settings are the streaming service's, kept there).
             if subscription.member_id is None:
                 raise _refused(subscription, command, actor, "it was never activated, so there is no member to restore")
+            standing = lifecycle.rejoin_refusal(subscription.status_reason, cancelled_by(session, subscription))
+            if standing is not None:
+                raise _refused(
+                    subscription,
+                    command,
+                    actor,
+                    f"{standing}, which a member's rejoin does not undo: the member subscribes anew with the partner",
+                )
             if subscription.retention_until is None or subscription.retention_until <= now:
                 ended = subscription.retention_until or subscription.cancelled_at
                 raise _refused(
@@ -279,6 +287,17 @@ def _apply_effects(
 
 
 VIEWING_KEEPS = "viewing_activity"  # the reason of a keep by watching something after the warning
+
+
+def cancelled_by(session: Session, subscription: Subscription) -> Actor | None:
+    """Who made the subscription's last cancellation, from its history (None: never cancelled)."""
+    actor = session.scalar(
+        select(SubscriptionChange.actor)
+        .where(SubscriptionChange.subscription_id == subscription.id, SubscriptionChange.to_status == Status.CANCELLED)
+        .order_by(SubscriptionChange.sequence.desc())
+        .limit(1)
+    )
+    return Actor(actor) if actor is not None else None
 
 
 def _billing_stop(subscription: Subscription, command: Command, now: datetime) -> datetime:

@@ -338,7 +338,7 @@ def _alpha_subscriptions(store, now) -> tuple[dict[str, str], str]:
     actor_reason = {
         Command.SUSPEND: "non_payment",
         Command.SCHEDULE_CANCELLATION: "member_request",
-        Command.CANCEL_NOW: "partner_churn",
+        Command.CANCEL_NOW: "account_closed",  # by the service: the member closed the account, and may rejoin
     }
     ids = {}
     with store.transaction() as session:
@@ -346,8 +346,9 @@ def _alpha_subscriptions(store, now) -> tuple[dict[str, str], str]:
         for state, commands in steps.items():
             subscription = add_subscription(session, "alpha", state, now=now)
             for command in commands:
+                actor = Actor.SERVICE if command is Command.CANCEL_NOW else Actor.PARTNER
                 subscription_service.apply_command(
-                    session, subscription, command, actor=Actor.PARTNER, reason=actor_reason[command], now=now
+                    session, subscription, command, actor=actor, reason=actor_reason[command], now=now
                 )
             ids[state] = subscription.id
         in_app = add_subscription(session, "alpha", "service-billed", now=now, billed_by="service")

@@ -41,7 +41,7 @@ EXPECTED = {
         {"revert_cancellation", "end_period"},
         {"schedule_cancellation"},
     ),
-    "cancelled": ("cancelled", "partner_churn", "not_warned", {"rejoin", "purge"}, {"cancel_now"}),
+    "cancelled": ("cancelled", "account_closed", "not_warned", {"rejoin", "purge"}, {"cancel_now"}),
     "cancelled_inactive": ("cancelled", "inactivity", "cancelled", {"rejoin", "purge"}, set()),  # issue 22, item 6
     "purged": ("purged", "retention_expired", "not_warned", set(), {"rejoin"}),
 }

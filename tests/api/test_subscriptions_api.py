@@ -455,11 +455,12 @@ def test_rejoin_within_the_window_restores_the_member_plan_and_locale_and_after_
     app, client, partner, service
 ):
     subscription = activate(client, service, create(client, partner, plan="premium", locale="en-GB"), "member-9")
-    client.post(
-        f"/v1/subscriptions/{subscription['id']}/cancel",
-        json={"when": "immediately", "reason": "partner_churn"},
-        headers=partner,
+    closed = client.post(
+        f"/v1/service/subscriptions/{subscription['id']}/cancel",
+        json={"when": "immediately", "reason": "account_closed"},  # the member closed the streaming account
+        headers=service,
     )
+    assert closed.json["status"] == "cancelled"
     rejoined = client.post(f"/v1/service/subscriptions/{subscription['id']}/rejoin", headers=service)
     assert rejoined.status_code == 200 and rejoined.json["status"] == "active"
     assert (rejoined.json["plan"], rejoined.json["locale"]) == ("premium", "en-GB")
@@ -471,9 +472,9 @@ def test_rejoin_within_the_window_restores_the_member_plan_and_locale_and_after_
     assert event["data"]["notice"]["locale"] == "en"  # the member's text in the member's language
 
     client.post(
-        f"/v1/subscriptions/{subscription['id']}/cancel",
-        json={"when": "immediately", "reason": "partner_churn"},
-        headers=partner,
+        f"/v1/service/subscriptions/{subscription['id']}/cancel",
+        json={"when": "immediately", "reason": "account_closed"},
+        headers=service,
     )
     with app_store(app).transaction() as session:
         session.get(Subscription, subscription["id"]).retention_until = utcnow() - timedelta(seconds=1)
@@ -483,6 +484,37 @@ def test_rejoin_within_the_window_restores_the_member_plan_and_locale_and_after_
     assert "retention window" in late.json["detail"]
     assert late.json["current_status"] == "cancelled" and late.json["allowed_transitions"] == []
     assert len(events(app, subscription["id"])) == before
+
+
+@pytest.mark.parametrize(
+    ("caller", "reason", "why"),
+    [
+        ("partner", "fraud", "cancelled for fraud"),
+        ("service", "fraud", "cancelled for fraud"),
+        ("partner", "partner_churn", "the partner cancelled it for its own reasons (partner_churn)"),
+        ("partner", "account_closed", "the partner cancelled it for its own reasons (account_closed)"),
+    ],
+)
+def test_a_member_does_not_undo_a_cancellation_for_fraud_or_the_partners_own(
+    app, client, partner, service, caller, reason, why
+):
+    """Issue 22, item 9: rejoining restores what the member left; what the partner ended, or fraud, stands."""
+    subscription = activate(client, service, create(client, partner))
+    prefix, headers = ("/v1", partner) if caller == "partner" else ("/v1/service", service)
+    cancelled = client.post(
+        f"{prefix}/subscriptions/{subscription['id']}/cancel",
+        json={"when": "immediately", "reason": reason},
+        headers=headers,
+    )
+    assert cancelled.json["status"] == "cancelled"
+
+    refused = client.post(f"/v1/service/subscriptions/{subscription['id']}/rejoin", headers=service)
+
+    assert refused.status_code == 409 and why in refused.json["detail"]
+    assert "subscribes anew with the partner" in refused.json["detail"]
+    assert events(app, subscription["id"])[-1]["type"] == "subscription.cancelled"
+    looked_up = client.get(f"/v1/service/subscriptions/{subscription['id']}", headers=service).json
+    assert looked_up["status"] == "cancelled"
 
 
 def test_a_subscription_never_activated_cannot_be_rejoined(app, client, partner, service):

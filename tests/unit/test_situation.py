@@ -140,6 +140,15 @@ def test_the_member_cancels_with_whoever_bills_them_and_the_faq_says_the_same(bi
         assert ("cancel-partner-billed" in faq_slugs(situation)) is (billed_by == "partner")
 
 
+def test_rejoin_is_not_offered_after_a_cancellation_for_fraud_or_the_partners_own():
+    inside = {"retention_until": NOW + timedelta(days=30)}
+    for reason, by in (("fraud", Actor.SERVICE), ("partner_churn", Actor.PARTNER), ("account_closed", Actor.PARTNER)):
+        ended = dataclasses.replace(facts(Status.CANCELLED, reason, **inside), cancelled_by=by)
+        assert Command.REJOIN not in {action.command for action in available_actions(ended, NOW)}
+    closed = dataclasses.replace(facts(Status.CANCELLED, "account_closed", **inside), cancelled_by=Actor.SERVICE)
+    assert Command.REJOIN in {action.command for action in available_actions(closed, NOW)}
+
+
 def test_rejoin_is_offered_only_inside_the_retention_window():
     inside = facts(Status.CANCELLED, retention_until=NOW + timedelta(days=1))
     after = facts(Status.CANCELLED, retention_until=NOW - timedelta(days=1))
