@@ -496,6 +496,13 @@ def send_account_notice(
             "suspended or cancellation_scheduled subscriptions.",
             current_status=subscription.status,
         )
+    if policy_in_effect(session, subscription.market) is None:
+        # The embargo: before a policy covering the market is announced and in effect, a notice about the
+        # member's household or extra member would tell the partner, and the member, what nobody may know yet.
+        raise Conflict(
+            f"No sharing policy is in effect in {subscription.market}: per-account sharing notices go out once "
+            "one covering the member's market has taken effect."
+        )
     data: dict[str, Any] = {}
     context: dict[str, Any] = {}
     if kind == HOUSEHOLD_VERIFICATION:

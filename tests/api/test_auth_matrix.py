@@ -275,6 +275,7 @@ class World:
                 session, dry_run=True, policies=MarketPolicies(), respond_days=14, now=now
             ).id
         self.policy, self.notice = _announced_policy(store, now)
+        _policy_in_effect(store, now)  # per-account sharing notices wait for one (the embargo)
         with store.transaction() as session:
             self.faq_slug = faq_service.create_article(
                 session, "matrix-article", "en", ArticleContent.of("Extra member", "How to add one."), now=now
@@ -421,6 +422,21 @@ def _announced_policy(store, now) -> tuple[str, str]:
     with store.read() as session:
         [(notice, _)] = sharing_service.list_partner_notices(session, "alpha", limit=1)
     return policy.id, notice.id
+
+
+def _policy_in_effect(store, now) -> None:
+    """A second policy for DE, in effect a minute from now: what per-account sharing notices need."""
+    with store.transaction() as session:
+        sharing_service.create_policy(
+            session,
+            markets=["DE"],
+            rule="one_household",
+            extra_member={},
+            effective_at=now + timedelta(minutes=1),
+            lead=timedelta(days=40),
+            now=now,
+        )
+    sharing_service.run_due_sharing_notices(store, now=now + timedelta(minutes=1), reminder_schedule=[])
 
 
 def _url(rule: str, values: dict[str, str]) -> str:

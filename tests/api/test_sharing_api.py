@@ -435,6 +435,7 @@ def _subscription_events(app, subscription_id):
 
 
 def test_household_verification_is_sent_with_a_deadline_in_the_members_language(app, client, world):
+    _effective_policy(app, client, world)
     subscription_id = _subscription(app, locale="en-GB")
 
     response = _notify(client, world, subscription_id, type="household_verification_required")
@@ -454,6 +455,7 @@ def test_household_verification_is_sent_with_a_deadline_in_the_members_language(
 
 
 def test_household_verification_takes_a_chosen_deadline_in_the_future_only(app, client, world):
+    _effective_policy(app, client, world)
     subscription_id = _subscription(app)
     verify_by = (utcnow() + timedelta(days=5)).replace(microsecond=0)
 
@@ -499,7 +501,25 @@ def test_an_extra_member_needs_a_policy_in_effect_in_the_market(app, client, wor
     response = _notify(client, world, subscription_id, type="extra_member_added")
 
     assert response.status_code == 409
-    assert response.json["detail"] == "No sharing policy in effect covers DE."
+    assert response.json["detail"].startswith("No sharing policy is in effect in DE")
+
+
+@pytest.mark.parametrize("stage", ["scheduled", "announced"])
+def test_no_household_notice_goes_out_before_a_policy_takes_effect_in_the_market(app, client, world, stage):
+    """Issue 22, item 10: the embargo holds for per-account notices too: asking a member to verify their
+    household tells the partner, and the member, of a policy nobody may know of yet."""
+    policy = create_policy(client, world)
+    if stage == "announced":
+        run(app, at(policy["announce_at"]))
+    subscription_id = _subscription(app)
+    before = _subscription_events(app, subscription_id)
+
+    response = _notify(client, world, subscription_id, type="household_verification_required")
+
+    assert response.status_code == 409 and "No sharing policy is in effect in DE" in response.json["detail"]
+    assert _subscription_events(app, subscription_id) == before
+    run(app, at(policy["effective_at"]))
+    assert _notify(client, world, subscription_id, type="household_verification_required").status_code == 202
 
 
 def test_an_extra_member_on_a_service_billed_eligible_plan_is_added_then_removed(app, client, world):
@@ -540,6 +560,7 @@ def test_account_notices_are_refused_for_memberships_that_ended_or_never_started
 
 
 def test_a_suspended_or_ending_membership_still_gets_notices(app, client, world):
+    _effective_policy(app, client, world)
     subscription_id = _subscription(app)
     with app_store(app).transaction() as session:
         subscription = session.get(Subscription, subscription_id)
