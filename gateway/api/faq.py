@@ -24,10 +24,12 @@ from gateway.api.auth import current_partner_code, requires
 from gateway.api.callcenter import blp
 from gateway.api.state import EXTENSION
 from gateway.api.uow import reading
+from gateway.domain.errors import NotFound
 from gateway.domain.faq_search import FALLBACK_LANGUAGE, language_of
 from gateway.domain.keys import Scope
 from gateway.services import faq as faq_service
 from gateway.services import partners as partner_service
+from gateway.services import sharing as sharing_service
 
 # Articles change rarely and agents repeat questions: a browser may reuse an answer for a minute, then
 # revalidates with If-None-Match. `private`: the answers need a key, so no shared cache may keep them.
@@ -66,6 +68,13 @@ def _not_modified(tag: str) -> Response | None:
     return None
 
 
+def _embargoed(session) -> frozenset[str]:
+    """The articles this partner's agents may not read yet (the sharing policy's embargo in its markets)."""
+    return sharing_service.embargoed_articles(
+        session, partner_service.get_partner(session, current_partner_code()).markets
+    )
+
+
 def _locale(session, query: dict) -> str:
     return query.get("locale") or partner_service.get_partner(session, current_partner_code()).default_locale
 
@@ -81,12 +90,13 @@ class FaqSearch(MethodView):
         with reading() as session:
             locale = _locale(session, query)
             snapshot = _search_index_cache().current(session)
-        tag = _tag("search", snapshot.revision, query["q"], locale, query["limit"])
+            hidden = _embargoed(session)
+        tag = _tag("search", snapshot.revision, query["q"], locale, query["limit"], *sorted(hidden))
         unchanged = _not_modified(tag)
         if unchanged is not None:
             return unchanged
-        hits = snapshot.index.search(query["q"], locale, query["limit"])
-        return {"results": hits}, _caching(tag)
+        hits = snapshot.index.search(query["q"], locale, query["limit"] + len(hidden))
+        return {"results": [hit for hit in hits if hit.slug not in hidden][: query["limit"]]}, _caching(tag)
 
 
 @blp.route("/faq/<slug>", parameters=[SLUG_PARAMETER])
@@ -99,6 +109,8 @@ class FaqArticleForAgent(MethodView):
         """One FAQ article in the caller's language, or in English when that language has none"""
         with reading() as session:
             locale = _locale(session, query)
+            if slug in _embargoed(session):
+                raise NotFound("FAQ article", slug)
             article = faq_service.find_article_for_locale(session, slug, locale)
         # The version alone would not do: a deleted and re-created article starts again at version 1.
         tag = _tag("article", article.slug, article.locale, article.version, article.updated_at.isoformat(), locale)

@@ -37,6 +37,7 @@ from gateway.services import agents
 from gateway.services import escalations as escalation_service
 from gateway.services import faq as faq_service
 from gateway.services import lookup as lookup_service
+from gateway.services import sharing as sharing_service
 from gateway.services.partners import get_partner
 
 log = logging.getLogger("gateway.console")
@@ -273,14 +274,23 @@ def faq_search():
     results = None
     if query:
         with store().read() as session:
-            results = _search_index_cache().current(session).index.search(query, language, SEARCH_RESULTS)
+            hidden = _embargoed(session)
+            found = _search_index_cache().current(session).index.search(query, language, SEARCH_RESULTS + len(hidden))
+        results = [hit for hit in found if hit.slug not in hidden][:SEARCH_RESULTS]
     return render_template("console/faq_search.html", query=query, language=language, results=results)
+
+
+def _embargoed(session) -> frozenset[str]:
+    """The articles the agent's partner may not read yet (the sharing policy's embargo in its markets)."""
+    return sharing_service.embargoed_articles(session, get_partner(session, g.agent.partner_code).markets)
 
 
 @blp.get("/faq/<slug>")
 def faq_article(slug: str):
     language = _chosen_language(request.args.get("language"))
     with store().read() as session:
+        if slug in _embargoed(session):
+            raise NotFound("FAQ article", slug)
         article = faq_service.find_article_for_locale(session, slug, language)
     return render_template(
         "console/faq_article.html",

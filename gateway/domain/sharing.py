@@ -21,6 +21,11 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")  # ISO 4217 alphabetic code
 # provisions it). Partner-billed plans may not add an extra member: the partner has nothing to bill it with.
 BILLED_BY = (PARTNER_BILLED, SERVICE_BILLED)
 
+# FAQ articles that speak of the sharing policy as a fact: under its embargo, nobody reads them. They are hidden
+# from agents (search, article, the lookup's suggestions) until a policy covering one of their markets is
+# announced.
+POLICY_ARTICLES = frozenset({"paid-sharing-household", "extra-member"})
+
 
 @dataclass(frozen=True)
 class Offer:

@@ -14,6 +14,7 @@ from gateway.domain.lifecycle import Command, Status
 from gateway.domain.notices import locale_chain
 from gateway.services.escalations import unresolved_escalations
 from gateway.services.partners import get_partner
+from gateway.services.sharing import embargoed_articles
 from gateway.services.subscriptions import cancelled_by
 from gateway.store.models import Delivery, Escalation, FaqArticle, OutboxEvent, Subscription, SubscriptionChange
 
@@ -146,6 +147,12 @@ def last_notices(session: Session, subscription: Subscription, limit: int = NOTI
     return notices
 
 
+def _readable(session: Session, slugs: list[str], market: str) -> list[str]:
+    """The slugs less those under the sharing policy's embargo in the subscriber's market."""
+    hidden = embargoed_articles(session, [market])
+    return [slug for slug in slugs if slug not in hidden]
+
+
 def faq_links(session: Session, slugs: list[str], locale: str | None) -> list[FaqLink]:
     """Each slug's article in the best locale there is (de-AT, de, then en); slugs with no article are left out."""
     chain = locale_chain(locale)
@@ -186,6 +193,6 @@ def lookup_subscriber(
         inactivity=situation.inactivity(facts),
         actions=_offered(situation.available_actions(facts, now), explanation.locale),
         notices=last_notices(session, subscription),
-        faq=faq_links(session, situation.faq_slugs(facts), chosen_locale),
+        faq=faq_links(session, _readable(session, situation.faq_slugs(facts), subscription.market), chosen_locale),
         escalations=unresolved_escalations(session, subscription.id),
     )

@@ -27,7 +27,14 @@ from gateway.domain.ids import new_id
 from gateway.domain.lifecycle import Actor, Status
 from gateway.domain.notices import NOTICE_LOCALES, format_money
 from gateway.domain.partners import PartnerStatus
-from gateway.domain.sharing import RULES, Offer, announce_at, check_policy, extra_member_refusal
+from gateway.domain.sharing import (
+    POLICY_ARTICLES,
+    RULES,
+    Offer,
+    announce_at,
+    check_policy,
+    extra_member_refusal,
+)
 from gateway.services.notice_text import Money
 from gateway.services.notices import partner_notice
 from gateway.services.outbox import record_event
@@ -449,6 +456,15 @@ def run_due_sharing_notices(
 
 
 # --- the service: per-account notices ------------------------------------------------------------------------
+
+
+def embargoed_articles(session: Session, markets: list[str]) -> frozenset[str]:
+    """The FAQ articles an agent serving `markets` may not read yet: those about the sharing policy, until a
+    policy covering one of those markets has been announced."""
+    told = session.scalars(select(SharingPolicy.markets).where(SharingPolicy.status.in_([ANNOUNCED, EFFECTIVE])))
+    if any(set(covered) & set(markets) for covered in told):
+        return frozenset()
+    return POLICY_ARTICLES
 
 
 def policy_in_effect(session: Session, market: str) -> SharingPolicy | None:

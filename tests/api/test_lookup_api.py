@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import update
 
 from gateway.delivery.publisher import publish_events
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind, Scope
+from gateway.domain.sharing import POLICY_ARTICLES
+from gateway.services import sharing as sharing_service
 from gateway.store.models import Delivery
 from tests.conftest import app_store, bearer
 from tests.lookup_support import SITUATIONS, add_faq_titles, add_open_escalation, subscriber_in
@@ -80,6 +84,43 @@ def test_lookup_explains_each_situation(app, client, agent, situation):
     assert all(link["title"] == f"en: {link['slug']}" for link in body["faq"])
     assert bool(body["notices"]) == (status != "pending_activation")  # creating one sends no event yet
     assert body["escalations"] == []
+
+
+def test_the_lookup_suggests_no_sharing_article_before_the_policy_is_announced_in_the_market(app, client, agent):
+    """Issue 22, item 11: the embargo holds in the lookup's suggestions too, market by market."""
+    with app_store(app).transaction() as session:
+        add_faq_titles(session, locales=("en",))
+        subscriber_in(session, "alpha", "active")
+
+    def suggested():
+        return {link["slug"] for link in _lookup(client, agent, "active", locale="en").json["faq"]}
+
+    assert not suggested() & POLICY_ARTICLES
+    now = utcnow()
+    with app_store(app).transaction() as session:
+        sharing_service.create_policy(
+            session,
+            markets=["FR"],
+            rule="one_household",
+            extra_member={},
+            effective_at=now + timedelta(days=30),
+            lead=timedelta(days=30),
+            now=now,
+        )
+    sharing_service.run_due_sharing_notices(app_store(app), now=now, reminder_schedule=[])
+    assert not suggested() & POLICY_ARTICLES  # announced in France; the subscriber is in Germany
+    with app_store(app).transaction() as session:
+        sharing_service.create_policy(
+            session,
+            markets=["DE"],
+            rule="one_household",
+            extra_member={},
+            effective_at=now + timedelta(days=30),
+            lead=timedelta(days=30),
+            now=now,
+        )
+    sharing_service.run_due_sharing_notices(app_store(app), now=now, reminder_schedule=[])
+    assert "paid-sharing-household" in suggested()
 
 
 def test_dates_and_who_does_what(app, client, agent):
