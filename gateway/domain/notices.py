@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency
 
 # Every template exists in each of these; a test fails when one is missing.
 NOTICE_LOCALES = ("en", "de", "fr", "es", "ms")
@@ -98,12 +103,18 @@ def format_date(moment: datetime, language: str) -> str:
 
 
 # Where the amount goes and which decimal mark it uses, per language.
-DECIMAL_COMMA = {"de", "fr", "es"}
+def format_money(amount: Decimal, currency: str, language: str, territory: str | None = None) -> str:
+    """The amount as the reader's language writes it (CLDR, through Babel): RM17.90 in Malay, 4,99 € in German,
+    €4.99 in English; with a market's conventions where the language has them for it (English in Malaysia:
+    RM17.90). Spaces are plain ones: a no-break space would push an SMS out of the GSM alphabet."""
+    # Two decimals always, as the price was set: CLDR would round a currency without minor units (HUF).
+    text = format_currency(amount, currency, locale=_cldr_locale(language, territory), currency_digits=False)
+    return text.replace("\u00a0", " ").replace("\u202f", " ")
 
 
-def format_money(amount: Decimal, currency: str, language: str) -> str:
-    """e.g. 4.99 EUR (en, ms), 4,99 EUR (de, fr, es): ISO currency codes read the same in every language."""
-    text = f"{amount:.2f}"
-    if language in DECIMAL_COMMA:
-        text = text.replace(".", ",")
-    return f"{text} {currency}"
+@cache
+def _cldr_locale(language: str, territory: str | None) -> Locale:
+    if territory:
+        with contextlib.suppress(UnknownLocaleError, ValueError):
+            return Locale.parse(f"{language}_{territory}")
+    return Locale.parse(language)

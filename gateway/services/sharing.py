@@ -252,10 +252,10 @@ def _language(partner: Partner) -> str:
 
 
 def _prices_text(partner: Partner, prices: dict[str, dict[str, str]]) -> str:
-    """e.g. "DE: 4,99 EUR; AT: 4,99 EUR" in the partner's language."""
+    """e.g. "DE: 4,99 €; AT: € 4,99" in the partner's language, each as written in its market."""
     language = _language(partner)
     return "; ".join(
-        f"{market}: {format_money(Decimal(price['amount']), price['currency'], language)}"
+        f"{market}: {format_money(Decimal(price['amount']), price['currency'], language, market)}"
         for market, price in prices.items()
     )
 

@@ -238,7 +238,7 @@ def test_the_announcement_names_the_partners_markets_prices_and_text_in_its_loca
     [german] = partner_events(app, "rheinfunk")
     assert_notice(german["data"]["notice"], "policy_announced", "de-DE")
     assert german["data"]["notice"]["locale"].startswith("de")
-    assert "4,99 EUR" in german["data"]["notice"]["body"]  # German decimal comma
+    assert "4,99 €" in german["data"]["notice"]["body"]  # as German writes euros
 
 
 def test_a_partner_that_becomes_eligible_before_the_effective_date_is_told_later(app, client, world):
@@ -535,7 +535,7 @@ def test_an_extra_member_on_a_service_billed_eligible_plan_is_added_then_removed
     assert added_event["type"] == "sharing.extra_member_added"
     assert added_event["data"]["price"] == {"amount": "4.99", "currency": "EUR"}
     assert_notice(added_event["data"]["notice"], "extra_member_added", "de-DE")
-    assert "4,99 EUR" in added_event["data"]["notice"]["body"]
+    assert "4,99 €" in added_event["data"]["notice"]["body"]
     assert removed_event["type"] == "sharing.extra_member_removed"
     assert set(removed_event["data"]) == {"status", "reason", "actor", "notice"}
     assert_notice(removed_event["data"]["notice"], "extra_member_removed", "de-DE")

@@ -19,6 +19,7 @@ from gateway.domain.notices import (
     SMS_UCS2_LIMIT,
     TEMPLATES,
     fits_one_sms,
+    format_money,
     locale_chain,
     sms_length,
 )
@@ -47,7 +48,13 @@ DECEMBER_TEXT = {
     "es": "6 de diciembre de 2026",
     "ms": "6 Disember 2026",
 }
-PRICE_TEXT = {"en": "1290.00 HUF", "de": "1290,00 HUF", "fr": "1290,00 HUF", "es": "1290,00 HUF", "ms": "1290.00 HUF"}
+PRICE_TEXT = {
+    "en": "HUF1,290.00",
+    "de": "1.290,00 HUF",
+    "fr": "1 290,00 HUF",
+    "es": "1.290,00 HUF",
+    "ms": "HUF1,290.00",
+}
 # Typographic characters the texts must not use: plain ASCII apostrophes and quotes only.
 TYPOGRAPHIC = "\u2018\u2019\u201c\u201d\u201e\u00ab\u00bb\u2013\u2014\u2026"
 
@@ -204,6 +211,23 @@ def test_the_extra_member_price_is_written_the_way_the_locale_writes_it(locale):
     notice = RENDERER.render("extra_member_added", locale, **samples("extra_member_added", DECEMBER)[0])
     assert PRICE_TEXT[locale] in notice["body"]
     assert PRICE_TEXT[locale] in notice["sms"]
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "language", "market", "text"),
+    [
+        ("17.90", "MYR", "ms", None, "RM17.90"),  # issue 22, item 12: not "17.90 MYR"
+        ("17.90", "MYR", "en", "MY", "RM17.90"),  # English as written in Malaysia
+        ("4.99", "EUR", "de", "DE", "4,99 €"),
+        ("4.99", "EUR", "de", "AT", "€ 4,99"),
+        ("4.99", "EUR", "fr", None, "4,99 €"),
+        ("4.99", "EUR", "en", None, "€4.99"),
+        ("5.99", "CHF", "de", "CH", "CHF 5.99"),
+        ("1290.50", "HUF", "de", None, "1.290,50 HUF"),  # the price as set: never rounded to whole forints
+    ],
+)
+def test_money_is_written_as_the_language_writes_it_with_plain_spaces(amount, currency, language, market, text):
+    assert format_money(Decimal(amount), currency, language, market) == text
 
 
 @pytest.mark.parametrize("locale", NOTICE_LOCALES)
