@@ -370,6 +370,7 @@ def _send_effective(store: Store, *, now: datetime) -> int:
                     effective_at=policy.effective_at,
                     rule=policy.rule,
                     notice_id=notice.id,
+                    acknowledged=notice.acknowledged_at is not None,  # no "if you have not acknowledged yet"
                 )
                 data = {
                     "notice_id": notice.id,

@@ -275,6 +275,24 @@ def test_partners_are_told_on_the_effective_date(app, client, world):
     assert at(notice["effective_sent_at"]) == effective
 
 
+def test_the_effective_day_notice_thanks_a_partner_that_acknowledged_instead_of_asking_again(app, client, world):
+    """Issue 22, item 12: "if you have not acknowledged yet" went to partners that had."""
+    policy = create_policy(client, world, markets=["DE", "AT"])
+    run(app, at(policy["announce_at"]))
+    [announced] = partner_events(app, "rheinfunk", "sharing.policy_announced")
+    notice_id = announced["data"]["notice_id"]
+    acknowledged = client.post(f"/v1/notices/{notice_id}/acknowledgement", headers=world["rheinfunk"])
+    assert acknowledged.status_code == 200, acknowledged.get_data(as_text=True)
+
+    run(app, at(policy["effective_at"]))
+
+    [thanked] = partner_events(app, "rheinfunk", "sharing.policy_effective")
+    [reminded] = partner_events(app, "alpenwelle", "sharing.policy_effective")
+    assert "Vielen Dank" in thanked["data"]["notice"]["body"]
+    assert "noch nicht bestätigt" not in thanked["data"]["notice"]["body"]
+    assert "If you have not yet acknowledged" in reminded["data"]["notice"]["body"]
+
+
 def test_a_policy_found_late_is_announced_then_made_effective_in_one_run(app, client, world):
     policy = create_policy(client, world)
     report = run(app, at(policy["effective_at"]) + timedelta(hours=1))

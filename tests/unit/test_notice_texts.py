@@ -89,7 +89,8 @@ def samples(template: str, when: datetime) -> list[dict[str, Any]]:
             _partner(prices="", plans="", **policy),
         ],
         "policy_effective": [
-            _partner(**policy),
+            _partner(**policy, acknowledged=False),
+            _partner(**policy, acknowledged=True),
         ],
         "acknowledgement_reminder": [
             _partner(markets=MARKETS, effective_at=when, notice_id=NOTICE_ID, reminder=1),
