@@ -190,32 +190,38 @@ class SubscriptionResumedDataSchema(lifecycle_data("subscription.resumed")):
 
 
 class SubscriptionCancellationScheduledDataSchema(lifecycle_data("subscription.cancellation_scheduled")):
-    """The member asked to cancel: access continues until the billing period ends (`access_until`)."""
+    """The member asked to cancel: access continues until the billing period ends (`access_until`). Carries the
+    member's confirmation."""
 
     access_until = _time("The end of the billing period: access and billing stop then.")
+    notice = _notice()
 
 
 class SubscriptionCancellationRevertedDataSchema(lifecycle_data("subscription.cancellation_reverted")):
     """The member changed their mind before the period ended: the subscription continues."""
 
 
+NOTICE_REASONS = frozenset({"inactivity", "billing_period_ended"})  # cancellations the member is told of
+
+
 class SubscriptionCancelledDataSchema(lifecycle_data("subscription.cancelled")):
     """No more access; stop billing at `billing_stop_at`. The profile is kept until `retention_until` (a rejoin
-    restores it). A cancellation for inactivity (reason `inactivity`) carries the member's notice."""
+    restores it). A cancellation for inactivity (reason `inactivity`), and the member's own taking effect at
+    the period end (reason `billing_period_ended`), carry the member's notice."""
 
     billing_stop_at = _time("Stop charging from this moment.")
     retention_until = _time("Profile, list and settings are kept until then.")
     notice = _notice(required=False)
 
     json_schema_extra: ClassVar[dict[str, Any]] = {
-        "if": {"properties": {"reason": {"const": "inactivity"}}, "required": ["reason"]},
+        "if": {"properties": {"reason": {"enum": sorted(NOTICE_REASONS)}}, "required": ["reason"]},
         "then": {"required": ["notice"]},
     }
 
     @validates_schema
-    def _inactivity_carries_a_notice(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("reason") == "inactivity" and "notice" not in data:
-            raise ValidationError("A cancellation for inactivity carries the member's notice.", "notice")
+    def _members_cancellations_carry_a_notice(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("reason") in NOTICE_REASONS and "notice" not in data:
+            raise ValidationError("This cancellation carries the member's notice.", "notice")
 
 
 class SubscriptionReactivatedDataSchema(lifecycle_data("subscription.reactivated")):
@@ -466,6 +472,13 @@ INACTIVITY_CANCELLED_NOTICE = _notice_text(
     "https://streaming.example/rejoin and everything is as you left it.",
     "Streamly: your membership through Telco DE has ended. Rejoin by 6 October 2027 to keep your profiles.",
 )
+CANCELLATION_CONFIRMED_NOTICE = _notice_text(
+    "Your Streamly cancellation is confirmed",
+    "As you asked, your Streamly membership through Telco DE ends on 2 December 2026. You can keep watching "
+    "until then: that time is already paid for.\n\nTelco DE stops charging you for Streamly from that date. "
+    "Changed your mind? Tell Telco DE before 2 December 2026 and your membership simply continues.",
+    "Streamly: your cancellation is confirmed. You can keep watching until 2 December 2026.",
+)
 WARNING_NOTICE = _notice_text(
     "Do you still want your Streamly membership?",
     "You have not watched anything on Streamly for a long time. If you want to keep your membership through "
@@ -511,8 +524,8 @@ CATALOG: dict[str, EventType] = {
         _event("subscription.cancellation_scheduled",
                "The member asked to cancel: access continues until the billing period ends.",
                SubscriptionCancellationScheduledDataSchema, "2026-11-20T18:45:00+00:00",
-               _lifecycle("cancellation_scheduled", "active", "member_request", "member", "2026-12-02T00:00:00+00:00",
-                          access_until="2026-12-02T00:00:00+00:00"),
+               _lifecycle("cancellation_scheduled", "active", "member_request", "partner", "2026-12-02T00:00:00+00:00",
+                          access_until="2026-12-02T00:00:00+00:00", notice=CANCELLATION_CONFIRMED_NOTICE),
                5),
         _event("subscription.cancellation_reverted",
                "The member withdrew a scheduled cancellation before the period ended.",

@@ -20,6 +20,9 @@ MEMBER_NOTICES = {
     ("account.inactivity_warning", None): "inactivity_warning",
     ("account.keep_confirmed", None): "keep_confirmed",
     ("subscription.cancelled", "inactivity"): "inactivity_cancellation",
+    # The member's own cancellation: confirmed when scheduled, and again when it takes effect at the period end.
+    ("subscription.cancellation_scheduled", None): "cancellation_confirmed",
+    ("subscription.cancelled", "billing_period_ended"): "cancellation_ended",
     ("account.retention_expiring", None): "retention_expiring",
     ("subscription.reactivated", None): "membership_restored",
     ("sharing.household_verification_required", None): "household_verification_required",

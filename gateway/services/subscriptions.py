@@ -457,6 +457,8 @@ def _notice_context(subscription: Subscription, effect: Effect) -> dict[str, Any
     """What the member's text may mention: the dates that matter after this change, and the plan."""
     return {
         "plan": subscription.plan,
+        "billed_by": subscription.billed_by,
+        "access_until": subscription.access_until,
         "billing_stop_at": subscription.cancelled_at,
         "retention_until": subscription.retention_until,
         "effective_at": effect.effective_at,

@@ -328,6 +328,30 @@ def test_cancel_at_period_end_keeps_access_then_the_scheduler_cancels(app, clien
     assert last["data"]["actor"] == "scheduler"
 
 
+def test_the_member_is_sent_a_confirmation_when_cancelling_and_when_it_takes_effect(app, client, partner, seed):
+    """Issue 22, item 2 (seed 004): the FAQ promises a confirmation; both events carry the member's text, in the
+    member's language, and the agent sees it in the lookup."""
+    service = bearer(seed.token(KeyKind.SERVICE))
+    subscription = activate(client, service, create(client, partner, locale="fr-FR"))
+    scheduled = client.post(f"/v1/subscriptions/{subscription['id']}/cancel", json={}, headers=partner).json
+    access_until = datetime.fromisoformat(scheduled["access_until"])
+
+    [confirmed] = [event for event in events(app, subscription["id"]) if event["type"].endswith("_scheduled")]
+    assert confirmed["data"]["notice"]["locale"] == "fr"
+    assert confirmed["data"]["notice"]["subject"] == "Votre résiliation Streamly est confirmée"
+    assert "Rheinfunk" not in confirmed["data"]["notice"]["body"]  # this partner is Nordlink
+    run_due_transitions(app_store(app), now=access_until)
+    ended = events(app, subscription["id"])[-1]
+    assert ended["data"]["reason"] == "billing_period_ended"
+    assert ended["data"]["notice"]["subject"] == "Votre abonnement Streamly a pris fin"
+    agent = bearer(seed.token(KeyKind.PARTNER, "nordlink", scopes={"callcenter"}))
+    lookup = client.get("/v1/callcenter/lookup", query_string={"partner_ref": "cust-1"}, headers=agent).json
+    assert [notice["subject"] for notice in lookup["notices"]][:2] == [
+        "Votre abonnement Streamly a pris fin",
+        "Votre résiliation Streamly est confirmée",
+    ]
+
+
 def test_a_service_billed_member_cancels_and_reverts_in_the_app(client, partner, service):
     subscription = activate(client, service, create(client, partner, billed_by="service"))
     path = f"/v1/service/subscriptions/{subscription['id']}"

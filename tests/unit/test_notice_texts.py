@@ -79,6 +79,14 @@ def samples(template: str, when: datetime) -> list[dict[str, Any]]:
         # After a keep or a rejoin the subscription has no cancellation dates: the service passes None.
         "keep_confirmed": [_member(billing_stop_at=None, retention_until=None, **after_change)],
         "inactivity_cancellation": [_member(billing_stop_at=when, retention_until=when, **after_change)],
+        "cancellation_confirmed": [  # a partner-billed member, and one the service bills
+            _member(billed_by=billed_by, access_until=when, billing_stop_at=None, retention_until=None, plan="premium")
+            for billed_by in ("partner", "service")
+        ],
+        "cancellation_ended": [
+            _member(billed_by=billed_by, access_until=None, billing_stop_at=when, retention_until=when, plan="premium")
+            for billed_by in ("partner", "service")
+        ],
         "retention_expiring": [_member(retention_until=when)],
         "membership_restored": [_member(billing_stop_at=None, retention_until=None, **after_change)],
         "household_verification_required": [_member(verify_by=when)],
@@ -106,6 +114,8 @@ def test_the_samples_cover_every_template():
         "inactivity_warning",
         "keep_confirmed",
         "inactivity_cancellation",
+        "cancellation_confirmed",
+        "cancellation_ended",
         "retention_expiring",
         "membership_restored",
         "household_verification_required",
@@ -166,6 +176,8 @@ PARAGRAPHS = {
     "inactivity_warning": 2,
     "keep_confirmed": 2,
     "inactivity_cancellation": 3,
+    "cancellation_confirmed": 2,
+    "cancellation_ended": 2,
     "retention_expiring": 2,
     "membership_restored": 2,
     "household_verification_required": 3,
@@ -190,6 +202,8 @@ def test_every_locale_and_branch_has_the_same_paragraphs(locale, name):
 DATED = (
     "inactivity_warning",
     "inactivity_cancellation",
+    "cancellation_confirmed",
+    "cancellation_ended",
     "retention_expiring",
     "household_verification_required",
     "policy_announced",
