@@ -342,6 +342,7 @@ def _forget_member(session: Session, subscription: Subscription) -> None:
     for entry in session.scalars(entries):
         if MEMBER_DETAILS & set(entry.details):
             entry.details = {name: value for name, value in entry.details.items() if name not in MEMBER_DETAILS}
+    _redact_events(session, subscription)
     cases = Escalation.subscription_id == subscription.id
     session.execute(
         update(Escalation).where(cases).values(description=PURGED_TEXT, version=Escalation.version + 1),
@@ -354,6 +355,27 @@ def _forget_member(session: Session, subscription: Subscription) -> None:
         .values(comment=PURGED_TEXT),
         execution_options={"synchronize_session": False},
     )
+
+
+def _redact_events(session: Session, subscription: Subscription) -> None:
+    """The member's data in the events the feed still keeps (and any delivery not yet sent): the notices' texts
+    and language, and the last viewing time of an inactivity warning. The events keep their shape: a notice
+    stays a notice, in the partner's default language (the subscription's locale by now), saying it was
+    removed; the viewing time becomes null, as for a member who never watched."""
+    events = session.scalars(
+        select(OutboxEvent).where(
+            OutboxEvent.partner_code == subscription.partner_code, OutboxEvent.subscription_id == subscription.id
+        )
+    )
+    removed = {"locale": subscription.locale, "subject": PURGED_TEXT, "body": PURGED_TEXT, "sms": PURGED_TEXT}
+    for event in events:
+        data = dict(event.payload.get("data") or {})
+        if "notice" in data:
+            data["notice"] = removed
+        if data.get("last_viewed_at") is not None:
+            data["last_viewed_at"] = None
+        if data != event.payload.get("data"):
+            event.payload = {**event.payload, "data": data}
 
 
 def _plan_change_kind(subscription: Subscription, plan: str | None) -> str:

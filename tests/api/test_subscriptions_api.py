@@ -15,6 +15,7 @@ from gateway.domain.keys import KeyKind
 from gateway.services.scheduler import run_due_transitions
 from gateway.store.models import Base, OutboxEvent, Subscription
 from tests.conftest import app_store, bearer
+from tests.event_validation import check_stored_events
 
 NEW = {"partner_ref": "cust-1", "plan": "standard", "market": "DE", "billing_anchor": "2026-01-15"}
 
@@ -599,6 +600,34 @@ def test_purge_after_retention_removes_member_data_and_keeps_the_audit(app, clie
     again = client.post("/v1/service/activity", json={"items": [viewed]}, headers=service).json
     assert again == {"updated": 0, "unknown": [], "skipped": [created["id"]], "before_joining": []}
     assert client.get(f"/v1/subscriptions/{created['id']}", headers=partner).json == shown
+
+
+def test_the_purge_reaches_the_events_the_feed_still_keeps(app, client, partner, service):
+    """Issue 22, item 8: within the feed's retention, a purged member's events keep their shape but lose the
+    member's texts and language (and any viewing time), as the escalations lose what agents wrote."""
+    subscription = activate(client, service, create(client, partner, locale="fr-FR"))
+    path = f"/v1/subscriptions/{subscription['id']}"
+    access_until = datetime.fromisoformat(client.post(f"{path}/cancel", json={}, headers=partner).json["access_until"])
+    run_due_transitions(app_store(app), now=access_until)
+    retention_until = datetime.fromisoformat(client.get(path, headers=partner).json["retention_until"])
+    assert any(event["data"].get("notice", {}).get("locale") == "fr" for event in events(app, subscription["id"]))
+
+    run_due_transitions(app_store(app), now=retention_until, event_retention=timedelta(days=3650))
+
+    kept = events(app, subscription["id"])
+    assert kept[-1]["type"] == "subscription.purged"
+    notices = [event["data"]["notice"] for event in kept if "notice" in event["data"]]
+    assert len(notices) == 2  # the cancellation confirmed, and ended
+    for notice in notices:
+        assert notice == {
+            "locale": "de-DE",
+            "subject": "(removed with the member's data)",
+            "body": "(removed with the member's data)",
+            "sms": "(removed with the member's data)",
+        }
+    feed = client.get("/v1/events", headers=partner).json["items"]
+    assert not [event for event in feed if event["data"].get("notice", {}).get("locale") == "fr"]
+    check_stored_events(app_store(app).engine)
 
 
 def test_an_unactivated_subscription_expires(app, client, partner):
