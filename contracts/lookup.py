@@ -116,6 +116,17 @@ class OpenEscalationSchema(Schema):
     created_at = fields.DateTime(required=True)
 
 
+class SharingStandingSchema(Schema):
+    household_verify_by = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The deadline of the last household verification asked for; null if none."},
+    )
+    extra_member = fields.Boolean(
+        required=True, metadata={"description": "An extra member was added to the account and not removed since."}
+    )
+
+
 class LookupSchema(Schema):
     """One subscriber's situation, in the agent's language."""
 
@@ -125,6 +136,11 @@ class LookupSchema(Schema):
     reason = fields.Nested(ReasonTextSchema, required=True)
     inactivity = fields.Nested(InactivityTextSchema, required=True)
     dates = fields.Nested(KeyDatesSchema, required=True)
+    sharing = fields.Nested(
+        SharingStandingSchema,
+        required=True,
+        metadata={"description": "Where the account stands under the sharing policy, from the notices sent."},
+    )
     notices = fields.List(fields.Nested(NoticeSentSchema), required=True, metadata={"description": "Newest first."})
     faq = fields.List(fields.Nested(FaqLinkSchema), required=True)
     actions = fields.List(fields.Nested(ActionSchema), required=True)

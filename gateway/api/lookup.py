@@ -34,6 +34,7 @@ def lookup_body(found: lookup_service.SubscriberLookup) -> dict[str, Any]:
         "reason": {"code": found.facts.reason, "text": explanation.reason_text},
         "inactivity": {"state": str(found.inactivity), "text": explanation.inactivity_text},
         "dates": asdict(found.facts.dates),
+        "sharing": asdict(found.sharing),
         "notices": [asdict(notice) for notice in found.notices],
         "faq": [asdict(link) for link in found.faq],
         "actions": [asdict(action) for action in found.actions],

@@ -65,6 +65,41 @@ class SubscriberLookup:
     notices: list[NoticeSent]
     faq: list[FaqLink]
     escalations: list[Escalation]
+    sharing: SharingStanding
+
+
+@dataclass(frozen=True)
+class SharingStanding:
+    """Where the account stands under the sharing policy, from the per-account notices in its history (kept
+    for the audit, unlike the events)."""
+
+    household_verify_by: datetime | None  # the deadline of the last household verification asked for
+    extra_member: bool  # an extra member was added and not removed since
+
+
+SHARING_NOTICES = ("household_verification_required", "extra_member_added", "extra_member_removed")
+
+
+def sharing_standing(session: Session, subscription: Subscription) -> SharingStanding:
+    notices = session.scalars(
+        select(SubscriptionChange.details)
+        .where(
+            SubscriptionChange.subscription_id == subscription.id,
+            SubscriptionChange.command == "notice",
+            SubscriptionChange.reason.in_(SHARING_NOTICES),
+        )
+        .order_by(SubscriptionChange.sequence)
+    )
+    verify_by, extra_member = None, False
+    for details in notices:
+        match details.get("event"):
+            case "sharing.household_verification_required":
+                verify_by = datetime.fromisoformat(details["verify_by"])
+            case "sharing.extra_member_added":
+                extra_member = True
+            case "sharing.extra_member_removed":
+                extra_member = False
+    return SharingStanding(verify_by, extra_member)
 
 
 def find_subscriber(session: Session, partner_code: str, partner_ref: str) -> Subscription:
@@ -195,4 +230,5 @@ def lookup_subscriber(
         notices=last_notices(session, subscription),
         faq=faq_links(session, _readable(session, situation.faq_slugs(facts), subscription.market), chosen_locale),
         escalations=unresolved_escalations(session, subscription.id),
+        sharing=sharing_standing(session, subscription),
     )

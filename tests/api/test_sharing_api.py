@@ -577,6 +577,24 @@ def test_account_notices_are_refused_for_memberships_that_ended_or_never_started
     assert _notify(client, world, ids[0], type="household_check").status_code == 422
 
 
+def test_the_lookup_shows_the_household_deadline_and_whether_an_extra_member_is_on_the_account(app, client, world):
+    """Issue 22, item 12: the agent sees verify_by and the extra-member status, not only the notices' subjects."""
+    _effective_policy(app, client, world)
+    subscription_id = _subscription(app, plan="premium", billed_by="service")
+
+    def standing():
+        query = {"partner_ref": "member-1", "locale": "en"}
+        return client.get("/v1/callcenter/lookup", query_string=query, headers=world["rheinfunk"]).json["sharing"]
+
+    assert standing() == {"household_verify_by": None, "extra_member": False}
+    verify_by = (utcnow() + timedelta(days=5)).replace(microsecond=0)
+    _notify(client, world, subscription_id, type="household_verification_required", verify_by=verify_by.isoformat())
+    _notify(client, world, subscription_id, type="extra_member_added")
+    assert standing() == {"household_verify_by": verify_by.isoformat(), "extra_member": True}
+    _notify(client, world, subscription_id, type="extra_member_removed")
+    assert standing()["extra_member"] is False
+
+
 def test_a_suspended_or_ending_membership_still_gets_notices(app, client, world):
     _effective_policy(app, client, world)
     subscription_id = _subscription(app)
