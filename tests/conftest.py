@@ -21,6 +21,7 @@ from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
 from gateway.domain.lifecycle import Actor, Command
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
+from gateway.services import sharing as sharing_service
 from gateway.services import subscriptions as subscription_service
 from gateway.store import migrate
 from gateway.store.db import Store, make_engine
@@ -248,3 +249,15 @@ def add_subscription(
             member_id=f"member-{partner_ref}",
         )
     return subscription
+
+
+def sharing_policy(store: Store, markets: list[str], *, now=None, lead=timedelta(days=30), in_effect=False):
+    """A one-household sharing policy for `markets`, announced at `now` (its effective date `lead` later) by a
+    scheduler run; with `in_effect`, the run is on its effective date, so the policy is in effect too."""
+    now = now or utcnow()
+    with store.transaction() as session:
+        policy = sharing_service.create_policy(
+            session, markets=markets, rule="one_household", extra_member={}, effective_at=now + lead, lead=lead, now=now
+        )
+    sharing_service.run_due_sharing_notices(store, now=now + lead if in_effect else now, reminder_schedule=[])
+    return policy

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from gateway.domain import situation
 from gateway.domain.errors import NotFound
-from gateway.domain.lifecycle import Command, Status
+from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.domain.notices import locale_chain
 from gateway.services.escalations import unresolved_escalations
 from gateway.services.partners import get_partner
 from gateway.services.sharing import embargoed_articles
-from gateway.services.subscriptions import cancelled_by
+from gateway.services.subscriptions import history
 from gateway.store.models import Delivery, Escalation, FaqArticle, OutboxEvent, Subscription, SubscriptionChange
 
 NOTICES_SHOWN = 5
@@ -80,21 +80,15 @@ class SharingStanding:
 SHARING_NOTICES = ("household_verification_required", "extra_member_added", "extra_member_removed")
 
 
-def sharing_standing(session: Session, subscription: Subscription) -> SharingStanding:
-    notices = session.scalars(
-        select(SubscriptionChange.details)
-        .where(
-            SubscriptionChange.subscription_id == subscription.id,
-            SubscriptionChange.command == "notice",
-            SubscriptionChange.reason.in_(SHARING_NOTICES),
-        )
-        .order_by(SubscriptionChange.sequence)
-    )
+def sharing_standing(entries: list[SubscriptionChange]) -> SharingStanding:
+    """From the subscription's history, oldest first."""
     verify_by, extra_member = None, False
-    for details in notices:
-        match details.get("event"):
+    for entry in entries:
+        if entry.command != "notice" or entry.reason not in SHARING_NOTICES:
+            continue
+        match entry.details.get("event"):
             case "sharing.household_verification_required":
-                verify_by = datetime.fromisoformat(details["verify_by"])
+                verify_by = datetime.fromisoformat(entry.details["verify_by"])
             case "sharing.extra_member_added":
                 extra_member = True
             case "sharing.extra_member_removed":
@@ -112,20 +106,19 @@ def find_subscriber(session: Session, partner_code: str, partner_ref: str) -> Su
     return found
 
 
-def _facts(session: Session, subscription: Subscription) -> situation.SubscriberFacts:
-    last_inactivity_step = session.scalars(
-        select(SubscriptionChange)
-        .where(
-            SubscriptionChange.subscription_id == subscription.id,
-            SubscriptionChange.command.in_([str(command) for command in situation.INACTIVITY_COMMANDS]),
-        )
-        .order_by(SubscriptionChange.sequence.desc())
-        .limit(1)
-    ).first()
+def _last(entries: list[SubscriptionChange], matches) -> SubscriptionChange | None:
+    return next((entry for entry in reversed(entries) if matches(entry)), None)
+
+
+def _facts(subscription: Subscription, entries: list[SubscriptionChange]) -> situation.SubscriberFacts:
+    """What bears on the situation, from the subscription and its history (oldest first)."""
+    inactivity_steps = {str(command) for command in situation.INACTIVITY_COMMANDS}
+    last_inactivity_step = _last(entries, lambda entry: entry.command in inactivity_steps)
+    last_cancellation = _last(entries, lambda entry: entry.to_status == Status.CANCELLED)
     command = Command(last_inactivity_step.command) if last_inactivity_step is not None else None
     return situation.SubscriberFacts(
         billed_by=subscription.billed_by,
-        cancelled_by=cancelled_by(session, subscription),
+        cancelled_by=Actor(last_cancellation.actor) if last_cancellation is not None else None,
         status=Status(subscription.status),
         reason=subscription.status_reason,
         plan=subscription.plan,
@@ -219,7 +212,8 @@ def lookup_subscriber(
     default language when none is given)."""
     subscription = find_subscriber(session, partner_code, partner_ref)
     chosen_locale = locale or get_partner(session, partner_code).default_locale
-    facts = _facts(session, subscription)
+    entries = history(session, subscription)  # read once: the facts and the sharing standing come from it
+    facts = _facts(subscription, entries)
     explanation = situation.explain(facts, chosen_locale)
     return SubscriberLookup(
         subscription=subscription,
@@ -230,5 +224,5 @@ def lookup_subscriber(
         notices=last_notices(session, subscription),
         faq=faq_links(session, _readable(session, situation.faq_slugs(facts), subscription.market), chosen_locale),
         escalations=unresolved_escalations(session, subscription.id),
-        sharing=sharing_standing(session, subscription),
+        sharing=sharing_standing(entries),
     )

@@ -43,7 +43,7 @@ from gateway.services import subscriptions as subscription_service
 from gateway.store import migrate
 from gateway.store.models import Delivery
 from partners.signing import new_webhook_secret, signed_headers
-from tests.conftest import Database, add_subscription, app_store, bearer, check_emitted_events
+from tests.conftest import Database, add_subscription, app_store, bearer, check_emitted_events, sharing_policy
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 PARTNER_SCOPES = SCOPES_BY_KIND[KeyKind.PARTNER]
@@ -275,7 +275,7 @@ class World:
                 session, dry_run=True, policies=MarketPolicies(), respond_days=14, now=now
             ).id
         self.policy, self.notice = _announced_policy(store, now)
-        _policy_in_effect(store, now)  # per-account sharing notices wait for one (the embargo)
+        sharing_policy(store, ["DE"], now=now, lead=timedelta(minutes=1), in_effect=True)  # per-account notices wait
         with store.transaction() as session:
             self.faq_slug = faq_service.create_article(
                 session, "matrix-article", "en", ArticleContent.of("Extra member", "How to add one."), now=now
@@ -422,21 +422,6 @@ def _announced_policy(store, now) -> tuple[str, str]:
     with store.read() as session:
         [(notice, _)] = sharing_service.list_partner_notices(session, "alpha", limit=1)
     return policy.id, notice.id
-
-
-def _policy_in_effect(store, now) -> None:
-    """A second policy for DE, in effect a minute from now: what per-account sharing notices need."""
-    with store.transaction() as session:
-        sharing_service.create_policy(
-            session,
-            markets=["DE"],
-            rule="one_household",
-            extra_member={},
-            effective_at=now + timedelta(minutes=1),
-            lead=timedelta(days=40),
-            now=now,
-        )
-    sharing_service.run_due_sharing_notices(store, now=now + timedelta(minutes=1), reminder_schedule=[])
 
 
 def _url(rule: str, values: dict[str, str]) -> str:

@@ -3,34 +3,15 @@ ETag / If-None-Match, one article with its fallback, and searches seeing operato
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from gateway import create_app
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.services import faq as faq_service
-from gateway.services import sharing as sharing_service
-from tests.conftest import Seeder, app_store, bearer
+from tests.conftest import Seeder, app_store, bearer, sharing_policy
 
 SEARCH = "/v1/callcenter/faq/search"
-
-
-def announce_sharing_policy(app, markets: list[str]) -> None:
-    """A sharing policy for `markets`, announced: its FAQ articles may be read there (the embargo is over)."""
-    now = utcnow()
-    with app_store(app).transaction() as session:
-        sharing_service.create_policy(
-            session,
-            markets=markets,
-            rule="one_household",
-            extra_member={},
-            effective_at=now + timedelta(days=30),
-            lead=timedelta(days=30),
-            now=now,
-        )
-    sharing_service.run_due_sharing_notices(app_store(app), now=now, reminder_schedule=[])
 
 
 @pytest.fixture
@@ -39,7 +20,7 @@ def agent(app, seed) -> dict[str, str]:
     in Germany."""
     faq_service.load_folder(app_store(app), faq_service.ARTICLES_FOLDER, now=utcnow())
     seed.partner("rheinfunk", markets=("DE", "AT"), locale="de-AT")
-    announce_sharing_policy(app, ["DE"])
+    sharing_policy(app_store(app), ["DE"])
     return bearer(seed.token(KeyKind.PARTNER, "rheinfunk", scopes={"callcenter"}))
 
 
@@ -48,14 +29,14 @@ def test_articles_about_the_sharing_policy_are_hidden_until_it_is_announced_in_a
     faq_service.load_folder(app_store(app), faq_service.ARTICLES_FOLDER, now=utcnow())
     seed.partner("lumiere", markets=("FR",), locale="fr-FR")
     agent = bearer(seed.token(KeyKind.PARTNER, "lumiere", scopes={"callcenter"}))
-    announce_sharing_policy(app, ["DE"])  # another market's announcement lifts nothing in France
+    sharing_policy(app_store(app), ["DE"])  # another market's announcement lifts nothing in France
 
     hidden = search(client, agent, q="partage du mot de passe foyer membre supplémentaire", locale="fr", limit=20)
 
     slugs = {hit["slug"] for hit in hidden.json["results"]}
     assert slugs and not slugs & {"paid-sharing-household", "extra-member"}
     assert client.get("/v1/callcenter/faq/extra-member", headers=agent).status_code == 404
-    announce_sharing_policy(app, ["FR"])
+    sharing_policy(app_store(app), ["FR"])
     shown = search(client, agent, q="partage du mot de passe foyer membre supplémentaire", locale="fr", limit=20)
     assert {"paid-sharing-household", "extra-member"} <= {hit["slug"] for hit in shown.json["results"]}
     assert shown.headers["ETag"] != hidden.headers["ETag"]
@@ -262,7 +243,7 @@ def test_each_backend_serves_admin_edits_to_a_second_process(backend_app):
     seeder.partner("selat", markets=("MY",), locale="ms-MY")
     agent = bearer(seeder.token(KeyKind.PARTNER, "selat", scopes={"callcenter"}))
     operator = bearer(seeder.token(KeyKind.OPERATOR))
-    announce_sharing_policy(backend_app, ["MY"])
+    sharing_policy(app_store(backend_app), ["MY"])
     other = create_app(
         {key: backend_app.config["GATEWAY"][key] for key in ("DATABASE_URL", "DATABASE_SCHEMA", "INSTANCE_PATH")}
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import update
 
@@ -11,9 +9,8 @@ from gateway.delivery.publisher import publish_events
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind, Scope
 from gateway.domain.sharing import POLICY_ARTICLES
-from gateway.services import sharing as sharing_service
 from gateway.store.models import Delivery
-from tests.conftest import app_store, bearer
+from tests.conftest import app_store, bearer, sharing_policy
 from tests.lookup_support import SITUATIONS, add_faq_titles, add_open_escalation, subscriber_in
 
 LOOKUP = "/v1/callcenter/lookup"
@@ -96,30 +93,9 @@ def test_the_lookup_suggests_no_sharing_article_before_the_policy_is_announced_i
         return {link["slug"] for link in _lookup(client, agent, "active", locale="en").json["faq"]}
 
     assert not suggested() & POLICY_ARTICLES
-    now = utcnow()
-    with app_store(app).transaction() as session:
-        sharing_service.create_policy(
-            session,
-            markets=["FR"],
-            rule="one_household",
-            extra_member={},
-            effective_at=now + timedelta(days=30),
-            lead=timedelta(days=30),
-            now=now,
-        )
-    sharing_service.run_due_sharing_notices(app_store(app), now=now, reminder_schedule=[])
+    sharing_policy(app_store(app), ["FR"])
     assert not suggested() & POLICY_ARTICLES  # announced in France; the subscriber is in Germany
-    with app_store(app).transaction() as session:
-        sharing_service.create_policy(
-            session,
-            markets=["DE"],
-            rule="one_household",
-            extra_member={},
-            effective_at=now + timedelta(days=30),
-            lead=timedelta(days=30),
-            now=now,
-        )
-    sharing_service.run_due_sharing_notices(app_store(app), now=now, reminder_schedule=[])
+    sharing_policy(app_store(app), ["DE"])
     assert "paid-sharing-household" in suggested()
 
 

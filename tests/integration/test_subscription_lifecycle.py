@@ -21,7 +21,7 @@ from gateway.services.campaigns import CampaignSettings
 from gateway.services.scheduler import run_due_transitions
 from gateway.services.subscriptions import PURGED_TEXT
 from gateway.store.models import Base, Escalation, EscalationEntry, OutboxEvent, Subscription, SubscriptionChange
-from tests.conftest import Seeder, add_subscription
+from tests.conftest import Seeder, add_subscription, sharing_policy
 
 JOINED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 MEMBER_ID = "member-7f3c9a"  # distinctive, so a scan of every table finds any copy of it
@@ -67,17 +67,8 @@ def live_a_whole_life(store) -> str:
         reported = WATCHED + timedelta(hours=3)  # the service reports in batches, some time after
         result = subscription_service.record_viewing(session, [(subscription_id, WATCHED)], now=reported)
     assert result.updated == 1
-    with store.transaction() as session:  # a sharing policy in effect in DE: per-account notices may go out
-        sharing_service.create_policy(
-            session,
-            markets=["DE"],
-            rule="one_household",
-            extra_member={},
-            effective_at=datetime(2026, 2, 19, tzinfo=UTC),
-            lead=timedelta(days=30),
-            now=datetime(2026, 1, 1, tzinfo=UTC),
-        )
-    sharing_service.run_due_sharing_notices(store, now=datetime(2026, 2, 19, tzinfo=UTC), reminder_schedule=[])
+    # A sharing policy in effect in DE: per-account notices may go out.
+    sharing_policy(store, ["DE"], now=datetime(2026, 1, 20, tzinfo=UTC), in_effect=True)
     with store.transaction() as session:
         sharing_service.send_account_notice(
             session, subscription_id, sharing_service.HOUSEHOLD_VERIFICATION, now=datetime(2026, 2, 20, tzinfo=UTC)
