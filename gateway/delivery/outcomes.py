@@ -27,7 +27,8 @@ from gateway.domain.delivery import (
     parse_retry_after,
 )
 from gateway.domain.ids import new_id
-from gateway.store.models import Delivery, DeliveryAttempt, OperatorEvent, WebhookEndpoint, one_of
+from gateway.store.lists import one_of
+from gateway.store.models import Delivery, DeliveryAttempt, OperatorEvent, WebhookEndpoint
 from partners.base import Attempt, EventResult
 
 ERROR_LIMIT = 500  # characters of last_error kept on the delivery

@@ -15,7 +15,7 @@ from sqlalchemy import func, insert, literal, select, text, update
 from sqlalchemy.orm import Session
 
 from gateway.domain.delivery import DeliveryStatus, EndpointStatus
-from gateway.store.models import Delivery, OutboxEvent, WebhookEndpoint, one_of
+from gateway.store.models import Delivery, OutboxEvent, WebhookEndpoint
 from gateway.store.types import UTCDateTime
 
 ENABLED = EndpointStatus.ENABLED.value
@@ -50,21 +50,26 @@ def publish_events(session: Session, now: datetime, limit: int = 2000) -> int:
     )
     if not ids:
         return 0
-    # Positions need to grow and be unique, not to be contiguous: this batch's rows get id + shift, which
-    # puts them all above every position handed out so far, in id order, with one UPDATE.
+    # Positions need to grow and be unique, not to be contiguous: the batch's rows get id + shift, which puts
+    # them all above every position handed out so far, in id order, with one UPDATE. The batch is a range of
+    # ids (not a list of them: binding thousands of values costs more than the statement): an event of that
+    # range committed since the look-up is published with it, as it is above every position too.
     top = session.scalar(select(func.coalesce(func.max(OutboxEvent.position), 0)))
     shift = top - ids[0] + 1
-    session.execute(
-        update(OutboxEvent).where(one_of(OutboxEvent.id, ids)).values(position=OutboxEvent.id + shift),
+    published = session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.position.is_(None), OutboxEvent.id.between(ids[0], ids[-1]))
+        .values(position=OutboxEvent.id + shift),
         execution_options={"synchronize_session": False},
-    )
+    ).rowcount
     # One delivery per enabled endpoint of the event's partner, written by the database in one statement. The
-    # batch's events are looked up by id first (a materialized CTE): joined directly, PostgreSQL planning on a
-    # fresh table's statistics read all of the partner's events, by partner, for every batch.
+    # batch's events are looked up first, as the positions above `top` (a materialized CTE): joined directly,
+    # PostgreSQL planning on a fresh table's statistics read all of the partner's events, by partner, for
+    # every batch.
     event, endpoint = OutboxEvent.__table__, WebhookEndpoint.__table__
     batch = (
-        select(event.c.id, event.c.partner_code, event.c.subscription_id, event.c.event_type)
-        .where(one_of(event.c.id, ids))
+        select(event.c.id, event.c.partner_code, event.c.subscription_id, event.c.event_type, event.c.position)
+        .where(event.c.position > top)
         .cte("batch")
         .prefix_with("MATERIALIZED")
     )
@@ -73,7 +78,7 @@ def publish_events(session: Session, now: datetime, limit: int = 2000) -> int:
         endpoint.c.id,
         batch.c.partner_code,
         batch.c.subscription_id,
-        batch.c.id + shift,
+        batch.c.position,
         batch.c.event_type,
         literal(DeliveryStatus.PENDING.value),
         literal(0),
@@ -93,4 +98,4 @@ def publish_events(session: Session, now: datetime, limit: int = 2000) -> int:
         "created_at",
     ]
     session.execute(insert(Delivery.__table__).from_select(columns, fan_out))
-    return len(ids)
+    return published

@@ -17,7 +17,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    bindparam,
     false,
     text,
 )
@@ -293,12 +292,6 @@ class IdempotencyRecord(Base):
     # A claim in progress of a command that commits in steps: past this, its runner is taken for dead and a
     # retry with the key runs the command afresh. None for claims that commit with their response.
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-def one_of(column, values: list):
-    """`column IN (values)` with the list bound as one expanding parameter: SQLAlchemy then does not build and
-    check an expression per value, which shows when the list holds hundreds of ids."""
-    return column.in_(bindparam(f"{column.key}_values", list(values), expanding=True))
 
 
 class Reconciliation(Base):

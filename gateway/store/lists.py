@@ -1,0 +1,73 @@
+"""`column IN (a list of values)` bound as one parameter, on SQLite and PostgreSQL alike.
+
+The dispatcher's statements name hundreds of deliveries at a time. Bound as an expanding parameter, SQLAlchemy
+renders, names and binds one placeholder per value at every execution, and each list length is a statement of
+its own to SQLite's statement cache. One parameter instead: a JSON array read by `json_each` on SQLite, an
+array compared with `= ANY` on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from sqlalchemy import BigInteger, Boolean, String, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import TypeDecorator
+
+
+class _ValueList(TypeDecorator):
+    """A list of ids (integers or strings) as one bound value."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, integers: bool) -> None:
+        super().__init__()
+        self.integers = integers
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(BigInteger if self.integers else String))
+        return dialect.type_descriptor(String())
+
+    def process_bind_param(self, value, dialect):
+        return list(value) if dialect.name == "postgresql" else json.dumps(list(value))
+
+
+class OneOf(ColumnElement[bool]):
+    """`column` is one of the values (see one_of)."""
+
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition as it is: in a WHERE, SQLite is not given `(...) = 1`
+    inherit_cache = True
+    _traverse_internals = (
+        ("column", InternalTraversal.dp_clauseelement),
+        ("values", InternalTraversal.dp_clauseelement),
+    )
+
+    def __init__(self, column, values) -> None:
+        self.column = column
+        self.values = values
+
+
+def one_of(column, values: Iterable) -> OneOf:
+    """`column IN (values)`, the values bound as one parameter (ids: integers or strings)."""
+    values = list(values)
+    integers = isinstance(column.type, BigInteger) or column.type.python_type is int
+    return OneOf(column, bindparam(f"{column.key}_values", values, type_=_ValueList(integers)))
+
+
+@compiles(OneOf)
+def _in_json_array(element: OneOf, compiler, **kw) -> str:
+    column, values = compiler.process(element.column, **kw), compiler.process(element.values, **kw)
+    return f"{column} IN (SELECT value FROM json_each({values}))"  # noqa: S608 (compiled SQL, values bound)
+
+
+@compiles(OneOf, "postgresql")
+def _equals_any(element: OneOf, compiler, **kw) -> str:
+    column, values = compiler.process(element.column, **kw), compiler.process(element.values, **kw)
+    return f"{column} = ANY({values})"
