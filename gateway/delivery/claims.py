@@ -19,7 +19,7 @@ from sqlalchemy import Text, and_, bindparam, cast, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.domain.delivery import CircuitState, DeliveryStatus, EndpointStatus
-from gateway.store.lists import one_of
+from gateway.store.lists import list_parameter, one_of
 from gateway.store.models import Delivery, OutboxEvent, Partner, WebhookEndpoint
 from gateway.store.types import UTCDateTime
 
@@ -124,9 +124,11 @@ def _next_in_order(
     met: set[str] = set()
     after, size = 0, count * SCAN_FACTOR
     while len(found) < count:
-        page = session.execute(
-            _pending_page(), {"endpoint": endpoint_id, "now": now, "after": after, "count": size}
-        ).all()
+        page = (
+            session.connection()
+            .execute(_pending_page(), {"endpoint": endpoint_id, "now": now, "after": after, "count": size})
+            .all()
+        )
         for delivery_id, subscriber, _, due in page:  # unpacked, not read by name: this loop sees every row read
             if subscriber is not None:
                 if subscriber in met:
@@ -145,9 +147,16 @@ def _lock_still_due(session: Session, ids: list[int], now: datetime) -> list[tup
     skipped), with their events, as (id, attempts, event_id, event_type, body, created_at). The rows are found
     by id alone and checked after, so that no plan can read the endpoint's backlog for them (with the checks
     in the statement, PostgreSQL scanned the due-deliveries index)."""
-    locked = session.execute(
+    locked = session.connection().execute(_locking_by_id(), {"ids": ids, "now": now})
+    return [row[1:] for row in locked if row[0]]
+
+
+@cache
+def _locking_by_id():
+    still_due = and_(Delivery.status == DeliveryStatus.PENDING, _due_now(bindparam("now", type_=UTCDateTime())))
+    return (
         select(
-            and_(Delivery.status == DeliveryStatus.PENDING, _due_now(now)).label("still_due"),
+            still_due.label("still_due"),
             Delivery.id,
             Delivery.attempts,
             OutboxEvent.event_id,
@@ -156,11 +165,10 @@ def _lock_still_due(session: Session, ids: list[int], now: datetime) -> list[tup
             OutboxEvent.created_at,
         )
         .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
-        .where(one_of(Delivery.id, ids))
+        .where(one_of(Delivery.id, list_parameter("ids", Delivery.id)))
         .order_by(Delivery.position)
         .with_for_update(of=Delivery, skip_locked=True)
     )
-    return [row[1:] for row in locked if row[0]]
 
 
 @dataclass(frozen=True, slots=True)

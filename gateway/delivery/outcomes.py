@@ -10,8 +10,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import bindparam, insert, literal, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from gateway.delivery.claims import ClaimedDelivery
@@ -27,7 +28,7 @@ from gateway.domain.delivery import (
     parse_retry_after,
 )
 from gateway.domain.ids import new_id
-from gateway.store.lists import one_of
+from gateway.store.lists import list_parameter, one_of
 from gateway.store.models import Delivery, DeliveryAttempt, OperatorEvent, WebhookEndpoint
 from partners.base import Attempt, EventResult
 
@@ -136,13 +137,19 @@ def _attempt_row(delivery_id: int | None, attempt: Attempt, result: EventResult,
 
 def _insert_alike_attempts(session: Session, delivery_ids: list[int], row: dict) -> None:
     """One attempt row per delivery of a batch, all alike but for the delivery: written by one statement."""
-    table = DeliveryAttempt.__table__
     values = {name: value for name, value in row.items() if name != "delivery_id"}
-    delivery = Delivery.__table__
-    source = select(delivery.c.id, *(literal(value, table.c[name].type) for name, value in values.items())).where(
-        one_of(delivery.c.id, delivery_ids)
+    session.connection().execute(_alike_attempts(), {**values, "delivery_ids": delivery_ids})
+
+
+@cache
+def _alike_attempts():
+    """INSERT ... SELECT of one attempt per listed delivery, built once; the attempt's columns bound by name."""
+    table, delivery = DeliveryAttempt.__table__, Delivery.__table__
+    names = [column.name for column in table.columns if column.name not in ("id", "delivery_id")]
+    source = select(delivery.c.id, *(bindparam(name, type_=table.c[name].type) for name in names)).where(
+        one_of(delivery.c.id, list_parameter("delivery_ids", delivery.c.id))
     )
-    session.execute(insert(table).from_select(["delivery_id", *values], source))
+    return insert(table).from_select(["delivery_id", *names], source)
 
 
 def _next_state(

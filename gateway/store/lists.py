@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from sqlalchemy import BigInteger, Boolean, String, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement
+from sqlalchemy.sql.expression import BindParameter, ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeDecorator
 
@@ -54,11 +54,21 @@ class OneOf(ColumnElement[bool]):
         self.values = values
 
 
-def one_of(column, values: Iterable) -> OneOf:
-    """`column IN (values)`, the values bound as one parameter (ids: integers or strings)."""
-    values = list(values)
-    integers = isinstance(column.type, BigInteger) or column.type.python_type is int
-    return OneOf(column, bindparam(f"{column.key}_values", values, type_=_ValueList(integers)))
+def one_of(column, values: Iterable | BindParameter) -> OneOf:
+    """`column IN (values)`, the values (ids: integers or strings) bound as one parameter: given, or bound
+    later to a list_parameter's name."""
+    if not isinstance(values, BindParameter):
+        values = bindparam(f"{column.key}_values", list(values), type_=_value_list(column))
+    return OneOf(column, values)
+
+
+def list_parameter(name: str, column) -> BindParameter:
+    """A parameter for one_of(column, ...) in a statement built once: its list is given at execution."""
+    return bindparam(name, type_=_value_list(column))
+
+
+def _value_list(column) -> _ValueList:
+    return _ValueList(integers=isinstance(column.type, BigInteger) or column.type.python_type is int)
 
 
 @compiles(OneOf)
