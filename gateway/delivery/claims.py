@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Text, and_, bindparam, cast, exists, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, exists, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.domain.delivery import CircuitState, DeliveryStatus, EndpointStatus
@@ -49,9 +49,15 @@ def _endpoint_can_send(now: datetime):
     )
 
 
-def _delivery_is_due(now: datetime):
+def is_pending():
+    """Written out as the partial indexes of pending deliveries are (models.Delivery): with a bound value
+    instead, a generic PostgreSQL plan could not use them."""
+    return Delivery.status == literal_column(f"'{DeliveryStatus.PENDING.value}'")
+
+
+def delivery_is_due(now):
     return and_(
-        Delivery.status == DeliveryStatus.PENDING,
+        is_pending(),
         Delivery.next_attempt_at <= now,
         or_(Delivery.lease_until.is_(None), Delivery.lease_until <= now),
     )
@@ -64,16 +70,22 @@ class EndpointWithWork:
 
 
 def endpoints_with_due_work(session: Session, now: datetime) -> list[EndpointWithWork]:
-    """The endpoints that could be sent a delivery now: one look-up per enabled endpoint (an index step), however
-    many deliveries wait."""
-    due_here = exists().where(Delivery.endpoint_id == WebhookEndpoint.id, _delivery_is_due(now))
-    rows = session.execute(
+    """The endpoints that could be sent a delivery now: one look-up per enabled endpoint in the index of its
+    pending deliveries by when they are due, however many deliveries wait there or at other endpoints."""
+    rows = session.connection().execute(_endpoints_with_due_work(), {"now": now}).all()
+    return [EndpointWithWork(endpoint_id, flavour) for endpoint_id, flavour in rows]
+
+
+@cache
+def _endpoints_with_due_work():
+    now = bindparam("now", type_=UTCDateTime())
+    due_here = exists().where(Delivery.endpoint_id == WebhookEndpoint.id, delivery_is_due(now))
+    return (
         select(WebhookEndpoint.id, Partner.flavour)
         .join(Partner, Partner.code == WebhookEndpoint.partner_code)
         .where(_endpoint_can_send(now), due_here)
         .order_by(WebhookEndpoint.id)
-    ).all()
-    return [EndpointWithWork(row.id, row.flavour) for row in rows]
+    )
 
 
 SCAN_FACTOR = 2  # pending deliveries read per delivery wanted, at first; pages then grow
@@ -99,7 +111,7 @@ def _pending_page():
         )
         .where(
             Delivery.endpoint_id == bindparam("endpoint"),
-            Delivery.status == DeliveryStatus.PENDING,
+            is_pending(),
             Delivery.position > bindparam("after"),
         )
         .order_by(Delivery.position)

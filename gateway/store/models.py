@@ -191,7 +191,6 @@ class Delivery(Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        Index("ix_deliveries_due", "status", "next_attempt_at"),
         # Each endpoint's pending deliveries in the order of their events: where a claim reads (delivery.claims).
         Index(
             "ix_deliveries_endpoint_pending",
@@ -199,6 +198,20 @@ class Delivery(Base):
             "position",
             postgresql_where=text("status = 'pending'"),
             sqlite_where=text("status = 'pending'"),
+        ),
+        # ... and by when they are due: which endpoints have work, and the oldest due delivery.
+        Index(
+            "ix_deliveries_endpoint_due",
+            "endpoint_id",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        Index(
+            "ix_deliveries_partner_dead",
+            "partner_code",
+            postgresql_where=text("status = 'dead'"),
+            sqlite_where=text("status = 'dead'"),
         ),
         Index("ix_deliveries_partner_created", "partner_code", "created_at"),
         UniqueConstraint("event_id", "endpoint_id"),

@@ -219,7 +219,7 @@ def _queue_lines(base: str) -> list[str]:
 
 def test_queue_gauges_under_gunicorn_have_one_series_per_partner_and_follow_the_store(environment):
     """Every worker's scrape reads the queue from the store: the gauges show one series per partner (no `pid`),
-    and a queue that empties leaves no series a worker saw earlier."""
+    at 0 once a queue empties, and no worker keeps a value it saw earlier (nor writes the gauges to files)."""
     from gateway.delivery.publisher import publish_events
     from gateway.domain.clock import utcnow
     from gateway.store.db import Store, make_engine
@@ -241,16 +241,28 @@ def test_queue_gauges_under_gunicorn_have_one_series_per_partner_and_follow_the_
     try:
         for _ in range(12):  # enough scrapes that both workers answer several
             assert sorted(_queue_lines(base)) == [
+                'gateway_delivery_dead_letters{partner="alpha"} 0.0',
+                'gateway_delivery_dead_letters{partner="beta"} 0.0',
                 'gateway_delivery_queue_depth{partner="alpha"} 2.0',
                 'gateway_delivery_queue_depth{partner="beta"} 1.0',
             ]
-        with store.transaction() as session:  # alpha's queue empties
-            for delivery in session.query(Delivery).filter(Delivery.partner_code == "alpha"):
-                delivery.status, delivery.finished_at = "delivered", utcnow()
+        with store.transaction() as session:  # alpha's queue empties: one delivered, one a dead letter
+            first, second = session.query(Delivery).filter(Delivery.partner_code == "alpha").order_by(Delivery.id)
+            first.status, first.finished_at = "delivered", utcnow()
+            second.status, second.finished_at = "dead", utcnow()
         for _ in range(12):
-            assert _queue_lines(base) == ['gateway_delivery_queue_depth{partner="beta"} 1.0']
+            assert sorted(_queue_lines(base)) == [
+                'gateway_delivery_dead_letters{partner="alpha"} 1.0',
+                'gateway_delivery_dead_letters{partner="beta"} 0.0',
+                'gateway_delivery_queue_depth{partner="alpha"} 0.0',
+                'gateway_delivery_queue_depth{partner="beta"} 1.0',
+            ]
         metrics = requests.get(f"{base}/metrics", timeout=5).text
         assert "gateway_delivery_due_lag_seconds " in metrics and 'pid="' not in metrics
+        written = {
+            path.name.split("_")[0] for path in (Path(environment["GATEWAY_INSTANCE_PATH"]) / "prometheus").iterdir()
+        }
+        assert written == {"counter", "histogram"}  # the HTTP metrics' files only
     finally:
         _stop(process)
         store.dispose()
