@@ -6,6 +6,7 @@ right whichever dispatchers run; these two are counted where the sending happens
 
 from __future__ import annotations
 
+from collections import Counter as CountOf
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -33,10 +34,17 @@ class DeliveryMetrics:
         )
 
     def observe(self, sends: Sequence[Send], now: datetime) -> None:
+        attempts: CountOf[str] = CountOf()
+        latencies = []
         for send in sends:
             for attempt in send.results[0].attempts:  # a batch's attempts are shared by its events
-                self.attempts.labels(attempt_outcome(attempt).value).inc()
+                attempts[attempt_outcome(attempt).value] += 1
             for delivery, result in zip(send.deliveries, send.results, strict=True):
                 status = result.http_status
                 if status is not None and 200 <= status < 300:
-                    self.latency.observe((now - delivery.event_created_at).total_seconds())
+                    latencies.append((now - delivery.event_created_at).total_seconds())
+        # Counted here first, then added to the metrics once per outcome: `labels()` validates and locks.
+        for outcome, count in attempts.items():
+            self.attempts.labels(outcome).inc(count)
+        for seconds in latencies:
+            self.latency.observe(seconds)
