@@ -277,5 +277,13 @@ def check_transition(
         raise ValueError(f"reason {reason!r} is not one of {sorted(transition.reasons)} for {command}")
     if not transition.admits(status, warned):
         allowed = allowed_commands(status, actor, warned=warned, billed_by=billed_by)
-        raise InvalidTransition(status, command, allowed, warned, billed_by=billed_by)
+        why = PURGED_WHY if status is Status.PURGED else None
+        raise InvalidTransition(status, command, allowed, warned, why=why, billed_by=billed_by)
     return transition
+
+
+# What is left to do once a subscription is purged: nothing on it; the member starts again with the partner.
+PURGED_WHY = (
+    "its retention window ended and the member's data was deleted; the member subscribes anew with the partner, "
+    "who may use the same partner_ref again"
+)

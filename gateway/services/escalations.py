@@ -20,6 +20,7 @@ from gateway.domain.ids import new_id
 from gateway.domain.partners import NOT_A_LOCALE, normalize_locale
 from gateway.services.outbox import record_event
 from gateway.services.partners import get_partner
+from gateway.services.subscriptions import find_by_partner_ref
 from gateway.store.models import Escalation, EscalationEntry, Subscription, created_after
 
 ESCALATION_ID = re.compile(r"^esc_[0-9a-f]{20}$")  # gateway.domain.ids.new_id("esc")
@@ -40,9 +41,7 @@ class Opened:
 
 
 def _subscriber(session: Session, partner_code: str, partner_ref: str) -> Subscription:
-    subscription = session.scalar(
-        select(Subscription).where(Subscription.partner_code == partner_code, Subscription.partner_ref == partner_ref)
-    )
+    subscription = find_by_partner_ref(session, partner_code, partner_ref)
     if subscription is None:
         raise NotFound("subscriber", partner_ref)  # another partner's subscriber looks exactly like none
     return subscription

@@ -15,7 +15,7 @@ from gateway.domain.notices import locale_chain
 from gateway.services.escalations import unresolved_escalations
 from gateway.services.partners import get_partner
 from gateway.services.sharing import embargoed_articles
-from gateway.services.subscriptions import history
+from gateway.services.subscriptions import find_by_partner_ref, history
 from gateway.store.models import Delivery, Escalation, FaqArticle, OutboxEvent, Subscription, SubscriptionChange
 
 NOTICES_SHOWN = 5
@@ -98,9 +98,7 @@ def sharing_standing(entries: list[SubscriptionChange]) -> SharingStanding:
 
 def find_subscriber(session: Session, partner_code: str, partner_ref: str) -> Subscription:
     """The partner's subscription with this reference; another partner's is as missing as one that does not exist."""
-    found = session.scalar(
-        select(Subscription).where(Subscription.partner_code == partner_code, Subscription.partner_ref == partner_ref)
-    )
+    found = find_by_partner_ref(session, partner_code, partner_ref)
     if found is None:
         raise NotFound("subscriber", partner_ref)
     return found

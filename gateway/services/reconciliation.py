@@ -413,13 +413,17 @@ def _drift_items(connection: Connection, job_id: str, partner_code: str, differi
         )
         .outerjoin(
             Subscription,
-            (Subscription.partner_code == partner_code) & (Subscription.partner_ref == refs.partner_ref),
+            (Subscription.partner_code == partner_code)
+            & (Subscription.partner_ref == refs.partner_ref)
+            & (Subscription.status != Status.PURGED),  # the live one: a purged subscription's reference is free
         )
         .where(refs.partner_ref.in_(claims))
         .order_by(refs.partner_ref)
-    )
+    ).all()
+    purged = _purged(connection, partner_code, [row[0] for row in found if row[2] is None])
     items = []
-    for partner_ref, line, subscription_id, status, plan, pending_plan in found:
+    for partner_ref, line, *live in found:
+        subscription_id, status, plan, pending_plan = purged.get(partner_ref, live) if live[0] is None else live
         roster_status, roster_plan = CLAIMS[claims[partner_ref]]
         row = RosterRow(line, partner_ref, roster_status, roster_plan)
         finding = compare(row, STATUS_BY_VALUE.get(status), plan, pending_plan)
@@ -440,6 +444,24 @@ def _drift_items(connection: Connection, job_id: str, partner_code: str, differi
                 }
             )
     return items
+
+
+def _purged(connection: Connection, partner_code: str, partner_refs: list[str]) -> dict[str, tuple]:
+    """For references without a live subscription: the latest purged one's (id, status, plan, pending plan)."""
+    if not partner_refs:
+        return {}
+    rows = connection.execute(
+        select(
+            Subscription.partner_ref, Subscription.id, Subscription.status, Subscription.plan, Subscription.pending_plan
+        )
+        .where(
+            Subscription.partner_code == partner_code,
+            Subscription.partner_ref.in_(partner_refs),
+            Subscription.status == Status.PURGED,
+        )
+        .order_by(Subscription.created_at)
+    )
+    return {partner_ref: tuple(rest) for partner_ref, *rest in rows}  # the latest last, so it stays
 
 
 def _duplicate(earlier_line: int, earlier_bad: bool) -> str:

@@ -64,7 +64,12 @@ def create_subscription(
         errors["locale"] = "Not a BCP 47 language tag such as 'de' or 'de-AT'."
     if errors:
         raise InvalidInput(errors)
-    same_ref = (Subscription.partner_code == partner_code) & (Subscription.partner_ref == partner_ref)
+    # A purged subscription's reference is free: the member comes back under it as a new subscription.
+    same_ref = (
+        (Subscription.partner_code == partner_code)
+        & (Subscription.partner_ref == partner_ref)
+        & (Subscription.status != Status.PURGED)
+    )
     existing = session.scalar(select(Subscription.id).where(same_ref))
     if existing is not None:
         raise Conflict(f"Subscription {existing} already has partner_ref {partner_ref!r}.")
@@ -110,6 +115,17 @@ def create_subscription(
             raise
         raise Conflict(f"Subscription {existing} already has partner_ref {partner_ref!r}.") from None
     return subscription
+
+
+def find_by_partner_ref(session: Session, partner_code: str, partner_ref: str) -> Subscription | None:
+    """The partner's subscription with this reference: the live one (there is at most one), else the latest
+    purged one (a reference is free again once its subscription is purged)."""
+    return session.scalar(
+        select(Subscription)
+        .where(Subscription.partner_code == partner_code, Subscription.partner_ref == partner_ref)
+        .order_by(Subscription.status == Status.PURGED, Subscription.created_at.desc())
+        .limit(1)
+    )
 
 
 def get_subscription(

@@ -114,7 +114,16 @@ class Subscription(Base):
 
     __tablename__ = "subscriptions"
     __table_args__ = (
-        UniqueConstraint("partner_code", "partner_ref", name="uq_subscriptions_partner_ref"),
+        Index("ix_subscriptions_partner_ref", "partner_code", "partner_ref"),
+        # One live subscription per partner_ref: a purged one leaves its reference free for the member's return.
+        Index(
+            "ux_subscriptions_live_partner_ref",
+            "partner_code",
+            "partner_ref",
+            unique=True,
+            postgresql_where=text("status <> 'purged'"),
+            sqlite_where=text("status <> 'purged'"),
+        ),
         Index("ix_subscriptions_partner_code_status", "partner_code", "status"),
     )
 

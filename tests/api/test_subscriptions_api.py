@@ -11,7 +11,7 @@ from sqlalchemy import select
 from gateway import create_app
 from gateway.api import subscription_actions
 from gateway.domain.clock import utcnow
-from gateway.domain.keys import KeyKind
+from gateway.domain.keys import KeyKind, Scope
 from gateway.services.scheduler import run_due_transitions
 from gateway.store.models import Base, OutboxEvent, Subscription
 from tests.conftest import app_store, bearer
@@ -910,3 +910,33 @@ def test_the_status_lookup_body_equals_the_schema_dump_with_every_field_set(clie
     assert looked_up.json == dumped.json
     assert looked_up.headers["ETag"] == dumped.headers["ETag"]
     assert looked_up.json["access_until"] and looked_up.json["last_viewed_at"] and looked_up.json["activated_at"]
+
+
+def test_a_purged_member_comes_back_under_the_same_partner_ref(app, client, partner, service, seed):
+    """Issue 22, item 7: once purged, a subscription leaves its partner_ref free. The member cannot rejoin it
+    (nothing is left to restore), so the partner subscribes them anew under the reference it knows them by;
+    look-ups and cases by that reference reach the new subscription, and it stays one live subscription."""
+    old = activate(client, service, create(client, partner, partner_ref="comes-back"), "member-back")
+    path = f"/v1/subscriptions/{old['id']}"
+    cancelled = client.post(f"{path}/cancel", json={"when": "immediately", "reason": "account_closed"}, headers=partner)
+    run_due_transitions(app_store(app), now=datetime.fromisoformat(cancelled.json["retention_until"]))
+    assert client.get(path, headers=partner).json["status"] == "purged"
+    refused = client.post(f"/v1/service/subscriptions/{old['id']}/rejoin", headers=service)
+    assert refused.status_code == 409 and "subscribes anew with the partner" in refused.json["detail"]
+
+    new = create(client, partner, partner_ref="comes-back")
+    assert new["id"] != old["id"] and new["status"] == "pending_activation"
+    again = client.post("/v1/subscriptions", json={**NEW, "partner_ref": "comes-back"}, headers=partner)
+    assert again.status_code == 409 and new["id"] in again.json["detail"]  # one live subscription per reference
+    listed = client.get("/v1/subscriptions?partner_ref=comes-back", headers=partner).json["items"]
+    assert [(item["id"], item["status"]) for item in listed] == [
+        (old["id"], "purged"),
+        (new["id"], "pending_activation"),
+    ]
+
+    agent = bearer(seed.token(KeyKind.PARTNER, "nordlink", {Scope.CALLCENTER}))
+    looked_up = client.get("/v1/callcenter/lookup?partner_ref=comes-back", headers=agent)
+    assert looked_up.status_code == 200 and looked_up.json["subscription"]["id"] == new["id"]
+    case = {"partner_ref": "comes-back", "category": "billing", "description": "Billed twice?", "agent_ref": "a-1"}
+    opened = client.post("/v1/callcenter/escalations", json=case, headers=agent)
+    assert opened.status_code == 201 and opened.json["subscription"]["id"] == new["id"]

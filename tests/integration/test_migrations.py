@@ -249,3 +249,43 @@ def test_0015_downgrade_removes_deleted_endpoints_as_the_code_before_did_and_kee
         assert "deleted_at" not in {column["name"] for column in inspect(engine).get_columns("webhook_endpoints")}
     finally:
         engine.dispose()
+
+
+def test_0018_frees_a_purged_partner_ref_and_keeps_the_history_of_the_rebuilt_table(database):
+    """0018 rebuilds subscriptions on SQLite (to drop a constraint): their history, events and cases stay;
+    after it, a partner_ref is unique among live subscriptions only. A downgrade that could not hold a
+    reference taken again stops and says why."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from gateway.domain.clock import utcnow
+    from gateway.store.db import Store
+    from tests.conftest import Seeder, add_subscription
+
+    engine = make_engine(database.url, database.schema)
+    store = Store(engine)
+    now = utcnow()
+    try:
+        migrate.upgrade(engine, "0017")
+        Seeder(store).partner("old")
+        with store.transaction() as session:
+            first = add_subscription(session, "old", "customer-1", now=now).id
+        with engine.connect() as connection:
+            history_before = connection.execute(text("SELECT count(*) FROM subscription_history")).scalar_one()
+        assert history_before >= 1
+
+        migrate.upgrade(engine)
+        with engine.begin() as connection:
+            history = connection.execute(text("SELECT count(*) FROM subscription_history")).scalar_one()
+            assert history == history_before
+            connection.execute(text("UPDATE subscriptions SET status = 'purged' WHERE id = :id"), {"id": first})
+        with store.transaction() as session:
+            add_subscription(session, "old", "customer-1", now=now)  # the reference is free again
+        with pytest.raises(IntegrityError), engine.begin() as connection:  # but for one live subscription only
+            connection.execute(text("UPDATE subscriptions SET status = 'active' WHERE id = :id"), {"id": first})
+
+        with pytest.raises(RuntimeError, match="purged subscription and a newer one"):
+            migrate.downgrade(engine, "0017")
+        assert migrate.current_revision(engine) == migrate.head_revision()
+    finally:
+        engine.dispose()

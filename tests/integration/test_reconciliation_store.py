@@ -497,3 +497,26 @@ def test_refs_with_quotes_backslashes_and_any_script_are_staged_and_matched_acro
     with store.read() as session:
         [repeat] = reconciliation.list_items(session, job.id, kind="bad_row")
     assert repeat.partner_ref == "Zoë-東京" and "also on line 4" in repeat.detail
+
+
+def test_a_reference_taken_again_after_a_purge_is_compared_with_its_live_subscription(store):
+    """Issue 22, item 7: a roster row is compared with the live subscription of its reference, not the purged one
+    that had it before; a reference whose only subscription is purged is still compared with that one."""
+    ids = _partner_with_live(store, "again", "gone")
+    with store.transaction() as session:
+        for ref in ("again", "gone"):
+            session.get(Subscription, ids[ref]).status = "purged"
+        back = add_subscription(session, "nordlink", "again", now=utcnow()).id  # active, plan standard
+
+    job = _run(store, "partner_ref,status,plan\nagain,active,premium\ngone,active,standard\n")
+
+    assert (
+        job.counts["plan_mismatch"] == 1 and job.counts["status_mismatch"] == 1 and job.counts["only_at_partner"] == 0
+    )
+    items = _items_by_ref(store, job.id)
+    assert (items["again"].kind, items["again"].subscription_id) == ("plan_mismatch", back)
+    assert (items["gone"].kind, items["gone"].subscription_id, items["gone"].gateway_status) == (
+        "status_mismatch",
+        ids["gone"],
+        "purged",
+    )
