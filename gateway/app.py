@@ -12,7 +12,7 @@ from flask import Flask
 from gateway.api import init_api
 from gateway.api.rate_limits import install_rate_limits
 from gateway.api.state import EXTENSION
-from gateway.config import ENV_PREFIX, ConfigError, check_minimums, load_settings
+from gateway.config import ENV_PREFIX, ConfigError, check_minimums, check_sandbox, load_settings
 from gateway.console.views import init_console
 from gateway.domain.delivery import parse_schedule
 from gateway.domain.escalations import parse_sla_policy
@@ -22,6 +22,7 @@ from gateway.logs import configure_logging, install_request_logging
 from gateway.metrics import install_metrics
 from gateway.services import notices
 from gateway.services.key_cache import PrincipalCache
+from gateway.services.sandbox import install_sandbox_clock
 from gateway.store.db import Store, default_sqlite_url, make_engine
 
 
@@ -54,6 +55,7 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
         raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
     settings.update(config or {})
     check_minimums(settings)  # overrides too: a test or embedding app gets the same floor
+    check_sandbox(settings)
     _check_notice_settings(settings)
 
     app = GatewayFlask(__name__, instance_path=settings["INSTANCE_PATH"], static_folder=None)
@@ -71,6 +73,8 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
         "principals": PrincipalCache(store.key_changes, settings["KEY_CACHE_SECONDS"]),
     }
 
+    if settings["SANDBOX"]:
+        install_sandbox_clock(app, store)
     install_request_logging(app)
     install_metrics(app)
     init_api(app)

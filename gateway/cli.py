@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -29,7 +29,7 @@ from gateway.demo import DEMO_PARTNERS, seed_demo
 from gateway.demo_receiver import SECRETS_VARIABLE
 from gateway.domain.clock import utcnow
 from gateway.domain.delivery import parse_schedule
-from gateway.domain.errors import GatewayError
+from gateway.domain.errors import Conflict, GatewayError
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind, Scope
 from gateway.domain.partners import PartnerStatus
 from gateway.domain.roster import RosterFormat, read_roster, text_lines
@@ -37,6 +37,7 @@ from gateway.services import faq as faq_service
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
 from gateway.services import reconciliation as reconciliation_service
+from gateway.services import sandbox
 from gateway.services.campaigns import CampaignSettings
 from gateway.services.scheduler import DueSettings, run_due_transitions
 from gateway.store import migrate
@@ -456,24 +457,63 @@ def scheduler() -> None:
     metavar="SECONDS",
     help="Run again every SECONDS until stopped (SIGTERM/Ctrl-C), waiting out store outages, instead of once.",
 )
+@click.option(
+    "--now",
+    "moved_to",
+    metavar="TIME",
+    help="Sandbox only: move the sandbox clock forward to TIME (ISO 8601, e.g. 2027-10-01T09:00:00Z; a date "
+    "alone is its midnight UTC) for the whole gateway, then apply what falls due by then.",
+)
 @with_appcontext
-def scheduler_run(batch_size: int, every: float | None) -> None:
+def scheduler_run(batch_size: int, every: float | None, moved_to: str | None) -> None:
     """Apply every due transition once (safe from cron, on several machines at once), or again and again."""
+    sandboxed = setting("SANDBOX")
+    if moved_to is not None:
+        if not sandboxed:
+            raise click.UsageError(
+                "--now moves the clock of a sandbox gateway only (GATEWAY_SANDBOX=true); this one keeps the "
+                "world's time"
+            )
+        if every is not None:
+            raise click.UsageError("--now moves the clock once: it does not go with --every")
+        try:
+            moved = sandbox.move_to(store(), _sandbox_time(moved_to))
+        except Conflict as error:
+            raise click.ClickException(error.detail) from None
+        click.echo(f"sandbox time: {moved.isoformat(timespec='seconds')}")
     if every is None:
-        _run_scheduler_once(batch_size)
+        _run_scheduler_once(batch_size, sandboxed)
         return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     repeat_through_outages(
-        lambda: _run_scheduler_once(batch_size), stop=stop, every=every, log=logging.getLogger("gateway.scheduler")
+        lambda: _run_scheduler_once(batch_size, sandboxed),
+        stop=stop,
+        every=every,
+        log=logging.getLogger("gateway.scheduler"),
     )
 
 
-def _run_scheduler_once(batch_size: int) -> None:
+def _sandbox_time(text: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        example = "2027-10-01T09:00:00Z"
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 time such as {example}", param_hint="--now") from None
+    if when.tzinfo is None:
+        if len(text) > len("2027-10-01"):
+            why = "has no time zone: add Z or an offset such as +02:00"
+            raise click.BadParameter(f"{text!r} {why}", param_hint="--now")
+        when = when.replace(tzinfo=UTC)  # a date alone: its midnight UTC
+    return when.astimezone(UTC)
+
+
+def _run_scheduler_once(batch_size: int, sandboxed: bool = False) -> None:
+    now = sandbox.follow(store()) if sandboxed else utcnow()  # a sandbox runs at its own time
     report = run_due_transitions(
         store(),
-        now=utcnow(),
+        now=now,
         batch_size=batch_size,
         idempotency_ttl=timedelta(hours=setting("IDEMPOTENCY_TTL_HOURS")),
         event_retention=timedelta(days=setting("EVENT_RETENTION_DAYS")),

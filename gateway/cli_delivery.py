@@ -11,12 +11,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 from prometheus_client import start_http_server
 
-from gateway.api.state import store
+from gateway.api.state import setting, store
 from gateway.cli import _command_transaction, _print_rows, cli
 from gateway.delivery.dispatcher import DispatchConfigError, Dispatcher, DispatchSettings
 from gateway.domain.clock import utcnow
 from gateway.domain.delivery import DeliveryStatus
 from gateway.services import deliveries as delivery_service
+from gateway.services import sandbox
 from gateway.services.deliveries import DeliveryFilter
 
 
@@ -38,8 +39,14 @@ def dispatch(until_idle: bool, metrics_port: int | None, name: str | None) -> No
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    if setting("SANDBOX"):  # retries fall due at the sandbox's time
+        sandbox.follow(store())
+        sandbox.keep_following(store(), stop)
     click.echo(f"dispatcher {dispatcher.name} running", err=True)
-    dispatcher.run(stop, until_idle=until_idle)
+    try:
+        dispatcher.run(stop, until_idle=until_idle)
+    finally:
+        stop.set()  # and the sandbox clock's thread with it
 
 
 @cli.group()

@@ -24,6 +24,11 @@ SETTINGS: dict[str, tuple[type, Any]] = {
     "BIND": (str, "127.0.0.1:8000"),
     "WORKERS": (int, 2),
     "PUBLIC_URL": (str, None),  # how partners reach this gateway; printed by `gateway demo`
+    # What this gateway is for: "production" serves live partners (no sandbox); any other name is free text.
+    "ENVIRONMENT": (str, "development"),
+    # A sandbox gateway's clock can be moved forward (`gateway scheduler run --now`), so that partners certify
+    # every transition, the long waits included, before go-live (README: "Sandbox: making time pass").
+    "SANDBOX": (bool, False),
     # Signs the agent console's session cookie. None: one generated once and kept in the instance folder,
     # so every worker sharing that folder agrees; set it when workers run on several machines.
     "SECRET_KEY": (str, None),
@@ -74,6 +79,15 @@ class ConfigError(ValueError):
     """A setting could not be read: the message names the variable and what was wrong."""
 
 
+def check_sandbox(settings: Mapping[str, Any]) -> None:
+    """A sandbox's clock runs ahead of the world's: never on a gateway that serves live partners."""
+    if settings.get("SANDBOX") and settings.get("ENVIRONMENT") == "production":
+        raise ConfigError(
+            f"{ENV_PREFIX}SANDBOX=true is refused with {ENV_PREFIX}ENVIRONMENT=production: a sandbox's clock can be "
+            "moved ahead, which would cancel and purge live members' subscriptions"
+        )
+
+
 def check_minimums(settings: Mapping[str, Any]) -> None:
     """Refuse a setting below its lower bound (for the environment's values and the factory's overrides alike)."""
     for name, (least, why) in MINIMUMS.items():
@@ -111,4 +125,5 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         raw = environ.get(ENV_PREFIX + name)
         settings[name] = default if raw in (None, "") else _convert(name, kind, raw)
     check_minimums(settings)
+    check_sandbox(settings)
     return settings

@@ -470,3 +470,13 @@ class EscalationEntry(Base):
     to_status: Mapped[str | None] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SandboxClock(Base):
+    """A sandbox gateway's clock: how far ahead of the world's it was moved (one row; none: not moved)."""
+
+    __tablename__ = "sandbox_clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    ahead_seconds: Mapped[float] = mapped_column(Float)
+    moved_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the sandbox time it was last moved to

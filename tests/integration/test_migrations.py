@@ -33,6 +33,7 @@ TABLES = {
     "faq_articles",
     "escalations",
     "escalation_entries",
+    "sandbox_clock",
 }
 
 
