@@ -28,7 +28,7 @@ from gateway.domain.delivery import (
     parse_retry_after,
 )
 from gateway.domain.ids import new_id
-from gateway.store.lists import list_parameter, one_of
+from gateway.store.lists import insert_rows, list_parameter, one_of
 from gateway.store.models import Delivery, DeliveryAttempt, OperatorEvent, WebhookEndpoint
 from partners.base import Attempt, EventResult
 
@@ -84,8 +84,7 @@ def record_sends(
         if shared:
             for attempt in send.results[0].attempts:
                 _insert_alike_attempts(session, shared, _attempt_row(None, attempt, send.results[0], owner))
-    if attempt_rows:
-        session.connection().execute(insert(DeliveryAttempt.__table__), attempt_rows)
+    insert_rows(session.connection(), DeliveryAttempt.__table__, attempt_rows)
     delivered = [row["delivery_id"] for row in delivery_rows if row["new_status"] == DeliveryStatus.DELIVERED]
     others = [row for row in delivery_rows if row["new_status"] != DeliveryStatus.DELIVERED]
     table = Delivery.__table__

@@ -1,17 +1,20 @@
-"""`column IN (a list of values)` bound as one parameter, on SQLite and PostgreSQL alike.
+"""Lists bound as one parameter, on SQLite and PostgreSQL alike: `column IN (a list of values)`, and many rows
+inserted by one statement.
 
 The dispatcher's statements name hundreds of deliveries at a time. Bound as an expanding parameter, SQLAlchemy
 renders, names and binds one placeholder per value at every execution, and each list length is a statement of
 its own to SQLite's statement cache. One parameter instead: a JSON array read by `json_each` on SQLite, an
-array compared with `= ANY` on PostgreSQL.
+array compared with `= ANY` (or spread into rows by `unnest`) on PostgreSQL. Inserted with executemany, rows
+cost a round of parameter handling each, and on PostgreSQL an execution each.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from functools import cache
 
-from sqlalchemy import BigInteger, Boolean, String, bindparam
+from sqlalchemy import BigInteger, Boolean, Connection, String, Table, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import BindParameter, ColumnElement
@@ -81,3 +84,38 @@ def _in_json_array(element: OneOf, compiler, **kw) -> str:
 def _equals_any(element: OneOf, compiler, **kw) -> str:
     column, values = compiler.process(element.column, **kw), compiler.process(element.values, **kw)
     return f"{column} = ANY({values})"
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[dict]) -> None:
+    """Insert `rows` (dicts with the same keys) with one statement, each column's values bound as one list."""
+    if not rows:
+        return
+    names = tuple(rows[0])
+    dialect = connection.dialect
+    columns = [table.c[name] for name in names]
+    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns]
+    values = [
+        [value if processor is None else processor(value) for value in (row[name] for row in rows)]
+        for name, processor in zip(names, processors, strict=True)
+    ]
+    if dialect.name == "postgresql":
+        connection.execute(_unnest_insert(table, names), {f"c{index}": column for index, column in enumerate(values)})
+    else:
+        connection.execute(_json_insert(table, names), {"rows": json.dumps(list(zip(*values, strict=True)))})
+
+
+@cache
+def _unnest_insert(table: Table, names: tuple[str, ...]):
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()
+    arrays = ", ".join(
+        f"CAST(:c{index} AS {table.c[name].type.compile(dialect)}[])" for index, name in enumerate(names)
+    )
+    return text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})")  # noqa: S608
+
+
+@cache
+def _json_insert(table: Table, names: tuple[str, ...]):
+    fields = ", ".join(f"value ->> {index}" for index in range(len(names)))
+    return text(f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {fields} FROM json_each(:rows)")  # noqa: S608
