@@ -17,7 +17,9 @@ from gateway.store.models import Delivery, DeliveryAttempt
 from tests.delivery.conftest import dispatch_process, dispatcher, partner_with_endpoint, record_events
 from tests.receivers import Answer, Receiver
 
-SUBSCRIBERS, CHANGES_EACH = 1000, 9  # 10,000 events
+# 5,000 events: killed after 1,500 have arrived, the dispatcher holds hundreds more claimed or in flight.
+SUBSCRIBERS, CHANGES_EACH = 500, 9
+KILLED_AFTER = 1500
 
 
 def _delivered(store) -> int:
@@ -46,7 +48,7 @@ def test_a_dispatcher_killed_mid_run_loses_nothing(store, database):
         total = SUBSCRIBERS * (1 + CHANGES_EACH)
 
         first = _dispatch_process(database)
-        _wait_for(lambda: len(receiver.events()) >= 2000, 120, "the first dispatcher to get going")
+        _wait_for(lambda: len(receiver.events()) >= KILLED_AFTER, 120, "the first dispatcher to get going")
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         assert len(receiver.events()) < total, "killed mid-run"
