@@ -9,11 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from gateway import create_app
-from gateway.cli import cli
 from gateway.config import ConfigError, load_settings
 from gateway.domain.clock import run_ahead, utcnow
 from gateway.domain.keys import KeyKind
@@ -48,18 +46,6 @@ class Sandbox:
         return self.client.get(f"/v1/subscriptions/{subscription_id}", headers=self.partner).json
 
 
-def _gateway(environment_ok=True):
-    runner = CliRunner()
-
-    def invoke(*args: str, ok: bool = environment_ok):
-        result = runner.invoke(cli, list(args), catch_exceptions=False)
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return invoke
-
-
 @pytest.fixture
 def world_clock():
     """Whatever a test does to this process's clock, the next test starts on the world's time."""
@@ -68,18 +54,14 @@ def world_clock():
 
 
 @pytest.fixture
-def sandbox(tmp_path, monkeypatch, sqlite_database, world_clock) -> Sandbox:
-    monkeypatch.setenv("GATEWAY_INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", sqlite_database.url)
-    monkeypatch.setenv("GATEWAY_SANDBOX", "true")
-    gateway = _gateway()
-    gateway("db", "upgrade")
+def sandbox(run, monkeypatch, world_clock) -> Sandbox:
+    monkeypatch.setenv("GATEWAY_SANDBOX", "true")  # `run` has migrated the store; each command reads this
     app = create_app()
     seed = Seeder(app_store(app))
     seed.partner("nordlink", markets=["DE", "AT"])
     return Sandbox(
         client=app.test_client(),
-        gateway=gateway,
+        gateway=run,
         partner=bearer(seed.token(KeyKind.PARTNER, "nordlink")),
         service=bearer(seed.token(KeyKind.SERVICE)),
         operator=bearer(seed.token(KeyKind.OPERATOR)),
