@@ -23,7 +23,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 from gateway import create_app
-from gateway.api.state import setting, store
+from gateway.api.state import EXTENSION, setting, store
 from gateway.config import ConfigError
 from gateway.demo import DEMO_PARTNERS, seed_demo
 from gateway.demo_receiver import SECRETS_VARIABLE
@@ -46,9 +46,12 @@ from gateway.store.outages import repeat_through_outages
 
 def _create_app() -> Any:
     try:
-        return create_app()
+        app = create_app()
     except ConfigError as error:  # one line naming the setting and the rule, not a traceback
         raise click.ClickException(str(error)) from None
+    if app.config["GATEWAY"]["SANDBOX"]:  # every command of a sandbox gateway runs at the sandbox's time
+        sandbox.follow_once_migrated(app.extensions[EXTENSION]["store"])
+    return app
 
 
 cli = FlaskGroup(

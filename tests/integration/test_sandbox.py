@@ -100,7 +100,12 @@ def test_a_member_cancellation_walked_to_the_period_end_and_the_purge(sandbox):
 def test_an_inactive_member_is_warned_then_cancelled_in_sandbox_time(sandbox):
     """Program 2 (inactivity): 12 months without watching, a warning, no answer by the respond-by date."""
     subscription = sandbox.subscribe("idle-1")
+    assert "0 members would be warned" in sandbox.gateway("campaigns", "inactivity", "--dry-run").output
     sandbox.move_to((datetime.fromisoformat(subscription["activated_at"]) + timedelta(days=366)).isoformat())
+    # every command runs at the sandbox's time, not only the scheduler: a new process starts on the world's
+    # time and reads the sandbox clock from the store
+    run_ahead(timedelta(0))
+    assert "1 members would be warned" in sandbox.gateway("campaigns", "inactivity", "--dry-run").output
     run = sandbox.client.post(
         "/admin/v1/campaigns", json={"kind": "inactivity", "dry_run": False}, headers=sandbox.operator
     )
