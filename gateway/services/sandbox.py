@@ -70,7 +70,10 @@ def move_to(store: Store, when: datetime) -> datetime:
 
 def install_sandbox_clock(app: Flask, store: Store) -> None:
     """Every request of a sandbox gateway runs at the sandbox time (one look-up in the store each)."""
-    app.before_request(lambda: follow(store) and None)
+
+    @app.before_request
+    def on_the_sandbox_clock() -> None:
+        follow(store)
 
 
 def keep_following(store: Store, stop: threading.Event) -> threading.Thread:
