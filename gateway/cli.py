@@ -56,10 +56,16 @@ def _create_app() -> Any:
 
 cli = FlaskGroup(
     create_app=_create_app,
+    add_default_commands=False,  # Flask's run, shell and routes: `gateway serve` is how the gateway runs
+    add_version_option=False,
     load_dotenv=False,
     set_debug_flag=False,
     help="Partner integration gateway. Settings come from GATEWAY_* environment variables.",
 )
+# FlaskGroup always adds Flask's developer options (-e/--env-file, -A/--app, --debug); the gateway builds its
+# one app from GATEWAY_* settings, so they are taken out of its command line and its --help.
+cli.params = [param for param in cli.params if param.name not in ("env_file", "app", "debug")]
+cli = click.version_option(package_name="partner-gateway", prog_name="gateway")(cli)
 
 
 def main() -> None:

@@ -229,3 +229,16 @@ def test_a_bad_setting_is_one_line_naming_it_and_the_rule_not_a_traceback(sqlite
         assert finished.returncode == 1
         [line] = finished.stderr.splitlines()
         assert line.startswith(f"Error: GATEWAY_{name}=") and rule in line
+
+
+def test_help_and_version_are_the_gateways_own_not_flasks():
+    """No Flask developer options or commands (-A/--app, -e/--env-file, --debug, run, shell, routes)."""
+    from importlib.metadata import version
+
+    shown = CliRunner().invoke(cli, ["--help"], catch_exceptions=False).output
+    for option in ("--app", "--env-file", "--debug"):
+        assert option not in shown, option
+    commands = {line.split()[0] for line in shown.split("Commands:")[1].splitlines() if line.startswith("  ")}
+    assert {"serve", "dispatch", "scheduler"} <= commands and not {"run", "shell", "routes"} & commands
+    assert CliRunner().invoke(cli, ["--version"]).output.strip() == f"gateway, version {version('partner-gateway')}"
+    assert CliRunner().invoke(cli, ["run"]).exit_code == 2
