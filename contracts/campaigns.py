@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from contracts.common import JsonBoolean, PageQuerySchema, PageSchema
+from gateway.domain.jobs import JobStatus
 
 
 class CampaignCreateSchema(Schema):
@@ -24,7 +25,7 @@ class CampaignCountSchema(Schema):
 class CampaignSchema(Schema):
     id = fields.String(required=True)
     kind = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(["pending", "running", "completed", "failed"]))
+    status = fields.String(required=True, validate=validate.OneOf([status.value for status in JobStatus]))
     dry_run = fields.Boolean(required=True)
     respond_by = fields.DateTime(required=True, metadata={"description": "The answer date warnings carry."})
     candidates = fields.Integer(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from contracts.common import PageQuerySchema, PageSchema
+from gateway.domain.jobs import JobStatus
 from gateway.domain.leases import lease_minutes
 from gateway.domain.roster import Drift
 
@@ -25,7 +26,7 @@ class ReconciliationSchema(Schema):
     format = fields.String(required=True, attribute="roster_format")
     status = fields.String(
         required=True,
-        validate=validate.OneOf(["running", "completed", "failed"]),
+        validate=validate.OneOf([status.value for status in JobStatus if status is not JobStatus.PENDING]),
         metadata={
             "description": f"failed: the upload broke off, or the job made no progress for {lease_minutes()} minutes "
             "(its process died) and the scheduler gave it up. Either way nothing was applied: send the roster again."

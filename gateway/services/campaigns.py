@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from gateway.domain.errors import Conflict, NotFound
 from gateway.domain.ids import new_id
 from gateway.domain.inactivity import InactivityPolicy, MarketPolicies, parse_market_policies
+from gateway.domain.jobs import JobStatus
 from gateway.domain.lifecycle import TRANSITIONS, Actor, Command, Status, check_transition
 from gateway.services.notice_text import renderer
 from gateway.services.notices import notice_settings
@@ -100,7 +101,7 @@ def start_campaign(
     campaign = Campaign(
         id=new_id("cmp"),
         kind=INACTIVITY,
-        status="completed" if dry_run else "pending",
+        status=JobStatus.COMPLETED if dry_run else JobStatus.PENDING,
         dry_run=dry_run,
         respond_by=respond_by_for(now, respond_days),
         candidates=sum(counts.values()),
@@ -131,7 +132,8 @@ def list_campaigns(session: Session, *, limit: int, after: tuple[datetime, str] 
 def runnable_campaign_ids(session: Session, now: datetime) -> list[str]:
     """Runs waiting to start, and runs whose runner stopped renewing its lease (it crashed)."""
     query = select(Campaign.id).where(
-        (Campaign.status == "pending") | ((Campaign.status == "running") & (Campaign.lease_until <= now))
+        (Campaign.status == JobStatus.PENDING)
+        | ((Campaign.status == JobStatus.RUNNING) & (Campaign.lease_until <= now))
     )
     return list(session.scalars(query.order_by(Campaign.created_at)))
 
@@ -153,11 +155,11 @@ def _claim(store: Store, campaign_id: str, owner: str, now: datetime, lease: tim
         campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
         if campaign is None:
             raise NotFound("campaign", campaign_id)
-        if campaign.dry_run or campaign.status in ("completed", "failed"):
+        if campaign.dry_run or campaign.status in (JobStatus.COMPLETED, JobStatus.FAILED):
             return None
-        if campaign.status == "running" and campaign.lease_owner != owner and campaign.lease_until > now:
+        if campaign.status == JobStatus.RUNNING and campaign.lease_owner != owner and campaign.lease_until > now:
             return None
-        campaign.status = "running"
+        campaign.status = JobStatus.RUNNING
         campaign.lease_owner, campaign.lease_until = owner, now + lease
         campaign.started_at = campaign.started_at or now
         return campaign
@@ -217,7 +219,7 @@ def _warn_chunk(
     campaign.lease_until = now + settings.lease
     done = len(members) < settings.chunk_size
     if done:
-        campaign.status, campaign.finished_at = "completed", now
+        campaign.status, campaign.finished_at = JobStatus.COMPLETED, now
         campaign.lease_owner = campaign.lease_until = None
     return len(members), done
 

@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, GatewayError, NotFound
 from gateway.domain.ids import new_id
+from gateway.domain.jobs import JobStatus
 from gateway.domain.leases import RUNNER_LEASE, lease_minutes
 from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.domain.plans import PLAN_RANKS
@@ -152,7 +153,7 @@ def create_job(session: Session, partner_code: str, roster_format: str, now: dat
         id=new_id("rec"),
         partner_code=partner_code,
         roster_format=roster_format,
-        status="running",
+        status=JobStatus.RUNNING,
         rows=0,
         counts={kind.value: 0 for kind in Drift},
         repaired=0,
@@ -203,7 +204,7 @@ def run(
                 _record_pass(connection, job_id, partner_code, _missing, _missing_items, **passes)
             with connection.transaction() as session:
                 job = _running_job(session, job_id)
-                job.status, job.finished_at, job.lease_until = "completed", utcnow(), None
+                job.status, job.finished_at, job.lease_until = JobStatus.COMPLETED, utcnow(), None
     except BaseException:
         _fail(store, job_id)  # e.g. the upload broke off: the job says so instead of staying "running"
         raise
@@ -235,8 +236,8 @@ def _roster_refs(connection: OneConnection) -> Iterator[None]:
 def _fail(store: Store, job_id: str) -> None:
     with store.transaction() as session:
         job = session.get(Reconciliation, job_id, with_for_update=True)
-        if job.status == "running":  # a completed job stays so, whatever went wrong after its last commit
-            job.status, job.finished_at, job.lease_until = "failed", utcnow(), None
+        if job.status == JobStatus.RUNNING:  # a completed job stays so, whatever went wrong after its last commit
+            job.status, job.finished_at, job.lease_until = JobStatus.FAILED, utcnow(), None
 
 
 class JobAbandoned(Conflict):
@@ -253,7 +254,7 @@ def _running_job(session: Session, job_id: str) -> Reconciliation:
     """The job's row, locked, its lease (RUNNER_LEASE) renewed; JobAbandoned if the scheduler has failed it
     meanwhile. Every chunk the job records passes here."""
     job = session.get(Reconciliation, job_id, with_for_update=True, populate_existing=True)
-    if job.status != "running":
+    if job.status != JobStatus.RUNNING:
         raise JobAbandoned(job_id)
     job.lease_until = utcnow() + RUNNER_LEASE
     return job
@@ -271,7 +272,7 @@ def fail_abandoned_jobs(store: Store, *, now: datetime, batch_size: int = 500) -
                 session.scalars(
                     select(Reconciliation)
                     .where(
-                        (Reconciliation.status == "running")
+                        (Reconciliation.status == JobStatus.RUNNING)
                         & (
                             (Reconciliation.lease_until <= now)
                             | (Reconciliation.lease_until.is_(None) & (Reconciliation.created_at <= now - RUNNER_LEASE))
@@ -283,7 +284,7 @@ def fail_abandoned_jobs(store: Store, *, now: datetime, batch_size: int = 500) -
                 )
             )
             for job in jobs:
-                job.status, job.finished_at, job.lease_until = "failed", now, None
+                job.status, job.finished_at, job.lease_until = JobStatus.FAILED, now, None
         failed += len(jobs)
         if len(jobs) < batch_size:
             return failed
@@ -659,7 +660,7 @@ def apply(
 
 def check_applicable(session: Session, job_id: str, *, partner_code: str | None = None) -> Reconciliation:
     job = get(session, job_id, partner_code=partner_code)
-    if job.status != "completed":
+    if job.status != JobStatus.COMPLETED:
         raise Conflict(f"Reconciliation {job_id} is {job.status}; only a completed one can be applied.")
     return job
 
