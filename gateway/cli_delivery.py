@@ -39,8 +39,7 @@ def dispatch(until_idle: bool, metrics_port: int | None, name: str | None) -> No
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    if setting("SANDBOX"):  # retries fall due at the sandbox's time
-        sandbox.follow(store())
+    if setting("SANDBOX"):  # retries fall due at the sandbox's time, as it moves (the app read it at start)
         sandbox.keep_following(store(), stop)
     click.echo(f"dispatcher {dispatcher.name} running", err=True)
     try:

@@ -49,10 +49,14 @@ def _endpoint_can_send(now: datetime):
     )
 
 
+def has_status(status: DeliveryStatus):
+    """Written out as the partial indexes of pending deliveries and of dead letters are (models.Delivery): with
+    a bound value instead, a generic PostgreSQL plan could not use them."""
+    return Delivery.status == literal_column(f"'{status.value}'")
+
+
 def is_pending():
-    """Written out as the partial indexes of pending deliveries are (models.Delivery): with a bound value
-    instead, a generic PostgreSQL plan could not use them."""
-    return Delivery.status == literal_column(f"'{DeliveryStatus.PENDING.value}'")
+    return has_status(DeliveryStatus.PENDING)
 
 
 def delivery_is_due(now):

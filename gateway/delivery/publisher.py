@@ -43,22 +43,22 @@ def publish_events(session: Session, now: datetime, limit: int = 2000) -> int:
     """Publish up to `limit` unpublished events; the number published. Run inside a write transaction."""
     if not try_hold_publishing(session):
         return 0  # another dispatcher is publishing: waiting would chain this claim transaction behind its
-    ids = list(
-        session.scalars(
-            select(OutboxEvent.id).where(OutboxEvent.position.is_(None)).order_by(OutboxEvent.id).limit(limit)
-        )
+    # The first `limit` unpublished ids, as their bounds: one row back, not thousands of ids.
+    waiting = (
+        select(OutboxEvent.id).where(OutboxEvent.position.is_(None)).order_by(OutboxEvent.id).limit(limit).subquery()
     )
-    if not ids:
+    first, last = session.execute(select(func.min(waiting.c.id), func.max(waiting.c.id))).one()
+    if first is None:
         return 0
     # Positions need to grow and be unique, not to be contiguous: the batch's rows get id + shift, which puts
     # them all above every position handed out so far, in id order, with one UPDATE. The batch is a range of
     # ids (not a list of them: binding thousands of values costs more than the statement): an event of that
     # range committed since the look-up is published with it, as it is above every position too.
     top = session.scalar(select(func.coalesce(func.max(OutboxEvent.position), 0)))
-    shift = top - ids[0] + 1
+    shift = top - first + 1
     published = session.execute(
         update(OutboxEvent)
-        .where(OutboxEvent.position.is_(None), OutboxEvent.id.between(ids[0], ids[-1]))
+        .where(OutboxEvent.position.is_(None), OutboxEvent.id.between(first, last))
         .values(position=OutboxEvent.id + shift),
         execution_options={"synchronize_session": False},
     ).rowcount

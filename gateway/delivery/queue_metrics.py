@@ -14,9 +14,9 @@ from datetime import datetime
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, select
 
-from gateway.delivery.claims import delivery_is_due, is_pending
+from gateway.delivery.claims import delivery_is_due, has_status, is_pending
 from gateway.domain.delivery import DeliveryStatus
 from gateway.store.db import Store
 from gateway.store.models import Delivery, Partner, WebhookEndpoint
@@ -33,7 +33,7 @@ def queue_exposition(store: Store, now: datetime) -> bytes:
         dead = dict(
             session.execute(
                 select(Delivery.partner_code, func.count())
-                .where(Delivery.status == literal_column(f"'{DeliveryStatus.DEAD.value}'"))  # the partial index's
+                .where(has_status(DeliveryStatus.DEAD))
                 .group_by(Delivery.partner_code)
             ).all()
         )

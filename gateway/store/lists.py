@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from functools import cache
 
 from sqlalchemy import BigInteger, Boolean, Connection, String, Table, bindparam, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import BindParameter, ColumnElement
@@ -71,7 +72,7 @@ def list_parameter(name: str, column) -> BindParameter:
 
 
 def _value_list(column) -> _ValueList:
-    return _ValueList(integers=isinstance(column.type, BigInteger) or column.type.python_type is int)
+    return _ValueList(integers=column.type.python_type is int)
 
 
 @compiles(OneOf)
@@ -106,8 +107,6 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict]) -> N
 
 @cache
 def _unnest_insert(table: Table, names: tuple[str, ...]):
-    from sqlalchemy.dialects import postgresql
-
     dialect = postgresql.dialect()
     arrays = ", ".join(
         f"CAST(:c{index} AS {table.c[name].type.compile(dialect)}[])" for index, name in enumerate(names)
