@@ -15,6 +15,7 @@ and the deliveries go out again with the same webhook-id. A store outage is wait
 from __future__ import annotations
 
 import logging
+import math
 import os
 import random
 import socket
@@ -49,10 +50,12 @@ from partners.transport import delivery_client
 log = logging.getLogger("gateway.delivery")
 
 REQUESTS_IN_HAND = 640  # requests one dispatcher holds claimed at most, queued or in flight, all lanes
-# Requests a lane may hold waiting, beyond those in flight: enough that a fast endpoint's lane does not run dry
-# between two claims (single events), or a few batches ready to go. A waiting request keeps its lease.
-WAITING_PER_LANE = 64
-BATCHES_WAITING_PER_LANE = 4
+# Requests a lane may hold waiting, beyond those in flight: as many as the endpoint gets through in READY_SECONDS
+# at its recent pace, so that a fast endpoint's lane does not run dry between two claims, while a slow one's
+# waiting requests do not sit out their leases; within these bounds. A waiting request keeps its lease.
+READY_SECONDS = 0.5
+MOST_WAITING_PER_LANE = (64, 24)  # single events, batches
+FIRST_WAITING_PER_LANE = (64, 4)  # before an endpoint's pace is known: single events, batches
 LEASE_MARGIN_SECONDS = 5  # a send starts only while its lease outlasts the deadline by this much
 STEP_SECONDS = 0.05  # while sends are in flight, finished ones are recorded (and room claimed) this often,
 STEP_POLL_SECONDS = 0.005  # or sooner when a lane runs down to half its depth
@@ -105,6 +108,15 @@ class DispatchSettings:
             endpoint_concurrency=settings["DELIVERY_ENDPOINT_CONCURRENCY"],
             concurrency=settings["DELIVERY_CONCURRENCY"],
         )
+
+
+def waiting_room(seconds_per_request: float | None, *, batch: bool, in_flight: int) -> int:
+    """How many requests an endpoint's lane may hold waiting: what it sends in READY_SECONDS at its recent pace
+    (`in_flight` at a time), within bounds; before its pace is known, a first guess."""
+    if seconds_per_request is None:
+        return FIRST_WAITING_PER_LANE[batch]
+    through = in_flight * READY_SECONDS / max(seconds_per_request, 1e-4)
+    return max(1, min(MOST_WAITING_PER_LANE[batch], math.ceil(through)))
 
 
 def dispatcher_name() -> str:
@@ -295,10 +307,11 @@ class Dispatcher:
         have in flight: a deep lane for one busy endpoint must not starve the others.
         """
         share = max(2 * self.settings.endpoint_concurrency, REQUESTS_IN_HAND // max(1, len(self._with_work)))
+        pace = self._lanes.pace()
         depths = {}
         for endpoint, flavour in self._with_work.items():
             batch = adapter_for(flavour).accepts_batches
-            waiting = BATCHES_WAITING_PER_LANE if batch else WAITING_PER_LANE
+            waiting = waiting_room(pace.get(endpoint), batch=batch, in_flight=self.settings.endpoint_concurrency)
             depth = min(self.settings.endpoint_concurrency + waiting, share)
             depths[endpoint] = (depth, self.settings.batch_size if batch else 1)
         return depths

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from datetime import datetime
 from typing import Any
 
 log = logging.getLogger("gateway.delivery")
+
+PACE_WEIGHT = 0.2  # of the latest request in an endpoint's moving average of request times
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,9 @@ class Lanes:
         self._thread: threading.Thread | None = None
         self._slots: asyncio.Semaphore | None = None
         self._tasks: set[asyncio.Task] = set()
+        # Seconds a request to each endpoint has taken lately (a moving average), kept when its lane empties:
+        # how fast a lane drains, which sets how many requests it is given to hold (Dispatcher._lane_depths).
+        self._pace: dict[str, float] = {}
 
     # --- the loop ------------------------------------------------------------------------------------
 
@@ -119,6 +125,11 @@ class Lanes:
         with self._lock:
             return {endpoint: lane.sending + len(lane.waiting) for endpoint, lane in self._lanes.items()}
 
+    def pace(self) -> dict[str, float]:
+        """Seconds a request takes lately, by endpoint (endpoints never sent to left out)."""
+        with self._lock:
+            return dict(self._pace)
+
     def withdraw(self) -> list[Request]:
         """Take back every request not yet started (a stop)."""
         with self._lock:
@@ -150,6 +161,7 @@ class Lanes:
                     return
                 request = lane.waiting.popleft()
             async with self._slots:
+                started = time.monotonic()
                 try:
                     failed = await self._send(request)
                 except Exception:
@@ -157,7 +169,10 @@ class Lanes:
                     self._give_back([request])
                     failed = True
             given_back = []
+            took = time.monotonic() - started
             with self._lock:
+                before = self._pace.get(lane.endpoint_id, took)
+                self._pace[lane.endpoint_id] = before + PACE_WEIGHT * (took - before)
                 lane.failures = lane.failures + 1 if failed else 0
                 if lane.failures >= self.give_up_after and lane.waiting:
                     given_back = list(lane.waiting)
