@@ -27,7 +27,7 @@ from pathlib import Path
 import requests
 from seeding import PARTNER, seed_partner_and_subscriptions, subscription_id
 
-from gateway.cli import GUNICORN_SETTINGS
+from gateway.cli.serving import GUNICORN_SETTINGS
 from gateway.domain.keys import KeyKind
 from gateway.services.keys import issue_key
 from gateway.store import migrate

@@ -11,7 +11,6 @@ from flask import Flask
 
 from gateway.api import init_api
 from gateway.api.rate_limits import install_rate_limits
-from gateway.api.state import EXTENSION
 from gateway.config import ENV_PREFIX, ConfigError, check_minimums, check_sandbox, load_settings
 from gateway.console.views import init_console
 from gateway.domain.delivery import parse_schedule
@@ -20,6 +19,7 @@ from gateway.domain.inactivity import parse_market_policies
 from gateway.domain.rate_limits import parse_audience_budgets
 from gateway.logs import configure_logging, install_request_logging
 from gateway.metrics import install_metrics
+from gateway.runtime import EXTENSION
 from gateway.services import notices
 from gateway.services.key_cache import PrincipalCache
 from gateway.services.sandbox import install_sandbox_clock

@@ -13,9 +13,9 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.api.state import store
 from gateway.delivery.queue_metrics import queue_exposition
 from gateway.domain.clock import utcnow
+from gateway.runtime import store
 
 EXTENSION = "gateway.metrics"
 log = logging.getLogger("gateway.metrics")

@@ -33,11 +33,11 @@ from gateway.api.idempotent import idempotent
 from gateway.api.listings import partner_page
 from gateway.api.pagination import page, time_and_id_after
 from gateway.api.presenters import attributes, key_body
-from gateway.api.state import setting
 from gateway.api.uow import command, reading
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind, Scope
 from gateway.domain.partners import PartnerStatus
+from gateway.runtime import setting
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
 

@@ -10,10 +10,10 @@ from flask import g, request
 
 from gateway.api.docs import manual_doc
 from gateway.api.problems import problem
-from gateway.api.state import principals
 from gateway.api.uow import request_rows
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
+from gateway.runtime import principals
 from gateway.services.keys import AuthenticationFailed, PartnerSuspended, Principal
 
 SECURITY_SCHEME = "bearerAuth"

@@ -12,10 +12,10 @@ from gateway.api.admin import blp
 from gateway.api.auth import requires
 from gateway.api.idempotent import idempotent
 from gateway.api.pagination import page, time_and_id_after
-from gateway.api.state import setting
 from gateway.api.uow import command, reading
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
+from gateway.runtime import setting
 from gateway.services import campaigns as campaign_service
 from gateway.services.campaigns import CampaignSettings
 from gateway.store.models import Campaign

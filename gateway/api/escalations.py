@@ -26,12 +26,12 @@ from gateway.api.callcenter import blp
 from gateway.api.etags import etag, expected_version
 from gateway.api.idempotent import idempotent
 from gateway.api.pagination import page, time_and_id_after
-from gateway.api.state import setting
 from gateway.domain import escalations as rules
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import StaleVersion
 from gateway.domain.escalations import Action, Side, SlaPolicy
 from gateway.domain.keys import Scope
+from gateway.runtime import setting
 from gateway.services import escalations as escalation_service
 from gateway.store.models import Escalation
 

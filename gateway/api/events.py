@@ -26,12 +26,12 @@ from gateway.api.pagination import encode_cursor, number_after
 from gateway.api.partner import blp
 from gateway.api.presenters import subscription_body
 from gateway.api.problems import PROBLEM_MEDIA_TYPE, handle_gateway_error, problem
-from gateway.api.state import setting
 from gateway.api.subscription_actions import PARTNER_CALLER, refusals_for
 from gateway.api.uow import command, reading
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import GatewayError, InvalidInput
 from gateway.domain.keys import Scope
+from gateway.runtime import setting
 from gateway.services import callbacks as callback_service
 from gateway.services import deliveries as delivery_service
 from gateway.services.partners import get_partner

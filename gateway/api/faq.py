@@ -22,11 +22,11 @@ from contracts.faq import (
 )
 from gateway.api.auth import current_partner_code, requires
 from gateway.api.callcenter import blp
-from gateway.api.state import EXTENSION
 from gateway.api.uow import reading
 from gateway.domain.errors import NotFound
 from gateway.domain.faq_search import FALLBACK_LANGUAGE, language_of
 from gateway.domain.keys import Scope
+from gateway.runtime import EXTENSION
 from gateway.services import faq as faq_service
 from gateway.services import partners as partner_service
 from gateway.services import sharing as sharing_service

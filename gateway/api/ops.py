@@ -8,8 +8,8 @@ from flask import Blueprint, Response, abort, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.api.problems import PROBLEM_TYPES, problem
-from gateway.api.state import store
 from gateway.metrics import metrics_response
+from gateway.runtime import store
 from gateway.store import migrate
 
 blp = Blueprint("ops", __name__)

@@ -27,10 +27,10 @@ from gateway.api import admin, partner, service
 from gateway.api.auth import current_partner_code, requires
 from gateway.api.idempotent import idempotent
 from gateway.api.pagination import page, time_and_id_after
-from gateway.api.state import setting
 from gateway.api.uow import command, reading
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
+from gateway.runtime import setting
 from gateway.services import sharing as sharing_service
 from gateway.services.sharing import NoticeCounts
 from gateway.store.models import Partner, PartnerNotice, SharingPolicy

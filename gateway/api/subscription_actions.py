@@ -14,10 +14,10 @@ from flask import url_for
 from gateway.api import uow
 from gateway.api.etags import expected_version
 from gateway.api.presenters import PARTNER_ACTIONS, action_names, subscription_body
-from gateway.api.state import setting
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, StaleVersion
 from gateway.domain.lifecycle import Actor, Command, InvalidTransition, Status
+from gateway.runtime import setting
 from gateway.services import subscriptions as subscription_service
 
 # The service API's actions by lifecycle command, as its paths name them (/v1/service/subscriptions/{id}/<action>).

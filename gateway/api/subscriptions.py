@@ -24,7 +24,6 @@ from gateway.api.idempotent import idempotent
 from gateway.api.pagination import page, time_and_id_after
 from gateway.api.partner import blp
 from gateway.api.presenters import direct_json, subscription_body
-from gateway.api.state import setting
 from gateway.api.subscription_actions import (
     ETAG_HEADER,
     PARTNER_CALLER,
@@ -35,6 +34,7 @@ from gateway.api.subscription_actions import (
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
 from gateway.domain.lifecycle import Actor, Command, cancellation_command
+from gateway.runtime import setting
 from gateway.services import subscriptions as subscription_service
 
 

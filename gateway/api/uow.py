@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from flask import g
 from sqlalchemy.orm import Session
 
-from gateway.api.state import store
+from gateway.runtime import store
 from gateway.store.hot_reads import RawConnection
 
 COMMAND_SESSION = "command_session"

@@ -21,7 +21,6 @@ from gateway.api.escalations import sla_policy
 from gateway.api.faq import INDEX_CACHE as FAQ_INDEX_CACHE  # one search index per app, shared with the API
 from gateway.api.guards import accepts_body
 from gateway.api.lookup import lookup_body
-from gateway.api.state import EXTENSION, store
 from gateway.console import session as console_session
 from gateway.console.endpoints import BLUEPRINT, OPEN_ENDPOINTS, URL_PREFIX
 from gateway.console.markdown import render_markdown
@@ -33,6 +32,7 @@ from gateway.domain.faq_search import language_of
 from gateway.domain.notices import NOTICE_LOCALES
 from gateway.domain.partners import normalize_locale
 from gateway.domain.situation import text_language
+from gateway.runtime import EXTENSION, store
 from gateway.services import agents
 from gateway.services import escalations as escalation_service
 from gateway.services import faq as faq_service

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-# Longer than gunicorn lets one request run (`--timeout 900` in gateway.cli.GUNICORN_SETTINGS; a test holds the
+# Longer than gunicorn lets one request run (`--timeout 900` in gateway.cli.serving.GUNICORN_SETTINGS; a test holds the
 # two apart), so a runner whose lease has run out has been stopped, not merely slow.
 RUNNER_LEASE = timedelta(minutes=20)
 

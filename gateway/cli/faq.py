@@ -7,13 +7,12 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from gateway.api.state import store
-from gateway.cli import cli
 from gateway.domain.clock import utcnow
+from gateway.runtime import store
 from gateway.services import faq as faq_service
 
 
-@cli.group()
+@click.group()
 def faq() -> None:
     """Call-center FAQ articles."""
 

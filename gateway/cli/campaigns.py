@@ -8,14 +8,14 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from gateway.api.state import setting, store
-from gateway.cli import _command_transaction, _print_rows, cli
+from gateway.cli.common import command_transaction, print_rows
 from gateway.domain.clock import utcnow
+from gateway.runtime import setting, store
 from gateway.services import campaigns as campaign_service
 from gateway.services.campaigns import CampaignSettings
 
 
-@cli.group()
+@click.group()
 def campaigns() -> None:
     """The inactive-membership campaign: preview, run, resume, follow."""
 
@@ -34,7 +34,7 @@ def _run_with_progress(campaign_id: str, total: int):
 @with_appcontext
 def inactivity(dry_run: bool) -> None:
     """Warn every inactive member not already warned (each gets a respond-by date), or preview with --dry-run."""
-    with _command_transaction() as session:
+    with command_transaction() as session:
         campaign = campaign_service.start_campaign(
             session,
             dry_run=dry_run,
@@ -43,7 +43,7 @@ def inactivity(dry_run: bool) -> None:
             now=utcnow(),
         )
     if dry_run:
-        _print_rows(campaign_service.count_rows(campaign.counts), ["partner", "market", "members"])
+        print_rows(campaign_service.count_rows(campaign.counts), ["partner", "market", "members"])
         click.echo(f"dry run {campaign.id}: {campaign.candidates} members would be warned; nothing changed")
         return
     finished = _run_with_progress(campaign.id, campaign.candidates)
@@ -51,7 +51,7 @@ def inactivity(dry_run: bool) -> None:
 
 
 def _report(campaign) -> None:
-    _print_rows(campaign_service.count_rows(campaign.counts), ["partner", "market", "members"])
+    print_rows(campaign_service.count_rows(campaign.counts), ["partner", "market", "members"])
     click.echo(
         f"campaign {campaign.id}: {campaign.status}, {campaign.warned} warned, "
         f"respond by {campaign.respond_by.date().isoformat()}"
@@ -63,7 +63,7 @@ def _report(campaign) -> None:
 @with_appcontext
 def resume(campaign_id: str) -> None:
     """Carry on with a run that stopped part way (its lease must have run out, or be ours)."""
-    with _command_transaction() as session:
+    with command_transaction() as session:
         campaign = campaign_service.get_campaign(session, campaign_id)
         remaining = max(campaign.candidates - campaign.warned, 0)
     finished = _run_with_progress(campaign_id, remaining)
@@ -76,7 +76,7 @@ def resume(campaign_id: str) -> None:
 @with_appcontext
 def list_campaigns() -> None:
     """Campaign runs, oldest first."""
-    with _command_transaction() as session:
+    with command_transaction() as session:
         rows = [
             {
                 "id": campaign.id,
@@ -88,7 +88,7 @@ def list_campaigns() -> None:
             }
             for campaign in campaign_service.list_campaigns(session, limit=1000)
         ]
-    _print_rows(rows, ["id", "status", "dry_run", "candidates", "warned", "created_at"])
+    print_rows(rows, ["id", "status", "dry_run", "candidates", "warned", "created_at"])
 
 
 @campaigns.command("show")
@@ -96,6 +96,6 @@ def list_campaigns() -> None:
 @with_appcontext
 def show(campaign_id: str) -> None:
     """One run with its counts by partner and market."""
-    with _command_transaction() as session:
+    with command_transaction() as session:
         campaign = campaign_service.get_campaign(session, campaign_id)
     _report(campaign)

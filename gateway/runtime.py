@@ -1,4 +1,5 @@
-"""Per-application objects the views need, looked up on the current app (nothing global at import)."""
+"""Per-application objects (the store, the key cache, the settings), looked up on the current Flask app: what
+the API, the console, the CLI and the metrics reach them by (nothing global at import)."""
 
 from __future__ import annotations
 

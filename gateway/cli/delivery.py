@@ -11,17 +11,17 @@ from flask import current_app
 from flask.cli import with_appcontext
 from prometheus_client import start_http_server
 
-from gateway.api.state import setting, store
-from gateway.cli import _command_transaction, _print_rows, cli
+from gateway.cli.common import command_transaction, print_rows
 from gateway.delivery.dispatcher import DispatchConfigError, Dispatcher, DispatchSettings
 from gateway.domain.clock import utcnow
 from gateway.domain.delivery import DeliveryStatus
+from gateway.runtime import setting, store
 from gateway.services import deliveries as delivery_service
 from gateway.services import sandbox
 from gateway.services.deliveries import DeliveryFilter
 
 
-@cli.command("dispatch")
+@click.command("dispatch")
 @click.option("--until-idle", is_flag=True, help="Stop once nothing is due (instead of running until stopped).")
 @click.option("--metrics-port", type=int, help="Serve this dispatcher's Prometheus metrics on this port.")
 @click.option("--name", help="This dispatcher's name in leases and attempts (default: host:pid:random).")
@@ -48,7 +48,7 @@ def dispatch(until_idle: bool, metrics_port: int | None, name: str | None) -> No
         stop.set()  # and the sandbox clock's thread with it
 
 
-@cli.group()
+@click.group()
 def deliveries() -> None:
     """Deliveries of events to partners: list, show, replay, pause, test."""
 
@@ -98,7 +98,7 @@ def deliveries_list(partner, event_type, since, until, status, limit) -> None:
             }
             for delivery in found
         ]
-    _print_rows(rows, ["id", "event", "type", "partner", "status", "attempts", "next", "last_error"])
+    print_rows(rows, ["id", "event", "type", "partner", "status", "attempts", "next", "last_error"])
 
 
 @deliveries.command("show")
@@ -106,7 +106,7 @@ def deliveries_list(partner, event_type, since, until, status, limit) -> None:
 @with_appcontext
 def deliveries_show(delivery_id: int) -> None:
     """One delivery and every attempt."""
-    with _command_transaction() as session:
+    with command_transaction() as session:
         delivery = delivery_service.get_delivery(session, delivery_id)
         click.echo(f"{delivery.webhook_id} {delivery.event_type} to {delivery.partner_code}: {delivery.status}")
         rows = [
@@ -119,7 +119,7 @@ def deliveries_show(delivery_id: int) -> None:
             }
             for attempt in delivery_service.attempts_of(session, delivery_id)
         ]
-    _print_rows(rows, ["at", "ms", "status", "error", "outcome"])
+    print_rows(rows, ["at", "ms", "status", "error", "outcome"])
 
 
 @deliveries.command("replay")
@@ -127,7 +127,7 @@ def deliveries_show(delivery_id: int) -> None:
 @with_appcontext
 def deliveries_replay(delivery_id: int) -> None:
     """Send one delivery again (fresh schedule, same webhook-id)."""
-    with _command_transaction() as session:
+    with command_transaction() as session:
         delivery_service.replay_delivery(session, delivery_id, now=utcnow())
     click.echo(f"delivery {delivery_id} will be sent again")
 
@@ -138,7 +138,7 @@ def deliveries_replay(delivery_id: int) -> None:
 def deliveries_replay_dead(partner, event_type, since, until) -> None:
     """Replay dead letters, e.g. `--partner telco-de --since 2026-11-20T00:00:00`."""
     matching = _filter(partner, DeliveryStatus.DEAD, event_type, _utc(since), _utc(until))
-    with _command_transaction() as session:
+    with command_transaction() as session:
         count = delivery_service.replay_matching(session, matching, now=utcnow())
     click.echo(f"{count} dead letters will be sent again")
 
@@ -148,7 +148,7 @@ def _pause_command(name: str, paused: bool, summary: str):
     @click.argument("partner_code")
     @with_appcontext
     def command(partner_code: str) -> None:
-        with _command_transaction() as session:
+        with command_transaction() as session:
             delivery_service.set_deliveries_paused(session, partner_code, paused)
         click.echo(f"deliveries to {partner_code} {'paused' if paused else 'resumed'}")
 
@@ -164,6 +164,6 @@ _pause_command("resume", False, "Release PARTNER_CODE's held deliveries, in orde
 @with_appcontext
 def deliveries_test_event(partner_code: str) -> None:
     """Record a gateway.test event for PARTNER_CODE; a running dispatcher sends it."""
-    with _command_transaction() as session:
+    with command_transaction() as session:
         event = delivery_service.send_test_event(session, partner_code, now=utcnow())
     click.echo(f"test event {event.event_id} recorded")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from gateway.cli import _command_transaction, _print_rows, cli
+from gateway.cli.common import command_transaction, print_rows
 from gateway.services import sharing as sharing_service
 from gateway.services.sharing import NoticeCounts
 
@@ -16,7 +16,7 @@ def _time(value) -> str:
     return value.isoformat(timespec="minutes") if value is not None else ""
 
 
-@cli.group()
+@click.group()
 def sharing() -> None:
     """Sharing-policy announcements: policies, and who has acknowledged them."""
 
@@ -26,7 +26,7 @@ def sharing() -> None:
 @with_appcontext
 def sharing_list(status: str | None) -> None:
     """List sharing policies, oldest first, with how many partners were told and have acknowledged."""
-    with _command_transaction() as session:
+    with command_transaction() as session:
         policies = sharing_service.list_policies(session, limit=PAGE, status=status)
         counts = sharing_service.notice_counts(session, [policy.id for policy in policies])
         rows = []
@@ -43,7 +43,7 @@ def sharing_list(status: str | None) -> None:
                     "acknowledged": f"{count.acknowledged}/{count.notified}",
                 }
             )
-    _print_rows(rows, ["id", "markets", "rule", "status", "announce_at", "effective_at", "acknowledged"])
+    print_rows(rows, ["id", "markets", "rule", "status", "announce_at", "effective_at", "acknowledged"])
 
 
 @sharing.command("acknowledgements")
@@ -52,7 +52,7 @@ def sharing_list(status: str | None) -> None:
 @with_appcontext
 def sharing_acknowledgements(policy_id: str, pending: bool) -> None:
     """The partners told of POLICY_ID and whether each has acknowledged (reminders sent, next one due)."""
-    with _command_transaction() as session:
+    with command_transaction() as session:
         found = sharing_service.list_policy_notices(
             session, policy_id, limit=PAGE, acknowledged=False if pending else None
         )
@@ -67,4 +67,4 @@ def sharing_acknowledgements(policy_id: str, pending: bool) -> None:
             }
             for notice, _partner in found
         ]
-    _print_rows(rows, ["partner", "markets", "announced", "acknowledged", "reminders", "next_reminder"])
+    print_rows(rows, ["partner", "markets", "announced", "acknowledged", "reminders", "next_reminder"])

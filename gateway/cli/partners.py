@@ -1,0 +1,92 @@
+"""`gateway partner`: partners, added, listed, shown, suspended and resumed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+from flask.cli import with_appcontext
+
+from gateway.cli.common import command_transaction, print_rows
+from gateway.domain.clock import utcnow
+from gateway.domain.partners import PartnerStatus
+from gateway.services import keys as key_service
+from gateway.services import partners as partner_service
+
+
+@click.group()
+def partner() -> None:
+    """The partner registry."""
+
+
+def _partner_row(found) -> dict[str, Any]:
+    return {
+        "code": found.code,
+        "name": found.display_name,
+        "markets": ",".join(found.markets),
+        "locale": found.default_locale,
+        "flavour": found.flavour,
+        "status": found.status,
+    }
+
+
+@partner.command("add")
+@click.argument("code")
+@click.option("--name", "display_name", required=True, help="Display name.")
+@click.option("--market", "markets", multiple=True, required=True, help="ISO 3166 code; repeat for several.")
+@click.option("--locale", "default_locale", required=True, help="Default BCP 47 locale, e.g. de-DE.")
+@click.option("--flavour", default="standard", show_default=True, help="Adapter that speaks to it.")
+@click.option("--webhook", "webhook_urls", multiple=True, help="Webhook endpoint URL; repeat for several.")
+@with_appcontext
+def partner_add(code: str, **options: Any) -> None:
+    """Onboard partner CODE."""
+    options["markets"] = list(options["markets"])
+    with command_transaction() as session:
+        added = partner_service.add_partner(session, code=code, now=utcnow(), **options)
+        click.echo(f"added partner {added.code} ({added.display_name})")
+
+
+@partner.command("list")
+@click.option("--status", type=click.Choice([status.value for status in PartnerStatus]))
+@click.option("--market", help="Only partners serving this market.")
+@with_appcontext
+def partner_list(status: str | None, market: str | None) -> None:
+    """List partners."""
+    with command_transaction() as session:
+        found = partner_service.list_partners(session, limit=100_000, status=status, market=market)
+        print_rows([_partner_row(item) for item in found], ["code", "name", "markets", "locale", "flavour", "status"])
+
+
+@partner.command("show")
+@click.argument("code")
+@with_appcontext
+def partner_show(code: str) -> None:
+    """Show partner CODE with its endpoints and keys."""
+    with command_transaction() as session:
+        found = partner_service.get_partner(session, code)
+        for name, value in _partner_row(found).items():
+            click.echo(f"{name + ':':10}{value}")
+        click.echo("endpoints:")
+        for endpoint in partner_service.list_endpoints(session, code):
+            click.echo(f"  {endpoint.id}  {endpoint.status:8}  {endpoint.url}")
+        click.echo("keys:")
+        for key in key_service.list_keys(session, limit=1000, partner_code=code):
+            status = key_service.key_status(key, utcnow())
+            click.echo(f"  {key.id}  {key.prefix}  {status:8}  {' '.join(key.scopes)}  {key.name}")
+
+
+def _partner_status_command(name: str, status: PartnerStatus, summary: str) -> Callable[..., None]:
+    @partner.command(name, help=summary)
+    @click.argument("code")
+    @with_appcontext
+    def command(code: str) -> None:
+        with command_transaction() as session:
+            changed = partner_service.set_partner_status(session, code, status, now=utcnow())
+            click.echo(f"partner {changed.code} is {changed.status}")
+
+    return command
+
+
+_partner_status_command("suspend", PartnerStatus.SUSPENDED, "Suspend partner CODE: its keys are refused at once.")
+_partner_status_command("resume", PartnerStatus.ACTIVE, "Resume a suspended partner CODE.")
