@@ -36,6 +36,7 @@ test: $(STAMP_TEST) lint browser  ## set up and run the whole suite
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # the layers in setup.cfg [importlinter]
 
 # The agent console's end-to-end test drives Debian's Chromium (tests/integration/test_console_browser.py).
 # As root on Debian it is installed when missing; elsewhere that test skips and says why (with CI=true it fails).

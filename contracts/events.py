@@ -388,7 +388,7 @@ class EscalationUpdatedDataSchema(EventSchema):
 
 
 @dataclass(frozen=True)
-class EventType:
+class CatalogEntry:
     name: str
     sent_when: str  # one line
     data: type[EventSchema]
@@ -437,10 +437,10 @@ def _example(name: str, occurred_at: str, data: dict[str, Any], sequence: int | 
 
 def _event(
     name: str, sent_when: str, data: type[EventSchema], occurred_at: str, example_data: dict, sequence: int | None
-) -> EventType:
+) -> CatalogEntry:
     about_subscription = sequence is not None
     example = _example(name, occurred_at, example_data, sequence)
-    return EventType(name, sent_when, data, example, about_subscription, _envelope(name, data, about_subscription))
+    return CatalogEntry(name, sent_when, data, example, about_subscription, _envelope(name, data, about_subscription))
 
 
 def _notice_text(subject: str, body: str, sms: str, locale: str = "en") -> dict[str, str]:
@@ -496,7 +496,7 @@ POLICY = {"notice_id": "ntc_0b6f2d8e4a1c3e5f7a90", "policy_id": "shp_7e3a1c9b5d2
 ONE_HOUSEHOLD = "one_household"
 
 # fmt: off
-CATALOG: dict[str, EventType] = {
+CATALOG: dict[str, CatalogEntry] = {
     event.name: event
     for event in [
         _event("subscription.activated",

@@ -20,9 +20,8 @@ from gateway.domain.rate_limits import parse_audience_budgets
 from gateway.logs import configure_logging, install_request_logging
 from gateway.metrics import install_metrics
 from gateway.runtime import EXTENSION
-from gateway.services import notices
+from gateway.services import notices, sandbox
 from gateway.services.key_cache import PrincipalCache
-from gateway.services.sandbox import install_sandbox_clock
 from gateway.store.db import Store, default_sqlite_url, make_engine
 
 
@@ -74,7 +73,12 @@ def build_app(config: Mapping[str, Any] | None = None) -> Flask:
     }
 
     if settings["SANDBOX"]:
-        install_sandbox_clock(app, store)
+
+        @app.before_request
+        def on_the_sandbox_clock() -> None:
+            """Every request of a sandbox gateway runs at the sandbox time (one look-up in the store each)."""
+            sandbox.follow(store)
+
     install_request_logging(app)
     install_metrics(app)
     init_api(app)

@@ -29,19 +29,19 @@ from gateway.api import (
     service,
     sharing,
     subscriptions,
-    unstorable,
     uow,
 )
 from gateway.api.auth import SECURITY_SCHEME
-from gateway.api.guards import install_request_guards
-from gateway.api.problems import (
+from gateway.api.webhooks_doc import document_webhooks
+from gateway.http import unstorable
+from gateway.http.guards import install_request_guards
+from gateway.http.problems import (
     PROBLEM_MEDIA_TYPE,
     PROBLEM_TYPES,
     STORE_RETRY_AFTER_SECONDS,
     problem_type,
     register_problem_handlers,
 )
-from gateway.api.webhooks_doc import document_webhooks
 
 API_DESCRIPTION = """\
 The partner integration gateway between the streaming service and its telecom bundle partners.

@@ -19,11 +19,12 @@ from contracts.escalations import (
 from gateway.api import uow
 from gateway.api.admin import blp
 from gateway.api.auth import requires
-from gateway.api.escalations import ETAG_HEADER, check_if_match, escalation_detail, list_page, sla_policy
+from gateway.api.escalations import ETAG_HEADER, check_if_match, escalation_detail, list_page
 from gateway.api.idempotent import idempotent
 from gateway.domain.clock import utcnow
 from gateway.domain.escalations import Action, Side
 from gateway.domain.keys import Scope
+from gateway.runtime import sla_policy
 from gateway.services import escalations as escalation_service
 
 

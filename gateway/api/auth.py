@@ -9,10 +9,10 @@ from typing import Any
 from flask import g, request
 
 from gateway.api.docs import manual_doc
-from gateway.api.problems import problem
 from gateway.api.uow import request_rows
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
+from gateway.http.problems import problem
 from gateway.runtime import principals
 from gateway.services.keys import AuthenticationFailed, PartnerSuspended, Principal
 
@@ -107,7 +107,7 @@ def requires(scope: Scope) -> Callable[[Callable[..., Any]], Callable[..., Any]]
         documented = manual_doc(guarded, view)
         documented["security"] = [{SECURITY_SCHEME: [str(scope)]}]
         # Every authenticated call spends its partner's budget for the audience (gateway.api.rate_limits), and
-        # reads the key from the store: while the store is out it is a 503 to retry (gateway.api.problems).
+        # reads the key from the store: while the store is out it is a 503 to retry (gateway.http.problems).
         documented.setdefault("responses", {})["429"] = "TOO_MANY_REQUESTS"
         documented["responses"]["503"] = "SERVICE_UNAVAILABLE"
         return guarded

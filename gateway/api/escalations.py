@@ -4,7 +4,6 @@ or reopen what the service has resolved."""
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
 from typing import Any
 
 from flask import url_for
@@ -29,9 +28,9 @@ from gateway.api.pagination import page, time_and_id_after
 from gateway.domain import escalations as rules
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import StaleVersion
-from gateway.domain.escalations import Action, Side, SlaPolicy
+from gateway.domain.escalations import Action, Side
 from gateway.domain.keys import Scope
-from gateway.runtime import setting
+from gateway.runtime import sla_policy
 from gateway.services import escalations as escalation_service
 from gateway.store.models import Escalation
 
@@ -44,16 +43,6 @@ ALREADY_OPEN = (
     "An unresolved escalation for this subscriber and category exists already: this is it, unchanged (Location "
     "points to it). Add what this agent knows as a comment."
 )
-
-
-@cache
-def _parsed_sla(text: str) -> SlaPolicy:
-    return rules.parse_sla_policy(text)  # checked at start-up (gateway.app), so it parses here
-
-
-def sla_policy() -> SlaPolicy:
-    """GATEWAY_ESCALATION_SLA, read once per distinct value."""
-    return _parsed_sla(setting("ESCALATION_SLA"))
 
 
 def escalation_body(escalation: Escalation, partner_ref: str, side: Side, now: datetime) -> dict[str, Any]:

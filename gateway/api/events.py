@@ -17,20 +17,21 @@ from contracts.deliveries import (
     PartnerDeliveryQuerySchema,
 )
 from contracts.subscriptions import SubscriptionSchema
-from gateway.api import unstorable
 from gateway.api.auth import current_partner_code, requires
 from gateway.api.deliveries import delivery_detail, delivery_page
-from gateway.api.guards import JSON, accepts_body, signed_body
 from gateway.api.idempotent import REPLAYED_HEADER, idempotent
+from gateway.api.inbound import read_callback
 from gateway.api.pagination import encode_cursor, number_after
 from gateway.api.partner import blp
 from gateway.api.presenters import subscription_body
-from gateway.api.problems import PROBLEM_MEDIA_TYPE, handle_gateway_error, problem
 from gateway.api.subscription_actions import PARTNER_CALLER, refusals_for
 from gateway.api.uow import command, reading
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import GatewayError, InvalidInput
 from gateway.domain.keys import Scope
+from gateway.http import unstorable
+from gateway.http.guards import JSON, accepts_body, signed_body
+from gateway.http.problems import PROBLEM_MEDIA_TYPE, handle_gateway_error, problem
 from gateway.runtime import setting
 from gateway.services import callbacks as callback_service
 from gateway.services import deliveries as delivery_service
@@ -146,7 +147,7 @@ class Callbacks(MethodView):
                     partner_code=partner_code,
                     event_id=inbound.event_id,
                     event_type=inbound.event_type,
-                    data=inbound.data,
+                    asked=read_callback(inbound.event_type, inbound.data),
                     now=utcnow(),
                     present=lambda s: SubscriptionSchema().dump(
                         subscription_body(s, setting("ACTIVATION_URL"), PARTNER_CALLER.actions_from)

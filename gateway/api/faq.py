@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask.views import MethodView
 
 from contracts.faq import (
@@ -26,7 +26,7 @@ from gateway.api.uow import reading
 from gateway.domain.errors import NotFound
 from gateway.domain.faq_search import FALLBACK_LANGUAGE, language_of
 from gateway.domain.keys import Scope
-from gateway.runtime import EXTENSION
+from gateway.runtime import faq_search_index
 from gateway.services import faq as faq_service
 from gateway.services import partners as partner_service
 from gateway.services import sharing as sharing_service
@@ -42,14 +42,6 @@ CACHE_HEADERS = {
     "Cache-Control": {"description": CACHE_CONTROL, "schema": {"type": "string"}},
 }
 NOT_MODIFIED = "Not modified: the ETag sent as If-None-Match is still current."
-INDEX_CACHE = "faq_search_index"
-
-
-def _search_index_cache() -> faq_service.SearchIndexCache:
-    # One per app (so per process), made on first use; setdefault keeps two first requests from making two.
-    extensions = current_app.extensions[EXTENSION]
-    cache = extensions.get(INDEX_CACHE)
-    return cache if cache is not None else extensions.setdefault(INDEX_CACHE, faq_service.SearchIndexCache())
 
 
 def _tag(*parts: object) -> str:
@@ -89,7 +81,7 @@ class FaqSearch(MethodView):
         """Search the FAQ in the caller's language (English when it has no good match), best first"""
         with reading() as session:
             locale = _locale(session, query)
-            snapshot = _search_index_cache().current(session)
+            snapshot = faq_search_index().current(session)
             hidden = _embargoed(session)
         tag = _tag("search", snapshot.revision, query["q"], locale, query["limit"], *sorted(hidden))
         unchanged = _not_modified(tag)

@@ -18,11 +18,11 @@ from flask import Response, g, request
 from sqlalchemy.orm import Session
 
 from gateway.api.docs import manual_doc
-from gateway.api.problems import handle_gateway_error, problem
 from gateway.api.uow import COMMAND_SESSION
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from gateway.domain.leases import RUNNER_LEASE, lease_minutes
+from gateway.http.problems import handle_gateway_error, problem
 from gateway.runtime import setting, store
 from gateway.services import idempotency
 from gateway.services.keys import Principal

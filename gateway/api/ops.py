@@ -7,7 +7,7 @@ import logging
 from flask import Blueprint, Response, abort, current_app, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.api.problems import PROBLEM_TYPES, problem
+from gateway.http.problems import PROBLEM_TYPES, problem
 from gateway.metrics import metrics_response
 from gateway.runtime import store
 from gateway.store import migrate

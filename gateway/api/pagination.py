@@ -8,8 +8,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from gateway.api.unstorable import unstorable_text
 from gateway.domain.errors import InvalidInput
+from gateway.http.unstorable import unstorable_text
 
 BAD_CURSOR = "Not a cursor this gateway issued; pass next_cursor unchanged."
 MAX_NUMBER_DIGITS = 18  # below 2**63: positions and ids are BIGINT

@@ -26,13 +26,21 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
 
 from gateway.api.auth import request_principal
-from gateway.api.problems import problem
-from gateway.domain.rate_limits import AUDIENCE_OF_BLUEPRINT, budget_for, parse_audience_budgets
+from gateway.domain.rate_limits import budget_for, parse_audience_budgets
+from gateway.http.problems import problem
 from gateway.services.keys import AuthenticationFailed, PartnerSuspended
 
 EXTENSION = "gateway.rate_limits"
 STRATEGIES = ("sliding-window-counter", "fixed-window")
 _WINDOW = "rate_window"
+# Blueprint name -> the audience whose budget its requests spend.
+AUDIENCE_OF_BLUEPRINT = {
+    "partner": "partner",
+    "callcenter": "callcenter",
+    "console": "callcenter",  # the agent console is the call center's own page
+    "service": "service",
+    "admin": "admin",
+}
 log = logging.getLogger("gateway.rate_limits")
 
 

@@ -19,7 +19,6 @@ from contracts.reconciliations import (
 )
 from gateway.api import uow
 from gateway.api.auth import current_partner_code, requires
-from gateway.api.guards import accepts_body
 from gateway.api.idempotent import first_step, idempotent_in_steps, keep_claim, key_sent
 from gateway.api.pagination import number_after, page
 from gateway.api.partner import blp
@@ -27,6 +26,7 @@ from gateway.domain.clock import utcnow
 from gateway.domain.errors import InvalidInput
 from gateway.domain.keys import Scope
 from gateway.domain.roster import RosterFormat, read_roster, text_lines
+from gateway.http.guards import accepts_body
 from gateway.runtime import store
 from gateway.services import idempotency
 from gateway.services import reconciliation as reconciliation_service

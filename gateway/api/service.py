@@ -17,13 +17,13 @@ from contracts.subscriptions import (
 )
 from gateway.api import uow
 from gateway.api.auth import requires
-from gateway.api.guards import accepts_body
 from gateway.api.idempotent import idempotent
 from gateway.api.listings import partner_page
 from gateway.api.subscription_actions import ETAG_HEADER, SERVICE_CALLER, run_command, subscription_response
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
 from gateway.domain.lifecycle import Actor, Command, cancellation_command
+from gateway.http.guards import accepts_body
 from gateway.services import subscriptions as subscription_service
 
 blp = Blueprint("service", __name__, url_prefix="/v1/service", description="Service API: the streaming service.")

@@ -6,7 +6,7 @@ from typing import Any
 
 from apispec import APISpec
 
-from contracts.events import CATALOG, EventType
+from contracts.events import CATALOG, CatalogEntry
 
 # The Standard Webhooks headers every delivery carries (partners.signing), as components/parameters.
 WEBHOOK_HEADERS = {
@@ -60,7 +60,7 @@ def document_webhooks(spec: APISpec) -> None:
     spec.options["webhooks"] = {event.name: {"post": _operation(spec, event, headers)} for event in CATALOG.values()}
 
 
-def _operation(spec: APISpec, event: EventType, headers: list[dict[str, Any]]) -> dict[str, Any]:
+def _operation(spec: APISpec, event: CatalogEntry, headers: list[dict[str, Any]]) -> dict[str, Any]:
     # The data schema first, with its extra keywords, so the envelope's `data` refers to it by name.
     spec.components.schema(event.data_component, dict(event.data.json_schema_extra), schema=event.data)
     spec.components.schema(event.component, schema=event.schema)

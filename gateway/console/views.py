@@ -11,16 +11,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, g, redirect, render_template, request, url_for
 from markupsafe import Markup
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from contracts.escalations import CloseSchema, EscalationCreateSchema, PartnerCommentSchema, ReopenSchema
-from gateway.api.escalations import sla_policy
-from gateway.api.faq import INDEX_CACHE as FAQ_INDEX_CACHE  # one search index per app, shared with the API
-from gateway.api.guards import accepts_body
-from gateway.api.lookup import lookup_body
 from gateway.console import session as console_session
 from gateway.console.endpoints import BLUEPRINT, OPEN_ENDPOINTS, URL_PREFIX
 from gateway.console.markdown import render_markdown
@@ -32,7 +28,8 @@ from gateway.domain.faq_search import language_of
 from gateway.domain.notices import NOTICE_LOCALES
 from gateway.domain.partners import normalize_locale
 from gateway.domain.situation import text_language
-from gateway.runtime import EXTENSION, store
+from gateway.http.guards import accepts_body
+from gateway.runtime import faq_search_index, sla_policy, store
 from gateway.services import agents
 from gateway.services import escalations as escalation_service
 from gateway.services import faq as faq_service
@@ -259,10 +256,6 @@ def home():
 # --- FAQ ------------------------------------------------------------------------------------------------------
 
 
-def _search_index_cache() -> faq_service.SearchIndexCache:
-    return current_app.extensions[EXTENSION].setdefault(FAQ_INDEX_CACHE, faq_service.SearchIndexCache())
-
-
 def _chosen_language(value: str | None) -> str:
     return value if value in NOTICE_LOCALES else g.language
 
@@ -275,7 +268,7 @@ def faq_search():
     if query:
         with store().read() as session:
             hidden = _embargoed(session)
-            found = _search_index_cache().current(session).index.search(query, language, SEARCH_RESULTS + len(hidden))
+            found = faq_search_index().current(session).index.search(query, language, SEARCH_RESULTS + len(hidden))
         results = [hit for hit in found if hit.slug not in hidden][:SEARCH_RESULTS]
     return render_template("console/faq_search.html", query=query, language=language, results=results)
 
@@ -315,7 +308,7 @@ def lookup():
         else:
             with store().read() as session:
                 try:
-                    found = lookup_body(
+                    found = lookup_service.as_document(
                         lookup_service.lookup_subscriber(
                             session,
                             partner_code=g.agent.partner_code,

@@ -15,7 +15,7 @@ from gateway.domain.lifecycle import Command, Status
 from gateway.domain.plans import PLAN_RANKS
 
 ROSTER_FIELDS = ("partner_ref", "status", "plan")
-# Text no store can hold (as gateway.api.unstorable refuses in requests): a NUL, which PostgreSQL text cannot
+# Text no store can hold (as gateway.http.unstorable refuses in requests): a NUL, which PostgreSQL text cannot
 # hold, or a lone surrogate (an NDJSON "\ud800"), which has no UTF-8 form. Such a row is a bad row of the report.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # Nor can a partner_ref hold a control character (CR, LF, tab, any other C0, DEL): no subscription has one, and

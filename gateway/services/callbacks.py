@@ -10,35 +10,25 @@ after a refusal sends a new message, with a webhook-id of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from marshmallow import Schema, ValidationError, fields
 from sqlalchemy.orm import Session
 
-from contracts.subscriptions import CancelSchema, ChangePlanSchema, ResumeSchema, SuspendSchema
-from gateway.domain.errors import InvalidInput
-from gateway.domain.lifecycle import Actor, Command, cancellation_command
+from gateway.domain.lifecycle import Actor, Command
 from gateway.services import subscriptions as subscription_service
 from gateway.store.models import InboundEvent, Subscription
 
 
-def _cancel_command(data: Mapping[str, Any]) -> tuple[Command, str, str | None]:
-    return cancellation_command(data["when"], data["reason"], field="data.reason"), data["reason"], None
+@dataclass(frozen=True)
+class AskedChange:
+    """What a callback asks of one subscription, read from its data (gateway.api.inbound)."""
 
-
-# inbound type -> (the data it carries besides subscription_id, how that becomes command, reason, plan)
-INBOUND_TYPES: dict[str, tuple[type[Schema], Callable[[Mapping[str, Any]], tuple[Command, str, str | None]]]] = {
-    "subscription.suspend": (SuspendSchema, lambda data: (Command.SUSPEND, data["reason"], None)),
-    "subscription.resume": (ResumeSchema, lambda data: (Command.RESUME, data["reason"], None)),
-    "subscription.cancel": (CancelSchema, _cancel_command),
-    "subscription.change_plan": (ChangePlanSchema, lambda data: (Command.CHANGE_PLAN, "", data["plan"])),
-}
-
-
-class _Target(Schema):
-    subscription_id = fields.String(required=True)
+    subscription_id: str
+    command: Command
+    reason: str
+    plan: str | None = None
 
 
 APPLIED = 200  # the status of an applied callback's answer
@@ -80,25 +70,16 @@ def apply_callback(
     partner_code: str,
     event_id: str,
     event_type: str,
-    data: Mapping[str, Any],
+    asked: AskedChange,
     now: datetime,
     present: Callable[[Subscription], dict],
 ) -> dict:
     """Apply one inbound event and remember it; the result body (also given to later duplicates)."""
-    if event_type not in INBOUND_TYPES:
-        raise InvalidInput({"type": f"Unknown callback type; known: {', '.join(sorted(INBOUND_TYPES))}."})
-    schema, to_command = INBOUND_TYPES[event_type]
-    try:
-        target = _Target().load({"subscription_id": data.get("subscription_id")})
-        loaded = schema().load({key: value for key, value in data.items() if key != "subscription_id"})
-    except ValidationError as error:
-        raise InvalidInput({f"data.{name}": "; ".join(map(str, problems)) for name, problems in _flat(error)}) from None
-    command, reason, plan = to_command(loaded)
     subscription = subscription_service.get_subscription(
-        session, target["subscription_id"], partner_code=partner_code, for_update=True
+        session, asked.subscription_id, partner_code=partner_code, for_update=True
     )
     subscription_service.apply_command(
-        session, subscription, command, actor=Actor.PARTNER, reason=reason, now=now, plan=plan
+        session, subscription, asked.command, actor=Actor.PARTNER, reason=asked.reason, now=now, plan=asked.plan
     )
     result = {"event_id": event_id, "event_type": event_type, "subscription": present(subscription)}
     session.add(
@@ -113,9 +94,3 @@ def apply_callback(
     )
     session.flush()
     return result
-
-
-def _flat(error: ValidationError):
-    messages = error.messages if isinstance(error.messages, dict) else {"_": error.messages}
-    for name, problems in messages.items():
-        yield name, problems if isinstance(problems, list) else [problems]

@@ -18,8 +18,8 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from contracts.events import CATALOG
 from gateway.domain.errors import Conflict, InvalidInput, NotFound, StaleVersion
+from gateway.domain.events import EVENT_TYPE_NAMES
 from gateway.domain.faq_articles import ArticleContent, article_errors, parse_article_text
 from gateway.domain.faq_search import FALLBACK_LANGUAGE, Article, FaqIndex, language_of
 from gateway.store.db import Store
@@ -50,7 +50,7 @@ def check_article(slug: str, locale: str, content: ArticleContent) -> dict[str, 
     """Field errors of an article: its key and text, and related events the event catalog knows."""
     errors = article_errors(slug, locale, content)
     for index, event in enumerate(content.related_events):
-        if event not in CATALOG:
+        if event not in EVENT_TYPE_NAMES:
             errors[f"related_events.{index}"] = f"{event!r} is not an event type of the catalog."
     return errors
 

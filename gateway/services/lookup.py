@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -224,3 +225,39 @@ def lookup_subscriber(
         escalations=unresolved_escalations(session, subscription.id),
         sharing=sharing_standing(entries),
     )
+
+
+def as_document(found: SubscriberLookup) -> dict[str, Any]:
+    """The lookup as plain data: what the API answers (contracts.lookup) and the agent console renders."""
+    subscription, explanation = found.subscription, found.explanation
+    return {
+        "subscription": {
+            "id": subscription.id,
+            "partner_ref": subscription.partner_ref,
+            "plan": subscription.plan,
+            "pending_plan": subscription.pending_plan,
+            "market": subscription.market,
+            "locale": subscription.locale,
+            "billed_by": subscription.billed_by,
+        },
+        "locale": explanation.locale,
+        "status": {"code": subscription.status, "label": explanation.status_label, "text": explanation.status_text},
+        "reason": {"code": found.facts.reason, "text": explanation.reason_text},
+        "inactivity": {"state": str(found.inactivity), "text": explanation.inactivity_text},
+        "dates": asdict(found.facts.dates),
+        "sharing": asdict(found.sharing),
+        "notices": [asdict(notice) for notice in found.notices],
+        "faq": [asdict(link) for link in found.faq],
+        "actions": [asdict(action) for action in found.actions],
+        "escalations": [
+            {
+                "id": escalation.id,
+                "category": escalation.category,
+                "priority": escalation.priority,
+                "status": escalation.status,
+                "sla_due_at": escalation.sla_due_at,
+                "created_at": escalation.created_at,
+            }
+            for escalation in found.escalations
+        ],
+    }

@@ -13,7 +13,6 @@ import logging
 import threading
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -66,14 +65,6 @@ def move_to(store: Store, when: datetime) -> datetime:
             clock.ahead_seconds, clock.moved_at = ahead, when
     run_ahead(timedelta(seconds=ahead))
     return when
-
-
-def install_sandbox_clock(app: Flask, store: Store) -> None:
-    """Every request of a sandbox gateway runs at the sandbox time (one look-up in the store each)."""
-
-    @app.before_request
-    def on_the_sandbox_clock() -> None:
-        follow(store)
 
 
 def keep_following(store: Store, stop: threading.Event) -> threading.Thread:

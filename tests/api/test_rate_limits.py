@@ -6,15 +6,16 @@ import os
 import secrets
 
 import pytest
-from limits import parse
+from limits import parse, parse_many
 
 from gateway import create_app
 from gateway.api import rate_limits
 from gateway.api.rate_limits import LocalCounter
 from gateway.domain.keys import KeyKind
-from gateway.domain.rate_limits import budget_for, parse_audience_budgets, partner_budget_errors
+from gateway.domain.rate_limits import budget_for, check_budget, parse_audience_budgets, partner_budget_errors
 from gateway.store import migrate
-from tests.conftest import Seeder, app_store, bearer
+from tests.support.api import app_store, bearer
+from tests.support.seeding import Seeder
 
 REDIS_URL_VARIABLE = "GATEWAY_TEST_REDIS_URL"
 
@@ -252,3 +253,28 @@ def test_the_headers_describe_the_tightest_window(tmp_path, sqlite_database):
 def test_an_unknown_counting_strategy_stops_the_start(tmp_path):
     with pytest.raises(ValueError, match="GATEWAY_RATE_LIMIT_STRATEGY='leaky'"):
         create_app({"INSTANCE_PATH": str(tmp_path), "RATE_LIMIT_STRATEGY": "leaky"})
+
+
+@pytest.mark.parametrize(
+    "budget",
+    [
+        "600/minute",
+        "20/second;1000/hour",
+        "10 per 2 minutes",
+        "5 / Seconds",
+        "1/DAY",
+        "3/hour,50/day",
+        "1/year|2/month",
+    ],
+)
+def test_every_budget_the_rules_accept_is_one_the_counters_read(budget):
+    assert check_budget(budget) == budget
+    assert parse_many(budget)  # what gateway.api.rate_limits counts with
+
+
+@pytest.mark.parametrize("budget", ["10/min", "5/secondss", "per minute", "10", "10/", "/minute", "10 minute", ""])
+def test_a_budget_the_counters_could_not_read_is_refused(budget):
+    with pytest.raises(ValueError, match="is not a rate limit"):
+        check_budget(budget)
+    with pytest.raises(ValueError):
+        parse_many(budget)

@@ -20,8 +20,8 @@ from typing import Any
 from flask import Request, Response
 from marshmallow import fields
 
-from gateway.api.problems import problem
 from gateway.domain.errors import InvalidInput
+from gateway.http.problems import problem
 
 NUL = "\x00"
 NUL_DETAIL = "Must not contain a NUL character."

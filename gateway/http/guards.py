@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, current_app, request
 
-from gateway.api import unstorable
+from gateway.http import unstorable
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 JSON = ("application/json",)
