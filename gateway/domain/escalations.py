@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gateway.domain.errors import Conflict
+from gateway.domain.events import EventType
 
-EVENT_TYPE = "escalation.updated"  # every change of an escalation reaches its partner as this event
+EVENT_TYPE = EventType.ESCALATION_UPDATED  # every change of an escalation reaches its partner as this event
 
 
 class Category(enum.StrEnum):

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass
 
 from gateway.domain.errors import Conflict, InvalidInput
+from gateway.domain.events import EventType as E
 
 
 class Status(enum.StrEnum):
@@ -57,7 +58,7 @@ class Transition:
     target: Status | None  # None: the status stays (a plan change)
     actors: frozenset[Actor]
     reasons: frozenset[str]
-    event: str
+    event: E
     warning: WarningState = WarningState.ANY
     by_biller: bool = False  # a member's own request: taken by whoever bills the member (actors_for)
 
@@ -97,34 +98,34 @@ TRANSITIONS: dict[Command, Transition] = {
     t.command: t
     for t in [
         _t(Command.ACTIVATE, {S.PENDING_ACTIVATION}, S.ACTIVE, {A.SERVICE, A.MEMBER},
-           {"account_linked", "account_created"}, "subscription.activated"),
+           {"account_linked", "account_created"}, E.SUBSCRIPTION_ACTIVATED),
         _t(Command.EXPIRE_ACTIVATION, {S.PENDING_ACTIVATION}, S.CANCELLED, {A.SCHEDULER},
-           {"activation_expired"}, "subscription.cancelled"),
-        _t(Command.SUSPEND, {S.ACTIVE}, S.SUSPENDED, {A.PARTNER}, {"non_payment"}, "subscription.suspended"),
-        _t(Command.RESUME, {S.SUSPENDED}, S.ACTIVE, {A.PARTNER}, {"payment_recovered"}, "subscription.resumed"),
+           {"activation_expired"}, E.SUBSCRIPTION_CANCELLED),
+        _t(Command.SUSPEND, {S.ACTIVE}, S.SUSPENDED, {A.PARTNER}, {"non_payment"}, E.SUBSCRIPTION_SUSPENDED),
+        _t(Command.RESUME, {S.SUSPENDED}, S.ACTIVE, {A.PARTNER}, {"payment_recovered"}, E.SUBSCRIPTION_RESUMED),
         # The member's own cancellation and its revert: with the partner or in the app, by who bills (by_biller).
         _t(Command.SCHEDULE_CANCELLATION, {S.ACTIVE}, S.CANCELLATION_SCHEDULED, {A.PARTNER, A.MEMBER},
-           {"member_request"}, "subscription.cancellation_scheduled", by_biller=True),
+           {"member_request"}, E.SUBSCRIPTION_CANCELLATION_SCHEDULED, by_biller=True),
         _t(Command.REVERT_CANCELLATION, {S.CANCELLATION_SCHEDULED}, S.ACTIVE, {A.PARTNER, A.MEMBER},
-           {"member_request"}, "subscription.cancellation_reverted", by_biller=True),
+           {"member_request"}, E.SUBSCRIPTION_CANCELLATION_REVERTED, by_biller=True),
         _t(Command.END_PERIOD, {S.CANCELLATION_SCHEDULED}, S.CANCELLED, {A.SCHEDULER},
-           {"billing_period_ended"}, "subscription.cancelled"),
+           {"billing_period_ended"}, E.SUBSCRIPTION_CANCELLED),
         # A member's request never ends access early, whoever relays it: it is a SCHEDULE_CANCELLATION.
         _t(Command.CANCEL_NOW, {S.PENDING_ACTIVATION, *LIVE}, S.CANCELLED, {A.PARTNER, A.SERVICE},
-           {"partner_churn", "account_closed", "fraud"}, "subscription.cancelled"),
+           {"partner_churn", "account_closed", "fraud"}, E.SUBSCRIPTION_CANCELLED),
         _t(Command.CHANGE_PLAN, {S.ACTIVE}, None, {A.PARTNER, A.MEMBER}, {"upgrade", "downgrade"},
-           "subscription.plan_changed"),
-        _t(Command.REJOIN, {S.CANCELLED}, S.ACTIVE, {A.MEMBER}, {"member_rejoined"}, "subscription.reactivated"),
-        _t(Command.PURGE, {S.CANCELLED}, S.PURGED, {A.SCHEDULER}, {"retention_expired"}, "subscription.purged"),
+           E.SUBSCRIPTION_PLAN_CHANGED),
+        _t(Command.REJOIN, {S.CANCELLED}, S.ACTIVE, {A.MEMBER}, {"member_rejoined"}, E.SUBSCRIPTION_REACTIVATED),
+        _t(Command.PURGE, {S.CANCELLED}, S.PURGED, {A.SCHEDULER}, {"retention_expired"}, E.SUBSCRIPTION_PURGED),
         # Inactivity: the campaign warns, the member (or the partner for them) keeps, or the scheduler cancels
         # once the respond-by date passes. Watching something counts as keeping.
         _t(Command.WARN_INACTIVITY, {S.ACTIVE}, None, {A.SCHEDULER}, {"inactivity"},
-           "account.inactivity_warning", WarningState.NOT_WARNED),
+           E.ACCOUNT_INACTIVITY_WARNING, WarningState.NOT_WARNED),
         _t(Command.CONFIRM_KEEP, {S.ACTIVE}, None, {A.MEMBER, A.PARTNER},
-           {"member_confirmed", "partner_confirmed", "viewing_activity"}, "account.keep_confirmed",
+           {"member_confirmed", "partner_confirmed", "viewing_activity"}, E.ACCOUNT_KEEP_CONFIRMED,
            WarningState.WARNED),
         _t(Command.CANCEL_INACTIVE, {S.ACTIVE}, S.CANCELLED, {A.SCHEDULER}, {"inactivity"},
-           "subscription.cancelled", WarningState.WARNED),
+           E.SUBSCRIPTION_CANCELLED, WarningState.WARNED),
     ]
 }
 # fmt: on
@@ -139,7 +140,7 @@ class ScheduledChange:
     sources: frozenset[Status]
     actors: frozenset[Actor]
     reasons: frozenset[str]
-    event: str
+    event: E
     target: None = None
 
 
@@ -149,7 +150,7 @@ APPLY_DOWNGRADE = ScheduledChange(
     frozenset({S.ACTIVE}),
     frozenset({A.SCHEDULER}),
     frozenset({"billing_period_ended"}),
-    "subscription.plan_changed",
+    E.SUBSCRIPTION_PLAN_CHANGED,
 )
 SCHEDULED_CHANGES = (APPLY_DOWNGRADE,)
 

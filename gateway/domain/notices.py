@@ -10,6 +10,8 @@ from functools import cache
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency
 
+from gateway.domain.events import EventType as E
+
 # Every template exists in each of these; a test fails when one is missing.
 NOTICE_LOCALES = ("en", "de", "fr", "es", "ms")
 FALLBACK_LOCALE = "en"
@@ -17,22 +19,22 @@ FALLBACK_LOCALE = "en"
 # event type (and, where one event type covers several situations, its reason) -> template name.
 # Member notices go out in the member's locale, partner notices (a call-center briefing) in the partner's.
 MEMBER_NOTICES = {
-    ("account.inactivity_warning", None): "inactivity_warning",
-    ("account.keep_confirmed", None): "keep_confirmed",
-    ("subscription.cancelled", "inactivity"): "inactivity_cancellation",
+    (E.ACCOUNT_INACTIVITY_WARNING, None): "inactivity_warning",
+    (E.ACCOUNT_KEEP_CONFIRMED, None): "keep_confirmed",
+    (E.SUBSCRIPTION_CANCELLED, "inactivity"): "inactivity_cancellation",
     # The member's own cancellation: confirmed when scheduled, and again when it takes effect at the period end.
-    ("subscription.cancellation_scheduled", None): "cancellation_confirmed",
-    ("subscription.cancelled", "billing_period_ended"): "cancellation_ended",
-    ("account.retention_expiring", None): "retention_expiring",
-    ("subscription.reactivated", None): "membership_restored",
-    ("sharing.household_verification_required", None): "household_verification_required",
-    ("sharing.extra_member_added", None): "extra_member_added",
-    ("sharing.extra_member_removed", None): "extra_member_removed",
+    (E.SUBSCRIPTION_CANCELLATION_SCHEDULED, None): "cancellation_confirmed",
+    (E.SUBSCRIPTION_CANCELLED, "billing_period_ended"): "cancellation_ended",
+    (E.ACCOUNT_RETENTION_EXPIRING, None): "retention_expiring",
+    (E.SUBSCRIPTION_REACTIVATED, None): "membership_restored",
+    (E.SHARING_HOUSEHOLD_VERIFICATION_REQUIRED, None): "household_verification_required",
+    (E.SHARING_EXTRA_MEMBER_ADDED, None): "extra_member_added",
+    (E.SHARING_EXTRA_MEMBER_REMOVED, None): "extra_member_removed",
 }
 PARTNER_NOTICES = {
-    ("sharing.policy_announced", None): "policy_announced",
-    ("sharing.policy_effective", None): "policy_effective",
-    ("sharing.acknowledgement_reminder", None): "acknowledgement_reminder",
+    (E.SHARING_POLICY_ANNOUNCED, None): "policy_announced",
+    (E.SHARING_POLICY_EFFECTIVE, None): "policy_effective",
+    (E.SHARING_ACKNOWLEDGEMENT_REMINDER, None): "acknowledgement_reminder",
 }
 TEMPLATES = sorted({*MEMBER_NOTICES.values(), *PARTNER_NOTICES.values()})
 PARTS = ("subject", "body", "sms")

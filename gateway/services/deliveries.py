@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from gateway.domain.delivery import DeliveryStatus, EndpointStatus
 from gateway.domain.errors import Conflict, InvalidInput, NotFound
+from gateway.domain.events import EventType
 from gateway.services.outbox import record_event
 from gateway.services.partners import deleted_endpoint_reason, get_partner
 from gateway.store.models import Delivery, DeliveryAttempt, OperatorEvent, OutboxEvent, WebhookEndpoint
 
-TEST_EVENT = "gateway.test"
+TEST_EVENT = EventType.GATEWAY_TEST
 
 
 @dataclass(frozen=True)

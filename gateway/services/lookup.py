@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from gateway.domain import situation
 from gateway.domain.errors import NotFound
+from gateway.domain.events import EventType
 from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.domain.notices import locale_chain
 from gateway.services.escalations import unresolved_escalations
@@ -88,11 +89,11 @@ def sharing_standing(entries: list[SubscriptionChange]) -> SharingStanding:
         if entry.command != "notice" or entry.reason not in SHARING_NOTICES:
             continue
         match entry.details.get("event"):
-            case "sharing.household_verification_required":
+            case EventType.SHARING_HOUSEHOLD_VERIFICATION_REQUIRED:
                 verify_by = datetime.fromisoformat(entry.details["verify_by"])
-            case "sharing.extra_member_added":
+            case EventType.SHARING_EXTRA_MEMBER_ADDED:
                 extra_member = True
-            case "sharing.extra_member_removed":
+            case EventType.SHARING_EXTRA_MEMBER_REMOVED:
                 extra_member = False
     return SharingStanding(verify_by, extra_member)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from gateway.domain.clock import utcnow
 from gateway.domain.delivery import parse_schedule
+from gateway.domain.events import EventType
 from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.services.campaigns import CampaignSettings, run_campaign, runnable_campaign_ids
 from gateway.services.deliveries import remove_expired_events
@@ -59,7 +60,7 @@ def _retention_notice(session: Session, subscription: Subscription, now: datetim
     record_subscription_notice(
         session,
         subscription,
-        "account.retention_expiring",
+        EventType.ACCOUNT_RETENTION_EXPIRING,
         reason="retention_expiring",
         actor=Actor.SCHEDULER,
         now=now,

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.domain.errors import Conflict, InvalidInput, NotFound
+from gateway.domain.events import EventType
 from gateway.domain.ids import new_id
 from gateway.domain.lifecycle import Actor, Status
 from gateway.domain.notices import NOTICE_LOCALES, format_money
@@ -43,9 +44,9 @@ from gateway.store.db import Store
 from gateway.store.models import OutboxEvent, Partner, PartnerNotice, SharingPolicy, Subscription, created_after
 
 SCHEDULED, ANNOUNCED, EFFECTIVE = "scheduled", "announced", "effective"
-POLICY_ANNOUNCED = "sharing.policy_announced"
-POLICY_EFFECTIVE = "sharing.policy_effective"
-ACKNOWLEDGEMENT_REMINDER = "sharing.acknowledgement_reminder"
+POLICY_ANNOUNCED = EventType.SHARING_POLICY_ANNOUNCED
+POLICY_EFFECTIVE = EventType.SHARING_POLICY_EFFECTIVE
+ACKNOWLEDGEMENT_REMINDER = EventType.SHARING_ACKNOWLEDGEMENT_REMINDER
 
 HOUSEHOLD_VERIFICATION = "household_verification_required"
 EXTRA_MEMBER_ADDED = "extra_member_added"
