@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from gateway.domain.keys import KeyKind
 from gateway.store.models import IdempotencyRecord
-from tests.conftest import app_store, bearer
+from tests.support.api import app_store, bearer
 
 PARTNER = {"code": "nordlink", "display_name": "Nordlink", "markets": ["DE"], "default_locale": "de"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.domain.keys import KeyKind
-from tests.conftest import bearer
+from tests.support.api import bearer
 
 NEW_PARTNER = {
     "code": "nordlink",

@@ -43,7 +43,9 @@ from gateway.services import subscriptions as subscription_service
 from gateway.store import migrate
 from gateway.store.models import Delivery
 from partners.signing import new_webhook_secret, signed_headers
-from tests.conftest import Database, add_subscription, app_store, bearer, check_emitted_events, sharing_policy
+from tests.support.api import app_store, bearer
+from tests.support.seeding import add_subscription, sharing_policy
+from tests.support.store import Database, check_emitted_events
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 PARTNER_SCOPES = SCOPES_BY_KIND[KeyKind.PARTNER]

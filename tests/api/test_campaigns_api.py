@@ -14,7 +14,8 @@ from gateway.domain.periods import add_months
 from gateway.services.campaigns import CampaignSettings
 from gateway.services.scheduler import run_due_transitions
 from gateway.store.models import OutboxEvent, Subscription
-from tests.conftest import add_subscription, app_store, bearer
+from tests.support.api import app_store, bearer
+from tests.support.seeding import add_subscription
 
 
 @pytest.fixture

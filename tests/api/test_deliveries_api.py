@@ -18,9 +18,10 @@ from gateway.services.scheduler import run_due_transitions
 from gateway.store import migrate
 from gateway.store.models import InboundEvent
 from partners.signing import new_webhook_secret, signed_headers
-from tests.conftest import Seeder, add_subscription, app_store, bearer
-from tests.delivery.conftest import STOP, dispatcher
-from tests.receivers import Answer, Receiver, always
+from tests.support.api import app_store, bearer
+from tests.support.delivery import STOP, dispatcher
+from tests.support.receivers import Answer, Receiver, always
+from tests.support.seeding import Seeder, add_subscription
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.services import partners as partner_service
 from gateway.store.models import Delivery, DeliveryAttempt, OutboxEvent, WebhookEndpoint
-from tests.conftest import Seeder, add_subscription, app_store, bearer
+from tests.support.api import app_store, bearer
+from tests.support.seeding import Seeder, add_subscription
 
 
 def publish_all(store) -> None:

@@ -15,7 +15,8 @@ from gateway.domain import escalations as rules
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.store.models import Escalation, EscalationEntry, OutboxEvent
-from tests.conftest import Seeder, add_subscription, app_store, bearer
+from tests.support.api import app_store, bearer
+from tests.support.seeding import Seeder, add_subscription
 
 BASE = "/v1/callcenter/escalations"
 ADMIN = "/admin/v1/escalations"
@@ -510,4 +511,4 @@ def test_every_change_reaches_the_outbox_as_escalation_updated_in_order(desk):
     assert data[0]["subscription"] == {"id": subscription_id, "partner_ref": "cust-1"}
     assert {d["escalation_id"] for d in data} == {case["id"]}
     assert data[5]["sla_due_at"] != data[0]["sla_due_at"]  # reopening restarted the clock
-    # The fixture's teardown validates each against the published catalog (tests/event_validation.py).
+    # The fixture's teardown validates each against the published catalog (tests/support/event_validation.py).

@@ -7,7 +7,7 @@ import pytest
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.services import faq as faq_service
-from tests.conftest import app_store, bearer
+from tests.support.api import app_store, bearer
 
 ARTICLE = {
     "title": "Why was my membership cancelled?",

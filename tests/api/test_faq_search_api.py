@@ -9,7 +9,8 @@ from gateway import create_app
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.services import faq as faq_service
-from tests.conftest import Seeder, app_store, bearer, sharing_policy
+from tests.support.api import app_store, bearer
+from tests.support.seeding import Seeder, sharing_policy
 
 SEARCH = "/v1/callcenter/faq/search"
 

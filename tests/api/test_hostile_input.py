@@ -24,7 +24,8 @@ from gateway.domain.clock import utcnow
 from gateway.store import migrate
 from partners.signing import signed_headers
 from tests.api import test_auth_matrix as matrix
-from tests.conftest import POSTGRES_URL_VARIABLE, app_store, bearer
+from tests.support.api import app_store, bearer
+from tests.support.store import POSTGRES_URL_VARIABLE
 
 NUL = "cust\x00ref"
 SURROGATE = "cust\ud800ref"  # what JSON's "\ud800" (a lone surrogate escape) decodes to
@@ -415,7 +416,7 @@ def test_a_partner_code_of_32_letters_and_a_line_break_is_a_422(desk):
 
 
 def test_a_clean_bulk_body_is_only_searched(monkeypatch):
-    from gateway.api import unstorable
+    from gateway.http import unstorable
 
     def no_parse(_):
         raise AssertionError("a body without a NUL or surrogate escape must not be parsed by the guard")

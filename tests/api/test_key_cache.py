@@ -23,7 +23,8 @@ from gateway.services import partners as partner_service
 from gateway.services.key_cache import PrincipalCache
 from gateway.store.db import Store, make_engine
 from gateway.store.key_changes import MARKER_SUFFIX, KeyChangeMarker
-from tests.conftest import Seeder, app_store, bearer
+from tests.support.api import app_store, bearer
+from tests.support.seeding import Seeder
 
 PARTNER_ROUTE = "/v1/webhook-endpoints"
 

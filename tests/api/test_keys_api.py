@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from gateway.domain.keys import KeyKind
 from gateway.store.models import ApiKey
-from tests.conftest import app_store, bearer
+from tests.support.api import app_store, bearer
 
 
 @pytest.fixture

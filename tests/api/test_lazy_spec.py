@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway import create_app
-from tests.parallel import all_at_once
+from tests.support.parallel import all_at_once
 
 
 def _api(app):

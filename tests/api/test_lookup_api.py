@@ -10,8 +10,9 @@ from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind, Scope
 from gateway.domain.sharing import POLICY_ARTICLES
 from gateway.store.models import Delivery
-from tests.conftest import app_store, bearer, sharing_policy
-from tests.lookup_support import SITUATIONS, add_faq_titles, add_open_escalation, subscriber_in
+from tests.support.api import app_store, bearer
+from tests.support.lookup import SITUATIONS, add_faq_titles, add_open_escalation, subscriber_in
+from tests.support.seeding import sharing_policy
 
 LOOKUP = "/v1/callcenter/lookup"
 

@@ -14,7 +14,7 @@ from gateway import create_app
 from gateway.domain.keys import KeyKind
 from gateway.logs import JsonFormatter
 from gateway.store import migrate
-from tests.conftest import app_store, bearer
+from tests.support.api import app_store, bearer
 
 
 def test_healthz_answers_without_touching_the_store(tmp_path):

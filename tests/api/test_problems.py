@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.domain.keys import KeyKind
-from tests.conftest import bearer
+from tests.support.api import bearer
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
 
@@ -113,7 +113,7 @@ def test_an_unexpected_failure_is_a_500_without_internals(app, client, caplog):
 
 
 def test_every_problem_type_has_a_page(client):
-    from gateway.api.problems import PROBLEM_TYPES
+    from gateway.http.problems import PROBLEM_TYPES
 
     for slug, (status, title, _) in PROBLEM_TYPES.items():
         page = client.get(f"/problems/{slug}")

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.store.models import Reconciliation, Subscription
-from tests.conftest import add_subscription, app_store, bearer
+from tests.support.api import app_store, bearer
+from tests.support.seeding import add_subscription
 
 REFS = [f"cust-{index}" for index in range(4)]
 

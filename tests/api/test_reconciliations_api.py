@@ -13,7 +13,8 @@ from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.services.scheduler import run_due_transitions
 from gateway.store.models import OutboxEvent, Reconciliation
-from tests.conftest import add_subscription, app_store, bearer
+from tests.support.api import app_store, bearer
+from tests.support.seeding import add_subscription
 
 ROSTER = """partner_ref,status,plan
 same,active,standard

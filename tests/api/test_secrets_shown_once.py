@@ -8,7 +8,8 @@ from sqlalchemy import select
 from gateway.domain.keys import KeyKind
 from gateway.services.idempotency import withhold_secrets
 from gateway.store.models import IdempotencyRecord, WebhookEndpoint
-from tests.conftest import Seeder, app_store, bearer
+from tests.support.api import app_store, bearer
+from tests.support.seeding import Seeder
 
 PARTNER = {
     "code": "nordlink",

@@ -16,8 +16,9 @@ from gateway.services import subscriptions as subscription_service
 from gateway.services.partners import set_partner_status
 from gateway.services.sharing import run_due_sharing_notices
 from gateway.store.models import OutboxEvent, Subscription
-from tests.conftest import add_subscription, app_store, bearer
-from tests.sharing_support import assert_notice, policy_body
+from tests.support.api import app_store, bearer
+from tests.support.seeding import add_subscription
+from tests.support.sharing import assert_notice, policy_body
 
 REMINDERS = parse_schedule("3d,4d,7d")
 POLICIES = "/admin/v1/sharing-policies"

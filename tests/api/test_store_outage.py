@@ -19,8 +19,10 @@ from gateway.store import migrate
 from gateway.store.db import Store, make_engine
 from gateway.store.hot_reads import KEY_BY_PREFIX, RawConnection
 from gateway.store.outages import is_store_outage
-from tests.conftest import POSTGRES_SKIP_REASON, POSTGRES_URL_VARIABLE, Seeder, add_subscription, app_store, bearer
-from tests.tcp_proxy import CuttableProxy
+from tests.support.api import app_store, bearer
+from tests.support.seeding import Seeder, add_subscription
+from tests.support.store import POSTGRES_SKIP_REASON, POSTGRES_URL_VARIABLE
+from tests.support.tcp_proxy import CuttableProxy
 
 WELL_FORMED_TOKEN = "gw_0123456789ab_" + "0" * 48
 PARTNER_BODY = {"code": "nordlink", "display_name": "Nordlink", "markets": ["DE"], "default_locale": "de"}

@@ -14,8 +14,8 @@ from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind, Scope
 from gateway.services.scheduler import run_due_transitions
 from gateway.store.models import Base, OutboxEvent, Subscription
-from tests.conftest import app_store, bearer
-from tests.event_validation import check_stored_events
+from tests.support.api import app_store, bearer
+from tests.support.event_validation import check_stored_events
 
 NEW = {"partner_ref": "cust-1", "plan": "standard", "market": "DE", "billing_anchor": "2026-01-15"}
 

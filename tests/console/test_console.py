@@ -25,8 +25,8 @@ from gateway.services import lookup as lookup_service
 from gateway.services import partners as partner_service
 from gateway.store import migrate
 from gateway.store.models import Escalation
-from tests.conftest import app_store, bearer
-from tests.lookup_support import add_faq_article, subscriber_in
+from tests.support.api import app_store, bearer
+from tests.support.lookup import add_faq_article, subscriber_in
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SLA: SlaPolicy = parse_sla_policy("urgent=4h,high=1bd,normal=3bd,low=5bd")

@@ -19,8 +19,8 @@ from gateway.services import deliveries as delivery_service
 from gateway.services import subscriptions as subscription_service
 from gateway.services.outbox import record_event
 from gateway.store.models import OutboxEvent
-from tests.conftest import Seeder, add_subscription
-from tests.event_validation import check_stored_events, event_errors, published_event_schemas, validators
+from tests.support.event_validation import check_stored_events, event_errors, published_event_schemas, validators
+from tests.support.seeding import Seeder, add_subscription
 
 EVENT_NAMES = sorted(CATALOG)
 STANDARD_WEBHOOK_HEADERS = {"webhook-id", "webhook-timestamp", "webhook-signature"}

@@ -19,8 +19,8 @@ from gateway.domain.keys import SCOPES_BY_KIND, KeyKind, Scope
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
 from gateway.store import migrate
-from tests.conftest import app_store
-from tests.event_validation import check_stored_events
+from tests.support.api import app_store
+from tests.support.event_validation import check_stored_events
 
 MAX_EXAMPLES = 30
 

@@ -12,7 +12,7 @@ from gateway.delivery.publisher import publish_events
 from gateway.domain.clock import utcnow
 from gateway.domain.delivery import DeliveryStatus
 from gateway.store.models import Delivery, OutboxEvent
-from tests.delivery.conftest import partner_with_endpoint, record_events
+from tests.support.delivery import partner_with_endpoint, record_events
 
 LEASE = timedelta(minutes=5)
 

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from gateway.domain.delivery import DeliveryStatus
 from gateway.store.models import Delivery, DeliveryAttempt
-from tests.delivery.conftest import dispatch_process, dispatcher, partner_with_endpoint, record_events
-from tests.receivers import Answer, Receiver
+from tests.support.delivery import dispatch_process, dispatcher, partner_with_endpoint, record_events
+from tests.support.receivers import Answer, Receiver
 
 # 5,000 events: killed after 1,500 have arrived, the dispatcher holds hundreds more claimed or in flight.
 SUBSCRIBERS, CHANGES_EACH = 500, 9

@@ -12,8 +12,8 @@ from gateway.domain.clock import utcnow
 from gateway.domain.delivery import DeliveryStatus
 from gateway.store.models import Delivery, DeliveryAttempt
 from partners.signing import new_webhook_secret
-from tests.delivery.conftest import IMMEDIATE_RETRY, STOP, Clock, dispatcher, partner_with_endpoint, record_events
-from tests.receivers import Answer, Receiver
+from tests.support.delivery import IMMEDIATE_RETRY, STOP, Clock, dispatcher, partner_with_endpoint, record_events
+from tests.support.receivers import Answer, Receiver
 
 
 def _bodies(receiver: Receiver) -> list[dict]:

@@ -15,9 +15,9 @@ from gateway.domain.lifecycle import Actor, Command
 from gateway.services import escalations as escalation_service
 from gateway.services import subscriptions as subscription_service
 from gateway.store.models import Delivery
-from tests.conftest import add_subscription
-from tests.delivery.conftest import IMMEDIATE_RETRY, STOP, dispatcher, partner_with_endpoint
-from tests.receivers import Answer, Receiver
+from tests.support.delivery import IMMEDIATE_RETRY, STOP, dispatcher, partner_with_endpoint
+from tests.support.receivers import Answer, Receiver
+from tests.support.seeding import add_subscription
 
 SLA = rules.parse_sla_policy(rules.DEFAULT_SLA)
 

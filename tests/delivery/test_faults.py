@@ -14,8 +14,8 @@ from gateway.domain.delivery import CircuitPolicy, CircuitState, DeliveryStatus,
 from gateway.services import deliveries as delivery_service
 from gateway.services import partners as partner_service
 from gateway.store.models import Delivery, DeliveryAttempt, OperatorEvent, Partner, WebhookEndpoint
-from tests.delivery.conftest import IMMEDIATE_RETRY, STOP, Clock, dispatcher, partner_with_endpoint, record_events
-from tests.receivers import Answer, Receiver, always
+from tests.support.delivery import IMMEDIATE_RETRY, STOP, Clock, dispatcher, partner_with_endpoint, record_events
+from tests.support.receivers import Answer, Receiver, always
 
 
 def _deliveries(store) -> list[Delivery]:

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from gateway.delivery.dispatcher import DispatchConfigError
 from gateway.domain.delivery import CircuitPolicy, CircuitState, DeliveryStatus
 from gateway.store.models import Delivery, DeliveryAttempt, WebhookEndpoint
-from tests import hostile
-from tests.delivery.conftest import dispatch_process, dispatcher, partner_with_endpoint, record_events, settings
-from tests.receivers import Receiver
+from tests.support import hostile
+from tests.support.delivery import dispatch_process, dispatcher, partner_with_endpoint, record_events, settings
+from tests.support.receivers import Receiver
 
 DEADLINE = 1.0
 

@@ -11,7 +11,7 @@ from gateway.domain.clock import utcnow
 from gateway.domain.delivery import DeliveryStatus
 from gateway.services.scheduler import run_due_transitions
 from gateway.store.models import Delivery, DeliveryAttempt, OutboxEvent
-from tests.delivery.conftest import partner_with_endpoint, record_events
+from tests.support.delivery import partner_with_endpoint, record_events
 
 
 def test_old_finished_events_are_removed_and_pending_or_recent_ones_kept(store):

@@ -15,10 +15,11 @@ from gateway.delivery.dispatcher import Dispatcher
 from gateway.domain.keys import KeyKind
 from gateway.store.db import Store, make_engine
 from gateway.store.models import Delivery, OutboxEvent
-from tests.conftest import Seeder, app_store, bearer
-from tests.delivery.conftest import settings
-from tests.receivers import Receiver
-from tests.tcp_proxy import CuttableProxy
+from tests.support.api import app_store, bearer
+from tests.support.delivery import settings
+from tests.support.receivers import Receiver
+from tests.support.seeding import Seeder
+from tests.support.tcp_proxy import CuttableProxy
 
 OUTAGE_SECONDS = 3
 NEW = {"plan": "standard", "market": "DE", "billing_anchor": "2026-01-15"}

@@ -22,8 +22,8 @@ from gateway.services.partners import add_partner
 from gateway.services.reconciliation import JobAbandoned, fail_abandoned_jobs
 from gateway.services.scheduler import run_due_transitions
 from gateway.store.models import IdempotencyRecord, Reconciliation, ReconciliationItem
-from tests.conftest import app_store
-from tests.parallel import all_at_once
+from tests.support.api import app_store
+from tests.support.parallel import all_at_once
 
 ROSTER = "partner_ref,status,plan\n" + "".join(f"ref-{index},active,standard\n" for index in range(6))
 TTL = timedelta(hours=24)

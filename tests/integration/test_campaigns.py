@@ -16,7 +16,7 @@ from gateway.services import subscriptions as subscription_service
 from gateway.services.campaigns import CampaignSettings
 from gateway.services.scheduler import DueSettings, run_due_transitions, run_waiting_campaigns
 from gateway.store.models import Campaign, OutboxEvent, Subscription, SubscriptionChange
-from tests.conftest import Seeder, add_subscription
+from tests.support.seeding import Seeder, add_subscription
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 DEFAULTS = MarketPolicies()

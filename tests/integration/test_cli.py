@@ -98,7 +98,7 @@ def test_scheduler_run_applies_due_transitions_and_reports_counts(run, sqlite_da
 
     from gateway.domain.clock import utcnow
     from gateway.store.db import Store
-    from tests.conftest import add_subscription
+    from tests.support.seeding import add_subscription
 
     run("partner", "add", "nordlink", "--name", "N", "--market", "DE", "--locale", "de")
     store = Store(make_engine(sqlite_database.url))
@@ -141,7 +141,7 @@ def test_delivery_commands_list_show_pause_replay_and_test(run, sqlite_database)
     from gateway.domain.clock import utcnow
     from gateway.store.db import Store
     from gateway.store.models import Delivery, Partner
-    from tests.conftest import Seeder
+    from tests.support.seeding import Seeder
 
     store = Store(make_engine(sqlite_database.url))
     Seeder(store).partner("nordlink")

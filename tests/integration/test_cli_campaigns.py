@@ -9,7 +9,7 @@ import pytest
 from gateway.domain.clock import utcnow
 from gateway.domain.periods import add_months
 from gateway.store.db import Store, make_engine
-from tests.conftest import Seeder, add_subscription
+from tests.support.seeding import Seeder, add_subscription
 
 
 @pytest.fixture

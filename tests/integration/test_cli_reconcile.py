@@ -13,7 +13,8 @@ from gateway import create_app
 from gateway.domain.keys import KeyKind
 from gateway.store.db import Store, make_engine
 from gateway.store.models import OutboxEvent, Subscription, SubscriptionChange
-from tests.conftest import Seeder, add_subscription, app_store, bearer
+from tests.support.api import app_store, bearer
+from tests.support.seeding import Seeder, add_subscription
 
 ROSTER = "partner_ref,status,plan\nto-suspend,suspended,standard\nto-upgrade,active,premium\nbroken,maybe,standard\n"
 

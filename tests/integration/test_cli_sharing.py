@@ -8,7 +8,7 @@ from datetime import timedelta
 from gateway.domain.clock import utcnow
 from gateway.services import sharing as sharing_service
 from gateway.store.db import Store, make_engine
-from tests.conftest import Seeder
+from tests.support.seeding import Seeder
 
 
 def test_policies_and_pending_acknowledgements_are_listed(run, sqlite_database):

@@ -12,8 +12,9 @@ from gateway.domain.lifecycle import Actor, Command
 from gateway.services import subscriptions as subscription_service
 from gateway.services.scheduler import run_due_transitions
 from gateway.store.models import IdempotencyRecord, OutboxEvent, Subscription
-from tests.conftest import Seeder, add_subscription, app_store, bearer
-from tests.parallel import all_at_once
+from tests.support.api import app_store, bearer
+from tests.support.parallel import all_at_once
+from tests.support.seeding import Seeder, add_subscription
 
 CALLERS = 8
 

@@ -18,9 +18,9 @@ from gateway.domain.keys import KeyKind, Scope
 from gateway.services import faq as faq_service
 from gateway.store import migrate
 from gateway.store.db import Store, make_engine
-from tests.conftest import Seeder
 from tests.integration.test_serve import _start, _stop
-from tests.lookup_support import subscriber_in
+from tests.support.lookup import subscriber_in
+from tests.support.seeding import Seeder
 
 CHROMIUM = Path(os.environ.get("GATEWAY_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [

@@ -17,7 +17,8 @@ from gateway.services import escalations as escalation_service
 from gateway.store import migrate
 from gateway.store.db import Store, make_engine
 from gateway.store.models import Escalation, EscalationEntry, OutboxEvent
-from tests.conftest import Seeder, add_subscription, app_store, bearer
+from tests.support.api import app_store, bearer
+from tests.support.seeding import Seeder, add_subscription
 
 AGENTS = 8
 SLA = rules.parse_sla_policy(rules.DEFAULT_SLA)

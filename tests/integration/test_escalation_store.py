@@ -10,7 +10,7 @@ from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, InvalidInput, NotFound
 from gateway.services import escalations as escalation_service
 from gateway.store.models import Escalation, OutboxEvent
-from tests.conftest import Seeder, add_subscription
+from tests.support.seeding import Seeder, add_subscription
 
 SLA = rules.parse_sla_policy(rules.DEFAULT_SLA)
 

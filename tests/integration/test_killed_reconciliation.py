@@ -24,8 +24,9 @@ from gateway.services.reconciliation import fail_abandoned_jobs
 from gateway.store import migrate
 from gateway.store.db import Store, make_engine
 from gateway.store.models import IdempotencyRecord, Reconciliation
-from tests.conftest import Seeder, app_store, bearer
 from tests.integration.test_serve import GATEWAY, _start, _stop
+from tests.support.api import app_store, bearer
+from tests.support.seeding import Seeder
 
 ROWS = 200_000  # enough chunks that the job is still staging them when the worker is killed
 ROSTER = ("partner_ref,status,plan\n" + "".join(f"cust-{index},active,standard\n" for index in range(ROWS))).encode()

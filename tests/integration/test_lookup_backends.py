@@ -10,8 +10,8 @@ from gateway.domain.situation import Inactivity, NoticeDelivery
 from gateway.services import faq as faq_service
 from gateway.services import lookup as lookup_service
 from gateway.store.models import Delivery
-from tests.conftest import Seeder
-from tests.lookup_support import add_open_escalation, subscriber_in
+from tests.support.lookup import add_open_escalation, subscriber_in
+from tests.support.seeding import Seeder
 
 
 def test_lookup_reads_everything_on_each_backend(store):

@@ -200,7 +200,7 @@ def test_0015_downgrade_removes_deleted_endpoints_as_the_code_before_did_and_kee
     from gateway.services import partners as partner_service
     from gateway.store.db import Store
     from gateway.store.models import Delivery, DeliveryAttempt
-    from tests.conftest import add_subscription
+    from tests.support.seeding import add_subscription
 
     engine = make_engine(database.url, database.schema)
     store = Store(engine)
@@ -261,7 +261,7 @@ def test_0018_frees_a_purged_partner_ref_and_keeps_the_history_of_the_rebuilt_ta
 
     from gateway.domain.clock import utcnow
     from gateway.store.db import Store
-    from tests.conftest import Seeder, add_subscription
+    from tests.support.seeding import Seeder, add_subscription
 
     engine = make_engine(database.url, database.schema)
     store = Store(engine)

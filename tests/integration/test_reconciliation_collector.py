@@ -13,8 +13,8 @@ from gateway.domain.clock import utcnow
 from gateway.domain.roster import RosterFormat, read_roster
 from gateway.services import reconciliation
 from gateway.store.db import Store, make_engine
-from tests.conftest import Seeder
-from tests.parallel import all_at_once
+from tests.support.parallel import all_at_once
+from tests.support.seeding import Seeder
 
 ROSTER = "partner_ref,status,plan\na,active,standard\nb,active,premium\n"
 

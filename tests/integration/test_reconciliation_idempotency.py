@@ -13,8 +13,9 @@ from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.services import reconciliation as reconciliation_service
 from gateway.store.models import IdempotencyRecord, OutboxEvent, Reconciliation
-from tests.conftest import Seeder, add_subscription, app_store, bearer
-from tests.parallel import all_at_once
+from tests.support.api import app_store, bearer
+from tests.support.parallel import all_at_once
+from tests.support.seeding import Seeder, add_subscription
 
 CALLERS = 6
 ROSTER = "partner_ref,status,plan\nc-1,suspended,standard\nc-2,cancelled,standard\nc-3,active,premium\n"

@@ -14,8 +14,8 @@ from gateway.services import reconciliation
 from gateway.services.partners import add_partner
 from gateway.services.subscriptions import apply_command
 from gateway.store.models import OutboxEvent, ReconciliationItem, Subscription
-from tests.conftest import add_subscription
-from tests.parallel import all_at_once
+from tests.support.parallel import all_at_once
+from tests.support.seeding import add_subscription
 
 ROSTER = """partner_ref,status,plan
 a,active,standard

@@ -16,9 +16,10 @@ from gateway.config import ConfigError, load_settings
 from gateway.domain.clock import run_ahead, utcnow
 from gateway.domain.keys import KeyKind
 from gateway.store.models import Delivery, SandboxClock
-from tests.conftest import Seeder, app_store, bearer
-from tests.receivers import Answer, Receiver
-from tests.sharing_support import policy_body
+from tests.support.api import app_store, bearer
+from tests.support.receivers import Answer, Receiver
+from tests.support.seeding import Seeder
+from tests.support.sharing import policy_body
 
 
 @dataclass

@@ -224,7 +224,7 @@ def test_queue_gauges_under_gunicorn_have_one_series_per_partner_and_follow_the_
     from gateway.domain.clock import utcnow
     from gateway.store.db import Store, make_engine
     from gateway.store.models import Delivery
-    from tests.conftest import Seeder, add_subscription
+    from tests.support.seeding import Seeder, add_subscription
 
     subprocess.run([GATEWAY, "db", "upgrade"], env=environment, check=True, capture_output=True)
     store = Store(make_engine(environment["GATEWAY_DATABASE_URL"]))

@@ -15,9 +15,9 @@ from gateway.services.partners import set_partner_status
 from gateway.services.scheduler import run_due_transitions
 from gateway.services.sharing import run_due_sharing_notices
 from gateway.store.models import OutboxEvent, PartnerNotice, SharingPolicy
-from tests.conftest import Seeder
-from tests.parallel import all_at_once
-from tests.sharing_support import assert_notice
+from tests.support.parallel import all_at_once
+from tests.support.seeding import Seeder
+from tests.support.sharing import assert_notice
 
 REMINDERS = parse_schedule("3d,4d,7d")
 LEAD = timedelta(days=30)

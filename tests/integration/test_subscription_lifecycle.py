@@ -21,7 +21,7 @@ from gateway.services.campaigns import CampaignSettings
 from gateway.services.scheduler import run_due_transitions
 from gateway.services.subscriptions import PURGED_TEXT
 from gateway.store.models import Base, Escalation, EscalationEntry, OutboxEvent, Subscription, SubscriptionChange
-from tests.conftest import Seeder, add_subscription, sharing_policy
+from tests.support.seeding import Seeder, add_subscription, sharing_policy
 
 JOINED = datetime(2025, 1, 10, 9, 0, tzinfo=UTC)
 MEMBER_ID = "member-7f3c9a"  # distinctive, so a scan of every table finds any copy of it

@@ -7,7 +7,8 @@ import threading
 from gateway.domain.keys import KeyKind
 from gateway.store.db import HOT_READS_MMAP_BYTES, Store, make_engine
 from gateway.store.models import Subscription
-from tests.conftest import Seeder, app_store, bearer
+from tests.support.api import app_store, bearer
+from tests.support.seeding import Seeder
 
 
 def test_create_activate_read_list_and_history(backend_app):

@@ -1,6 +1,6 @@
 """One suite for every partner flavour (partners.registry): sending, batching, callbacks, signing.
 
-A fake client (tests.fake_http) stands in for the partner here, to unit-test each adapter; the real path (a
+A fake client (tests.support.fake_http) stands in for the partner here, to unit-test each adapter; the real path (a
 dispatcher and HTTP receivers on loopback, hostile ones included) is tested in tests/delivery.
 """
 
@@ -19,7 +19,7 @@ from partners.base import CallbackRejected, OutgoingEvent, Target
 from partners.batch import batch_id
 from partners.registry import ADAPTERS
 from partners.signing import new_webhook_secret, signature_header, signed_headers, verify
-from tests.fake_http import FakeClient, Scripted
+from tests.support.fake_http import FakeClient, Scripted
 
 URL = "https://hooks.partner.example/gateway"
 SECRET = new_webhook_secret()

@@ -11,7 +11,7 @@ from gateway.domain.lifecycle import Actor, Command
 from gateway.domain.situation import SITUATION_SLUGS
 from gateway.services import subscriptions as subscription_service
 from gateway.store.models import Escalation, FaqArticle
-from tests.conftest import add_subscription
+from tests.support.seeding import add_subscription
 
 # situation -> the commands (actor, reason) that lead there from an active subscription; None: never activated.
 SITUATIONS: dict[str, list[tuple[Command, Actor, str]] | None] = {

@@ -1,5 +1,4 @@
-"""Delivery test helpers: partners with loopback endpoints, events recorded through the real use cases,
-dispatchers with short schedules and, where timing is tested, an injected clock."""
+"""Delivery test helpers: loopback partners, recorded events, quick dispatchers (in or out of process), a test clock."""
 
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ from gateway.domain.delivery import RetryPolicy
 from gateway.domain.lifecycle import Actor, Command
 from gateway.services import subscriptions as subscription_service
 from gateway.store.db import Store
-from tests.conftest import Seeder, add_subscription
+from tests.support.seeding import Seeder, add_subscription
 
 STOP = threading.Event()  # never set: `run(STOP, until_idle=True)` runs until nothing is due
 IMMEDIATE_RETRY = RetryPolicy([timedelta(0)] * 10, timedelta(0))  # retries fall due at once
