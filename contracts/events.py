@@ -1,7 +1,7 @@
 """The event catalog: every event partners receive, its schema, when it is sent, and a complete example.
 
 Published as the `webhooks` section of the OpenAPI document (gateway.api.webhooks_doc); the suite validates every
-event the code records against that document (tests/event_validation.py).
+event the code records against that document (tests/support/event_validation.py).
 
 Every event is an envelope, {id, type, occurred_at, partner, data}, plus {subscription, sequence} for events about
 one subscription. Each type's `data` has a schema of its own.

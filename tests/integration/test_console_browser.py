@@ -18,9 +18,9 @@ from gateway.domain.keys import KeyKind, Scope
 from gateway.services import faq as faq_service
 from gateway.store import migrate
 from gateway.store.db import Store, make_engine
-from tests.integration.test_serve import _start, _stop
 from tests.support.lookup import subscriber_in
 from tests.support.seeding import Seeder
+from tests.support.serving import start_gateway, stop_gateway
 
 CHROMIUM = Path(os.environ.get("GATEWAY_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -89,11 +89,11 @@ def served(tmp_path):
         "GATEWAY_DATABASE_URL": database_url,
         "GATEWAY_LOG_LEVEL": "WARNING",
     }
-    process, base = _start(environment, "serve", "--workers", "2")
+    process, base = start_gateway(environment, "serve", "--workers", "2")
     try:
         yield base, token
     finally:
-        output = _stop(process)
+        output = stop_gateway(process)
         assert token not in output
 
 

@@ -24,9 +24,9 @@ from gateway.services.reconciliation import fail_abandoned_jobs
 from gateway.store import migrate
 from gateway.store.db import Store, make_engine
 from gateway.store.models import IdempotencyRecord, Reconciliation
-from tests.integration.test_serve import GATEWAY, _start, _stop
 from tests.support.api import app_store, bearer
 from tests.support.seeding import Seeder
+from tests.support.serving import GATEWAY, start_gateway, stop_gateway
 
 ROWS = 200_000  # enough chunks that the job is still staging them when the worker is killed
 ROSTER = ("partner_ref,status,plan\n" + "".join(f"cust-{index},active,standard\n" for index in range(ROWS))).encode()
@@ -76,7 +76,7 @@ def test_a_worker_killed_mid_job_leaves_a_failed_job_and_a_key_a_retry_can_use(t
     seed.partner("nordlink")
     headers = {**bearer(seed.token(KeyKind.PARTNER, "nordlink")), "Idempotency-Key": "roster-of-monday"}
     environment = {**os.environ, "GATEWAY_INSTANCE_PATH": str(tmp_path / "instance"), "GATEWAY_DATABASE_URL": database}
-    server, base = _start(environment, "serve", "--workers", "1")
+    server, base = start_gateway(environment, "serve", "--workers", "1")
     try:
         upload = threading.Thread(target=_post_quietly, args=(f"{base}/v1/reconciliations", headers), daemon=True)
         upload.start()
@@ -110,7 +110,7 @@ def test_a_worker_killed_mid_job_leaves_a_failed_job_and_a_key_a_retry_can_use(t
         )
         assert "reconciliations failed, their runner gone: 0" in scheduler.stdout
     finally:
-        _stop(server)
+        stop_gateway(server)
 
     # The leases run out: the scheduler fails the job, and the key is free for a retry of the same roster.
     assert fail_abandoned_jobs(store, now=killed.lease_until) == 1

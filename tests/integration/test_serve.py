@@ -6,10 +6,7 @@ import json
 import logging
 import os
 import re
-import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -17,56 +14,9 @@ from pathlib import Path
 import pytest
 import requests
 
-GATEWAY = str(Path(sys.executable).with_name("gateway"))
+from tests.support.serving import GATEWAY, free_port, start_gateway, stop_gateway
+
 TOKEN = re.compile(r"gw_[0-9a-f]{12}_[0-9a-f]{48}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_up(base: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"server exited with {process.returncode}: {process.stdout.read()}")
-        try:
-            if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:  # refused before gunicorn listens, slow while workers boot
-            time.sleep(0.1)
-    raise AssertionError("server did not come up")
-
-
-def _start(environment: dict[str, str], *arguments: str) -> tuple[subprocess.Popen, str]:
-    """`gateway <arguments> --bind <a free port>`, waited for until it answers /healthz."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [GATEWAY, *arguments, "--bind", f"127.0.0.1:{port}"],
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(base, process)
-    except BaseException:
-        process.kill()
-        raise
-    return process, base
-
-
-def _stop(process: subprocess.Popen) -> str:
-    process.send_signal(signal.SIGTERM)
-    try:
-        output, _ = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    return output
 
 
 @pytest.fixture
@@ -81,7 +31,7 @@ def environment(tmp_path):
 
 def test_demo_seeds_prints_keys_and_serves_them(environment):
     """`gateway demo`: the gateway, a dispatcher and the demo receiver; a test event goes all the way."""
-    process, base = _start(environment, "demo", "--receiver-port", str(_free_port()))
+    process, base = start_gateway(environment, "demo", "--receiver-port", str(free_port()))
     try:
         assert requests.get(f"{base}/readyz", timeout=5).json()["status"] == "ready"
         for partner in ("rheinfunk", "selat-mobile"):  # one standard, one batch partner
@@ -100,7 +50,7 @@ def test_demo_seeds_prints_keys_and_serves_them(environment):
             time.sleep(0.3)
         assert listed.count("gateway.test") == 2, listed
     finally:
-        output = _stop(process)
+        output = stop_gateway(process)
     operator, service, first_partner, second_partner = TOKEN.findall(output)[:4]
     assert f"{base}/docs" in output and "curl -s -H 'Authorization: Bearer" in output
     assert "[demo receiver] rheinfunk: gateway.test" in output and "(signature ok)" in output
@@ -131,7 +81,7 @@ def test_serve_under_gunicorn_authenticates_limits_bodies_and_sums_metrics(envir
         text=True,
     ).stdout
     [operator] = TOKEN.findall(issued)
-    process, base = _start(environment, "serve", "--workers", "2")
+    process, base = start_gateway(environment, "serve", "--workers", "2")
     try:
         headers = {"Authorization": f"Bearer {operator}", "X-Request-Id": "serve-test"}
         session = requests.Session()
@@ -171,7 +121,7 @@ def test_serve_under_gunicorn_authenticates_limits_bodies_and_sums_metrics(envir
         )
         assert counted and float(counted.group(1)) == 20.0  # summed over both workers
     finally:
-        output = _stop(process)
+        output = stop_gateway(process)
     assert operator not in output  # the key never reaches the server's logs
     access = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert any(line.get("request_id") == "serve-test" and line["logger"] == "gateway.access" for line in access)
@@ -179,11 +129,11 @@ def test_serve_under_gunicorn_authenticates_limits_bodies_and_sums_metrics(envir
 
 def test_serve_dev_runs_flasks_own_server(environment):
     subprocess.run([GATEWAY, "db", "upgrade"], env=environment, check=True, capture_output=True)
-    process, base = _start(environment, "serve", "--dev")
+    process, base = start_gateway(environment, "serve", "--dev")
     try:
         assert requests.get(f"{base}/readyz", timeout=5).status_code == 200
     finally:
-        output = _stop(process)
+        output = stop_gateway(process)
     assert "Running on" in output and "gunicorn" not in output.lower()
 
 
@@ -191,10 +141,10 @@ def test_stopping_gunicorn_logs_its_own_lines_without_logging_errors(environment
     """gunicorn's lines print `[%(process)d]`: creating the app in a worker must leave records their process id,
     or every line gunicorn logs while its workers stop is a `--- Logging error ---` traceback."""
     subprocess.run([GATEWAY, "db", "upgrade"], env=environment, check=True, capture_output=True)
-    process, base = _start(environment, "serve", "--workers", "2")
+    process, base = start_gateway(environment, "serve", "--workers", "2")
     for _ in range(4):
         assert requests.get(f"{base}/readyz", timeout=5).status_code == 200
-    output = _stop(process)
+    output = stop_gateway(process)
     assert "Logging error" not in output and "Traceback" not in output, output
     assert process.returncode == 0
     assert re.search(rf"\[{process.pid}\] \[INFO\] Handling signal: term", output), output
@@ -237,7 +187,7 @@ def test_queue_gauges_under_gunicorn_have_one_series_per_partner_and_follow_the_
                 add_subscription(session, code, f"customer-{number}")
     with store.transaction() as session:
         publish_events(session, utcnow())
-    process, base = _start(environment, "serve", "--workers", "2")
+    process, base = start_gateway(environment, "serve", "--workers", "2")
     try:
         for _ in range(12):  # enough scrapes that both workers answer several
             assert sorted(_queue_lines(base)) == [
@@ -264,5 +214,5 @@ def test_queue_gauges_under_gunicorn_have_one_series_per_partner_and_follow_the_
         }
         assert written == {"counter", "histogram"}  # the HTTP metrics' files only
     finally:
-        _stop(process)
+        stop_gateway(process)
         store.dispose()

@@ -101,7 +101,7 @@ def test_a_factory_override_below_a_minimum_stops_the_start():
 
 def test_a_runners_lease_outlasts_the_longest_request_gunicorn_allows():
     """A runner whose lease ran out must have been stopped, not merely slow (gateway.domain.leases)."""
-    from gateway.cli import GUNICORN_SETTINGS
+    from gateway.cli.serving import GUNICORN_SETTINGS
     from gateway.domain.leases import RUNNER_LEASE
 
     timeout = int(GUNICORN_SETTINGS[GUNICORN_SETTINGS.index("--timeout") + 1])
