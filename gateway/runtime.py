@@ -1,5 +1,6 @@
-"""Per-application objects (the store, the key cache, the settings), looked up on the current Flask app: what
-the API, the console, the CLI and the metrics reach them by (nothing global at import)."""
+"""Per-application objects, looked up on the current Flask app (nothing global at import): the store, the key
+cache, the settings and what is read from them once (the escalation SLA), and the FAQ search index. The API, the
+console, the CLI and the metrics reach them here, so none of them imports another."""
 
 from __future__ import annotations
 
