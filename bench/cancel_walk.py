@@ -17,17 +17,13 @@ import argparse
 import sys
 import tempfile
 import uuid
-from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
 
 from gateway import create_app
+from gateway.demo import seed_demo
 from gateway.domain.clock import utcnow
-from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
-from gateway.domain.lifecycle import Actor, Command
 from gateway.runtime import EXTENSION
-from gateway.services import keys as key_service
-from gateway.services import partners as partner_service
 from gateway.services import subscriptions as subscription_service
 from gateway.store import migrate
 
@@ -36,41 +32,15 @@ PROJECT = tuple(str(ROOT / folder) + "/" for folder in ("gateway", "partners", "
 
 
 def seeded_app(folder: Path):
-    """An app on a fresh SQLite store with one partner, its key and one active subscription."""
+    """An app on a fresh SQLite store with the demo partners (`gateway demo`'s): one's key and active member."""
     app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'walk.sqlite3'}"})
     store = app.extensions[EXTENSION]["store"]
     migrate.upgrade(store.engine)
-    now = utcnow()
-    with store.transaction() as session:
-        partner_service.add_partner(
-            session,
-            code="acme",
-            display_name="Acme",
-            markets=["DE"],
-            default_locale="de-DE",
-            flavour="standard",
-            now=now,
-        )
-        issued = key_service.issue_key(
-            session, kind=KeyKind.PARTNER, scopes=sorted(SCOPES_BY_KIND[KeyKind.PARTNER]), name="walk",
-            partner_code="acme", now=now,
-        )  # fmt: skip
-        subscription = subscription_service.create_subscription(
-            session,
-            partner_code="acme",
-            partner_ref="cust-1",
-            plan="standard",
-            market="DE",
-            billing_anchor=now.date(),
-            now=now,
-            activation_window=timedelta(days=30),
-            billed_by="partner",
-        )
-        subscription_service.apply_command(
-            session, subscription, Command.ACTIVATE, actor=Actor.SERVICE, reason="account_linked", now=now,
-            member_id="member-cust-1",
-        )  # fmt: skip
-        return app, issued.token, subscription.id
+    keys = seed_demo(store, now=utcnow(), receiver_url="http://127.0.0.1:9/hooks")  # nothing is sent
+    partner_code, token = next(iter(keys.partners.items()))
+    with store.read() as session:
+        subscription = subscription_service.find_by_partner_ref(session, partner_code, "demo-inactive-1")
+        return app, token, subscription.id
 
 
 def module_of(path: str) -> str:
