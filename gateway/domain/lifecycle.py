@@ -179,14 +179,13 @@ class InvalidTransition(Conflict):
         why: str | None = None,
         billed_by: str = PARTNER_BILLED,
     ) -> None:
-        names = ", ".join(allowed) or "none"
         state = f"{status} with an open inactivity warning" if warned else str(status)
         if status is Status.ACTIVE and not warned and TRANSITIONS[command].warning is WarningState.WARNED:
             state = "active without an open inactivity warning"
         if why is not None:
             state = f"{state}: {why}"
         super().__init__(
-            f"Cannot {command.replace('_', ' ')} a subscription that is {state}; allowed: {names}.",
+            refusal_text(command, state, allowed),
             current_status=str(status),
             allowed_transitions=[str(name) for name in allowed],
         )
@@ -196,6 +195,13 @@ class InvalidTransition(Conflict):
         self.warned = warned
         self.billed_by = billed_by
         self.state = state  # how the detail describes where the subscription stands
+
+
+def refusal_text(action: str, state: str, allowed: list[str]) -> str:
+    """The detail of a refused command, in the caller's words: `action` as it names the command (a lifecycle
+    command, or an API's action), `state` where the subscription stands and why, `allowed` what it may do."""
+    names = ", ".join(allowed) or "none"
+    return f"Cannot {action.replace('-', ' ').replace('_', ' ')} a subscription that is {state}; allowed: {names}."
 
 
 class ActorNotAllowed(Conflict):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -17,8 +16,13 @@ from gateway.domain.errors import Conflict, InvalidInput, NotFound
 from gateway.domain.ids import new_id
 from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.domain.partners import normalize_locale
-from gateway.domain.periods import period_end, retention_end
-from gateway.domain.plans import plan_change
+from gateway.domain.subscription import (
+    VIEWING_KEEPS,
+    Decision,
+    SubscriptionState,
+    decide,
+    decide_pending_downgrade,
+)
 from gateway.services.notices import member_notice
 from gateway.services.outbox import record_event
 from gateway.services.partners import get_partner
@@ -193,118 +197,6 @@ def history(session: Session, subscription: Subscription) -> list[SubscriptionCh
     return list(session.scalars(query))
 
 
-@dataclass(frozen=True)
-class Effect:
-    """What a command changed beyond the status: stored in history and sent in the event's data."""
-
-    effective_at: datetime
-    details: dict[str, Any]
-
-
-def _apply_effects(
-    session: Session,
-    subscription: Subscription,
-    command: Command,
-    actor: Actor,
-    reason: str,
-    now: datetime,
-    plan: str | None,
-    member_id: str | None,
-) -> Effect:
-    """Field changes per command; the status itself is set by the caller from the transition table."""
-    match command:
-        case Command.ACTIVATE:
-            if not member_id:
-                raise ValueError("an activation links a member's streaming account: member_id is required")
-            subscription.member_id = member_id  # on the row only: the history keeps no member data
-            subscription.activated_at = now
-            subscription.activation_code = None
-            subscription.activation_expires_at = None
-            return Effect(now, {})
-        case Command.SCHEDULE_CANCELLATION:
-            subscription.access_until = period_end(subscription.billing_anchor, now)
-            subscription.pending_plan = subscription.pending_plan_at = None
-            return Effect(subscription.access_until, {"access_until": subscription.access_until.isoformat()})
-        case Command.REVERT_CANCELLATION:
-            # Once the period is over the cancellation has taken effect, whether or not the scheduler has run yet.
-            if subscription.access_until <= now:
-                raise _refused(
-                    subscription,
-                    command,
-                    actor,
-                    f"its billing period ended at {subscription.access_until.isoformat()}, and the cancellation "
-                    "with it",
-                )
-            subscription.access_until = None
-            return Effect(now, {})
-        case Command.WARN_INACTIVITY:
-            # Campaigns warn in bulk (gateway.services.campaigns); this is the one-subscription form.
-            raise ValueError("inactivity warnings are given by a campaign run")
-        case Command.CONFIRM_KEEP:
-            # The respond-by date is the deadline, as the period end is a revert's: once it has passed, the
-            # membership ends for inactivity even if the scheduler has not got to it yet. A viewing reported
-            # late still counts when it was watched by then (record_viewing checks that time, not now).
-            respond_by = subscription.inactivity_respond_by
-            if respond_by <= now and reason != VIEWING_KEEPS:
-                raise _refused(
-                    subscription,
-                    command,
-                    actor,
-                    f"its respond-by date passed at {respond_by.isoformat()}, and the membership ends for "
-                    "inactivity: the member can rejoin once it has",
-                )
-            return Effect(now, {"respond_by": respond_by.isoformat()})
-        case Command.END_PERIOD | Command.CANCEL_NOW | Command.EXPIRE_ACTIVATION | Command.CANCEL_INACTIVE:
-            # A cancellation after a scheduled period end the scheduler has not reached yet: access and billing
-            # stopped at the period end, not now.
-            ended = _billing_stop(subscription, command, now)
-            subscription.cancelled_at = ended
-            subscription.retention_until = retention_end(ended)
-            subscription.retention_notice_at = None  # a new retention window, with its own notice
-            subscription.access_until = subscription.pending_plan = subscription.pending_plan_at = None
-            subscription.activation_code = subscription.activation_expires_at = None
-            # The partner stops charging from this moment.
-            details = {
-                "billing_stop_at": ended.isoformat(),
-                "retention_until": subscription.retention_until.isoformat(),
-            }
-            return Effect(ended, details)
-        case Command.CHANGE_PLAN:
-            return _change_plan(subscription, plan, now)
-        case Command.REJOIN:
-            # What the gateway restores is what it kept: the link to the member's streaming account, the plan and
-            # the member's language (profiles, list and settings are the streaming service's, kept there).
-            if subscription.member_id is None:
-                raise _refused(subscription, command, actor, "it was never activated, so there is no member to restore")
-            standing = lifecycle.rejoin_refusal(subscription.status_reason, cancelled_by(session, subscription))
-            if standing is not None:
-                raise _refused(
-                    subscription,
-                    command,
-                    actor,
-                    f"{standing}, which a member's rejoin does not undo: the member subscribes anew with the partner",
-                )
-            if subscription.retention_until is None or subscription.retention_until <= now:
-                ended = subscription.retention_until or subscription.cancelled_at
-                raise _refused(
-                    subscription,
-                    command,
-                    actor,
-                    f"its retention window ended at {ended.isoformat()}: the member must subscribe anew",
-                )
-            subscription.cancelled_at = subscription.retention_until = None
-            return Effect(now, {"restored": True})
-        case Command.PURGE:
-            subscription.purged_at = now
-            _forget_member(session, subscription)
-            return Effect(now, {})
-        case _:
-            return Effect(now, {})
-
-
-VIEWING_KEEPS = "viewing_activity"  # the reason of a keep by watching something after the warning
-
-
 def cancelled_by(session: Session, subscription: Subscription) -> Actor | None:
     """Who made the subscription's last cancellation, from its history (None: never cancelled)."""
     actor = session.scalar(
@@ -316,27 +208,6 @@ def cancelled_by(session: Session, subscription: Subscription) -> Actor | None:
     return Actor(actor) if actor is not None else None
 
 
-def _billing_stop(subscription: Subscription, command: Command, now: datetime) -> datetime:
-    """When access and billing stop for a cancellation: at the period end or the respond-by date it was due
-    at, however late the scheduler gets to it; at once otherwise, but never after a period end already past."""
-    if command is Command.END_PERIOD:
-        return subscription.access_until
-    if command is Command.CANCEL_INACTIVE:
-        return min(now, subscription.inactivity_respond_by)
-    return min(now, subscription.access_until or now)
-
-
-def _refused(subscription: Subscription, command: Command, actor: Actor, why: str) -> lifecycle.InvalidTransition:
-    """A command the table allows from here but this subscription cannot take (`why`), naming what else the
-    actor could do."""
-    status = Status(subscription.status)
-    warned = subscription.inactivity_respond_by is not None
-    billed_by = subscription.billed_by
-    allowed = lifecycle.allowed_commands(status, actor, warned=warned, billed_by=billed_by)
-    others = [other for other in allowed if other is not command]
-    return lifecycle.InvalidTransition(status, command, others, warned=warned, why=why, billed_by=billed_by)
-
-
 # What older history entries held of the member (activations recorded the member id until the purge had to
 # scrub it); entries written now hold none.
 MEMBER_DETAILS = frozenset({"member_id"})
@@ -344,15 +215,12 @@ PURGED_TEXT = "(removed with the member's data)"  # in place of free text about 
 
 
 def _forget_member(session: Session, subscription: Subscription) -> None:
-    """Delete the member's data: the link to the streaming account, when it was made, the viewing time, the
-    activation code, the inactivity warning and retention notice, the member's language (the column takes
-    the partner's default), and what agents wrote about the member in escalations (their descriptions and
-    comments). What stays is the partner's: partner_ref, plan, market, billing dates, the history of changes
-    (scrubbed of member data) and the escalations' course (who changed what, when) for the audit."""
-    subscription.member_id = subscription.activated_at = subscription.last_viewed_at = None
-    subscription.activation_code = subscription.activation_expires_at = None
-    subscription.inactivity_warned_at = subscription.inactivity_respond_by = None
-    subscription.retention_notice_at = None
+    """Delete the member's data beyond the row's own fields, which the purge's decision clears
+    (gateway.domain.subscription.MEMBER_FIELDS): the member's language (the column takes the partner's default),
+    member data in older history entries and in the events the feed keeps, and what agents wrote about the
+    member in escalations (their descriptions and comments). What stays is the partner's: partner_ref, plan,
+    market, billing dates, the history of changes (scrubbed of member data) and the escalations' course (who
+    changed what, when) for the audit."""
     subscription.locale = get_partner(session, subscription.partner_code).default_locale
     entries = select(SubscriptionChange).where(SubscriptionChange.subscription_id == subscription.id)
     for entry in session.scalars(entries):
@@ -392,28 +260,6 @@ def _redact_events(session: Session, subscription: Subscription) -> None:
             data["last_viewed_at"] = None
         if data != event.payload.get("data"):
             event.payload = {**event.payload, "data": data}
-
-
-def _plan_change_kind(subscription: Subscription, plan: str | None) -> str:
-    if plan is None:
-        raise InvalidInput({"plan": "A plan change names the new plan."})
-    try:
-        return plan_change(subscription.plan, plan)
-    except ValueError as error:
-        raise InvalidInput({"plan": str(error)}) from None
-
-
-def _change_plan(subscription: Subscription, plan: str, now: datetime) -> Effect:
-    kind = plan_change(subscription.plan, plan)
-    previous = subscription.plan
-    if kind == "upgrade":  # the member gets more at once
-        subscription.plan = plan
-        subscription.pending_plan = subscription.pending_plan_at = None
-        effective_at = now
-    else:  # already paid for this period: the cheaper plan starts with the next one
-        subscription.pending_plan = plan
-        subscription.pending_plan_at = effective_at = period_end(subscription.billing_anchor, now)
-    return Effect(effective_at, {"plan": plan, "previous_plan": previous, "change": kind})
 
 
 def _append_change(
@@ -477,30 +323,13 @@ def record_subscription_notice(
 
 
 def apply_pending_downgrade(session: Session, subscription: Subscription, now: datetime) -> None:
-    """The downgrade was announced (subscription.plan_changed with effective_at) when asked; now it takes hold,
-    and is reported like every change: the history entry and its event, with the same sequence number."""
-    change = lifecycle.APPLY_DOWNGRADE
-    if subscription.status not in change.sources or subscription.pending_plan is None:
-        raise ValueError(f"subscription {subscription.id} has no downgrade to apply")
-    effective_at = subscription.pending_plan_at
-    previous_plan, subscription.plan = subscription.plan, subscription.pending_plan
-    subscription.pending_plan = subscription.pending_plan_at = None
-    effect = Effect(effective_at, {"plan": subscription.plan, "previous_plan": previous_plan, "change": "downgrade"})
-    [reason], [actor] = change.reasons, change.actors
-    _append_change(session, subscription, change.name, subscription.status, reason, actor, now, effect.details)
-    _record_change_event(session, subscription, change.event, subscription.status, reason, actor, now, effect)
-
-
-def _notice_context(subscription: Subscription, effect: Effect) -> dict[str, Any]:
-    """What the member's text may mention: the dates that matter after this change, and the plan."""
-    return {
-        "plan": subscription.plan,
-        "billed_by": subscription.billed_by,
-        "access_until": subscription.access_until,
-        "billing_stop_at": subscription.cancelled_at,
-        "retention_until": subscription.retention_until,
-        "effective_at": effect.effective_at,
-    }
+    """The downgrade announced when it was asked takes hold: reported like every change, with the history entry
+    and its event under the same sequence number."""
+    try:
+        decision = decide_pending_downgrade(SubscriptionState.of(subscription))
+    except ValueError:
+        raise ValueError(f"subscription {subscription.id} has no downgrade to apply") from None
+    _apply(session, subscription, decision, now)
 
 
 def apply_command(
@@ -514,40 +343,47 @@ def apply_command(
     plan: str | None = None,
     member_id: str | None = None,
 ) -> Subscription:
-    """Apply one lifecycle command: check the table, change the row, append history and an outbox event."""
-    previous = Status(subscription.status)
-    if command is Command.CHANGE_PLAN:
-        reason = _plan_change_kind(subscription, plan)  # the reason is the direction of the change
-    warned = subscription.inactivity_respond_by is not None  # an open warning: no answer yet
-    transition = lifecycle.check_transition(
-        previous, command, actor, reason, warned=warned, billed_by=subscription.billed_by
-    )
-    effect = _apply_effects(session, subscription, command, actor, reason, now, plan, member_id)
-    if transition.target is not None:
-        subscription.status = transition.target
-        subscription.status_reason = reason
-    if command is Command.CONFIRM_KEEP or subscription.status != Status.ACTIVE:
-        # An open warning belongs to an active membership: answered, or moot once it is suspended or ends.
-        # inactivity_warned_at stays: it keeps the member from being warned again too soon.
-        subscription.inactivity_respond_by = None
-    _append_change(session, subscription, command, previous, reason, actor, now, effect.details)
-    _record_change_event(session, subscription, transition.event, previous, reason, actor, now, effect)
+    """Apply one lifecycle command: decide (gateway.domain.subscription), change the row, append the history
+    entry and the outbox event."""
+    # Who made the last cancellation matters to a rejoin alone; the other commands skip the query.
+    made_by = cancelled_by(session, subscription) if command is Command.REJOIN else None
+    state = SubscriptionState.of(subscription, cancelled_by=made_by)
+    decision = decide(state, command, actor=actor, reason=reason, now=now, plan=plan, member_id=member_id)
+    _apply(session, subscription, decision, now)
     session.flush()
     return subscription
 
 
-def _record_change_event(
-    session: Session,
-    subscription: Subscription,
-    event_type: str,
-    previous: str,
-    reason: str,
-    actor: Actor,
-    now: datetime,
-    effect: Effect,
-) -> None:
+def _apply(session: Session, subscription: Subscription, decision: Decision, now: datetime) -> None:
+    """Write what was decided: the row's fields, the member's data elsewhere for a purge, the history entry
+    and the outbox event."""
+    for name, value in decision.changes.items():
+        setattr(subscription, name, value)
+    if decision.forgets_member:
+        _forget_member(session, subscription)
+    details = dict(decision.details)
+    _append_change(
+        session, subscription, decision.command, decision.previous, decision.reason, decision.actor, now, details
+    )
+    _record_change_event(session, subscription, decision, now)
+
+
+def _notice_context(subscription: Subscription, decision: Decision) -> dict[str, Any]:
+    """What the member's text may mention: the dates that matter after this change, and the plan."""
+    return {
+        "plan": subscription.plan,
+        "billed_by": subscription.billed_by,
+        "access_until": subscription.access_until,
+        "billing_stop_at": subscription.cancelled_at,
+        "retention_until": subscription.retention_until,
+        "effective_at": decision.effective_at,
+    }
+
+
+def _record_change_event(session: Session, subscription: Subscription, decision: Decision, now: datetime) -> None:
     """The outbox event of the change _append_change just recorded, with its sequence number."""
-    notice = member_notice(session, subscription, event_type, reason, **_notice_context(subscription, effect))
+    event_type, reason = decision.event, decision.reason
+    notice = member_notice(session, subscription, event_type, reason, **_notice_context(subscription, decision))
     record_event(
         session,
         partner_code=subscription.partner_code,
@@ -557,12 +393,12 @@ def _record_change_event(
         sequence=subscription.sequence,
         data={
             "status": subscription.status,
-            "previous_status": previous,
+            "previous_status": decision.previous,
             "reason": reason,
-            "actor": actor,
-            "effective_at": effect.effective_at.isoformat(),
+            "actor": decision.actor,
+            "effective_at": decision.effective_at.isoformat(),
             "plan": subscription.plan,
-            **effect.details,
+            **decision.details,
             **({"notice": notice} if notice is not None else {}),
         },
     )
