@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
 
 from contracts.keys import (
     IssuedKeySchema,
@@ -33,7 +34,7 @@ from gateway.api.idempotent import idempotent
 from gateway.api.listings import partner_page
 from gateway.api.pagination import page, time_and_id_after
 from gateway.api.presenters import attributes, key_body
-from gateway.api.uow import command, reading
+from gateway.api.uow import in_transaction, reading
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind, Scope
 from gateway.domain.partners import PartnerStatus
@@ -65,13 +66,12 @@ class Partners(MethodView):
     @idempotent
     @blp.arguments(PartnerCreateSchema)
     @blp.response(201, PartnerCreatedSchema, headers=ETAG_HEADER)
-    def post(self, body):
+    def post(self, body, session):
         """Onboard a partner; endpoints created from webhook_urls come with their signing secrets, shown once"""
-        with command() as session:
-            partner = partner_service.add_partner(
-                session, now=utcnow(), allow_private_endpoints=setting("ALLOW_PRIVATE_ENDPOINTS"), **body
-            )
-            endpoints = partner_service.list_endpoints(session, partner.code)
+        partner = partner_service.add_partner(
+            session, now=utcnow(), allow_private_endpoints=setting("ALLOW_PRIVATE_ENDPOINTS"), **body
+        )
+        endpoints = partner_service.list_endpoints(session, partner.code)
         created, headers = _partner_response(partner)
         return {**attributes(created), "webhook_endpoints": endpoints}, headers
 
@@ -87,20 +87,19 @@ class PartnerItem(MethodView):
         return _partner_response(partner)
 
     @requires(Scope.ADMIN)
+    @in_transaction
     @blp.arguments(PartnerUpdateSchema)
     @blp.response(200, PartnerSchema, headers=ETAG_HEADER)
-    def patch(self, body, code):
+    def patch(self, body, code, session):
         """Change a partner's name, markets, locale, flavour, delivery rate or request budgets (If-Match guards)"""
-        with command() as session:
-            partner = partner_service.update_partner(
-                session, code, expected_version=expected_version(), now=utcnow(), **body
-            )
+        partner = partner_service.update_partner(
+            session, code, expected_version=expected_version(), now=utcnow(), **body
+        )
         return _partner_response(partner)
 
 
-def _set_status(code: str, status: PartnerStatus):
-    with command() as session:
-        partner = partner_service.set_partner_status(session, code, status, now=utcnow())
+def _set_status(session: Session, code: str, status: PartnerStatus):
+    partner = partner_service.set_partner_status(session, code, status, now=utcnow())
     return _partner_response(partner)
 
 
@@ -109,9 +108,9 @@ class PartnerSuspend(MethodView):
     @requires(Scope.ADMIN)
     @idempotent
     @blp.response(200, PartnerSchema, headers=ETAG_HEADER)
-    def post(self, code):
+    def post(self, code, session):
         """Suspend a partner: its keys are refused at once"""
-        return _set_status(code, PartnerStatus.SUSPENDED)
+        return _set_status(session, code, PartnerStatus.SUSPENDED)
 
 
 @blp.route("/partners/<code>/resume")
@@ -119,9 +118,9 @@ class PartnerResume(MethodView):
     @requires(Scope.ADMIN)
     @idempotent
     @blp.response(200, PartnerSchema, headers=ETAG_HEADER)
-    def post(self, code):
+    def post(self, code, session):
         """Resume a suspended partner"""
-        return _set_status(code, PartnerStatus.ACTIVE)
+        return _set_status(session, code, PartnerStatus.ACTIVE)
 
 
 @blp.route("/partners/<code>/webhook-endpoints")
@@ -137,27 +136,26 @@ class PartnerEndpoints(MethodView):
     @idempotent
     @blp.arguments(EndpointCreateSchema)
     @blp.response(201, EndpointWithSecretSchema)
-    def post(self, body, code):
+    def post(self, body, code, session):
         """Add a webhook endpoint to a partner; its signing secret is in this response only"""
-        with command() as session:
-            return partner_service.add_endpoint(
-                session, code, now=utcnow(), allow_private=setting("ALLOW_PRIVATE_ENDPOINTS"), **body
-            )
+        return partner_service.add_endpoint(
+            session, code, now=utcnow(), allow_private=setting("ALLOW_PRIVATE_ENDPOINTS"), **body
+        )
 
 
 @blp.route("/webhook-endpoints/<endpoint_id>")
 class EndpointItem(MethodView):
     @requires(Scope.ADMIN)
+    @in_transaction
     @blp.response(204)
-    def delete(self, endpoint_id):
+    def delete(self, endpoint_id, session):
         """Delete a webhook endpoint; its deliveries stay on record, the pending ones as dead letters
 
         Nothing is sent to the endpoint any more and it is no longer listed (reading it is a 404). Its deliveries
         and their attempts stay visible to the operator and the partner; those still pending end as dead letters
         whose `last_error` says when the endpoint was deleted, and a replay of any of them is a 409.
         """
-        with command() as session:
-            partner_service.remove_endpoint(session, endpoint_id, now=utcnow())
+        partner_service.remove_endpoint(session, endpoint_id, now=utcnow())
 
 
 @blp.route("/webhook-endpoints/<endpoint_id>/rotate-secret")
@@ -165,11 +163,10 @@ class EndpointRotateSecret(MethodView):
     @requires(Scope.ADMIN)
     @idempotent
     @blp.response(200, EndpointWithSecretSchema)
-    def post(self, endpoint_id):
+    def post(self, endpoint_id, session):
         """Give an endpoint a new signing secret; the old one keeps signing too until the overlap ends"""
         overlap = timedelta(hours=setting("WEBHOOK_SECRET_OVERLAP_HOURS"))
-        with command() as session:
-            return partner_service.rotate_endpoint_secret(session, endpoint_id, overlap=overlap, now=utcnow())
+        return partner_service.rotate_endpoint_secret(session, endpoint_id, overlap=overlap, now=utcnow())
 
 
 @blp.route("/webhook-endpoints/<endpoint_id>/enable")
@@ -177,10 +174,9 @@ class EndpointEnable(MethodView):
     @requires(Scope.ADMIN)
     @idempotent
     @blp.response(200, EndpointSchema)
-    def post(self, endpoint_id):
+    def post(self, endpoint_id, session):
         """Deliver to a disabled endpoint again; the deliveries that waited for it go out in order"""
-        with command() as session:
-            return partner_service.enable_endpoint(session, endpoint_id)
+        return partner_service.enable_endpoint(session, endpoint_id)
 
 
 @blp.route("/keys")
@@ -206,20 +202,20 @@ class Keys(MethodView):
 
     @requires(Scope.ADMIN)
     # No @idempotent: the stored response would keep the token in clear; a retry issues another key.
+    @in_transaction
     @blp.arguments(KeyIssueSchema)
     @blp.response(201, IssuedKeySchema)
-    def post(self, body):
+    def post(self, body, session):
         """Issue a key; the token is in this response only"""
         now = utcnow()
-        with command() as session:
-            issued = key_service.issue_key(
-                session,
-                kind=KeyKind(body["kind"]),
-                scopes=body["scopes"],
-                name=body["name"],
-                partner_code=body.get("partner"),
-                now=now,
-            )
+        issued = key_service.issue_key(
+            session,
+            kind=KeyKind(body["kind"]),
+            scopes=body["scopes"],
+            name=body["name"],
+            partner_code=body.get("partner"),
+            now=now,
+        )
         return key_body(issued.key, now, token=issued.token)
 
 
@@ -237,14 +233,14 @@ class KeyItem(MethodView):
 class KeyRotate(MethodView):
     @requires(Scope.ADMIN)
     # No @idempotent: the stored response would keep the token in clear; a retry issues another key.
+    @in_transaction
     @blp.arguments(KeyRotateSchema)
     @blp.response(201, IssuedKeySchema)
-    def post(self, body, key_id):
+    def post(self, body, key_id, session):
         """Rotate a key: a successor is issued, the old key works until the overlap ends"""
         hours = body.get("overlap_hours", setting("KEY_ROTATION_OVERLAP_HOURS"))
         now = utcnow()
-        with command() as session:
-            issued = key_service.rotate_key(session, key_id, overlap=timedelta(hours=hours), now=now)
+        issued = key_service.rotate_key(session, key_id, overlap=timedelta(hours=hours), now=now)
         return key_body(issued.key, now, token=issued.token)
 
 
@@ -253,8 +249,7 @@ class KeyRevoke(MethodView):
     @requires(Scope.ADMIN)
     @idempotent
     @blp.response(200, KeySchema)
-    def post(self, key_id):
+    def post(self, key_id, session):
         """Revoke a key: refused from the next request on"""
         now = utcnow()
-        with command() as session:
-            return key_body(key_service.revoke_key(session, key_id, now=now), now)
+        return key_body(key_service.revoke_key(session, key_id, now=now), now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from sqlalchemy.orm import Session
 
 from contracts.deliveries import (
     AdminDeliveryQuerySchema,
@@ -20,7 +21,7 @@ from gateway.api.admin import blp
 from gateway.api.auth import requires
 from gateway.api.deliveries import delivery_detail, delivery_filter, delivery_page
 from gateway.api.idempotent import idempotent
-from gateway.api.uow import command, reading
+from gateway.api.uow import reading
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
 from gateway.services import deliveries as delivery_service
@@ -43,7 +44,8 @@ class DeliveryItem(MethodView):
     @blp.response(200, DeliveryDetailSchema)
     def get(self, delivery_id):
         """Show a delivery with its event and every attempt"""
-        return delivery_detail(delivery_id)
+        with reading() as session:
+            return delivery_detail(session, delivery_id)
 
 
 @blp.route("/deliveries/<int:delivery_id>/replay")
@@ -51,14 +53,13 @@ class DeliveryReplay(MethodView):
     @requires(Scope.ADMIN)
     @idempotent
     @blp.response(200, DeliveryDetailSchema)
-    def post(self, delivery_id):
+    def post(self, delivery_id, session):
         """Send a delivery again with a fresh retry schedule (same webhook-id)
 
         A delivery to a deleted endpoint is a 409: there is nowhere to send it.
         """
-        with command() as session:
-            delivery_service.replay_delivery(session, delivery_id, now=utcnow())
-        return delivery_detail(delivery_id)
+        delivery_service.replay_delivery(session, delivery_id, now=utcnow())
+        return delivery_detail(session, delivery_id)
 
 
 @blp.route("/deliveries/replay")
@@ -67,21 +68,19 @@ class DeliveriesReplay(MethodView):
     @idempotent
     @blp.arguments(ReplaySchema)
     @blp.response(200, ReplayResultSchema)
-    def post(self, body):
+    def post(self, body, session):
         """Replay every matching delivery of a partner: by default its dead letters (since, until, type)
 
         Deliveries to deleted endpoints are left out (and not counted): there is nowhere to send them.
         """
-        with command() as session:
-            count = delivery_service.replay_matching(
-                session, delivery_filter(body, partner_code=body["partner"]), now=utcnow()
-            )
+        count = delivery_service.replay_matching(
+            session, delivery_filter(body, partner_code=body["partner"]), now=utcnow()
+        )
         return {"replayed": count}
 
 
-def _pause(code: str, paused: bool):
-    with command() as session:
-        return delivery_service.set_deliveries_paused(session, code, paused)
+def _pause(session: Session, code: str, paused: bool):
+    return delivery_service.set_deliveries_paused(session, code, paused)
 
 
 @blp.route("/partners/<code>/deliveries/pause")
@@ -89,9 +88,9 @@ class PartnerDeliveriesPause(MethodView):
     @requires(Scope.ADMIN)
     @idempotent
     @blp.response(200, PartnerSchema)
-    def post(self, code):
+    def post(self, code, session):
         """Hold every delivery to a partner; events are still recorded and wait"""
-        return _pause(code, True)
+        return _pause(session, code, True)
 
 
 @blp.route("/partners/<code>/deliveries/resume")
@@ -99,9 +98,9 @@ class PartnerDeliveriesResume(MethodView):
     @requires(Scope.ADMIN)
     @idempotent
     @blp.response(200, PartnerSchema)
-    def post(self, code):
+    def post(self, code, session):
         """Release a partner's held deliveries, in order"""
-        return _pause(code, False)
+        return _pause(session, code, False)
 
 
 @blp.route("/partners/<code>/test-event")
@@ -109,10 +108,9 @@ class PartnerTestEvent(MethodView):
     @requires(Scope.ADMIN)
     @idempotent
     @blp.response(202, TestEventSchema)
-    def post(self, code):
+    def post(self, code, session):
         """Send a gateway.test event to the partner's endpoints (and feed)"""
-        with command() as session:
-            event = delivery_service.send_test_event(session, code, now=utcnow())
+        event = delivery_service.send_test_event(session, code, now=utcnow())
         return {"event_id": event.event_id, "event_type": event.event_type}
 
 
@@ -121,10 +119,9 @@ class PartnerInboundSecret(MethodView):
     @requires(Scope.ADMIN)
     @idempotent
     @blp.response(201, InboundSecretSchema)
-    def post(self, code):
+    def post(self, code, session):
         """Issue the secret a partner signs its callbacks with (replacing any earlier one); shown once"""
-        with command() as session:
-            return {"secret": partner_service.new_inbound_secret(session, code)}
+        return {"secret": partner_service.new_inbound_secret(session, code)}
 
 
 @blp.route("/operator-events")

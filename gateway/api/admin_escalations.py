@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import g
 from flask.views import MethodView
+from sqlalchemy.orm import Session
 
 from contracts.escalations import (
     AdminEscalationListQuerySchema,
@@ -33,17 +34,19 @@ def _author(body: dict[str, Any]) -> str:
     return body.get("author") or f"key:{g.principal.key_prefix}"
 
 
-def _service_change(escalation_id: str, change) -> tuple[dict[str, Any], dict[str, str]]:
+def _service_change(session: Session, escalation_id: str, change) -> tuple[dict[str, Any], dict[str, str]]:
+    """In the request's transaction: load the case under a lock, check If-Match, apply
+    `change(session, escalation, now)`."""
     now = utcnow()
-    with uow.command() as session:
-        escalation = escalation_service.get_escalation(session, escalation_id, for_update=True)
-        check_if_match(escalation)
-        change(session, escalation, now)
-        return escalation_detail(session, escalation, Side.SERVICE, now)
+    escalation = escalation_service.get_escalation(session, escalation_id, for_update=True)
+    check_if_match(escalation)
+    change(session, escalation, now)
+    return escalation_detail(session, escalation, Side.SERVICE, now)
 
 
-def _service_action(escalation_id: str, action: Action, body: dict[str, Any]):
+def _service_action(session: Session, escalation_id: str, action: Action, body: dict[str, Any]):
     return _service_change(
+        session,
         escalation_id,
         lambda session, escalation, now: escalation_service.change_status(
             session,
@@ -85,9 +88,9 @@ class AdminEscalationAcknowledge(MethodView):
     @idempotent
     @blp.arguments(ServiceActionSchema)
     @blp.response(200, EscalationDetailSchema, headers=ETAG_HEADER)
-    def post(self, body, escalation_id):
+    def post(self, body, escalation_id, session):
         """Acknowledge an open escalation: the partner learns the service has seen it"""
-        return _service_action(escalation_id, Action.ACKNOWLEDGE, body)
+        return _service_action(session, escalation_id, Action.ACKNOWLEDGE, body)
 
 
 @blp.route("/escalations/<escalation_id>/start")
@@ -96,9 +99,9 @@ class AdminEscalationStart(MethodView):
     @idempotent
     @blp.arguments(ServiceActionSchema)
     @blp.response(200, EscalationDetailSchema, headers=ETAG_HEADER)
-    def post(self, body, escalation_id):
+    def post(self, body, escalation_id, session):
         """Start work on an acknowledged escalation"""
-        return _service_action(escalation_id, Action.START, body)
+        return _service_action(session, escalation_id, Action.START, body)
 
 
 @blp.route("/escalations/<escalation_id>/resolve")
@@ -107,9 +110,9 @@ class AdminEscalationResolve(MethodView):
     @idempotent
     @blp.arguments(ResolveSchema)
     @blp.response(200, EscalationDetailSchema, headers=ETAG_HEADER)
-    def post(self, body, escalation_id):
+    def post(self, body, escalation_id, session):
         """Resolve an escalation in progress, saying what was done; the partner closes or reopens it"""
-        return _service_action(escalation_id, Action.RESOLVE, body)
+        return _service_action(session, escalation_id, Action.RESOLVE, body)
 
 
 @blp.route("/escalations/<escalation_id>/comments")
@@ -118,9 +121,10 @@ class AdminEscalationComments(MethodView):
     @idempotent
     @blp.arguments(ServiceCommentSchema)
     @blp.response(200, EscalationDetailSchema, headers=ETAG_HEADER)
-    def post(self, body, escalation_id):
+    def post(self, body, escalation_id, session):
         """Comment on an escalation that is not closed, e.g. ask the partner's agent for details"""
         return _service_change(
+            session,
             escalation_id,
             lambda session, escalation, now: escalation_service.add_comment(
                 session, escalation, side=Side.SERVICE, author=_author(body), comment=body["comment"], now=now

@@ -18,7 +18,7 @@ from gateway.api.auth import requires
 from gateway.api.etags import etag, expected_version
 from gateway.api.idempotent import idempotent
 from gateway.api.pagination import decode_cursor, page
-from gateway.api.uow import command, reading
+from gateway.api.uow import in_transaction, reading
 from gateway.domain.clock import utcnow
 from gateway.domain.faq_articles import ArticleContent
 from gateway.domain.keys import Scope
@@ -55,10 +55,9 @@ class FaqArticles(MethodView):
     @idempotent
     @blp.arguments(FaqArticleCreateSchema)
     @blp.response(201, FaqArticleSchema, headers=ARTICLE_ETAG_HEADER)
-    def post(self, body):
+    def post(self, body, session):
         """Write a new FAQ article; one that exists already is a 409 (replace it with PUT)"""
-        with command() as session:
-            article = faq_service.create_article(session, body["slug"], body["locale"], _content(body), now=utcnow())
+        article = faq_service.create_article(session, body["slug"], body["locale"], _content(body), now=utcnow())
         return _article_response(article)
 
 
@@ -72,19 +71,19 @@ class FaqArticleItem(MethodView):
             return _article_response(faq_service.get_article(session, slug, locale))
 
     @requires(Scope.ADMIN)
+    @in_transaction
     @blp.arguments(FaqArticleContentSchema)
     @blp.response(200, FaqArticleSchema, headers=ARTICLE_ETAG_HEADER)
-    def put(self, body, slug, locale):
+    def put(self, body, slug, locale, session):
         """Create or replace a FAQ article (If-Match guards concurrent edits; the next `gateway faq load` keeps it)"""
-        with command() as session:
-            article = faq_service.put_article(
-                session, slug, locale, _content(body), expected_version=expected_version(), now=utcnow()
-            )
+        article = faq_service.put_article(
+            session, slug, locale, _content(body), expected_version=expected_version(), now=utcnow()
+        )
         return _article_response(article)
 
     @requires(Scope.ADMIN)
+    @in_transaction
     @blp.response(204)
-    def delete(self, slug, locale):
+    def delete(self, slug, locale, session):
         """Delete a FAQ article (If-Match guards concurrent edits); one with a file returns at the next load"""
-        with command() as session:
-            faq_service.delete_article(session, slug, locale, expected_version=expected_version())
+        faq_service.delete_article(session, slug, locale, expected_version=expected_version())

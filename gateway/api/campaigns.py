@@ -12,7 +12,7 @@ from gateway.api.admin import blp
 from gateway.api.auth import requires
 from gateway.api.idempotent import idempotent
 from gateway.api.pagination import page, time_and_id_after
-from gateway.api.uow import command, reading
+from gateway.api.uow import reading
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
 from gateway.runtime import setting
@@ -43,18 +43,17 @@ class Campaigns(MethodView):
     @idempotent
     @blp.arguments(CampaignCreateSchema)
     @blp.response(201, CampaignSchema)
-    def post(self, body):
+    def post(self, body, session):
         """Preview (dry run, the default) or start an inactivity campaign run; `gateway scheduler run` runs it"""
-        with command() as session:
-            campaign = campaign_service.start_campaign(
-                session,
-                dry_run=body["dry_run"],
-                policies=CampaignSettings.from_settings(current_app.config["GATEWAY"]).policies,
-                respond_days=setting("INACTIVITY_RESPOND_DAYS"),
-                now=utcnow(),
-            )
-            location = url_for("admin.CampaignItem", campaign_id=campaign.id)
-            return campaign_body(campaign), {"Location": location}
+        campaign = campaign_service.start_campaign(
+            session,
+            dry_run=body["dry_run"],
+            policies=CampaignSettings.from_settings(current_app.config["GATEWAY"]).policies,
+            respond_days=setting("INACTIVITY_RESPOND_DAYS"),
+            now=utcnow(),
+        )
+        location = url_for("admin.CampaignItem", campaign_id=campaign.id)
+        return campaign_body(campaign), {"Location": location}
 
     @requires(Scope.ADMIN)
     @blp.arguments(CampaignListQuerySchema, location="query")

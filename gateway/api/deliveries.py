@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from gateway.api.pagination import number_after, page
 from gateway.api.presenters import attributes
 from gateway.api.uow import reading
@@ -32,13 +34,14 @@ def delivery_page(query: dict[str, Any], *, partner_code: str | None) -> dict[st
     return page(found, query["limit"], key=lambda delivery: [str(delivery.id)])
 
 
-def delivery_detail(delivery_id: int, *, partner_code: str | None = None) -> dict[str, Any]:
-    with reading() as session:
-        delivery = delivery_service.get_delivery(session, delivery_id, partner_code=partner_code)
-        body = attributes(delivery)
-        body.update(
-            webhook_id=delivery.webhook_id,
-            event=delivery.event.payload,
-            attempt_log=delivery_service.attempts_of(session, delivery.id),
-        )
+def delivery_detail(session: Session, delivery_id: int, *, partner_code: str | None = None) -> dict[str, Any]:
+    """The delivery with its event and attempts, as `session` sees it (a replay's own transaction shows the
+    replay)."""
+    delivery = delivery_service.get_delivery(session, delivery_id, partner_code=partner_code)
+    body = attributes(delivery)
+    body.update(
+        webhook_id=delivery.webhook_id,
+        event=delivery.event.payload,
+        attempt_log=delivery_service.attempts_of(session, delivery.id),
+    )
     return body

@@ -117,14 +117,13 @@ class Escalations(MethodView):
     @blp.arguments(EscalationCreateSchema)
     @blp.response(201, EscalationDetailSchema, description="The new escalation.", headers=CREATED_HEADERS)
     @blp.alt_response(200, schema=EscalationDetailSchema, description=ALREADY_OPEN, headers=CREATED_HEADERS)
-    def post(self, body):
+    def post(self, body, session):
         """Escalate a subscriber's case to the streaming service, due by the SLA of its priority"""
         now = utcnow()
-        with uow.command() as session:
-            opened = escalation_service.open_escalation(
-                session, partner_code=current_partner_code(), now=now, sla=sla_policy(), **body
-            )
-            representation, headers = escalation_detail(session, opened.escalation, Side.PARTNER, now)
+        opened = escalation_service.open_escalation(
+            session, partner_code=current_partner_code(), now=now, sla=sla_policy(), **body
+        )
+        representation, headers = escalation_detail(session, opened.escalation, Side.PARTNER, now)
         headers["Location"] = location_of(opened.escalation.id)
         return representation, 201 if opened.created else 200, headers
 
@@ -147,20 +146,21 @@ class EscalationItem(MethodView):
             return escalation_detail(session, escalation, Side.PARTNER, utcnow())
 
 
-def _partner_change(escalation_id: str, change) -> tuple[dict[str, Any], dict[str, str]]:
-    """Load the partner's case under a lock, check If-Match, apply `change(session, escalation, now)`."""
+def _partner_change(session: Session, escalation_id: str, change) -> tuple[dict[str, Any], dict[str, str]]:
+    """In the request's transaction: load the partner's case under a lock, check If-Match, apply
+    `change(session, escalation, now)`."""
     now = utcnow()
-    with uow.command() as session:
-        escalation = escalation_service.get_escalation(
-            session, escalation_id, partner_code=current_partner_code(), for_update=True
-        )
-        check_if_match(escalation)
-        change(session, escalation, now)
-        return escalation_detail(session, escalation, Side.PARTNER, now)
+    escalation = escalation_service.get_escalation(
+        session, escalation_id, partner_code=current_partner_code(), for_update=True
+    )
+    check_if_match(escalation)
+    change(session, escalation, now)
+    return escalation_detail(session, escalation, Side.PARTNER, now)
 
 
-def _partner_action(escalation_id: str, action: Action, body: dict[str, Any]):
+def _partner_action(session: Session, escalation_id: str, action: Action, body: dict[str, Any]):
     return _partner_change(
+        session,
         escalation_id,
         lambda session, escalation, now: escalation_service.change_status(
             session,
@@ -181,9 +181,10 @@ class EscalationComments(MethodView):
     @idempotent
     @blp.arguments(PartnerCommentSchema)
     @blp.response(200, EscalationDetailSchema, headers=ETAG_HEADER)
-    def post(self, body, escalation_id):
+    def post(self, body, escalation_id, session):
         """Add a comment to an escalation that is not closed (the service sees it at once)"""
         return _partner_change(
+            session,
             escalation_id,
             lambda session, escalation, now: escalation_service.add_comment(
                 session, escalation, side=Side.PARTNER, author=body["agent_ref"], comment=body["comment"], now=now
@@ -197,9 +198,9 @@ class EscalationClose(MethodView):
     @idempotent
     @blp.arguments(CloseSchema)
     @blp.response(200, EscalationDetailSchema, headers=ETAG_HEADER)
-    def post(self, body, escalation_id):
+    def post(self, body, escalation_id, session):
         """Close an escalation the service has resolved: the case is settled"""
-        return _partner_action(escalation_id, Action.CLOSE, body)
+        return _partner_action(session, escalation_id, Action.CLOSE, body)
 
 
 @blp.route("/escalations/<escalation_id>/reopen")
@@ -208,6 +209,6 @@ class EscalationReopen(MethodView):
     @idempotent
     @blp.arguments(ReopenSchema)
     @blp.response(200, EscalationDetailSchema, headers=ETAG_HEADER)
-    def post(self, body, escalation_id):
+    def post(self, body, escalation_id, session):
         """Reopen a resolved escalation that is not settled: it goes back to open with a new SLA due time"""
-        return _partner_action(escalation_id, Action.REOPEN, body)
+        return _partner_action(session, escalation_id, Action.REOPEN, body)

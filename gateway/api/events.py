@@ -25,7 +25,7 @@ from gateway.api.pagination import encode_cursor, number_after
 from gateway.api.partner import blp
 from gateway.api.presenters import subscription_body
 from gateway.api.subscription_actions import PARTNER_CALLER, refusals_for
-from gateway.api.uow import command, reading
+from gateway.api.uow import reading, transaction
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import GatewayError, InvalidInput
 from gateway.domain.keys import Scope
@@ -76,7 +76,8 @@ class OwnDelivery(MethodView):
     @blp.response(200, DeliveryDetailSchema)
     def get(self, delivery_id):
         """One of this partner's deliveries, with its event and attempts"""
-        return delivery_detail(delivery_id, partner_code=current_partner_code())
+        with reading() as session:
+            return delivery_detail(session, delivery_id, partner_code=current_partner_code())
 
 
 @blp.route("/deliveries/<int:delivery_id>/redeliver")
@@ -84,7 +85,7 @@ class OwnRedelivery(MethodView):
     @requires(Scope.SUBSCRIPTIONS_WRITE)
     @idempotent
     @blp.response(200, DeliveryDetailSchema)
-    def post(self, delivery_id):
+    def post(self, delivery_id, session):
         """Ask for a delivery again (same webhook-id), e.g. after restoring the receiving system
 
         A write: it needs `subscriptions:write`, like the partner's other commands; a key holding only
@@ -92,9 +93,8 @@ class OwnRedelivery(MethodView):
         endpoint that was deleted is a 409: there is nowhere to send it (the event stays in the feed).
         """
         partner_code = current_partner_code()
-        with command() as session:
-            delivery_service.replay_delivery(session, delivery_id, now=utcnow(), partner_code=partner_code)
-        return delivery_detail(delivery_id, partner_code=partner_code)
+        delivery_service.replay_delivery(session, delivery_id, now=utcnow(), partner_code=partner_code)
+        return delivery_detail(session, delivery_id, partner_code=partner_code)
 
 
 @blp.route("/callbacks")
@@ -140,8 +140,9 @@ class Callbacks(MethodView):
         unstorable.check_json_body(request.get_data())
         if duplicate is not None:
             return _first_answer(duplicate)
+        # Two transactions of its own: a refused message is remembered after its effect has rolled back.
         try:
-            with refusals_for(PARTNER_CALLER), command() as session:
+            with refusals_for(PARTNER_CALLER), transaction() as session:
                 result = callback_service.apply_callback(
                     session,
                     partner_code=partner_code,
@@ -156,7 +157,7 @@ class Callbacks(MethodView):
         except GatewayError as refused:  # nothing was applied (rolled back): remember the refusal instead
             refusal = handle_gateway_error(refused)
             try:
-                with command() as session:
+                with transaction() as session:
                     callback_service.remember_refusal(
                         session,
                         partner_code=partner_code,

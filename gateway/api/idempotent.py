@@ -1,5 +1,9 @@
 """`@idempotent`: a POST with an Idempotency-Key runs once; retries get the first response again.
 
+The view runs in the request's one write transaction, passed to it as `session` (as under
+gateway.api.uow.in_transaction): with a key, the same transaction records the key and the response, so they
+commit together with the effect.
+
 `@idempotent_in_steps` with `first_step` does the same for a long command that commits in chunks.
 """
 
@@ -18,7 +22,7 @@ from flask import Response, g, request
 from sqlalchemy.orm import Session
 
 from gateway.api.docs import manual_doc
-from gateway.api.uow import COMMAND_SESSION
+from gateway.api.uow import in_transaction
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from gateway.domain.leases import RUNNER_LEASE, lease_minutes
@@ -112,13 +116,15 @@ def _ttl() -> timedelta:
 
 
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Place it under `@requires`: the caller is known, then the key is claimed, then the view runs."""
+    """Place it under `@requires` (the caller is known, then the key is claimed, then the view runs) and above
+    flask-smorest's decorators, which pass the view its `session` on."""
+    without_key = in_transaction(view)
 
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         key = _checked_key()
         if key is None:
-            return view(*args, **kwargs)
+            return without_key(*args, **kwargs)
         owner = _owner(g.principal)
         request_fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
         claimed_at = utcnow()
@@ -128,14 +134,11 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             )
             if stored is not None:
                 return _answer(stored)
-            g.setdefault(COMMAND_SESSION, session)
             try:
                 with session.begin_nested():  # the effect, undone on its own when the command is refused
-                    response = view(*args, **kwargs)
+                    response = view(*args, session=session, **kwargs)
             except REPLAYED_REFUSALS as refused:
                 response = handle_gateway_error(refused)
-            finally:
-                g.pop(COMMAND_SESSION, None)
             # Any other error (the input refused, a fault) rolls back the claim with the effect: the key stays free.
             _record(session, owner, key, claimed_at, response)
         return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.orm import Session
 
 from contracts.partners import PartnerListQuerySchema, PartnerPageSchema
 from contracts.subscriptions import (
@@ -45,13 +46,12 @@ class Activations(MethodView):
     @idempotent
     @blp.arguments(ActivationRequestSchema)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
-    def post(self, body):
+    def post(self, body, session):
         """The member linked or created a streaming account with the partner's activation code"""
-        with uow.command() as session:
-            subscription = subscription_service.activate_by_code(
-                session, body["code"], member_id=body["member_id"], reason=body["reason"], now=utcnow()
-            )
-            return subscription_response(subscription, SERVICE_CALLER)
+        subscription = subscription_service.activate_by_code(
+            session, body["code"], member_id=body["member_id"], reason=body["reason"], now=utcnow()
+        )
+        return subscription_response(subscription, SERVICE_CALLER)
 
 
 @blp.route("/subscriptions/<subscription_id>")
@@ -65,8 +65,10 @@ class ServiceSubscription(MethodView):
             return subscription_response(subscription, SERVICE_CALLER)
 
 
-def _member_command(subscription_id: str, command: Command, reason: str, plan: str | None = None):
-    return run_command(subscription_id, command, actor=Actor.MEMBER, reason=reason, partner_code=None, plan=plan)
+def _member_command(session: Session, subscription_id: str, command: Command, reason: str, plan: str | None = None):
+    return run_command(
+        session, subscription_id, command, actor=Actor.MEMBER, reason=reason, partner_code=None, plan=plan
+    )
 
 
 @blp.route("/subscriptions/<subscription_id>/cancel")
@@ -75,12 +77,12 @@ class ServiceCancel(MethodView):
     @idempotent
     @blp.arguments(ServiceCancelSchema)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
-    def post(self, body, subscription_id):
+    def post(self, body, subscription_id, session):
         """The member cancelled in the app (period end), or the service closed the account (immediately)"""
         if cancellation_command(body["when"], body["reason"]) is Command.SCHEDULE_CANCELLATION:
-            return _member_command(subscription_id, Command.SCHEDULE_CANCELLATION, body["reason"])
+            return _member_command(session, subscription_id, Command.SCHEDULE_CANCELLATION, body["reason"])
         return run_command(
-            subscription_id, Command.CANCEL_NOW, actor=Actor.SERVICE, reason=body["reason"], partner_code=None
+            session, subscription_id, Command.CANCEL_NOW, actor=Actor.SERVICE, reason=body["reason"], partner_code=None
         )
 
 
@@ -90,9 +92,9 @@ class ServiceRevertCancellation(MethodView):
     @idempotent
     @blp.arguments(EmptySchema)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
-    def post(self, body, subscription_id):
+    def post(self, body, subscription_id, session):
         """The member changed their mind in the app before the period ended"""
-        return _member_command(subscription_id, Command.REVERT_CANCELLATION, "member_request")
+        return _member_command(session, subscription_id, Command.REVERT_CANCELLATION, "member_request")
 
 
 @blp.route("/subscriptions/<subscription_id>/change-plan")
@@ -101,9 +103,9 @@ class ServiceChangePlan(MethodView):
     @idempotent
     @blp.arguments(ChangePlanSchema)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
-    def post(self, body, subscription_id):
+    def post(self, body, subscription_id, session):
         """The member changed plan in the app: an upgrade at once, a downgrade at the period end"""
-        return _member_command(subscription_id, Command.CHANGE_PLAN, "", plan=body["plan"])
+        return _member_command(session, subscription_id, Command.CHANGE_PLAN, "", plan=body["plan"])
 
 
 @blp.route("/subscriptions/<subscription_id>/rejoin")
@@ -112,14 +114,14 @@ class ServiceRejoin(MethodView):
     @idempotent
     @blp.arguments(EmptySchema)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
-    def post(self, body, subscription_id):
+    def post(self, body, subscription_id, session):
         """The member rejoined within the retention window: profile, list and settings are restored
 
         The gateway restores what it kept: the link to the member's streaming account, the plan and the member's
         language (profiles, list and settings themselves are the streaming service's). A subscription that was
         never activated has no member to restore, and one past its retention window is gone: both are a 409.
         """
-        return _member_command(subscription_id, Command.REJOIN, "member_rejoined")
+        return _member_command(session, subscription_id, Command.REJOIN, "member_rejoined")
 
 
 @blp.route("/subscriptions/<subscription_id>/keep")
@@ -128,9 +130,9 @@ class ServiceKeep(MethodView):
     @idempotent
     @blp.arguments(EmptySchema)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
-    def post(self, body, subscription_id):
+    def post(self, body, subscription_id, session):
         """The member confirmed in the app that they want to keep the membership after an inactivity warning"""
-        return _member_command(subscription_id, Command.CONFIRM_KEEP, "member_confirmed")
+        return _member_command(session, subscription_id, Command.CONFIRM_KEEP, "member_confirmed")
 
 
 @blp.route("/activity")
@@ -140,7 +142,7 @@ class Activity(MethodView):
     @idempotent
     @blp.arguments(ActivityReportSchema)
     @blp.response(200, ActivityResultSchema)
-    def post(self, body):
+    def post(self, body, session):
         """Report members' latest viewing times in bulk (up to 10,000 per request)
 
         Only live subscriptions (active, suspended, cancellation scheduled) take a viewing time; ids of others
@@ -148,6 +150,5 @@ class Activity(MethodView):
         `before_joining`. A time in the future refuses the whole report (422).
         """
         views = [(item["subscription_id"], item["last_viewed_at"]) for item in body["items"]]
-        with uow.command() as session:
-            result = subscription_service.record_viewing(session, views, now=utcnow())
+        result = subscription_service.record_viewing(session, views, now=utcnow())
         return result._asdict()

@@ -27,7 +27,7 @@ from gateway.api import admin, partner, service
 from gateway.api.auth import current_partner_code, requires
 from gateway.api.idempotent import idempotent
 from gateway.api.pagination import page, time_and_id_after
-from gateway.api.uow import command, reading
+from gateway.api.uow import reading
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
 from gateway.runtime import setting
@@ -97,11 +97,10 @@ class SharingPolicies(MethodView):
     @idempotent
     @admin.blp.arguments(SharingPolicyCreateSchema)
     @admin.blp.response(201, SharingPolicySchema)
-    def post(self, body):
+    def post(self, body, session):
         """Schedule a sharing-policy change: partners in its markets hear of it a lead time before it takes effect"""
         lead_days = body.pop("lead_days", setting("SHARING_LEAD_DAYS"))
-        with command() as session:
-            policy = sharing_service.create_policy(session, lead=timedelta(days=lead_days), now=utcnow(), **body)
+        policy = sharing_service.create_policy(session, lead=timedelta(days=lead_days), now=utcnow(), **body)
         return _policy_body(policy, NoticeCounts()), {"Location": f"/admin/v1/sharing-policies/{policy.id}"}
 
     @requires(Scope.ADMIN)
@@ -188,13 +187,12 @@ class PartnerNoticeAcknowledgement(MethodView):
     @idempotent
     @partner.blp.arguments(EmptySchema)
     @partner.blp.response(200, PartnerNoticeSchema)
-    def post(self, body, notice_id):
+    def post(self, body, notice_id, session):
         """Acknowledge a notice (the call center is briefed): reminders stop; acknowledging again changes nothing"""
-        with command() as session:
-            notice, policy = sharing_service.acknowledge(
-                session, current_partner_code(), notice_id, key_id=g.principal.key_id, now=utcnow()
-            )
-            return _notice_body(notice, policy)
+        notice, policy = sharing_service.acknowledge(
+            session, current_partner_code(), notice_id, key_id=g.principal.key_id, now=utcnow()
+        )
+        return _notice_body(notice, policy)
 
 
 # --- the service -------------------------------------------------------------------------------------------
@@ -206,12 +204,11 @@ class AccountNotices(MethodView):
     @idempotent
     @service.blp.arguments(AccountNoticeRequestSchema)
     @service.blp.response(202, AccountNoticeResultSchema)
-    def post(self, body, subscription_id):
+    def post(self, body, subscription_id, session):
         """Send a household-verification or extra-member notice about a member's account to its partner"""
-        with command() as session:
-            event = sharing_service.send_account_notice(
-                session, subscription_id, body["type"], now=utcnow(), verify_by=body.get("verify_by")
-            )
+        event = sharing_service.send_account_notice(
+            session, subscription_id, body["type"], now=utcnow(), verify_by=body.get("verify_by")
+        )
         return {
             "event_id": event.event_id,
             "type": event.event_type,

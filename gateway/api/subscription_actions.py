@@ -10,8 +10,8 @@ from functools import cache
 from typing import Any
 
 from flask import url_for
+from sqlalchemy.orm import Session
 
-from gateway.api import uow
 from gateway.api.etags import expected_version
 from gateway.api.presenters import PARTNER_ACTIONS, action_names, subscription_body
 from gateway.domain.clock import utcnow
@@ -102,6 +102,7 @@ def check_if_match(version: int) -> None:
 
 
 def run_command(
+    session: Session,
     subscription_id: str,
     command: Command,
     *,
@@ -110,12 +111,13 @@ def run_command(
     partner_code: str | None,
     plan: str | None = None,
 ):
-    """Apply one lifecycle command in the request's transaction and answer with the new representation.
+    """Apply one lifecycle command in the request's transaction (`session`) and answer with the new
+    representation.
 
     A partner acts with its own key (`partner_code`); without one, the service acts for the member or itself.
     """
     caller = PARTNER_CALLER if partner_code is not None else SERVICE_CALLER
-    with refusals_for(caller), uow.command() as session:
+    with refusals_for(caller):
         subscription = subscription_service.get_subscription(
             session, subscription_id, partner_code=partner_code, for_update=True
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask.views import MethodView
+from sqlalchemy.orm import Session
 
 from contracts.subscriptions import (
     CancelSchema,
@@ -44,16 +45,15 @@ class Subscriptions(MethodView):
     @idempotent
     @blp.arguments(SubscriptionCreateSchema)
     @blp.response(201, SubscriptionSchema, headers=ETAG_HEADER)
-    def post(self, body):
+    def post(self, body, session):
         """Create a bundled subscription; the member activates it with the returned code"""
-        with uow.command() as session:
-            subscription = subscription_service.create_subscription(
-                session,
-                partner_code=current_partner_code(),
-                now=utcnow(),
-                activation_window=timedelta(days=setting("ACTIVATION_WINDOW_DAYS")),
-                **body,
-            )
+        subscription = subscription_service.create_subscription(
+            session,
+            partner_code=current_partner_code(),
+            now=utcnow(),
+            activation_window=timedelta(days=setting("ACTIVATION_WINDOW_DAYS")),
+            **body,
+        )
         representation, headers = subscription_response(subscription)
         return representation, {**headers, "Location": location_of(subscription.id)}
 
@@ -103,9 +103,15 @@ class SubscriptionHistory(MethodView):
             return {"items": subscription_service.history(session, subscription)}
 
 
-def _partner_command(subscription_id: str, command: Command, reason: str, plan: str | None = None):
+def _partner_command(session: Session, subscription_id: str, command: Command, reason: str, plan: str | None = None):
     return run_command(
-        subscription_id, command, actor=Actor.PARTNER, reason=reason, partner_code=current_partner_code(), plan=plan
+        session,
+        subscription_id,
+        command,
+        actor=Actor.PARTNER,
+        reason=reason,
+        partner_code=current_partner_code(),
+        plan=plan,
     )
 
 
@@ -115,10 +121,10 @@ class ChangePlan(MethodView):
     @idempotent
     @blp.arguments(ChangePlanSchema)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
-    def post(self, body, subscription_id):
+    def post(self, body, subscription_id, session):
         """Change the plan: an upgrade applies at once, a downgrade when the billing period ends"""
         # The reason (upgrade or downgrade) follows from the plans; apply_command works it out.
-        return _partner_command(subscription_id, Command.CHANGE_PLAN, "", plan=body["plan"])
+        return _partner_command(session, subscription_id, Command.CHANGE_PLAN, "", plan=body["plan"])
 
 
 @blp.route("/subscriptions/<subscription_id>/suspend")
@@ -127,9 +133,9 @@ class Suspend(MethodView):
     @idempotent
     @blp.arguments(SuspendSchema)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
-    def post(self, body, subscription_id):
+    def post(self, body, subscription_id, session):
         """Suspend an active subscription (the customer did not pay)"""
-        return _partner_command(subscription_id, Command.SUSPEND, body["reason"])
+        return _partner_command(session, subscription_id, Command.SUSPEND, body["reason"])
 
 
 @blp.route("/subscriptions/<subscription_id>/resume")
@@ -138,9 +144,9 @@ class Resume(MethodView):
     @idempotent
     @blp.arguments(ResumeSchema)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
-    def post(self, body, subscription_id):
+    def post(self, body, subscription_id, session):
         """Resume a suspended subscription (payment recovered)"""
-        return _partner_command(subscription_id, Command.RESUME, body["reason"])
+        return _partner_command(session, subscription_id, Command.RESUME, body["reason"])
 
 
 @blp.route("/subscriptions/<subscription_id>/cancel")
@@ -149,10 +155,10 @@ class Cancel(MethodView):
     @idempotent
     @blp.arguments(CancelSchema)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
-    def post(self, body, subscription_id):
+    def post(self, body, subscription_id, session):
         """Cancel at the end of the billing period (the member keeps access until then) or immediately"""
         command = cancellation_command(body["when"], body["reason"])
-        return _partner_command(subscription_id, command, body["reason"])
+        return _partner_command(session, subscription_id, command, body["reason"])
 
 
 @blp.route("/subscriptions/<subscription_id>/revert-cancellation")
@@ -161,9 +167,9 @@ class RevertCancellation(MethodView):
     @idempotent
     @blp.arguments(EmptySchema)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
-    def post(self, body, subscription_id):
+    def post(self, body, subscription_id, session):
         """Keep a subscription whose cancellation is scheduled"""
-        return _partner_command(subscription_id, Command.REVERT_CANCELLATION, "member_request")
+        return _partner_command(session, subscription_id, Command.REVERT_CANCELLATION, "member_request")
 
 
 @blp.route("/subscriptions/<subscription_id>/keep")
@@ -172,6 +178,6 @@ class KeepMembership(MethodView):
     @idempotent
     @blp.arguments(EmptySchema)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
-    def post(self, body, subscription_id):
+    def post(self, body, subscription_id, session):
         """The member told the partner to keep the membership after an inactivity warning"""
-        return _partner_command(subscription_id, Command.CONFIRM_KEEP, "partner_confirmed")
+        return _partner_command(session, subscription_id, Command.CONFIRM_KEEP, "partner_confirmed")
