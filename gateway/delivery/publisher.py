@@ -11,37 +11,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, literal, select, text, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from gateway.domain.delivery import DeliveryStatus, EndpointStatus
+from gateway.store.locks import TransactionLock
 from gateway.store.models import Delivery, OutboxEvent, WebhookEndpoint
 from gateway.store.types import UTCDateTime
 
 ENABLED = EndpointStatus.ENABLED.value
-PUBLISH_LOCK = 7_420_251  # any constant: names the advisory lock publishers take on PostgreSQL
-# The lock is the schema's: gateways (or test runs) sharing one PostgreSQL database in schemas of their own
-# never hold each other up.
-_LOCK = "(:key, hashtext(current_schema()))"
+PUBLISHING = TransactionLock(7_420_251)  # one publisher at a time (on PostgreSQL; SQLite has one writer anyway)
 
 
 def hold_publishing(session: Session) -> None:
-    """Wait until no publisher runs, and keep any from starting until the transaction ends (PostgreSQL; on
-    SQLite the write transaction already excludes them)."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SELECT pg_advisory_xact_lock{_LOCK}"), {"key": PUBLISH_LOCK})
-
-
-def try_hold_publishing(session: Session) -> bool:
-    """hold_publishing, unless another transaction holds it: then False at once."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    return bool(session.scalar(text(f"SELECT pg_try_advisory_xact_lock{_LOCK}"), {"key": PUBLISH_LOCK}))
+    """Wait until no publisher runs, and keep any from starting until the transaction ends."""
+    PUBLISHING.hold(session)
 
 
 def publish_events(session: Session, now: datetime, limit: int = 2000) -> int:
     """Publish up to `limit` unpublished events; the number published. Run inside a write transaction."""
-    if not try_hold_publishing(session):
+    if not PUBLISHING.try_hold(session):
         return 0  # another dispatcher is publishing: waiting would chain this claim transaction behind its
     # The first `limit` unpublished ids, as their bounds: one row back, not thousands of ids.
     waiting = (
