@@ -1,5 +1,5 @@
 """While a reconciliation runs, the cycle collector leaves the process's older objects alone; afterwards, and
-after a failed job, the collector is as it was (see reconciliation._CollectorHold)."""
+after a failed job, the collector is as it was (see reconciliation.staging._CollectorHold)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 from gateway.domain.clock import utcnow
 from gateway.domain.roster import RosterFormat, read_roster
 from gateway.services import reconciliation
+from gateway.services.reconciliation import comparison
 from gateway.store.db import Store, make_engine
 from tests.support.parallel import all_at_once
 from tests.support.seeding import Seeder
@@ -84,8 +85,8 @@ def test_the_comparison_at_the_end_runs_under_the_usual_collector(sqlite_store, 
         compared.append((gc.get_freeze_count(), gc.get_threshold()))
         return reconciliation_compare(*args)
 
-    reconciliation_compare = reconciliation.compare
-    monkeypatch.setattr(reconciliation, "compare", observed_compare)
+    reconciliation_compare = comparison.compare
+    monkeypatch.setattr(comparison, "compare", observed_compare)
     seen: list = []
     job = reconciliation.run(sqlite_store, _job(sqlite_store), _observed_rows(seen))
     assert job.counts["only_at_partner"] == 2  # nordlink has no subscriptions: both rows are compared

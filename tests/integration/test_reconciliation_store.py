@@ -12,6 +12,8 @@ from gateway.domain.lifecycle import Actor, Command
 from gateway.domain.roster import RosterFormat, read_roster
 from gateway.services import reconciliation
 from gateway.services.partners import add_partner
+from gateway.services.reconciliation.jobs import fail
+from gateway.services.reconciliation.scratch import ROSTER_REFS
 from gateway.services.subscriptions import apply_command
 from gateway.store.models import OutboxEvent, ReconciliationItem, Subscription
 from tests.support.parallel import all_at_once
@@ -103,7 +105,7 @@ def test_a_job_that_completed_is_never_marked_failed_afterwards(store):
     """Whatever fails after a job's last commit (the drop of its scratch table, say) leaves it completed."""
     _seed(store)
     job = _run(store, ROSTER)
-    reconciliation._fail(store, job.id)
+    fail(store, job.id)
     with store.read() as session:
         assert reconciliation.get(session, job.id).status == "completed"
 
@@ -111,9 +113,9 @@ def test_a_job_that_completed_is_never_marked_failed_afterwards(store):
 def test_a_roster_refs_table_left_on_a_connection_is_not_read_by_the_next_job(store):
     _seed(store)
     with store.engine.connect() as connection:  # the pool's only connection, which the job will use
-        reconciliation.ROSTER_REFS.create(connection)
+        ROSTER_REFS.create(connection)
         connection.execute(
-            reconciliation.ROSTER_REFS.insert(),
+            ROSTER_REFS.insert(),
             [{"partner_ref": ref, "line": 2, "claim": None} for ref in ("a", "b", "c")],
         )
         connection.commit()
