@@ -1,9 +1,13 @@
-"""The event types the gateway emits: one registry, which the published catalog (contracts.events) documents
-entry for entry (a test holds the two together)."""
+"""The events the gateway emits: one registry of their types, which the published catalog (contracts.events)
+documents entry for entry (a test holds the two together), and the one way an event is put together, whichever
+writer records it (gateway.services.outbox): its envelope, and the data of a lifecycle change."""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
 
 
 class EventType(enum.StrEnum):
@@ -37,3 +41,65 @@ class EventType(enum.StrEnum):
 # Every type's name, to look up a text such as an article's related events (`"x" in EventType` raises before
 # Python 3.12).
 EVENT_TYPE_NAMES = frozenset(event_type.value for event_type in EventType)
+
+
+def subscription_ref(subscription_id: str, partner_ref: str) -> dict[str, str]:
+    """How an event names the subscription it is about: the gateway's id and the partner's own reference."""
+    return {"id": subscription_id, "partner_ref": partner_ref}
+
+
+def envelope(
+    *,
+    event_id: str,
+    event_type: str,
+    occurred_at: datetime,
+    partner_code: str,
+    data: dict[str, Any],
+    subscription: dict[str, str] | None = None,
+    sequence: int | None = None,
+) -> dict[str, Any]:
+    """An event as its partner receives it. An event about one subscription names it (`subscription_ref`) and
+    carries its `sequence`, the place of the change in that subscription's history; other events carry neither.
+
+    The keys keep this order: the stored JSON, and so what a partner reads, is the same text for every writer.
+    """
+    payload: dict[str, Any] = {
+        "id": event_id,
+        "type": event_type,
+        "occurred_at": occurred_at.isoformat(),
+        "partner": partner_code,
+    }
+    if subscription is not None:
+        payload["subscription"] = subscription
+        payload["sequence"] = sequence
+    payload["data"] = data
+    return payload
+
+
+def change_event_data(
+    *,
+    status: str,
+    previous_status: str,
+    reason: str,
+    actor: str,
+    effective_at: datetime,
+    plan: str,
+    details: Mapping[str, Any],
+    notice: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    """The `data` of the event reporting one lifecycle change (a command of the transition table), whoever
+    applies it, one subscription at a time or a campaign's thousands: where the subscription went and came
+    from, why and at whose word, when the change takes hold, its plan afterwards, the command's own `details`
+    (as JSON), and the member's text when the change has one."""
+    data = {
+        "status": status,
+        "previous_status": previous_status,
+        "reason": reason,
+        "actor": actor,
+        "effective_at": effective_at.isoformat(),
+        "plan": plan,
+        **details,
+    }
+    if notice is not None:
+        data["notice"] = notice
+    return data
