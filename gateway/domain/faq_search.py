@@ -193,80 +193,139 @@ def _heading_as_sentence(match: re.Match[str]) -> str:
     return heading if not heading or heading[-1] in ".:?!" else heading + ":"
 
 
+# Building a language's index, step by step (each runs once per language at start-up, never per query).
+
+_Fields = dict[str, list[list[str]]]  # field name -> per document, its terms in order
+
+
+def _analyzed_fields(
+    articles: Sequence[Article], texts: Sequence[str], language: str
+) -> tuple[_Fields, list[list[int]]]:
+    """Each field's terms per article, in FIELD_WEIGHTS order; and where each body term starts in the plain text."""
+    fields: _Fields = {
+        "title": [analyze(article.title, language) for article in articles],
+        "tags": [[t for tag in article.tags for t in analyze(tag, language)] for article in articles],
+        "body": [],
+    }
+    body_offsets: list[list[int]] = []
+    for text in texts:
+        terms, offsets = _body_terms_and_offsets(text, language)
+        fields["body"].append(terms)
+        body_offsets.append(offsets)
+    return fields, body_offsets
+
+
+def _body_terms_and_offsets(text: str, language: str) -> tuple[list[str], list[int]]:
+    """The body's terms with where each starts in the plain text: snippets find the query's words without re-reading."""
+    terms: list[str] = []
+    offsets: list[int] = []
+    for match in _WORD.finditer(text):
+        for term in _terms_of_word(language, match.group()):
+            terms.append(term)
+            offsets.append(match.start())
+    return terms, offsets
+
+
+def _average_lengths(fields: _Fields, count: int) -> dict[str, float]:
+    """Each field's mean length in terms; 1.0 where it would be 0 (no articles, or the field empty in all)."""
+    return {name: (sum(map(len, docs)) / count if count else 0.0) or 1.0 for name, docs in fields.items()}
+
+
+def _pseudo_term_frequencies(fields: _Fields, count: int) -> dict[str, dict[int, float]]:
+    """term -> doc id -> length-normalized, weighted term frequency summed over the fields (BM25F, unsaturated)."""
+    averages = _average_lengths(fields, count)
+    pseudo_tf: dict[str, dict[int, float]] = {}
+    for name, docs in fields.items():
+        weight, average = FIELD_WEIGHTS[name], averages[name]
+        for doc, terms in enumerate(docs):
+            norm = weight / (1.0 - B + B * len(terms) / average)
+            for term, tf in Counter(terms).items():
+                per_doc = pseudo_tf.setdefault(term, {})
+                per_doc[doc] = per_doc.get(doc, 0.0) + tf * norm
+    return pseudo_tf
+
+
+def _dense_contributions(docs: Sequence[int], contributions: Sequence[float], count: int) -> array:
+    """A term's contributions as one array over every document, 0.0 where it is absent: rank adds these in C."""
+    dense = array("d", bytes(8 * count))
+    for doc, contribution in zip(docs, contributions, strict=True):
+        dense[doc] = contribution
+    return dense
+
+
+def _alias_votes(articles: Sequence[Article], texts: Sequence[str], language: str) -> dict[str, Counter[str]]:
+    """For queries typed without accents: per fold-then-stem form, how often each stem-then-fold term stands for it.
+
+    Only words whose two forms differ vote (most words fold and stem the same either way).
+    """
+    votes: dict[str, Counter[str]] = {}
+    for article, text in zip(articles, texts, strict=True):
+        for word in _WORD.findall(unicodedata.normalize("NFC", f"{article.title} {' '.join(article.tags)} {text}")):
+            terms = _terms_of_word(language, word)
+            if len(terms) == 1:
+                variant = _folded_first_stem(language, word)
+                if variant != terms[0]:
+                    votes.setdefault(variant, Counter())[terms[0]] += 1
+    return votes
+
+
+def _unaccented_aliases(votes: dict[str, Counter[str]], postings: dict[str, tuple[array, array]]) -> dict[str, str]:
+    """Each variant's most frequent indexed term (ties: the alphabetically first).
+
+    A variant that is itself an indexed term gets no alias: its own postings win.
+    """
+    return {
+        variant: min(counts.items(), key=lambda item: (-item[1], item[0]))[0]
+        for variant, counts in votes.items()
+        if variant not in postings
+    }
+
+
+def _compact_body_tokens(
+    body_terms: Sequence[list[str]], body_offsets: Sequence[list[int]], term_ids: dict[str, int]
+) -> list[tuple[array, array]]:
+    """Body tokens as compact arrays (term id, offset), about 8 bytes a word: what snippets search."""
+    return [
+        (array("i", [term_ids[term] for term in terms]), array("i", offsets))
+        for terms, offsets in zip(body_terms, body_offsets, strict=True)
+    ]
+
+
 class _LanguageIndex:
     """The BM25F postings of one language's articles; document ids follow slug order, so ties sort by slug."""
 
     def __init__(self, language: str, articles: Sequence[Article]) -> None:
         self.language = language
         self.articles = sorted(articles, key=lambda article: (article.slug, article.locale))
+        self.count = len(self.articles)  # before _scored_terms: the IDF reads it
         self.texts = [markdown_to_text(article.body) for article in self.articles]
-        fields = {
-            "title": [analyze(article.title, language) for article in self.articles],
-            "tags": [[t for tag in article.tags for t in analyze(tag, language)] for article in self.articles],
-            "body": [],
-        }
-        # The body's terms with where each starts in the plain text: snippets find the query's words without re-reading.
-        body_offsets: list[list[int]] = []
-        for text in self.texts:
-            terms, offsets = [], []
-            for match in _WORD.finditer(text):
-                for term in _terms_of_word(language, match.group()):
-                    terms.append(term)
-                    offsets.append(match.start())
-            fields["body"].append(terms)
-            body_offsets.append(offsets)
-        count = len(self.articles)
-        self.count = count
-        averages = {name: (sum(map(len, docs)) / count if count else 0.0) or 1.0 for name, docs in fields.items()}
+        fields, body_offsets = _analyzed_fields(self.articles, self.texts, language)
+        self.idf, self.postings, self.dense = self._scored_terms(_pseudo_term_frequencies(fields, self.count))
+        self.unseen_idf = self._idf(0)
+        self.aliases = _unaccented_aliases(_alias_votes(self.articles, self.texts, language), self.postings)
+        self.term_ids = {term: number for number, term in enumerate(self.postings)}
+        self.body_tokens = _compact_body_tokens(fields["body"], body_offsets, self.term_ids)
 
-        # term -> doc id -> length-normalized, weighted term frequency summed over the fields
-        pseudo_tf: dict[str, dict[int, float]] = {}
-        for name, docs in fields.items():
-            weight, average = FIELD_WEIGHTS[name], averages[name]
-            for doc, terms in enumerate(docs):
-                norm = weight / (1.0 - B + B * len(terms) / average)
-                for term, tf in Counter(terms).items():
-                    per_doc = pseudo_tf.setdefault(term, {})
-                    per_doc[doc] = per_doc.get(doc, 0.0) + tf * norm
+    def _scored_terms(
+        self, pseudo_tf: dict[str, dict[int, float]]
+    ) -> tuple[dict[str, float], dict[str, tuple[array, array]], dict[str, array]]:
+        """Each term's IDF, its postings (doc ids, contributions), and for a term in many documents a dense array.
 
-        # The whole per-document contribution of a term is known now: idf * saturated tf. A query adds them up.
-        self.idf: dict[str, float] = {}
-        self.postings: dict[str, tuple[array, array]] = {}
-        self.dense: dict[str, array] = {}  # the same contributions for every document, for terms in many of them
+        The whole per-document contribution of a term is known at build time: idf * saturated tf. A query adds
+        them up. The dense array holds the same contributions for every document (0.0 where the term is absent).
+        """
+        idf_of: dict[str, float] = {}
+        postings: dict[str, tuple[array, array]] = {}
+        dense: dict[str, array] = {}
         for term, per_doc in pseudo_tf.items():
             idf = self._idf(len(per_doc))
-            self.idf[term] = idf
+            idf_of[term] = idf
             docs = sorted(per_doc)
             contributions = [idf * per_doc[d] * (K1 + 1.0) / (K1 + per_doc[d]) for d in docs]
-            self.postings[term] = (array("i", docs), array("d", contributions))
-            if len(docs) * DENSE_FRACTION >= count:
-                dense = array("d", bytes(8 * count))
-                for doc, contribution in zip(docs, contributions, strict=True):
-                    dense[doc] = contribution
-                self.dense[term] = dense
-        self.unseen_idf = self._idf(0)
-
-        # Queries typed without accents: fold-then-stem form -> the indexed stem-then-fold term, most frequent first.
-        alias_votes: dict[str, Counter[str]] = {}
-        for article, text in zip(self.articles, self.texts, strict=True):
-            for word in _WORD.findall(unicodedata.normalize("NFC", f"{article.title} {' '.join(article.tags)} {text}")):
-                terms = _terms_of_word(language, word)
-                if len(terms) == 1:
-                    variant = _folded_first_stem(language, word)
-                    if variant != terms[0]:
-                        alias_votes.setdefault(variant, Counter())[terms[0]] += 1
-        self.aliases = {
-            variant: min(votes.items(), key=lambda item: (-item[1], item[0]))[0]
-            for variant, votes in alias_votes.items()
-            if variant not in self.postings
-        }
-
-        # Body tokens as compact arrays (term id, offset), about 8 bytes a word.
-        self.term_ids = {term: number for number, term in enumerate(self.postings)}
-        self.body_tokens = [
-            (array("i", [self.term_ids[term] for term in terms]), array("i", offsets))
-            for terms, offsets in zip(fields["body"], body_offsets, strict=True)
-        ]
+            postings[term] = (array("i", docs), array("d", contributions))
+            if len(docs) * DENSE_FRACTION >= self.count:
+                dense[term] = _dense_contributions(docs, contributions, self.count)
+        return idf_of, postings, dense
 
     def _idf(self, document_frequency: int) -> float:
         return math.log(1.0 + (self.count - document_frequency + 0.5) / (document_frequency + 0.5))
@@ -303,32 +362,11 @@ class _LanguageIndex:
         dense = [self.dense[term] for term in present if term in self.dense]
         sparse = [self.postings[term] for term in present if term not in self.dense]
         if dense:
-            # A term in a good share of the articles: adding whole arrays in C beats a dict update per posting, and
-            # costs no more than its posting list would.
-            totals = list(dense[0])
-            for more in dense[1:]:
-                totals = list(map(add, totals, more))
-            for docs, contributions in sparse:
-                for doc, contribution in zip(docs, contributions, strict=True):
-                    totals[doc] += contribution
-            last = nlargest(limit, totals)[-1]
-            items: Iterable[tuple[int, float]] = enumerate(totals)
+            totals = _dense_totals(dense, sparse)
+            ranked = _top_by_rounded_score(enumerate(totals), totals, limit)
         else:
-            by_doc: dict[int, float] = dict(zip(*sparse[0], strict=True))
-            get = by_doc.get
-            for docs, contributions in sparse[1:]:
-                for doc, contribution in zip(docs, contributions, strict=True):
-                    by_doc[doc] = get(doc, 0.0) + contribution
-            last = nlargest(limit, by_doc.values())[-1]
-            items = by_doc.items()
-        # The top `limit` by raw score, widened to every document that rounds to the same score as the last of them,
-        # then ordered by rounded score and slug (doc id): equal shown scores always list in slug order. Scores are
-        # positive, so documents without any of the terms (0.0 in the dense totals) never pass the cutoff.
-        # Only the limit-th best score is needed to find them: nlargest over the bare floats compares in C, where
-        # one keyed by document id called back into Python for every scored document.
-        cutoff = max(round(last, 4) - 0.00005, 1e-12)
-        candidates = [(-round(score, 4), doc) for doc, score in items if score >= cutoff]
-        ranked = [(doc, -negative) for negative, doc in sorted(candidates)[:limit]]
+            by_doc = _sparse_totals(sparse)
+            ranked = _top_by_rounded_score(by_doc.items(), by_doc.values(), limit)
         return ranked, self._coverage(terms, ranked[0][0]) >= GOOD_MATCH_COVERAGE
 
     def _coverage(self, terms: Iterable[str], doc: int) -> float:
@@ -361,39 +399,105 @@ class _LanguageIndex:
             return text
         wanted = {self.term_ids[term] for term in terms if term in self.term_ids}
         term_ids, offsets = self.body_tokens[doc]
-        matches: list[tuple[int, int]] = []  # (offset, term id)
-        # array.index runs in C; a Python loop over every body word does not. A term's first SNIPPET_ANCHORS
-        # occurrences are all a snippet can use: the anchors are the first SNIPPET_ANCHORS matches of any term, and
-        # a window that held a later occurrence of a term but none of its first ones would start after all of
-        # them, so after more matches than there are anchors.
-        for term_id in wanted:
-            at = -1
-            for _ in range(SNIPPET_ANCHORS):
-                try:
-                    at = term_ids.index(term_id, at + 1)
-                except ValueError:
-                    break
-                matches.append((offsets[at], term_id))
-        matches.sort()
+        matches = _first_occurrences(term_ids, offsets, wanted)
         positions = [position for position, _ in matches]
         found = [term_id for _, term_id in matches]
-        anchors = dict.fromkeys(text.rfind(" ", 0, position) + 1 for position in positions[:SNIPPET_ANCHORS])
-        best: tuple[int, int, int] | None = None  # (-distinct query terms, start, end)
-        everything = len(set(found))
-        for anchor in anchors or [0]:
-            start = _word_start_from(text, anchor - _SNIPPET_LEAD_CHARS, anchor)
-            end = _snippet_end(text, start)
-            distinct = len(set(found[bisect_left(positions, start) : bisect_left(positions, end)]))
-            candidate = (-distinct, start, end)
-            if best is None or candidate < best:
-                best = candidate
-            if distinct == everything:
-                break  # anchors come in text order: no later window has more terms or starts earlier
-        assert best is not None  # there is always one anchor
-        _, start, end = best
+        _, start, end = _best_window(text, positions, found)
         prefix = _ELLIPSIS if start > 0 else ""
         suffix = _ELLIPSIS if end < len(text) else ""
         return f"{prefix}{text[start:end]}{suffix}"
+
+
+# Ranking, called by _LanguageIndex.rank for every query.
+
+
+def _dense_totals(dense: Sequence[array], sparse: Sequence[tuple[array, array]]) -> list[float]:
+    """Every document's score: the dense terms' arrays added up, then the sparse terms' postings added in.
+
+    A term in a good share of the articles: adding whole arrays in C beats a dict update per posting, and costs no
+    more than its posting list would.
+    """
+    totals = list(dense[0])
+    for more in dense[1:]:
+        totals = list(map(add, totals, more))
+    for docs, contributions in sparse:
+        for doc, contribution in zip(docs, contributions, strict=True):
+            totals[doc] += contribution
+    return totals
+
+
+def _sparse_totals(sparse: Sequence[tuple[array, array]]) -> dict[int, float]:
+    """doc id -> score, for the documents holding at least one of the (sparse only) terms."""
+    by_doc: dict[int, float] = dict(zip(*sparse[0], strict=True))
+    get = by_doc.get
+    for docs, contributions in sparse[1:]:
+        for doc, contribution in zip(docs, contributions, strict=True):
+            by_doc[doc] = get(doc, 0.0) + contribution
+    return by_doc
+
+
+def _top_by_rounded_score(
+    items: Iterable[tuple[int, float]], scores: Iterable[float], limit: int
+) -> list[tuple[int, float]]:
+    """The best `limit` (doc id, rounded score) pairs of `items`; `scores` are the same scores without the ids.
+
+    The top `limit` by raw score, widened to every document that rounds to the same score as the last of them,
+    then ordered by rounded score and slug (doc id): equal shown scores always list in slug order. Scores are
+    positive, so documents without any of the terms (0.0 in the dense totals) never pass the cutoff.
+    Only the limit-th best score is needed to find them: nlargest over the bare floats compares in C, where
+    one keyed by document id called back into Python for every scored document.
+    """
+    last = nlargest(limit, scores)[-1]
+    cutoff = max(round(last, 4) - 0.00005, 1e-12)
+    candidates = [(-round(score, 4), doc) for doc, score in items if score >= cutoff]
+    return [(doc, -negative) for negative, doc in sorted(candidates)[:limit]]
+
+
+# Snippets, called by _LanguageIndex.snippet for each hit returned.
+
+
+def _first_occurrences(term_ids: array, offsets: array, wanted: Iterable[int]) -> list[tuple[int, int]]:
+    """The first SNIPPET_ANCHORS occurrences of each wanted term in a body, as (offset, term id) in text order.
+
+    array.index runs in C; a Python loop over every body word does not. A term's first SNIPPET_ANCHORS
+    occurrences are all a snippet can use: the anchors are the first SNIPPET_ANCHORS matches of any term, and
+    a window that held a later occurrence of a term but none of its first ones would start after all of
+    them, so after more matches than there are anchors.
+    """
+    matches: list[tuple[int, int]] = []  # (offset, term id)
+    for term_id in wanted:
+        at = -1
+        for _ in range(SNIPPET_ANCHORS):
+            try:
+                at = term_ids.index(term_id, at + 1)
+            except ValueError:
+                break
+            matches.append((offsets[at], term_id))
+    matches.sort()
+    return matches
+
+
+def _best_window(text: str, positions: Sequence[int], found: Sequence[int]) -> tuple[int, int, int]:
+    """(-distinct query terms, start, end) of the snippet window holding the most distinct query terms.
+
+    `positions` are where the matches start in `text`, in order, and `found` their term ids. Each window starts
+    shortly before one of the first SNIPPET_ANCHORS matches (or at the text's start when nothing matched); ties go
+    to the earliest window.
+    """
+    anchors = dict.fromkeys(text.rfind(" ", 0, position) + 1 for position in positions[:SNIPPET_ANCHORS])
+    best: tuple[int, int, int] | None = None  # (-distinct query terms, start, end)
+    everything = len(set(found))
+    for anchor in anchors or [0]:
+        start = _word_start_from(text, anchor - _SNIPPET_LEAD_CHARS, anchor)
+        end = _snippet_end(text, start)
+        distinct = len(set(found[bisect_left(positions, start) : bisect_left(positions, end)]))
+        candidate = (-distinct, start, end)
+        if best is None or candidate < best:
+            best = candidate
+        if distinct == everything:
+            break  # anchors come in text order: no later window has more terms or starts earlier
+    assert best is not None  # there is always one anchor
+    return best
 
 
 def _word_start_from(text: str, position: int, anchor: int) -> int:
