@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from gateway.domain import lifecycle
 from gateway.domain.errors import Conflict, InvalidInput, NotFound
+from gateway.domain.events import change_event_data, subscription_ref
 from gateway.domain.ids import new_id
 from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.domain.partners import normalize_locale
@@ -316,7 +317,7 @@ def record_subscription_notice(
         partner_code=subscription.partner_code,
         event_type=event_type,
         occurred_at=now,
-        subscription={"id": subscription.id, "partner_ref": subscription.partner_ref},
+        subscription=subscription_ref(subscription.id, subscription.partner_ref),
         sequence=subscription.sequence,
         data={"status": subscription.status, "reason": reason, "actor": actor, **data, "notice": notice},
     )
@@ -384,23 +385,24 @@ def _record_change_event(session: Session, subscription: Subscription, decision:
     """The outbox event of the change _append_change just recorded, with its sequence number."""
     event_type, reason = decision.event, decision.reason
     notice = member_notice(session, subscription, event_type, reason, **_notice_context(subscription, decision))
+    data = change_event_data(
+        status=subscription.status,
+        previous_status=decision.previous,
+        reason=reason,
+        actor=decision.actor,
+        effective_at=decision.effective_at,
+        plan=subscription.plan,
+        details=decision.details,
+        notice=notice,
+    )
     record_event(
         session,
         partner_code=subscription.partner_code,
         event_type=event_type,
         occurred_at=now,
-        subscription={"id": subscription.id, "partner_ref": subscription.partner_ref},
+        subscription=subscription_ref(subscription.id, subscription.partner_ref),
         sequence=subscription.sequence,
-        data={
-            "status": subscription.status,
-            "previous_status": decision.previous,
-            "reason": reason,
-            "actor": decision.actor,
-            "effective_at": decision.effective_at.isoformat(),
-            "plan": subscription.plan,
-            **decision.details,
-            **({"notice": notice} if notice is not None else {}),
-        },
+        data=data,
     )
 
 
