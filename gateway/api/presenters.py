@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,6 @@ import orjson
 from flask import Response
 
 from gateway.api.etags import etag
-from gateway.domain.lifecycle import Actor, Command, Status, allowed_commands
 from gateway.services.keys import key_status
 from gateway.store.models import ApiKey, Subscription
 
@@ -32,36 +31,6 @@ def key_body(key: ApiKey, now: datetime, token: str | None = None) -> dict[str, 
     if token is not None:
         body["token"] = token
     return body
-
-
-# The actions each audience can take, by lifecycle command, as named in the API paths.
-PARTNER_ACTIONS = {
-    Command.CHANGE_PLAN: "change-plan",
-    Command.SUSPEND: "suspend",
-    Command.RESUME: "resume",
-    Command.SCHEDULE_CANCELLATION: "cancel",
-    Command.CANCEL_NOW: "cancel",
-    Command.REVERT_CANCELLATION: "revert-cancellation",
-    Command.CONFIRM_KEEP: "keep",
-}
-
-
-def action_names(
-    actions: Mapping[Command, str],
-    actors: Iterable[Actor],
-    status: Status,
-    *,
-    warned: bool,
-    billed_by: str,
-    refused: Command | None = None,
-) -> list[str]:
-    """The names (`actions`) of what any of `actors` may do from `status` and the inactivity sub-state to a
-    subscription billed by `billed_by`, less the `refused` command: an audience's actions as its API paths
-    name them."""
-    allowed = {
-        command for actor in actors for command in allowed_commands(status, actor, warned=warned, billed_by=billed_by)
-    }
-    return sorted({actions[command] for command in allowed if command in actions and command is not refused})
 
 
 def subscription_body(

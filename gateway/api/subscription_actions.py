@@ -13,14 +13,24 @@ from flask import url_for
 from sqlalchemy.orm import Session
 
 from gateway.api.etags import expected_version
-from gateway.api.presenters import PARTNER_ACTIONS, action_names, subscription_body
+from gateway.api.presenters import subscription_body
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, StaleVersion
-from gateway.domain.lifecycle import Actor, Command, InvalidTransition, Status
+from gateway.domain.lifecycle import Actor, Command, InvalidTransition, Status, allowed_commands, refusal_text
 from gateway.runtime import setting
 from gateway.services import subscriptions as subscription_service
 
-# The service API's actions by lifecycle command, as its paths name them (/v1/service/subscriptions/{id}/<action>).
+# What each API calls the lifecycle commands its callers may issue, as its paths name them
+# (/v1/subscriptions/{id}/<action>, /v1/service/subscriptions/{id}/<action>): the one place they are named.
+PARTNER_ACTIONS = {
+    Command.CHANGE_PLAN: "change-plan",
+    Command.SUSPEND: "suspend",
+    Command.RESUME: "resume",
+    Command.SCHEDULE_CANCELLATION: "cancel",
+    Command.CANCEL_NOW: "cancel",
+    Command.REVERT_CANCELLATION: "revert-cancellation",
+    Command.CONFIRM_KEEP: "keep",
+}
 SERVICE_ACTIONS = {
     Command.SCHEDULE_CANCELLATION: "cancel",
     Command.CANCEL_NOW: "cancel",
@@ -51,19 +61,27 @@ class Caller:
         self, status: Status, *, warned: bool, billed_by: str, refused: Command | None = None
     ) -> list[str]:
         """The caller's actions possible from `status` and the inactivity sub-state, for a subscription billed by
-        `billed_by`, less the `refused` command."""
-        return action_names(self.actions, self.actors, status, warned=warned, billed_by=billed_by, refused=refused)
+        `billed_by`, less the `refused` command, as its API's paths name them."""
+        allowed = {
+            command
+            for actor in self.actors
+            for command in allowed_commands(status, actor, warned=warned, billed_by=billed_by)
+        }
+        return sorted(
+            {self.actions[command] for command in allowed if command in self.actions and command is not refused}
+        )
 
     def refusal(self, refused: InvalidTransition) -> Conflict:
-        """The 409 for a refused command: where the subscription stands and what this caller may do instead."""
+        """The 409 for a refused command: where the subscription stands and what this caller may do instead,
+        worded as the lifecycle words it (refusal_text) with this API's action names."""
         # The refused command is never among them: either the table does not allow it from here, or a condition
         # of its own rules it out (a rejoin after the retention window).
         names = self.allowed_actions(
             refused.status, warned=refused.warned, billed_by=refused.billed_by, refused=refused.command
         )
-        action = self.actions.get(refused.command, refused.command).replace("-", " ").replace("_", " ")
+        action = self.actions.get(refused.command, refused.command)
         return Conflict(
-            f"Cannot {action} a subscription that is {refused.state}; allowed: {', '.join(names) or 'none'}.",
+            refusal_text(action, refused.state, names),
             current_status=str(refused.status),
             allowed_transitions=names,
         )
