@@ -1,4 +1,5 @@
-"""Where a long job stands: a reconciliation, or an inactivity campaign's run."""
+"""Where a long job stands: a reconciliation, or an inactivity campaign's run (the runner's lease, and the moves
+between these, are gateway.services.jobs)."""
 
 from __future__ import annotations
 
