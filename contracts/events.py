@@ -1,6 +1,6 @@
 """The event catalog: every event partners receive, its schema, when it is sent, and a complete example.
 
-Published as the `webhooks` section of the OpenAPI document (gateway.api.webhooks_doc); the suite validates every
+Published as the `webhooks` section of the OpenAPI document (gateway.api.http.webhooks_doc); the suite validates every
 event the code records against that document (tests/support/event_validation.py).
 
 Every event is an envelope, {id, type, occurred_at, partner, data}, plus {subscription, sequence} for events about

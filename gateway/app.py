@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 
 from gateway.api import init_api
-from gateway.api.rate_limits import install_rate_limits
+from gateway.api.http.rate_limits import install_rate_limits
 from gateway.config import ENV_PREFIX, ConfigError, check_minimums, check_sandbox, load_settings
 from gateway.console.views import init_console
 from gateway.domain.delivery import parse_schedule

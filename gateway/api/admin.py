@@ -28,13 +28,13 @@ from contracts.partners import (
     PartnerSchema,
     PartnerUpdateSchema,
 )
-from gateway.api.auth import requires
-from gateway.api.etags import etag, expected_version
-from gateway.api.idempotent import idempotent
+from gateway.api.http.auth import requires
+from gateway.api.http.etags import etag, expected_version
+from gateway.api.http.idempotent import idempotent
+from gateway.api.http.pagination import page, time_and_id_after
+from gateway.api.http.uow import in_transaction, reading
 from gateway.api.listings import partner_page
-from gateway.api.pagination import page, time_and_id_after
 from gateway.api.presenters import attributes, key_body
-from gateway.api.uow import in_transaction, reading
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind, Scope
 from gateway.domain.partners import PartnerStatus

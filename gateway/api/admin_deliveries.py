@@ -18,10 +18,10 @@ from contracts.deliveries import (
 )
 from contracts.partners import PartnerSchema
 from gateway.api.admin import blp
-from gateway.api.auth import requires
 from gateway.api.deliveries import delivery_detail, delivery_filter, delivery_page
-from gateway.api.idempotent import idempotent
-from gateway.api.uow import reading
+from gateway.api.http.auth import requires
+from gateway.api.http.idempotent import idempotent
+from gateway.api.http.uow import reading
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
 from gateway.services import deliveries as delivery_service

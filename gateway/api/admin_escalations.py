@@ -17,11 +17,11 @@ from contracts.escalations import (
     ServiceActionSchema,
     ServiceCommentSchema,
 )
-from gateway.api import uow
 from gateway.api.admin import blp
-from gateway.api.auth import requires
 from gateway.api.escalations import ETAG_HEADER, check_if_match, escalation_detail, list_page
-from gateway.api.idempotent import idempotent
+from gateway.api.http import uow
+from gateway.api.http.auth import requires
+from gateway.api.http.idempotent import idempotent
 from gateway.domain.clock import utcnow
 from gateway.domain.escalations import Action, Side
 from gateway.domain.keys import Scope

@@ -14,11 +14,11 @@ from contracts.faq import (
     FaqArticleSchema,
 )
 from gateway.api.admin import ETAG_HEADER, blp
-from gateway.api.auth import requires
-from gateway.api.etags import etag, expected_version
-from gateway.api.idempotent import idempotent
-from gateway.api.pagination import decode_cursor, page
-from gateway.api.uow import in_transaction, reading
+from gateway.api.http.auth import requires
+from gateway.api.http.etags import etag, expected_version
+from gateway.api.http.idempotent import idempotent
+from gateway.api.http.pagination import decode_cursor, page
+from gateway.api.http.uow import in_transaction, reading
 from gateway.domain.clock import utcnow
 from gateway.domain.faq_articles import ArticleContent
 from gateway.domain.keys import Scope

@@ -6,8 +6,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from contracts.callcenter import CallCenterProfileSchema
-from gateway.api.auth import current_partner_code, requires
-from gateway.api.uow import reading
+from gateway.api.http.auth import current_partner_code, requires
+from gateway.api.http.uow import reading
 from gateway.domain.keys import Scope
 from gateway.services import partners as partner_service
 

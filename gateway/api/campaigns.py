@@ -9,10 +9,10 @@ from flask.views import MethodView
 
 from contracts.campaigns import CampaignCreateSchema, CampaignListQuerySchema, CampaignPageSchema, CampaignSchema
 from gateway.api.admin import blp
-from gateway.api.auth import requires
-from gateway.api.idempotent import idempotent
-from gateway.api.pagination import page, time_and_id_after
-from gateway.api.uow import reading
+from gateway.api.http.auth import requires
+from gateway.api.http.idempotent import idempotent
+from gateway.api.http.pagination import page, time_and_id_after
+from gateway.api.http.uow import reading
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
 from gateway.runtime import setting

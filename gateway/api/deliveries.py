@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gateway.api.pagination import number_after, page
+from gateway.api.http.pagination import number_after, page
+from gateway.api.http.uow import reading
 from gateway.api.presenters import attributes
-from gateway.api.uow import reading
 from gateway.services import deliveries as delivery_service
 from gateway.services.deliveries import DeliveryFilter
 

@@ -19,12 +19,12 @@ from contracts.escalations import (
     PartnerCommentSchema,
     ReopenSchema,
 )
-from gateway.api import uow
-from gateway.api.auth import current_partner_code, requires
 from gateway.api.callcenter import blp
-from gateway.api.etags import etag, expected_version
-from gateway.api.idempotent import idempotent
-from gateway.api.pagination import page, time_and_id_after
+from gateway.api.http import uow
+from gateway.api.http.auth import current_partner_code, requires
+from gateway.api.http.etags import etag, expected_version
+from gateway.api.http.idempotent import idempotent
+from gateway.api.http.pagination import page, time_and_id_after
 from gateway.domain import escalations as rules
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import StaleVersion

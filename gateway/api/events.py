@@ -17,15 +17,15 @@ from contracts.deliveries import (
     PartnerDeliveryQuerySchema,
 )
 from contracts.subscriptions import SubscriptionSchema
-from gateway.api.auth import current_partner_code, requires
 from gateway.api.deliveries import delivery_detail, delivery_page
-from gateway.api.idempotent import REPLAYED_HEADER, idempotent
+from gateway.api.http.auth import current_partner_code, requires
+from gateway.api.http.idempotent import REPLAYED_HEADER, idempotent
+from gateway.api.http.pagination import encode_cursor, number_after
+from gateway.api.http.uow import reading, transaction
 from gateway.api.inbound import read_callback
-from gateway.api.pagination import encode_cursor, number_after
 from gateway.api.partner import blp
 from gateway.api.presenters import subscription_body
 from gateway.api.subscription_actions import PARTNER_CALLER, refusals_for
-from gateway.api.uow import reading, transaction
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import GatewayError, InvalidInput
 from gateway.domain.keys import Scope

@@ -20,9 +20,9 @@ from contracts.faq import (
     FaqSearchQuerySchema,
     FaqSearchResultsSchema,
 )
-from gateway.api.auth import current_partner_code, requires
 from gateway.api.callcenter import blp
-from gateway.api.uow import reading
+from gateway.api.http.auth import current_partner_code, requires
+from gateway.api.http.uow import reading
 from gateway.domain.errors import NotFound
 from gateway.domain.faq_search import FALLBACK_LANGUAGE, language_of
 from gateway.domain.keys import Scope

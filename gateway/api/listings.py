@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.api.pagination import decode_cursor, page
-from gateway.api.uow import reading
+from gateway.api.http.pagination import decode_cursor, page
+from gateway.api.http.uow import reading
 from gateway.services import partners as partner_service
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask.views import MethodView
 
 from contracts.lookup import LookupQuerySchema, LookupSchema
-from gateway.api.auth import current_partner_code, requires
 from gateway.api.callcenter import blp
-from gateway.api.uow import reading
+from gateway.api.http.auth import current_partner_code, requires
+from gateway.api.http.uow import reading
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
 from gateway.services import lookup as lookup_service

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from flask import Response
 
-from gateway.api.etags import etag
+from gateway.api.http.etags import etag
 from gateway.services.keys import key_status
 from gateway.store.models import ApiKey, Subscription
 

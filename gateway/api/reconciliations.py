@@ -17,10 +17,10 @@ from contracts.reconciliations import (
     ReconciliationItemQuerySchema,
     ReconciliationSchema,
 )
-from gateway.api import uow
-from gateway.api.auth import current_partner_code, requires
-from gateway.api.idempotent import first_step, idempotent_in_steps, keep_claim, key_sent
-from gateway.api.pagination import number_after, page
+from gateway.api.http import uow
+from gateway.api.http.auth import current_partner_code, requires
+from gateway.api.http.idempotent import first_step, idempotent_in_steps, keep_claim, key_sent
+from gateway.api.http.pagination import number_after, page
 from gateway.api.partner import blp
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import InvalidInput

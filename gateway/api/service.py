@@ -16,9 +16,9 @@ from contracts.subscriptions import (
     ServiceCancelSchema,
     SubscriptionSchema,
 )
-from gateway.api import uow
-from gateway.api.auth import requires
-from gateway.api.idempotent import idempotent
+from gateway.api.http import uow
+from gateway.api.http.auth import requires
+from gateway.api.http.idempotent import idempotent
 from gateway.api.listings import partner_page
 from gateway.api.subscription_actions import ETAG_HEADER, SERVICE_CALLER, run_command, subscription_response
 from gateway.domain.clock import utcnow

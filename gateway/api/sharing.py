@@ -24,10 +24,10 @@ from contracts.sharing import (
 )
 from contracts.subscriptions import EmptySchema
 from gateway.api import admin, partner, service
-from gateway.api.auth import current_partner_code, requires
-from gateway.api.idempotent import idempotent
-from gateway.api.pagination import page, time_and_id_after
-from gateway.api.uow import reading
+from gateway.api.http.auth import current_partner_code, requires
+from gateway.api.http.idempotent import idempotent
+from gateway.api.http.pagination import page, time_and_id_after
+from gateway.api.http.uow import reading
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
 from gateway.runtime import setting

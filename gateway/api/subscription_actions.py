@@ -12,7 +12,7 @@ from typing import Any
 from flask import url_for
 from sqlalchemy.orm import Session
 
-from gateway.api.etags import expected_version
+from gateway.api.http.etags import expected_version
 from gateway.api.presenters import subscription_body
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, StaleVersion

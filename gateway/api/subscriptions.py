@@ -19,10 +19,10 @@ from contracts.subscriptions import (
     SubscriptionSchema,
     SuspendSchema,
 )
-from gateway.api import uow
-from gateway.api.auth import current_partner_code, requires
-from gateway.api.idempotent import idempotent
-from gateway.api.pagination import page, time_and_id_after
+from gateway.api.http import uow
+from gateway.api.http.auth import current_partner_code, requires
+from gateway.api.http.idempotent import idempotent
+from gateway.api.http.pagination import page, time_and_id_after
 from gateway.api.partner import blp
 from gateway.api.presenters import direct_json, subscription_body
 from gateway.api.subscription_actions import (

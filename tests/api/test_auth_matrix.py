@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from gateway import create_app
 from gateway.api import PUBLIC_ENDPOINTS
-from gateway.api.auth import REQUIRED_SCOPE_ATTRIBUTE
+from gateway.api.http.auth import REQUIRED_SCOPE_ATTRIBUTE
 from gateway.console.endpoints import CONSOLE_ENDPOINTS
 from gateway.delivery.publisher import publish_events
 from gateway.domain import escalations as escalation_rules

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from gateway import create_app
-from gateway.api.auth import REQUIRED_SCOPE_ATTRIBUTE
+from gateway.api.http.auth import REQUIRED_SCOPE_ATTRIBUTE
 from gateway.domain.clock import utcnow
 from gateway.store import migrate
 from partners.signing import signed_headers

@@ -111,7 +111,7 @@ def test_a_rotated_key_stops_when_its_overlap_ends_though_nothing_was_written(cl
         key_service.rotate_key(session, partner_token.key.id, overlap=timedelta(hours=1), now=utcnow())
     assert client.get(PARTNER_ROUTE, headers=bearer(partner_token.token)).status_code == 200
     later = utcnow() + timedelta(hours=1, seconds=1)
-    monkeypatch.setattr("gateway.api.auth.utcnow", lambda: later)
+    monkeypatch.setattr("gateway.api.http.auth.utcnow", lambda: later)
     refused = client.get(PARTNER_ROUTE, headers=bearer(partner_token.token))
     assert refused.status_code == 401 and "expired" in refused.json["detail"]
 

@@ -9,8 +9,8 @@ import pytest
 from limits import parse, parse_many
 
 from gateway import create_app
-from gateway.api import rate_limits
-from gateway.api.rate_limits import LocalCounter
+from gateway.api.http import rate_limits
+from gateway.api.http.rate_limits import LocalCounter
 from gateway.domain.keys import KeyKind
 from gateway.domain.rate_limits import budget_for, check_budget, parse_audience_budgets, partner_budget_errors
 from gateway.store import migrate
@@ -269,7 +269,7 @@ def test_an_unknown_counting_strategy_stops_the_start(tmp_path):
 )
 def test_every_budget_the_rules_accept_is_one_the_counters_read(budget):
     assert check_budget(budget) == budget
-    assert parse_many(budget)  # what gateway.api.rate_limits counts with
+    assert parse_many(budget)  # what gateway.api.http.rate_limits counts with
 
 
 @pytest.mark.parametrize("budget", ["10/min", "5/secondss", "per minute", "10", "10/", "/minute", "10 minute", ""])

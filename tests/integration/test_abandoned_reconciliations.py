@@ -11,7 +11,7 @@ import pytest
 from flask import g
 from sqlalchemy import select
 
-from gateway.api import idempotent
+from gateway.api.http import idempotent
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import InvalidInput
 from gateway.domain.leases import RUNNER_LEASE

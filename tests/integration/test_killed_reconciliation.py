@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from gateway import create_app
-from gateway.api import idempotent
+from gateway.api.http import idempotent
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.domain.leases import RUNNER_LEASE

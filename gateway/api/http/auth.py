@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import g, request
 
-from gateway.api.docs import manual_doc
-from gateway.api.uow import request_rows
+from gateway.api.http.docs import manual_doc
+from gateway.api.http.uow import request_rows
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
 from gateway.http.problems import problem
@@ -106,7 +106,7 @@ def requires(scope: Scope) -> Callable[[Callable[..., Any]], Callable[..., Any]]
         setattr(guarded, REQUIRED_SCOPE_ATTRIBUTE, scope)
         documented = manual_doc(guarded, view)
         documented["security"] = [{SECURITY_SCHEME: [str(scope)]}]
-        # Every authenticated call spends its partner's budget for the audience (gateway.api.rate_limits), and
+        # Every authenticated call spends its partner's budget for the audience (gateway.api.http.rate_limits), and
         # reads the key from the store: while the store is out it is a 503 to retry (gateway.http.problems).
         documented.setdefault("responses", {})["429"] = "TOO_MANY_REQUESTS"
         documented["responses"]["503"] = "SERVICE_UNAVAILABLE"

@@ -1,7 +1,7 @@
 """`@idempotent`: a POST with an Idempotency-Key runs once; retries get the first response again.
 
 The view runs in the request's one write transaction, passed to it as `session` (as under
-gateway.api.uow.in_transaction): with a key, the same transaction records the key and the response, so they
+gateway.api.http.uow.in_transaction): with a key, the same transaction records the key and the response, so they
 commit together with the effect.
 
 `@idempotent_in_steps` with `first_step` does the same for a long command that commits in chunks.
@@ -21,8 +21,8 @@ from typing import Any
 from flask import Response, g, request
 from sqlalchemy.orm import Session
 
-from gateway.api.docs import manual_doc
-from gateway.api.uow import in_transaction
+from gateway.api.http.docs import manual_doc
+from gateway.api.http.uow import in_transaction
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from gateway.domain.leases import RUNNER_LEASE, lease_minutes

@@ -25,7 +25,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter, SlidingWindowCounterRateLimiter
 
-from gateway.api.auth import request_principal
+from gateway.api.http.auth import request_principal
 from gateway.domain.rate_limits import budget_for, parse_audience_budgets
 from gateway.http.problems import problem
 from gateway.services.keys import AuthenticationFailed, PartnerSuspended

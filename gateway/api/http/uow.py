@@ -1,6 +1,6 @@
 """Where a view's unit of work comes from, in plain sight.
 
-- A command's view is decorated with `@in_transaction`, or with `@idempotent` (gateway.api.idempotent), and gets
+- A command's view is decorated with `@in_transaction`, or with `@idempotent` (gateway.api.http.idempotent), and gets
   the request's one write transaction as its `session` argument: everything the view does in it, and the
   response it answers with, commits together when the view is done, or rolls back on an error.
 - A view that reads opens a read transaction where it needs one: `with reading() as session:`.
