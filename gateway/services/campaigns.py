@@ -6,8 +6,9 @@ next run (`gateway campaigns resume`, or the scheduler once the lease has run ou
 Nobody is warned twice: the search itself leaves out every member with a warning on record (until the
 policy's idle window has passed since a warning they answered by keeping the membership).
 
-The writes are set-based (one UPDATE, history INSERT and outbox INSERT per chunk, executemany): a campaign
-may warn tens of thousands of members, and a per-member unit of work would cost far more than the search.
+The writes are set-based (per chunk: one UPDATE marks the members warned, one executemany each adds their history
+entries and outbox events): a campaign may warn tens of thousands of members, and a per-member unit of work would
+cost far more than the search. The run's lease is the one every long job holds (gateway.services.jobs).
 """
 
 from __future__ import annotations
@@ -22,15 +23,17 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from gateway.domain.errors import Conflict, NotFound
+from gateway.domain.errors import NotFound
 from gateway.domain.events import change_event_data, subscription_ref
 from gateway.domain.ids import new_id
 from gateway.domain.inactivity import InactivityPolicy, MarketPolicies, parse_market_policies
 from gateway.domain.jobs import JobStatus
 from gateway.domain.lifecycle import TRANSITIONS, Actor, Command, Status, check_transition
+from gateway.services import jobs
 from gateway.services.notice_text import renderer
 from gateway.services.notices import notice_settings
 from gateway.services.outbox import outbox_row, record_events
+from gateway.store.chunks import scanned_in_key_order, skipping_locked
 from gateway.store.db import Store
 from gateway.store.lists import one_of
 from gateway.store.models import Campaign, Partner, Subscription, SubscriptionChange, created_after
@@ -134,10 +137,7 @@ def list_campaigns(session: Session, *, limit: int, after: tuple[datetime, str] 
 
 def runnable_campaign_ids(session: Session, now: datetime) -> list[str]:
     """Runs waiting to start, and runs whose runner stopped renewing its lease (it crashed)."""
-    query = select(Campaign.id).where(
-        (Campaign.status == JobStatus.PENDING)
-        | ((Campaign.status == JobStatus.RUNNING) & (Campaign.lease_until <= now))
-    )
+    query = select(Campaign.id).where(jobs.runnable(Campaign, now))
     return list(session.scalars(query.order_by(Campaign.created_at)))
 
 
@@ -155,21 +155,20 @@ class CampaignSettings:
 def _claim(store: Store, campaign_id: str, owner: str, now: datetime, lease: timedelta) -> Campaign | None:
     """Take the run's lease; None when it is finished or another runner holds a live lease."""
     with store.transaction() as session:
-        campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
+        campaign = jobs.locked(session, Campaign, campaign_id)
         if campaign is None:
             raise NotFound("campaign", campaign_id)
-        if campaign.dry_run or campaign.status in (JobStatus.COMPLETED, JobStatus.FAILED):
+        if campaign.dry_run or not jobs.take_lease(campaign, owner=owner, now=now, lease=lease):
             return None
-        if campaign.status == JobStatus.RUNNING and campaign.lease_owner != owner and campaign.lease_until > now:
-            return None
-        campaign.status = JobStatus.RUNNING
-        campaign.lease_owner, campaign.lease_until = owner, now + lease
         campaign.started_at = campaign.started_at or now
         return campaign
 
 
-class LeaseLost(Conflict):
+class LeaseLost(jobs.LeaseLost):
     """Another runner took over this campaign (our lease ran out): stop without writing."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        super().__init__(f"Campaign {campaign.id} is being run by {campaign.lease_owner}.")
 
 
 def run_campaign(
@@ -201,33 +200,23 @@ def run_campaign(
 def _warn_chunk(
     session: Session, campaign_id: str, owner: str, settings: CampaignSettings, now: datetime, respond_days: int
 ) -> tuple[int, bool]:
-    campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
-    if campaign.lease_owner != owner:
-        raise LeaseLost(f"Campaign {campaign_id} is being run by {campaign.lease_owner}.")
+    campaign = jobs.renew_lease(
+        session, Campaign, campaign_id, now=now, lease=settings.lease, owner=owner, lost=LeaseLost
+    )
     members = session.execute(_next_members(session, campaign, settings, now)).all()
     respond_by = respond_by_for(now, respond_days)
     if members:
         _write_warnings(session, campaign, members, settings.policies, now, respond_by)
     campaign.warned += len(members)
-    campaign.lease_until = now + settings.lease
     done = len(members) < settings.chunk_size
     if done:
-        campaign.status, campaign.finished_at = JobStatus.COMPLETED, now
-        campaign.lease_owner = campaign.lease_until = None
+        jobs.finish(campaign, JobStatus.COMPLETED, now)
     return len(members), done
 
 
 def _next_members(session: Session, campaign: Campaign, settings: CampaignSettings, now: datetime) -> Select:
     """The next chunk of members to warn: in id order, after the run's cursor."""
-    condition = warnable(settings.policies, now)
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        # SQLite keeps no statistics unless asked (ANALYZE), so it takes "inactivity_respond_by IS NULL" for a
-        # selective term and reads through that column's index, which holds nearly every member under null: each
-        # chunk read every member without an open warning, and sorted the matches by id. Tested as one term, the
-        # condition offers SQLite no index, so it walks the primary key from the cursor and stops when the chunk
-        # is full: a run reads each member once (the cause of most of the campaign benchmark's time).
-        condition = condition.is_(True)
+    condition = scanned_in_key_order(session, warnable(settings.policies, now))
     query = (
         select(S.id, S.partner_code, S.partner_ref, S.status, S.market, S.locale, S.plan, S.sequence, S.last_viewed_at)
         .where(condition)
@@ -236,9 +225,7 @@ def _next_members(session: Session, campaign: Campaign, settings: CampaignSettin
     )
     if campaign.cursor is not None:
         query = query.where(S.id > campaign.cursor)
-    if dialect == "postgresql":
-        query = query.with_for_update(of=S, skip_locked=True)  # a member being changed right now: next run
-    return query
+    return skipping_locked(session, query, of=S)
 
 
 def _write_warnings(
