@@ -8,9 +8,9 @@ from contracts.common import JsonBoolean, PageQuerySchema, PageSchema
 from contracts.subscriptions import plan_field
 from gateway.domain.countries import COUNTRY_CODES
 from gateway.domain.partners import NOT_A_COUNTRY
-from gateway.domain.sharing import CURRENCY, RULES
+from gateway.domain.sharing import CURRENCY, RULES, PolicyStatus
 
-POLICY_STATUSES = ["scheduled", "announced", "effective"]
+POLICY_STATUSES = [status.value for status in PolicyStatus]
 ACCOUNT_NOTICES = ["household_verification_required", "extra_member_added", "extra_member_removed"]
 # An amount as text, as money is written in JSON here: no binary floating point on the way.
 AMOUNT = r"^(0|[1-9][0-9]{0,5})(\.[0-9]{1,2})?$"

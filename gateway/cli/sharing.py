@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from gateway.cli.common import command_transaction, print_rows
+from gateway.domain.sharing import PolicyStatus
 from gateway.services import sharing as sharing_service
 from gateway.services.sharing import NoticeCounts
 
@@ -22,7 +23,7 @@ def sharing() -> None:
 
 
 @sharing.command("list")
-@click.option("--status", type=click.Choice(["scheduled", "announced", "effective"]))
+@click.option("--status", type=click.Choice([status.value for status in PolicyStatus]))
 @with_appcontext
 def sharing_list(status: str | None) -> None:
     """List sharing policies, oldest first, with how many partners were told and have acknowledged."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,6 +11,15 @@ from decimal import Decimal
 from gateway.domain.countries import COUNTRY_CODES
 from gateway.domain.lifecycle import PARTNER_BILLED, SERVICE_BILLED
 from gateway.domain.plans import PLANS
+
+
+class PolicyStatus(enum.StrEnum):
+    """Where a sharing policy stands: each step is taken by the scheduler's due-notice run."""
+
+    SCHEDULED = "scheduled"  # created; partners have not heard of it yet
+    ANNOUNCED = "announced"  # partners were told, ahead of the date it takes effect
+    EFFECTIVE = "effective"  # in force; partners were told that it is
+
 
 # The rules a policy can bring in. Call centers read the description to customers in their own words.
 RULES = {

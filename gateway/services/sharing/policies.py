@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from gateway.domain.errors import InvalidInput, NotFound
 from gateway.domain.ids import new_id
-from gateway.domain.sharing import POLICY_ARTICLES, RULES, Offer, announce_at, check_policy
+from gateway.domain.sharing import POLICY_ARTICLES, RULES, Offer, PolicyStatus, announce_at, check_policy
 from gateway.store.models import SharingPolicy, created_after
 
-SCHEDULED, ANNOUNCED, EFFECTIVE = "scheduled", "announced", "effective"
+SCHEDULED, ANNOUNCED, EFFECTIVE = PolicyStatus
 
 
 def create_policy(
