@@ -1,27 +1,12 @@
-"""HTTP layer: one flask-smorest blueprint per audience, problem+json errors, auth, operational routes."""
+"""The HTTP API: one flask-smorest blueprint per audience, each a package that composes its view modules
+(partner, callcenter, service, admin), what they share (shared), the plumbing (http), and the operational routes
+(ops, plain Flask, outside the OpenAPI document)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from gateway.api import (
-    admin,
-    admin_deliveries,
-    admin_escalations,
-    admin_faq,
-    callcenter,
-    campaigns,
-    escalations,
-    events,
-    faq,
-    lookup,
-    ops,
-    partner,
-    reconciliations,
-    service,
-    sharing,
-    subscriptions,
-)
+from gateway.api import admin, callcenter, ops, partner, service
 from gateway.api.http import uow
 from gateway.api.http.auth import SECURITY_SCHEME
 from gateway.api.http.openapi import DOC_ENDPOINTS, SPEC_SETTINGS, GatewayApi
@@ -29,6 +14,9 @@ from gateway.api.http.webhooks_doc import document_webhooks
 from gateway.http import unstorable
 from gateway.http.guards import install_request_guards
 
+# Each audience's blueprint nests its view modules' blueprints, which carry routes only: a request hook on one of
+# them would be looked up and run on every request it serves, so hooks stay on the app.
+AUDIENCES = (partner, callcenter, service, admin)
 PUBLIC_ENDPOINTS = ops.PUBLIC_ENDPOINTS | DOC_ENDPOINTS
 
 
@@ -43,15 +31,8 @@ def init_api(app: Flask) -> GatewayApi:
         SECURITY_SCHEME,
         {"type": "http", "scheme": "bearer", "description": "A gateway API key: gw_<prefix>_<secret>."},
     )
-    # The subscription and reconciliation routes belong to the partner blueprint.
-    assert subscriptions.blp is partner.blp and reconciliations.blp is partner.blp and events.blp is partner.blp
-    assert admin_deliveries.blp is admin.blp and campaigns.blp is admin.blp
-    assert escalations.blp is callcenter.blp and admin_escalations.blp is admin.blp
-    assert lookup.blp is callcenter.blp
-    assert faq.blp is callcenter.blp and admin_faq.blp is admin.blp
-    assert set(sharing.BLUEPRINTS) <= {partner.blp, service.blp, admin.blp}
-    for blueprint in (partner.blp, callcenter.blp, service.blp, admin.blp):
-        api.register_blueprint(blueprint)
+    for audience in AUDIENCES:
+        api.register_blueprint(audience.blp)
     app.register_blueprint(ops.blp)
     api.document_later(document_webhooks)
     return api

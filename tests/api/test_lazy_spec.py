@@ -1,4 +1,5 @@
-"""The OpenAPI document is written on its first read (gateway.api.GatewayApi): every read gets all of it."""
+"""The OpenAPI document is written on its first read (gateway.api.http.openapi.GatewayApi): every read gets all
+of it."""
 
 from __future__ import annotations
 

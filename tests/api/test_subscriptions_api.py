@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway import create_app
-from gateway.api import subscription_actions
+from gateway.api.shared import subscription_actions
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind, Scope
 from gateway.services.scheduler import run_due_transitions

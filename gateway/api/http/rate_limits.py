@@ -33,7 +33,8 @@ from gateway.services.keys import AuthenticationFailed, PartnerSuspended
 EXTENSION = "gateway.rate_limits"
 STRATEGIES = ("sliding-window-counter", "fixed-window")
 _WINDOW = "rate_window"
-# Blueprint name -> the audience whose budget its requests spend.
+# Top-level blueprint name -> the audience whose budget its requests spend (an audience's view modules are
+# blueprints nested in it: a request's blueprint is e.g. "partner.subscriptions").
 AUDIENCE_OF_BLUEPRINT = {
     "partner": "partner",
     "callcenter": "callcenter",
@@ -136,7 +137,7 @@ class RequestBudgets:
     def budget(self) -> Budget | None:
         """The current request's budget, or None when no limit applies."""
         current = request._get_current_object()
-        audience = AUDIENCE_OF_BLUEPRINT.get(current.blueprint or "")
+        audience = AUDIENCE_OF_BLUEPRINT.get((current.blueprint or "").partition(".")[0])
         # Requests without a usable key are refused by the view with a 401 after one indexed read; they
         # spend no budget.
         if audience is None or "Authorization" not in current.headers:

@@ -12,6 +12,7 @@ import hashlib
 
 from flask import Response, request
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from contracts.faq import (
     SLUG_PARAMETER,
@@ -20,7 +21,6 @@ from contracts.faq import (
     FaqSearchQuerySchema,
     FaqSearchResultsSchema,
 )
-from gateway.api.callcenter import blp
 from gateway.api.http.auth import current_partner_code, requires
 from gateway.api.http.uow import reading
 from gateway.domain.errors import NotFound
@@ -30,6 +30,8 @@ from gateway.runtime import faq_search_index
 from gateway.services import faq as faq_service
 from gateway.services import partners as partner_service
 from gateway.services import sharing as sharing_service
+
+blp = Blueprint("faq", __name__)
 
 # Articles change rarely and agents repeat questions: a browser may reuse an answer for a minute, then
 # revalidates with If-None-Match. `private`: the answers need a key, so no shared cache may keep them.

@@ -10,6 +10,7 @@ from typing import IO
 
 from flask import Response, request, stream_with_context, url_for
 from flask.views import MethodView
+from flask_smorest import Blueprint
 from werkzeug.exceptions import ClientDisconnected
 
 from contracts.reconciliations import (
@@ -21,7 +22,6 @@ from gateway.api.http import uow
 from gateway.api.http.auth import current_partner_code, requires
 from gateway.api.http.idempotent import first_step, idempotent_in_steps, keep_claim, key_sent
 from gateway.api.http.pagination import number_after, page
-from gateway.api.partner import blp
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import InvalidInput
 from gateway.domain.keys import Scope
@@ -30,6 +30,8 @@ from gateway.http.guards import accepts_body
 from gateway.runtime import store
 from gateway.services import idempotency
 from gateway.services import reconciliation as reconciliation_service
+
+blp = Blueprint("reconciliations", __name__)
 
 SPOOL_CHUNK_BYTES = 1024 * 1024
 ROSTER_MEDIA_TYPES = {"text/csv": RosterFormat.CSV, "application/x-ndjson": RosterFormat.NDJSON}
@@ -49,7 +51,7 @@ def _own_job(session, job_id: str):
 
 
 def _job_location(job_id: str) -> str:
-    return url_for("partner.ReconciliationJob", reconciliation_id=job_id)
+    return url_for("partner.reconciliations.ReconciliationJob", reconciliation_id=job_id)
 
 
 class WholeBody(io.RawIOBase):

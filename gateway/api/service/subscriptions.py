@@ -1,4 +1,5 @@
-"""Service API (/v1/service): the streaming service's own systems (the `service` scope)."""
+"""Service API for members' subscriptions: activation by code, reading any partner's subscription, the member's
+own actions taken in the app, and viewing activity in bulk."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
-from contracts.partners import PartnerListQuerySchema, PartnerPageSchema
 from contracts.subscriptions import (
     ActivationRequestSchema,
     ActivityReportSchema,
@@ -19,25 +19,14 @@ from contracts.subscriptions import (
 from gateway.api.http import uow
 from gateway.api.http.auth import requires
 from gateway.api.http.idempotent import idempotent
-from gateway.api.listings import partner_page
-from gateway.api.subscription_actions import ETAG_HEADER, SERVICE_CALLER, run_command, subscription_response
+from gateway.api.shared.subscription_actions import ETAG_HEADER, SERVICE_CALLER, run_command, subscription_response
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
 from gateway.domain.lifecycle import Actor, Command, cancellation_command
 from gateway.http.guards import accepts_body
 from gateway.services import subscriptions as subscription_service
 
-blp = Blueprint("service", __name__, url_prefix="/v1/service", description="Service API: the streaming service.")
-
-
-@blp.route("/partners")
-class ServicePartners(MethodView):
-    @requires(Scope.SERVICE)
-    @blp.arguments(PartnerListQuerySchema, location="query")
-    @blp.response(200, PartnerPageSchema)
-    def get(self, query):
-        """List partners, e.g. those serving a market before a policy change reaches it"""
-        return partner_page(query)
+blp = Blueprint("subscriptions", __name__)
 
 
 @blp.route("/activations")

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import current_app, url_for
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from contracts.campaigns import CampaignCreateSchema, CampaignListQuerySchema, CampaignPageSchema, CampaignSchema
-from gateway.api.admin import blp
 from gateway.api.http.auth import requires
 from gateway.api.http.idempotent import idempotent
 from gateway.api.http.pagination import page, time_and_id_after
@@ -19,6 +19,8 @@ from gateway.runtime import setting
 from gateway.services import campaigns as campaign_service
 from gateway.services.campaigns import CampaignSettings
 from gateway.store.models import Campaign
+
+blp = Blueprint("campaigns", __name__)
 
 
 def campaign_body(campaign: Campaign) -> dict[str, Any]:
@@ -52,7 +54,7 @@ class Campaigns(MethodView):
             respond_days=setting("INACTIVITY_RESPOND_DAYS"),
             now=utcnow(),
         )
-        location = url_for("admin.CampaignItem", campaign_id=campaign.id)
+        location = url_for("admin.campaigns.CampaignItem", campaign_id=campaign.id)
         return campaign_body(campaign), {"Location": location}
 
     @requires(Scope.ADMIN)

@@ -1,4 +1,4 @@
-"""Partner API (/v1): what a partner's own systems call. Everything here is filtered to the calling partner."""
+"""Partner API: the webhook endpoints this partner receives notices on (GET /v1/webhook-endpoints)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from gateway.api.http.uow import reading
 from gateway.domain.keys import Scope
 from gateway.services import partners as partner_service
 
-blp = Blueprint("partner", __name__, url_prefix="/v1", description="Partner API: the partner's own systems.")
+blp = Blueprint("webhook_endpoints", __name__)
 
 
 @blp.route("/webhook-endpoints")

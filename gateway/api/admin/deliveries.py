@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from contracts.deliveries import (
@@ -17,15 +18,16 @@ from contracts.deliveries import (
     TestEventSchema,
 )
 from contracts.partners import PartnerSchema
-from gateway.api.admin import blp
-from gateway.api.deliveries import delivery_detail, delivery_filter, delivery_page
 from gateway.api.http.auth import requires
 from gateway.api.http.idempotent import idempotent
 from gateway.api.http.uow import reading
+from gateway.api.shared.deliveries import delivery_detail, delivery_filter, delivery_page
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
 from gateway.services import deliveries as delivery_service
 from gateway.services import partners as partner_service
+
+blp = Blueprint("deliveries", __name__)
 
 
 @blp.route("/deliveries")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask.views import MethodView
+from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from contracts.subscriptions import (
@@ -23,9 +24,8 @@ from gateway.api.http import uow
 from gateway.api.http.auth import current_partner_code, requires
 from gateway.api.http.idempotent import idempotent
 from gateway.api.http.pagination import page, time_and_id_after
-from gateway.api.partner import blp
-from gateway.api.presenters import direct_json, subscription_body
-from gateway.api.subscription_actions import (
+from gateway.api.shared.presenters import direct_json, subscription_body
+from gateway.api.shared.subscription_actions import (
     ETAG_HEADER,
     PARTNER_CALLER,
     location_of,
@@ -37,6 +37,8 @@ from gateway.domain.keys import Scope
 from gateway.domain.lifecycle import Actor, Command, cancellation_command
 from gateway.runtime import setting
 from gateway.services import subscriptions as subscription_service
+
+blp = Blueprint("subscriptions", __name__)
 
 
 @blp.route("/subscriptions")

@@ -3,11 +3,11 @@ or reopen what the service has resolved."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import url_for
 from flask.views import MethodView
+from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from contracts.escalations import (
@@ -19,22 +19,18 @@ from contracts.escalations import (
     PartnerCommentSchema,
     ReopenSchema,
 )
-from gateway.api.callcenter import blp
 from gateway.api.http import uow
 from gateway.api.http.auth import current_partner_code, requires
-from gateway.api.http.etags import etag, expected_version
 from gateway.api.http.idempotent import idempotent
-from gateway.api.http.pagination import page, time_and_id_after
-from gateway.domain import escalations as rules
+from gateway.api.shared.escalations import ETAG_HEADER, check_if_match, escalation_detail, list_page
 from gateway.domain.clock import utcnow
-from gateway.domain.errors import StaleVersion
 from gateway.domain.escalations import Action, Side
 from gateway.domain.keys import Scope
 from gateway.runtime import sla_policy
 from gateway.services import escalations as escalation_service
-from gateway.store.models import Escalation
 
-ETAG_HEADER = {"ETag": {"description": "The escalation's version; send it as If-Match.", "schema": {"type": "string"}}}
+blp = Blueprint("escalations", __name__)
+
 CREATED_HEADERS = {
     **ETAG_HEADER,
     "Location": {"description": "Where the escalation is read and followed.", "schema": {"type": "string"}},
@@ -45,69 +41,8 @@ ALREADY_OPEN = (
 )
 
 
-def escalation_body(escalation: Escalation, partner_ref: str, side: Side, now: datetime) -> dict[str, Any]:
-    """An escalation as either side sees it; `allowed_actions` are that side's."""
-    return {
-        "id": escalation.id,
-        "partner": escalation.partner_code,
-        "subscription": {"id": escalation.subscription_id, "partner_ref": partner_ref},
-        "category": escalation.category,
-        "priority": escalation.priority,
-        "status": escalation.status,
-        "description": escalation.description,
-        "agent_ref": escalation.agent_ref,
-        "locale": escalation.locale,
-        "sla_due_at": escalation.sla_due_at,
-        "overdue": rules.is_overdue(escalation.status, escalation.sla_due_at, now),
-        "allowed_actions": [str(action) for action in rules.allowed_actions(rules.Status(escalation.status), side)],
-        "version": escalation.version,
-        "created_at": escalation.created_at,
-        "updated_at": escalation.updated_at,
-        "resolved_at": escalation.resolved_at,
-        "closed_at": escalation.closed_at,
-    }
-
-
-def escalation_detail(
-    session: Session, escalation: Escalation, side: Side, now: datetime
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """The escalation with its whole history, and its ETag header."""
-    partner_ref = escalation_service.subscriber_of(session, escalation).partner_ref
-    body = escalation_body(escalation, partner_ref, side, now)
-    body["history"] = escalation_service.history(session, escalation)
-    return body, {"ETag": etag(escalation.version)}
-
-
-def check_if_match(escalation: Escalation) -> None:
-    """412 when If-Match names a version other than the current one; no header, no precondition."""
-    expected = expected_version()
-    if expected is not None and expected != escalation.version:
-        raise StaleVersion(f"The escalation is at version {escalation.version}, not {expected}; read it again.")
-
-
-def list_page(query: dict[str, Any], *, side: Side, partner_code: str | None) -> dict[str, Any]:
-    """One page of escalations for a validated EscalationListQuerySchema (or its admin form) query."""
-    now = utcnow()
-    with uow.reading() as session:
-        found = escalation_service.list_escalations(
-            session,
-            limit=query["limit"] + 1,
-            now=now,
-            partner_code=partner_code,
-            after=time_and_id_after(query),
-            status=query.get("status"),
-            category=query.get("category"),
-            priority=query.get("priority"),
-            partner_ref=query.get("partner_ref"),
-            overdue=query.get("overdue"),
-        )
-    body = page(found, query["limit"], key=lambda item: [item[0].created_at.isoformat(), item[0].id])
-    body["items"] = [escalation_body(escalation, ref, side, now) for escalation, ref in body["items"]]
-    return body
-
-
 def location_of(escalation_id: str) -> str:
-    return url_for("callcenter.EscalationItem", escalation_id=escalation_id)
+    return url_for("callcenter.escalations.EscalationItem", escalation_id=escalation_id)
 
 
 @blp.route("/escalations")

@@ -6,6 +6,7 @@ import re
 
 from flask import Response, json, request
 from flask.views import MethodView
+from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
 from contracts.deliveries import (
@@ -17,15 +18,14 @@ from contracts.deliveries import (
     PartnerDeliveryQuerySchema,
 )
 from contracts.subscriptions import SubscriptionSchema
-from gateway.api.deliveries import delivery_detail, delivery_page
 from gateway.api.http.auth import current_partner_code, requires
 from gateway.api.http.idempotent import REPLAYED_HEADER, idempotent
 from gateway.api.http.pagination import encode_cursor, number_after
 from gateway.api.http.uow import reading, transaction
-from gateway.api.inbound import read_callback
-from gateway.api.partner import blp
-from gateway.api.presenters import subscription_body
-from gateway.api.subscription_actions import PARTNER_CALLER, refusals_for
+from gateway.api.partner.inbound import read_callback
+from gateway.api.shared.deliveries import delivery_detail, delivery_page
+from gateway.api.shared.presenters import subscription_body
+from gateway.api.shared.subscription_actions import PARTNER_CALLER, refusals_for
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import GatewayError, InvalidInput
 from gateway.domain.keys import Scope
@@ -39,6 +39,8 @@ from gateway.services.partners import get_partner
 from gateway.store.models import InboundEvent
 from partners.base import CallbackRejected
 from partners.registry import adapter_for
+
+blp = Blueprint("events", __name__)
 
 # What inbound_events.event_id can hold (VARCHAR(255)); Standard Webhooks ids are such tokens, e.g. msg_2KWPBg...
 WEBHOOK_ID = re.compile(r"[\x21-\x7e]{1,255}")

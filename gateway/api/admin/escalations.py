@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import g
 from flask.views import MethodView
+from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
 from contracts.escalations import (
@@ -17,16 +18,17 @@ from contracts.escalations import (
     ServiceActionSchema,
     ServiceCommentSchema,
 )
-from gateway.api.admin import blp
-from gateway.api.escalations import ETAG_HEADER, check_if_match, escalation_detail, list_page
 from gateway.api.http import uow
 from gateway.api.http.auth import requires
 from gateway.api.http.idempotent import idempotent
+from gateway.api.shared.escalations import ETAG_HEADER, check_if_match, escalation_detail, list_page
 from gateway.domain.clock import utcnow
 from gateway.domain.escalations import Action, Side
 from gateway.domain.keys import Scope
 from gateway.runtime import sla_policy
 from gateway.services import escalations as escalation_service
+
+blp = Blueprint("escalations", __name__)
 
 
 def _author(body: dict[str, Any]) -> str:

@@ -1,8 +1,9 @@
-"""Operator FAQ routes (/admin/v1/faq): list, read, create, replace and delete articles; on the admin blueprint."""
+"""Operator FAQ routes (/admin/v1/faq): list, read, create, replace and delete articles."""
 
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from contracts.faq import (
     ARTICLE_LOCALE_PARAMETER,
@@ -13,7 +14,6 @@ from contracts.faq import (
     FaqArticlePageSchema,
     FaqArticleSchema,
 )
-from gateway.api.admin import ETAG_HEADER, blp
 from gateway.api.http.auth import requires
 from gateway.api.http.etags import etag, expected_version
 from gateway.api.http.idempotent import idempotent
@@ -24,8 +24,10 @@ from gateway.domain.faq_articles import ArticleContent
 from gateway.domain.keys import Scope
 from gateway.services import faq as faq_service
 
+blp = Blueprint("faq", __name__)
+
 ARTICLE_ETAG_HEADER = {
-    "ETag": {**ETAG_HEADER["ETag"], "description": "The article's version; send it back as If-Match."}
+    "ETag": {"description": "The article's version; send it back as If-Match.", "schema": {"type": "string"}}
 }
 
 

@@ -37,7 +37,7 @@ def subscription_body(
     subscription: Subscription, activation_url: str, allowed_actions: Callable[[str, bool, str], list[str]]
 ) -> dict[str, Any]:
     """The subscription as its schema shows it; `allowed_actions(status, warned, billed_by)` names what the
-    caller may do (gateway.api.subscription_actions.Caller.actions_from)."""
+    caller may do (gateway.api.shared.subscription_actions.Caller.actions_from)."""
     activation = None
     if subscription.activation_code is not None:
         activation = {

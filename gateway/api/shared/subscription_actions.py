@@ -13,7 +13,7 @@ from flask import url_for
 from sqlalchemy.orm import Session
 
 from gateway.api.http.etags import expected_version
-from gateway.api.presenters import subscription_body
+from gateway.api.shared.presenters import subscription_body
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, StaleVersion
 from gateway.domain.lifecycle import Actor, Command, InvalidTransition, Status, allowed_commands, refusal_text
@@ -147,4 +147,4 @@ def run_command(
 
 
 def location_of(subscription_id: str) -> str:
-    return url_for("partner.SubscriptionItem", subscription_id=subscription_id)
+    return url_for("partner.subscriptions.SubscriptionItem", subscription_id=subscription_id)

@@ -1,4 +1,4 @@
-"""Operator API (/admin/v1): onboard partners, manage their webhook endpoints, issue, rotate and revoke keys."""
+"""Operator API for partners: onboard, change, suspend and resume them, and manage their webhook endpoints."""
 
 from __future__ import annotations
 
@@ -8,14 +8,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.orm import Session
 
-from contracts.keys import (
-    IssuedKeySchema,
-    KeyIssueSchema,
-    KeyListQuerySchema,
-    KeyPageSchema,
-    KeyRotateSchema,
-    KeySchema,
-)
 from contracts.partners import (
     EndpointCreateSchema,
     EndpointListSchema,
@@ -31,18 +23,16 @@ from contracts.partners import (
 from gateway.api.http.auth import requires
 from gateway.api.http.etags import etag, expected_version
 from gateway.api.http.idempotent import idempotent
-from gateway.api.http.pagination import page, time_and_id_after
 from gateway.api.http.uow import in_transaction, reading
-from gateway.api.listings import partner_page
-from gateway.api.presenters import attributes, key_body
+from gateway.api.shared.listings import partner_page
+from gateway.api.shared.presenters import attributes
 from gateway.domain.clock import utcnow
-from gateway.domain.keys import KeyKind, Scope
+from gateway.domain.keys import Scope
 from gateway.domain.partners import PartnerStatus
 from gateway.runtime import setting
-from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
 
-blp = Blueprint("admin", __name__, url_prefix="/admin/v1", description="Operator API: partners, endpoints, keys.")
+blp = Blueprint("partners", __name__)
 
 ETAG_HEADER = {
     "ETag": {"description": "The partner's version; send it back as If-Match.", "schema": {"type": "string"}}
@@ -177,79 +167,3 @@ class EndpointEnable(MethodView):
     def post(self, endpoint_id, session):
         """Deliver to a disabled endpoint again; the deliveries that waited for it go out in order"""
         return partner_service.enable_endpoint(session, endpoint_id)
-
-
-@blp.route("/keys")
-class Keys(MethodView):
-    @requires(Scope.ADMIN)
-    @blp.arguments(KeyListQuerySchema, location="query")
-    @blp.response(200, KeyPageSchema)
-    def get(self, query):
-        """List keys (never their secrets), oldest first"""
-        after = time_and_id_after(query)
-        now = utcnow()
-        with reading() as session:
-            found = key_service.list_keys(
-                session,
-                limit=query["limit"] + 1,
-                after=after,
-                partner_code=query.get("partner"),
-                kind=query.get("kind"),
-            )
-        body = page(found, query["limit"], key=lambda key: [key.created_at.isoformat(), key.id])
-        body["items"] = [key_body(key, now) for key in body["items"]]
-        return body
-
-    @requires(Scope.ADMIN)
-    # No @idempotent: the stored response would keep the token in clear; a retry issues another key.
-    @in_transaction
-    @blp.arguments(KeyIssueSchema)
-    @blp.response(201, IssuedKeySchema)
-    def post(self, body, session):
-        """Issue a key; the token is in this response only"""
-        now = utcnow()
-        issued = key_service.issue_key(
-            session,
-            kind=KeyKind(body["kind"]),
-            scopes=body["scopes"],
-            name=body["name"],
-            partner_code=body.get("partner"),
-            now=now,
-        )
-        return key_body(issued.key, now, token=issued.token)
-
-
-@blp.route("/keys/<key_id>")
-class KeyItem(MethodView):
-    @requires(Scope.ADMIN)
-    @blp.response(200, KeySchema)
-    def get(self, key_id):
-        """Show one key"""
-        with reading() as session:
-            return key_body(key_service.get_key(session, key_id), utcnow())
-
-
-@blp.route("/keys/<key_id>/rotate")
-class KeyRotate(MethodView):
-    @requires(Scope.ADMIN)
-    # No @idempotent: the stored response would keep the token in clear; a retry issues another key.
-    @in_transaction
-    @blp.arguments(KeyRotateSchema)
-    @blp.response(201, IssuedKeySchema)
-    def post(self, body, key_id, session):
-        """Rotate a key: a successor is issued, the old key works until the overlap ends"""
-        hours = body.get("overlap_hours", setting("KEY_ROTATION_OVERLAP_HOURS"))
-        now = utcnow()
-        issued = key_service.rotate_key(session, key_id, overlap=timedelta(hours=hours), now=now)
-        return key_body(issued.key, now, token=issued.token)
-
-
-@blp.route("/keys/<key_id>/revoke")
-class KeyRevoke(MethodView):
-    @requires(Scope.ADMIN)
-    @idempotent
-    @blp.response(200, KeySchema)
-    def post(self, key_id, session):
-        """Revoke a key: refused from the next request on"""
-        now = utcnow()
-        return key_body(key_service.revoke_key(session, key_id, now=now), now)

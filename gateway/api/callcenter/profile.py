@@ -1,4 +1,4 @@
-"""Call-center API (/v1/callcenter): what partners' agents and their console call."""
+"""Call-center API: the partner the calling agent works for (GET /v1/callcenter/profile)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from gateway.api.http.uow import reading
 from gateway.domain.keys import Scope
 from gateway.services import partners as partner_service
 
-blp = Blueprint("callcenter", __name__, url_prefix="/v1/callcenter", description="Call-center API: partners' agents.")
+blp = Blueprint("profile", __name__)
 
 
 @blp.route("/profile")

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from gateway.api.http.pagination import number_after, page
 from gateway.api.http.uow import reading
-from gateway.api.presenters import attributes
+from gateway.api.shared.presenters import attributes
 from gateway.services import deliveries as delivery_service
 from gateway.services.deliveries import DeliveryFilter
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from contracts.lookup import LookupQuerySchema, LookupSchema
-from gateway.api.callcenter import blp
 from gateway.api.http.auth import current_partner_code, requires
 from gateway.api.http.uow import reading
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import Scope
 from gateway.services import lookup as lookup_service
+
+blp = Blueprint("lookup", __name__)
 
 
 @blp.route("/lookup")
