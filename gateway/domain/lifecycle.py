@@ -167,7 +167,7 @@ class InvalidTransition(Conflict):
 
     `allowed` are the commands this actor may apply from here. `why` says what else stands in the way when the
     table would allow the command but one of its own conditions does not hold (a rejoin after the retention
-    window); the API names what the caller may do instead, in its own words (gateway.api.subscription_actions).
+    window); the API names what the caller may do instead, in its own words (gateway.api.shared.subscription_actions).
     """
 
     def __init__(

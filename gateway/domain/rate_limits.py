@@ -14,7 +14,7 @@ from functools import cache
 
 AUDIENCES = ("partner", "callcenter", "service", "admin")
 UNLIMITED = "unlimited"
-# The rate-limit notation of the `limits` library, which counts the requests (gateway.api.rate_limits): one or
+# The rate-limit notation of the `limits` library, which counts the requests (gateway.api.http.rate_limits): one or
 # more `N/unit` or `N per M units`, separated by , ; or |. Written out here so the rule needs no library; a test
 # holds it to what `limits` reads.
 _ONE_LIMIT = r"\s*[0-9]+\s*(?:/|\s*per\s*)\s*(?:[0-9]+)?\s*(?:second|minute|hour|day|month|year)s?\s*"

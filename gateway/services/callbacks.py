@@ -23,7 +23,7 @@ from gateway.store.models import InboundEvent, Subscription
 
 @dataclass(frozen=True)
 class AskedChange:
-    """What a callback asks of one subscription, read from its data (gateway.api.inbound)."""
+    """What a callback asks of one subscription, read from its data (gateway.api.partner.inbound)."""
 
     subscription_id: str
     command: Command
