@@ -197,11 +197,31 @@ class InvalidTransition(Conflict):
         self.state = state  # how the detail describes where the subscription stands
 
 
+# How a refusal says what was refused, where "Cannot <action> a subscription" does not read as English; by the
+# command's name, or an API action's with its hyphens as underscores.
+REFUSED_PHRASES = {
+    "change_plan": "change the plan of",
+    "revert_cancellation": "revert the cancellation of",
+    "schedule_cancellation": "schedule the cancellation of",
+    "expire_activation": "expire the activation of",
+    "end_period": "end the billing period of",
+    "cancel_now": "cancel",
+    "warn_inactivity": "send an inactivity warning for",
+    "confirm_keep": "keep",
+    "cancel_inactive": "cancel for inactivity",
+}
+
+
 def refusal_text(action: str, state: str, allowed: list[str]) -> str:
     """The detail of a refused command, in the caller's words: `action` as it names the command (a lifecycle
     command, or an API's action), `state` where the subscription stands and why, `allowed` what it may do."""
-    names = ", ".join(allowed) or "none"
-    return f"Cannot {action.replace('-', ' ').replace('_', ' ')} a subscription that is {state}; allowed: {names}."
+    return f"Cannot {refused_phrase(action)} a subscription that is {state}; allowed: {', '.join(allowed) or 'none'}."
+
+
+def refused_phrase(action: str) -> str:
+    """What doing `action` to a subscription is called in a sentence: "change the plan of", "suspend"."""
+    name = action.replace("-", "_")
+    return REFUSED_PHRASES.get(name, name.replace("_", " "))
 
 
 class ActorNotAllowed(Conflict):
@@ -275,13 +295,21 @@ def check_transition(
     billed_by: str = PARTNER_BILLED,
 ) -> Transition:
     """The transition to apply, or the reason it may not be applied."""
+    transition = check_command(status, command, actor, warned=warned, billed_by=billed_by)
+    if reason not in transition.reasons:
+        raise ValueError(f"reason {reason!r} is not one of {sorted(transition.reasons)} for {command}")
+    return transition
+
+
+def check_command(
+    status: Status, command: Command, actor: Actor, *, warned: bool = False, billed_by: str = PARTNER_BILLED
+) -> Transition:
+    """The transition, if `actor` may issue `command` from `status` whatever the reason; or why not."""
     transition = TRANSITIONS[command]
     if actor not in transition.actors_for(billed_by):
         if actor in transition.actors:
             raise ActorNotAllowed(BILLER_TAKES_IT[billed_by])
-        raise ActorNotAllowed(f"A {actor} may not {command.replace('_', ' ')} a subscription.")
-    if reason not in transition.reasons:
-        raise ValueError(f"reason {reason!r} is not one of {sorted(transition.reasons)} for {command}")
+        raise ActorNotAllowed(f"A {actor} may not {refused_phrase(command)} a subscription.")
     if not transition.admits(status, warned):
         allowed = allowed_commands(status, actor, warned=warned, billed_by=billed_by)
         why = PURGED_WHY if status is Status.PURGED else None

@@ -122,7 +122,7 @@ def decide(
     A plan change's reason is the direction of the change, worked out from the plans (`plan` is the new one).
     """
     if command is Command.CHANGE_PLAN:
-        reason = _plan_change_kind(state.plan, plan)
+        reason = _plan_change_kind(state, actor, plan)
     transition = lifecycle.check_transition(
         state.status, command, actor, reason, warned=state.warned, billed_by=state.billed_by
     )
@@ -257,11 +257,19 @@ def billing_stop(state: SubscriptionState, command: Command, now: datetime) -> d
     return min(now, state.access_until or now)
 
 
-def _plan_change_kind(current: str, plan: str | None) -> str:
+def _plan_change_kind(state: SubscriptionState, actor: Actor, plan: str | None) -> str:
+    """Whether moving to `plan` is an upgrade or a downgrade (the command's reason). A change to the plan the
+    subscription is on depends on where it stands, not on the input: refused like the table's refusals (409)."""
     if plan is None:
         raise InvalidInput({"plan": "A plan change names the new plan."})
+    if plan == state.plan:
+        # The table's own refusal first: a suspended subscription's plan cannot change, whatever the plan.
+        lifecycle.check_command(
+            state.status, Command.CHANGE_PLAN, actor, warned=state.warned, billed_by=state.billed_by
+        )
+        raise refusal(state, Command.CHANGE_PLAN, actor, f"it is already on the {plan} plan")
     try:
-        return plan_change(current, plan)
+        return plan_change(state.plan, plan)
     except ValueError as error:
         raise InvalidInput({"plan": str(error)}) from None
 

@@ -307,7 +307,40 @@ def test_an_upgrade_applies_at_once_and_a_downgrade_at_the_period_end(app, clien
     same = client.post(
         f"/v1/subscriptions/{subscription['id']}/change-plan", json={"plan": "standard_with_ads"}, headers=partner
     )
-    assert same.status_code == 422 and same.json["errors"][0]["field"] == "plan"
+    # The plan it is on is a matter of the subscription's state, not of the input: a 409 like other refusals.
+    assert same.status_code == 409
+    assert same.json["detail"] == (
+        "Cannot change the plan of a subscription that is active: it is already on the standard_with_ads plan; "
+        "allowed: cancel, suspend."
+    )
+    assert same.json["current_status"] == "active"
+
+
+def test_a_plan_change_refused_by_the_state_reads_as_english_whatever_the_plan(client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    path = f"/v1/subscriptions/{subscription['id']}"
+    client.post(f"{path}/suspend", json={"reason": "non_payment"}, headers=partner)
+
+    for plan in ("premium", subscription["plan"]):  # another plan, and the one it is on: the state decides
+        refused = client.post(f"{path}/change-plan", json={"plan": plan}, headers=partner)
+        assert refused.status_code == 409
+        assert refused.json["detail"] == (
+            "Cannot change the plan of a subscription that is suspended; allowed: cancel, resume."
+        )
+    reverted = client.post(f"{path}/revert-cancellation", headers=partner)
+    assert reverted.json["detail"].startswith("Cannot revert the cancellation of a subscription that is suspended")
+
+
+def test_the_contract_marks_a_body_optional_where_an_empty_post_is_accepted(app, client, partner, service):
+    contract = client.get("/openapi.json").json
+    cancel = contract["paths"]["/v1/subscriptions/{subscription_id}/cancel"]["post"]["requestBody"]
+    assert cancel["required"] is False
+    create_body = contract["paths"]["/v1/subscriptions"]["post"]["requestBody"]
+    assert create_body["required"] is True  # partner_ref, plan, market are required: no empty create
+
+    subscription = activate(client, service, create(client, partner))
+    empty = client.post(f"/v1/subscriptions/{subscription['id']}/cancel", headers=partner)  # no body at all
+    assert empty.status_code == 200 and empty.json["status"] == "cancellation_scheduled"
 
 
 def test_cancel_at_period_end_keeps_access_then_the_scheduler_cancels(app, client, partner, service):

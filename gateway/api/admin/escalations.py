@@ -88,7 +88,7 @@ class AdminEscalationItem(MethodView):
 class AdminEscalationAcknowledge(MethodView):
     @requires(Scope.ADMIN)
     @idempotent
-    @blp.arguments(ServiceActionSchema)
+    @blp.arguments(ServiceActionSchema, required=False)
     @blp.response(200, EscalationDetailSchema, headers=ETAG_HEADER)
     def post(self, body, escalation_id, session):
         """Acknowledge an open escalation: the partner learns the service has seen it"""
@@ -99,7 +99,7 @@ class AdminEscalationAcknowledge(MethodView):
 class AdminEscalationStart(MethodView):
     @requires(Scope.ADMIN)
     @idempotent
-    @blp.arguments(ServiceActionSchema)
+    @blp.arguments(ServiceActionSchema, required=False)
     @blp.response(200, EscalationDetailSchema, headers=ETAG_HEADER)
     def post(self, body, escalation_id, session):
         """Start work on an acknowledged escalation"""

@@ -83,7 +83,7 @@ class KeyRotate(MethodView):
     @requires(Scope.ADMIN)
     # No @idempotent: the stored response would keep the token in clear; a retry issues another key.
     @in_transaction
-    @blp.arguments(KeyRotateSchema)
+    @blp.arguments(KeyRotateSchema, required=False)
     @blp.response(201, IssuedKeySchema)
     def post(self, body, key_id, session):
         """Rotate a key: a successor is issued, the old key works until the overlap ends"""

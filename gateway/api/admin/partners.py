@@ -78,7 +78,7 @@ class PartnerItem(MethodView):
 
     @requires(Scope.ADMIN)
     @in_transaction
-    @blp.arguments(PartnerUpdateSchema)
+    @blp.arguments(PartnerUpdateSchema, required=False)
     @blp.response(200, PartnerSchema, headers=ETAG_HEADER)
     def patch(self, body, code, session):
         """Change a partner's name, markets, locale, flavour, delivery rate or request budgets (If-Match guards)"""

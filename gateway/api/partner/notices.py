@@ -69,7 +69,7 @@ class PartnerNoticeItem(MethodView):
 class PartnerNoticeAcknowledgement(MethodView):
     @requires(Scope.SUBSCRIPTIONS_WRITE)
     @idempotent
-    @blp.arguments(EmptySchema)
+    @blp.arguments(EmptySchema, required=False)
     @blp.response(200, PartnerNoticeSchema)
     def post(self, body, notice_id, session):
         """Acknowledge a notice (the call center is briefed): reminders stop; acknowledging again changes nothing"""

@@ -133,7 +133,7 @@ class ChangePlan(MethodView):
 class Suspend(MethodView):
     @requires(Scope.SUBSCRIPTIONS_WRITE)
     @idempotent
-    @blp.arguments(SuspendSchema)
+    @blp.arguments(SuspendSchema, required=False)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
     def post(self, body, subscription_id, session):
         """Suspend an active subscription (the customer did not pay)"""
@@ -144,7 +144,7 @@ class Suspend(MethodView):
 class Resume(MethodView):
     @requires(Scope.SUBSCRIPTIONS_WRITE)
     @idempotent
-    @blp.arguments(ResumeSchema)
+    @blp.arguments(ResumeSchema, required=False)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
     def post(self, body, subscription_id, session):
         """Resume a suspended subscription (payment recovered)"""
@@ -155,7 +155,7 @@ class Resume(MethodView):
 class Cancel(MethodView):
     @requires(Scope.SUBSCRIPTIONS_WRITE)
     @idempotent
-    @blp.arguments(CancelSchema)
+    @blp.arguments(CancelSchema, required=False)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
     def post(self, body, subscription_id, session):
         """Cancel at the end of the billing period (the member keeps access until then) or immediately"""
@@ -167,7 +167,7 @@ class Cancel(MethodView):
 class RevertCancellation(MethodView):
     @requires(Scope.SUBSCRIPTIONS_WRITE)
     @idempotent
-    @blp.arguments(EmptySchema)
+    @blp.arguments(EmptySchema, required=False)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
     def post(self, body, subscription_id, session):
         """Keep a subscription whose cancellation is scheduled"""
@@ -178,7 +178,7 @@ class RevertCancellation(MethodView):
 class KeepMembership(MethodView):
     @requires(Scope.SUBSCRIPTIONS_WRITE)
     @idempotent
-    @blp.arguments(EmptySchema)
+    @blp.arguments(EmptySchema, required=False)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
     def post(self, body, subscription_id, session):
         """The member told the partner to keep the membership after an inactivity warning"""

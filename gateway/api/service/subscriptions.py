@@ -64,7 +64,7 @@ def _member_command(session: Session, subscription_id: str, command: Command, re
 class ServiceCancel(MethodView):
     @requires(Scope.SERVICE)
     @idempotent
-    @blp.arguments(ServiceCancelSchema)
+    @blp.arguments(ServiceCancelSchema, required=False)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
     def post(self, body, subscription_id, session):
         """The member cancelled in the app (period end), or the service closed the account (immediately)"""
@@ -79,7 +79,7 @@ class ServiceCancel(MethodView):
 class ServiceRevertCancellation(MethodView):
     @requires(Scope.SERVICE)
     @idempotent
-    @blp.arguments(EmptySchema)
+    @blp.arguments(EmptySchema, required=False)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
     def post(self, body, subscription_id, session):
         """The member changed their mind in the app before the period ended"""
@@ -101,7 +101,7 @@ class ServiceChangePlan(MethodView):
 class ServiceRejoin(MethodView):
     @requires(Scope.SERVICE)
     @idempotent
-    @blp.arguments(EmptySchema)
+    @blp.arguments(EmptySchema, required=False)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
     def post(self, body, subscription_id, session):
         """The member rejoined within the retention window: profile, list and settings are restored
@@ -117,7 +117,7 @@ class ServiceRejoin(MethodView):
 class ServiceKeep(MethodView):
     @requires(Scope.SERVICE)
     @idempotent
-    @blp.arguments(EmptySchema)
+    @blp.arguments(EmptySchema, required=False)
     @blp.response(200, SubscriptionSchema, headers=ETAG_HEADER)
     def post(self, body, subscription_id, session):
         """The member confirmed in the app that they want to keep the membership after an inactivity warning"""
