@@ -34,6 +34,22 @@ class ReconciliationSchema(Schema):
     )
     rows = fields.Integer(required=True, metadata={"description": "Roster rows read so far."})
     counts = fields.Nested(ReconciliationCountsSchema, required=True)
+    unreadable_rows = fields.Integer(
+        required=True,
+        metadata={
+            "description": "Bad rows that name no usable partner_ref (not JSON, a quote opened in or before the ref, "
+            "a control character in it), so far. Any of them might be a customer missing from the roster."
+        },
+    )
+    only_at_gateway_withheld = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "True once the job has completed without listing who is only at the gateway, because who "
+            "is missing cannot be said: a row named no usable partner_ref (unreadable_rows), or no row could be "
+            "compared. counts.only_at_gateway is then 0 whoever is missing, and applying cancels no one for it: fix "
+            "the bad rows and upload again. False while the job runs."
+        },
+    )
     repaired = fields.Integer(required=True)
     created_at = fields.DateTime(required=True)
     finished_at = fields.DateTime(required=True, allow_none=True)

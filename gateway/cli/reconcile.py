@@ -75,6 +75,9 @@ def reconcile(
     click.echo(f"reconciliation {job.id}: {job.rows} rows, {job.status}")
     for kind, count in job.counts.items():
         click.echo(f"  {kind}: {count}")
+    withheld = reconciliation_service.withheld_reason(job)
+    if withheld is not None:
+        click.echo(withheld)
     click.echo(f"  repaired: {job.repaired}" if apply_repairs else "dry run: nothing changed (--apply repairs)")
     if report is not None:
         with report.open("w", encoding="utf-8", newline="") as out:

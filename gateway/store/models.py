@@ -327,6 +327,10 @@ class Reconciliation(Base):
     status: Mapped[str] = mapped_column(String(16))  # running, completed, failed
     rows: Mapped[int] = mapped_column(Integer)
     counts: Mapped[dict] = mapped_column(JSON)  # drift kind -> number of items
+    # Bad rows naming no usable partner_ref: with one, who is missing cannot be said.
+    unreadable_rows: Mapped[int] = mapped_column(Integer, server_default="0")
+    # Set as the job completes: it listed nobody only at the gateway because who is missing cannot be said.
+    only_at_gateway_withheld: Mapped[bool] = mapped_column(Boolean, server_default=false())
     repaired: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -193,9 +193,37 @@ def test_ndjson_rosters(client, world):
     roster = '{"partner_ref": "same", "status": "active", "plan": "standard"}\n'
     job = upload(client, world["partner"], roster, "application/x-ndjson").json
     assert job["format"] == "ndjson" and job["counts"]["bad_row"] == 0 and job["counts"]["only_at_gateway"] == 3
+    assert (job["unreadable_rows"], job["only_at_gateway_withheld"]) == (0, False)
     # A line that is not JSON names no one: who is missing from the roster can no longer be said.
     job = upload(client, world["partner"], roster + "not json\n", "application/x-ndjson").json
     assert job["counts"]["bad_row"] == 1 and job["counts"]["only_at_gateway"] == 0
+    assert (job["unreadable_rows"], job["only_at_gateway_withheld"]) == (1, True)
+
+
+def test_a_job_that_withholds_only_at_gateway_says_so_with_its_unreadable_rows(client, world):
+    """A 0 only_at_gateway must not read as nobody missing: the job, read again, and its report say it was
+    withheld and how many rows named no one; bad rows that name their customer withhold nothing."""
+    roster = 'partner_ref,status,plan\nsame,active,standard\n"to-suspend,active,standard\nx\tz,active,standard\n'
+    job = upload(client, world["partner"], roster).json
+    path = f"/v1/reconciliations/{job['id']}"
+    again = client.get(path, headers=world["partner"]).json
+    assert again["counts"]["only_at_gateway"] == 0 and again["counts"]["bad_row"] == 2
+    assert (again["unreadable_rows"], again["only_at_gateway_withheld"]) == (2, True)
+    report = list(csv.DictReader(io.StringIO(client.get(f"{path}/report.csv", headers=world["partner"]).text)))
+    assert report[0]["kind"] == "only_at_gateway_withheld"
+    assert report[0]["detail"].startswith("only_at_gateway withheld: 2 rows name no readable partner_ref")
+    assert [row["kind"] for row in report[1:]] == ["bad_row", "bad_row"]
+
+    named = upload(client, world["partner"], "partner_ref,status,plan\nsame,actve,standard\n").json  # names its ref
+    assert (named["counts"]["bad_row"], named["counts"]["only_at_gateway"]) == (1, 0)
+    assert (named["unreadable_rows"], named["only_at_gateway_withheld"]) == (0, True)  # nothing compared
+    report = client.get(f"/v1/reconciliations/{named['id']}/report.csv", headers=world["partner"]).text
+    assert "only_at_gateway withheld: no row of the roster could be compared" in report
+
+    listed = upload(client, world["partner"]).json  # bad rows that name their customers: the missing are listed
+    assert (listed["unreadable_rows"], listed["only_at_gateway_withheld"]) == (0, False)
+    report = client.get(f"/v1/reconciliations/{listed['id']}/report.csv", headers=world["partner"]).text
+    assert "only_at_gateway_withheld" not in report
 
 
 def test_a_pretty_printed_json_array_sent_as_ndjson_cancels_no_one(client, world):

@@ -96,3 +96,25 @@ def test_report_writes_the_same_csv_as_the_api(run, store, tmp_path):
     rows = list(csv.DictReader(report.open(newline="")))
     assert {row["kind"] for row in rows} == {"bad_row", "status_mismatch", "plan_mismatch", "only_at_gateway"}
     assert all(row["repaired_at"] for row in rows if row["repair"])
+
+
+def test_a_withheld_only_at_gateway_is_said_with_the_unreadable_rows_in_the_output_and_the_report(run, store, tmp_path):
+    """One row naming no one: `forgotten` is not listed as missing, and the output says why instead of letting
+    `only_at_gateway: 0` read as nobody missing; the --report file says it on its first row."""
+    roster, report = tmp_path / "roster.csv", tmp_path / "report.csv"
+    roster.write_text(ROSTER + '"unreadable,active,standard\n')
+
+    result = run("reconcile", "nordlink", str(roster), "--report", str(report))
+
+    assert "  only_at_gateway: 0" in result.stdout
+    assert (
+        "only_at_gateway withheld: 1 row names no readable partner_ref, and any of them could be a customer missing "
+        "from the roster." in result.stdout
+    )
+    rows = list(csv.DictReader(report.open(newline="")))
+    assert rows[0]["kind"] == "only_at_gateway_withheld" and "1 row names no readable" in rows[0]["detail"]
+    assert "only_at_gateway" not in {row["kind"] for row in rows}
+
+    roster.write_text(ROSTER)  # every bad row names its customer: the missing are listed, nothing is withheld
+    result = run("reconcile", "nordlink", str(roster))
+    assert "  only_at_gateway: 1" in result.stdout and "withheld" not in result.stdout

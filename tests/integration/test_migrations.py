@@ -290,3 +290,58 @@ def test_0018_frees_a_purged_partner_ref_and_keeps_the_history_of_the_rebuilt_ta
         assert migrate.current_revision(engine) == migrate.head_revision()
     finally:
         engine.dispose()
+
+
+def test_0020_says_which_jobs_already_run_withheld_only_at_gateway(database):
+    """0020 counts each job's unreadable rows (bad-row items without a partner_ref) and marks the completed jobs
+    that had one, or no rows at all, as having withheld only_at_gateway."""
+    from gateway.store.db import Store
+    from tests.support.seeding import Seeder
+
+    engine = make_engine(database.url, database.schema)
+    try:
+        migrate.upgrade(engine, "0019")
+        Seeder(Store(engine)).partner("old")
+        with engine.begin() as connection:
+            for job_id, status, rows in [
+                ("rec_unread", "completed", 3),
+                ("rec_named", "completed", 2),
+                ("rec_empty", "completed", 0),
+                ("rec_failed", "failed", 1),
+            ]:
+                connection.execute(
+                    text(
+                        "INSERT INTO reconciliations (id, partner_code, roster_format, status, rows, counts, repaired, "
+                        "created_at) VALUES (:id, 'old', 'csv', :status, :rows, '{}', 0, '2026-01-01 00:00:00')"
+                    ),
+                    {"id": job_id, "status": status, "rows": rows},
+                )
+            for job_id, partner_ref in [
+                ("rec_unread", None),
+                ("rec_unread", None),
+                ("rec_unread", "named"),
+                ("rec_named", "named"),
+                ("rec_failed", None),
+            ]:
+                connection.execute(
+                    text(
+                        "INSERT INTO reconciliation_items (reconciliation_id, kind, partner_ref, detail) "
+                        "VALUES (:job, 'bad_row', :ref, 'bad')"
+                    ),
+                    {"job": job_id, "ref": partner_ref},
+                )
+        migrate.upgrade(engine)
+        with engine.connect() as connection:
+            jobs = connection.execute(
+                text("SELECT id, unreadable_rows, only_at_gateway_withheld FROM reconciliations")
+            ).all()
+        assert {job_id: (unreadable, bool(withheld)) for job_id, unreadable, withheld in jobs} == {
+            "rec_unread": (2, True),
+            "rec_named": (0, False),
+            "rec_empty": (0, True),
+            "rec_failed": (1, False),
+        }
+        migrate.downgrade(engine, "0019")
+        assert "unreadable_rows" not in {column["name"] for column in inspect(engine).get_columns("reconciliations")}
+    finally:
+        engine.dispose()

@@ -13,14 +13,21 @@ The package, one job per module:
 - comparison: the end passes over the staged roster and the subscriptions
 - runner: a job's run, staging then comparison
 - findings: the findings recorded and read back
-- report: the findings as CSV
+- report: the findings as CSV (first, when the job withheld only_at_gateway, why)
 - repair: applying a job's repairs
 
 Callers use the names below.
 """
 
 from gateway.services.reconciliation.findings import list_items
-from gateway.services.reconciliation.jobs import JobAbandoned, create_job, fail_abandoned_jobs, get, start
+from gateway.services.reconciliation.jobs import (
+    JobAbandoned,
+    create_job,
+    fail_abandoned_jobs,
+    get,
+    start,
+    withheld_reason,
+)
 from gateway.services.reconciliation.repair import apply, check_applicable
 from gateway.services.reconciliation.report import report_csv
 from gateway.services.reconciliation.runner import run
@@ -36,4 +43,5 @@ __all__ = [
     "report_csv",
     "run",
     "start",
+    "withheld_reason",
 ]

@@ -14,8 +14,9 @@ CHUNK_ROWS = 10_000
 
 
 def record(session: Session, job_id: str, items: list[dict], *, rows: int) -> None:
-    """Write a chunk's findings and count them, with the roster rows the chunk read, on the job; the job's lease
-    is renewed (JobAbandoned if the scheduler has failed it meanwhile)."""
+    """Write a chunk's findings and count them, with the roster rows the chunk read and its unreadable rows (bad
+    rows naming no usable partner_ref: a duplicate always names one), on the job; the job's lease is renewed
+    (JobAbandoned if the scheduler has failed it meanwhile)."""
     if items:
         session.connection().execute(
             insert(ReconciliationItem.__table__),
@@ -39,6 +40,8 @@ def record(session: Session, job_id: str, items: list[dict], *, rows: int) -> No
     counts = dict(job.counts)
     for item in items:
         counts[item["kind"]] += 1
+        if item["kind"] == Drift.BAD_ROW and item.get("partner_ref") is None:
+            job.unreadable_rows += 1
     job.counts = counts
 
 

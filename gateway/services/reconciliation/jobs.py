@@ -33,6 +33,8 @@ def create_job(session: Session, partner_code: str, roster_format: str, now: dat
         status=JobStatus.RUNNING,
         rows=0,
         counts={kind.value: 0 for kind in Drift},
+        unreadable_rows=0,
+        only_at_gateway_withheld=False,
         repaired=0,
         created_at=now,
         lease_until=now + RUNNER_LEASE,
@@ -40,6 +42,22 @@ def create_job(session: Session, partner_code: str, roster_format: str, now: dat
     session.add(job)
     session.flush()
     return job
+
+
+def withheld_reason(job: Reconciliation) -> str | None:
+    """Why the job lists nobody only at the gateway, in a sentence for the CLI and the report; None when it
+    lists them."""
+    if not job.only_at_gateway_withheld:
+        return None
+    if job.unreadable_rows:
+        rows = "1 row names" if job.unreadable_rows == 1 else f"{job.unreadable_rows} rows name"
+        why = f"{rows} no readable partner_ref, and any of them could be a customer missing from the roster"
+    else:
+        why = "no row of the roster could be compared"
+    return (
+        f"only_at_gateway withheld: {why}. Who is missing is not listed and applying cancels no one for it: "
+        "fix the bad rows and reconcile again to see who is missing."
+    )
 
 
 def get(session: Session, job_id: str, *, partner_code: str | None = None) -> Reconciliation:
@@ -65,9 +83,11 @@ def running_job(session: Session, job_id: str) -> Reconciliation:
     return jobs.renew_lease(session, Reconciliation, job_id, now=utcnow(), lease=RUNNER_LEASE, lost=JobAbandoned)
 
 
-def complete(session: Session, job_id: str) -> Reconciliation:
-    """The job's last step, in its last transaction: every finding is recorded."""
+def complete(session: Session, job_id: str, *, only_at_gateway_withheld: bool) -> Reconciliation:
+    """The job's last step, in its last transaction: every finding is recorded, and the job says whether it
+    listed who is only at the gateway or withheld it."""
     job = running_job(session, job_id)
+    job.only_at_gateway_withheld = only_at_gateway_withheld
     jobs.finish(job, JobStatus.COMPLETED, utcnow())
     return job
 

@@ -1,4 +1,9 @@
-"""The drift report: a job's findings as CSV, for the API's /report.csv and `gateway reconcile --report`."""
+"""The drift report: a job's findings as CSV, for the API's /report.csv and `gateway reconcile --report`.
+
+A job that withheld only_at_gateway says so on the report's first row (kind only_at_gateway_withheld, the reason
+with the number of unreadable rows in detail): a report without a missing customer must not read as nobody
+missing.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import io
 from collections.abc import Iterator
 
 from gateway.services.reconciliation.findings import CHUNK_ROWS, list_items
+from gateway.services.reconciliation.jobs import get, withheld_reason
 from gateway.store.db import Store
 
 REPORT_COLUMNS = [
@@ -22,6 +28,7 @@ REPORT_COLUMNS = [
     "detail",
     "repaired_at",
 ]
+WITHHELD_KIND = "only_at_gateway_withheld"
 
 
 def report_csv(store: Store, job_id: str) -> Iterator[str]:
@@ -30,6 +37,12 @@ def report_csv(store: Store, job_id: str) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(REPORT_COLUMNS)
+    with store.read() as session:
+        withheld = withheld_reason(get(session, job_id))
+    if withheld is not None:
+        writer.writerow(
+            [WITHHELD_KIND if name == "kind" else withheld if name == "detail" else "" for name in REPORT_COLUMNS]
+        )
     last_id = 0
     while True:
         with store.read() as session:

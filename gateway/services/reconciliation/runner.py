@@ -37,7 +37,8 @@ def run(
     naming no usable partner_ref (not JSON, a quote opened in its ref, a ref with a control character), or with
     no row that could be compared (every row bad, or none at all), lists nobody as only at the gateway: that
     row's customer would be among them, and a broken export (a pretty-printed JSON array sent as NDJSON: every
-    line but the last a bad row) would list every live customer, whom applying would cancel.
+    line but the last a bad row) would list every live customer, whom applying would cancel. The job then says
+    so (only_at_gateway_withheld, with its unreadable_rows), lest a 0 there read as nobody missing.
     """
     with store.read() as session:
         partner_code = session.get(Reconciliation, job_id).partner_code
@@ -58,10 +59,11 @@ def run(
             # of parameters in reference cycles of SQLAlchemy's, which a held-back collector lets pile up.
             passes = {"batch_rows": chunk_rows, "paged": stage.pages_passes, "progress": progress}
             record_pass(connection, job_id, partner_code, differing, drift_items, **passes)
-            if compared and not unnamed:
+            withheld = not compared or unnamed
+            if not withheld:
                 record_pass(connection, job_id, partner_code, missing, missing_items, **passes)
             with connection.transaction() as session:
-                job = complete(session, job_id)
+                job = complete(session, job_id, only_at_gateway_withheld=withheld)
     except BaseException:
         fail(store, job_id)  # e.g. the upload broke off: the job says so instead of staying "running"
         raise
