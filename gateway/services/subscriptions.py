@@ -487,8 +487,10 @@ def record_viewing(session: Session, views: Iterable[tuple[str, datetime]], *, n
         elif subscription.activated_at is not None and viewed_at < subscription.activated_at:
             before_joining.append(subscription_id)
         elif stored is None or viewed_at > stored or stored > now + VIEWING_CLOCK_SKEW:
+            # No new version, event or sequence: the version (the ETag) counts the changes a partner acts on, and a
+            # viewing time is none; bumped, it would fail the partner's next If-Match for nothing it could see
+            # coming. A viewing that answers a warning keeps the membership: that command bumps it.
             subscription.last_viewed_at = viewed_at
-            subscription.version += 1  # the representation shows it, so its ETag changes; no event, no sequence
             updated += 1
             if _answers_warning(subscription, viewed_at):
                 apply_command(

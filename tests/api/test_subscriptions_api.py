@@ -229,30 +229,44 @@ def test_every_representation_carries_its_etag_also_in_a_list(client, partner, s
     assert suspended.status_code == 200 and suspended.json["etag"] == suspended.headers["ETag"] != header
 
 
-def test_a_viewing_report_changes_the_etag_as_it_changes_the_representation(client, partner, service):
+def test_a_viewing_report_leaves_the_etag_so_a_partners_if_match_still_holds(client, partner, service):
     subscription = activate(client, service, create(client, partner))
     before = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).headers["ETag"]
     viewed = [{"subscription_id": subscription["id"], "last_viewed_at": watched()}]
     assert client.post("/v1/service/activity", json={"items": viewed}, headers=service).json["updated"] == 1
     after = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner)
-    assert after.json["last_viewed_at"] and after.headers["ETag"] != before
-    stale = client.post(
+    assert after.json["last_viewed_at"] and after.headers["ETag"] == before
+    suspended = client.post(
         f"/v1/subscriptions/{subscription['id']}/suspend", json={}, headers={**partner, "If-Match": before}
     )
+    assert suspended.status_code == 200 and suspended.headers["ETag"] != before
+
+
+def test_a_viewing_that_answers_a_warning_is_a_change_and_moves_the_etag(app, client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    path = f"/v1/subscriptions/{subscription['id']}"
+    with app_store(app).transaction() as session:
+        row = session.get(Subscription, subscription["id"])
+        row.inactivity_warned_at, row.inactivity_respond_by = (
+            utcnow() - timedelta(days=1),
+            utcnow() + timedelta(days=13),
+        )
+        row.version += 1  # as the campaign does when it warns
+    warned = client.get(path, headers=partner)
+    viewed = [{"subscription_id": subscription["id"], "last_viewed_at": watched()}]
+    assert client.post("/v1/service/activity", json={"items": viewed}, headers=service).json["updated"] == 1
+    kept = client.get(path, headers=partner)
+    assert kept.json["inactivity_warning"] is None and kept.headers["ETag"] != warned.headers["ETag"]
+    stale = client.post(f"{path}/suspend", json={}, headers={**partner, "If-Match": warned.headers["ETag"]})
     assert stale.status_code == 412
-    # A report that moves nothing leaves the tag as it is.
-    assert client.post("/v1/service/activity", json={"items": viewed}, headers=service).json["updated"] == 0
-    assert (
-        client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner).headers["ETag"] == after.headers["ETag"]
-    )
 
 
 def test_if_match_guards_the_service_actions_too(client, partner, service):
     subscription = activate(client, service, create(client, partner, billed_by="service"))
     path = f"/v1/service/subscriptions/{subscription['id']}"
     stale = subscription["etag"]
-    viewed = [{"subscription_id": subscription["id"], "last_viewed_at": watched()}]
-    assert client.post("/v1/service/activity", json={"items": viewed}, headers=service).json["updated"] == 1
+    upgraded = client.post(f"{path}/change-plan", json={"plan": "premium"}, headers=service)
+    assert upgraded.status_code == 200
     refused = client.post(f"{path}/cancel", json={}, headers={**service, "If-Match": stale})
     assert refused.status_code == 412
     current = client.get(f"/v1/subscriptions/{subscription['id']}", headers=partner)
