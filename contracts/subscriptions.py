@@ -99,7 +99,8 @@ class SubscriptionSchema(Schema):
         required=True,
         metadata={
             "description": "The entity tag of this state of the subscription, as the ETag header carries it: send "
-            "it as If-Match on an action, also after reading the subscription in a list or an event."
+            "it as If-Match on an action, also after reading the subscription in a list. Events carry none: read "
+            "the subscription for it."
         },
     )
     created_at = fields.DateTime(required=True)
