@@ -71,7 +71,11 @@ class EndpointDeliverySchema(Schema):
 
 
 class NoticeSentSchema(Schema):
-    event_id = fields.String(required=True)
+    event_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The event's id while the feed keeps it; null once it is past the retention."},
+    )
     type = fields.String(required=True, attribute="event_type")
     occurred_at = fields.DateTime(required=True)
     subject = fields.String(required=True, allow_none=True, metadata={"description": "Of the notice text, if any."})
@@ -81,7 +85,8 @@ class NoticeSentSchema(Schema):
         validate=validate.OneOf([status.value for status in NoticeDelivery]),
         metadata={
             "description": "queued (not yet published), in_feed (no webhook endpoint; in the event feed), "
-            "pending, delivered (every endpoint), dead (retries ran out somewhere)."
+            "pending, delivered (every endpoint), dead (retries ran out somewhere), archived (sent long ago: "
+            "its event and delivery records are past the feed's retention; the subscription's history keeps it)."
         },
     )
     deliveries = fields.List(fields.Nested(EndpointDeliverySchema), required=True)
@@ -141,7 +146,11 @@ class LookupSchema(Schema):
         required=True,
         metadata={"description": "Where the account stands under the sharing policy, from the notices sent."},
     )
-    notices = fields.List(fields.Nested(NoticeSentSchema), required=True, metadata={"description": "Newest first."})
+    notices = fields.List(
+        fields.Nested(NoticeSentSchema),
+        required=True,
+        metadata={"description": "The newest notices sent about the subscriber, from its history; newest first."},
+    )
     faq = fields.List(fields.Nested(FaqLinkSchema), required=True)
     actions = fields.List(fields.Nested(ActionSchema), required=True)
     escalations = fields.List(fields.Nested(OpenEscalationSchema), required=True)

@@ -157,6 +157,17 @@ SCHEDULED_CHANGES = (APPLY_DOWNGRADE,)
 EVENT_TYPES = sorted({transition.event for transition in TRANSITIONS.values()})
 
 
+def event_of_entry(command: str, details: dict) -> str | None:
+    """The type of the event a history entry was reported with (its command, or for a notice the type it names);
+    None for the creation, which sends none."""
+    if command == "notice":
+        return details.get("event")
+    if command in TRANSITIONS:
+        return TRANSITIONS[Command(command)].event
+    scheduled = {change.name: change.event for change in SCHEDULED_CHANGES}
+    return scheduled.get(command)
+
+
 def changes_sending(event_type: str) -> list[Transition | ScheduledChange]:
     """The transitions and scheduled changes reported with `event_type`: what its data may say."""
     return [change for change in (*TRANSITIONS.values(), *SCHEDULED_CHANGES) if change.event == event_type]

@@ -234,6 +234,9 @@ class NoticeDelivery(enum.StrEnum):
     PENDING = "pending"  # on its way, possibly retrying
     DELIVERED = "delivered"  # every endpoint took it
     DEAD = "dead"  # retries ran out at some endpoint: an operator can replay it
+    # Delivered or dead long ago: its delivery records went with the event past the feed's retention
+    # (GATEWAY_EVENT_RETENTION_DAYS); the subscription's history still says it was sent.
+    ARCHIVED = "archived"
 
 
 def notice_delivery(published: bool, delivery_statuses: list[str]) -> NoticeDelivery:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.domain import situation
+from gateway.domain import lifecycle, situation
 from gateway.domain.errors import NotFound
 from gateway.domain.events import EventType
 from gateway.domain.lifecycle import Actor, Command, Status
@@ -34,7 +34,7 @@ class EndpointDelivery:
 
 @dataclass(frozen=True)
 class NoticeSent:
-    event_id: str
+    event_id: str | None  # None once the event is past the feed's retention
     event_type: str
     occurred_at: datetime
     subject: str | None  # of the member's or call center's text, when the event carries one
@@ -138,41 +138,53 @@ def _facts(subscription: Subscription, entries: list[SubscriptionChange]) -> sit
     )
 
 
-def last_notices(session: Session, subscription: Subscription, limit: int = NOTICES_SHOWN) -> list[NoticeSent]:
-    """The newest events about this subscriber, newest first, each with where its deliveries stand."""
-    events = list(
-        session.scalars(
-            select(OutboxEvent)
-            .where(
-                OutboxEvent.partner_code == subscription.partner_code, OutboxEvent.subscription_id == subscription.id
+def last_notices(
+    session: Session, subscription: Subscription, entries: list[SubscriptionChange], limit: int = NOTICES_SHOWN
+) -> list[NoticeSent]:
+    """The newest notices sent about this subscriber, newest first, each with where its deliveries stand.
+
+    They come from the subscription's own history (`entries`), where every change but the creation was reported
+    with an event of the same sequence number: the feed forgets events past its retention, the history does not.
+    An event still kept adds its id, the subject of its text and its deliveries."""
+    sent = [entry for entry in reversed(entries) if entry.sequence > 0][:limit]
+    if not sent:
+        return []
+    events = {
+        event.sequence: event
+        for event in session.scalars(
+            select(OutboxEvent).where(
+                OutboxEvent.partner_code == subscription.partner_code,
+                OutboxEvent.subscription_id == subscription.id,
+                OutboxEvent.sequence.in_([entry.sequence for entry in sent]),
             )
-            .order_by(OutboxEvent.created_at.desc(), OutboxEvent.id.desc())
-            .limit(limit)
         )
-    )
-    by_event: dict[int, list[Delivery]] = {event.id: [] for event in events}
-    if events:
+    }
+    by_event: dict[int, list[Delivery]] = {event.id: [] for event in events.values()}
+    if by_event:
         query = select(Delivery).where(Delivery.event_id.in_(list(by_event))).order_by(Delivery.id)
         for delivery in session.scalars(query):
             by_event[delivery.event_id].append(delivery)
-    notices = []
-    for event in events:
-        deliveries = by_event[event.id]
-        text = (event.payload.get("data") or {}).get("notice") or {}
-        notices.append(
-            NoticeSent(
-                event_id=event.event_id,
-                event_type=event.event_type,
-                occurred_at=event.created_at,
-                subject=text.get("subject"),
-                delivery=situation.notice_delivery(event.position is not None, [d.status for d in deliveries]),
-                deliveries=[
-                    EndpointDelivery(d.endpoint_id, d.status, d.attempts, d.last_error, d.finished_at)
-                    for d in deliveries
-                ],
-            )
-        )
-    return notices
+    return [_notice_sent(entry, events.get(entry.sequence), by_event) for entry in sent]
+
+
+def _notice_sent(
+    entry: SubscriptionChange, event: OutboxEvent | None, by_event: dict[int, list[Delivery]]
+) -> NoticeSent:
+    event_type = lifecycle.event_of_entry(entry.command, entry.details)
+    if event is None:  # past the feed's retention: delivered or dead by then, its records gone with it
+        return NoticeSent(None, event_type, entry.occurred_at, None, situation.NoticeDelivery.ARCHIVED, [])
+    deliveries = by_event[event.id]
+    text = (event.payload.get("data") or {}).get("notice") or {}
+    return NoticeSent(
+        event_id=event.event_id,
+        event_type=event_type,
+        occurred_at=entry.occurred_at,
+        subject=text.get("subject"),
+        delivery=situation.notice_delivery(event.position is not None, [d.status for d in deliveries]),
+        deliveries=[
+            EndpointDelivery(d.endpoint_id, d.status, d.attempts, d.last_error, d.finished_at) for d in deliveries
+        ],
+    )
 
 
 def _readable(session: Session, slugs: list[str], market: str) -> list[str]:
@@ -221,7 +233,7 @@ def lookup_subscriber(
         explanation=explanation,
         inactivity=situation.inactivity(facts),
         actions=_offered(situation.available_actions(facts, now), explanation.locale),
-        notices=last_notices(session, subscription),
+        notices=last_notices(session, subscription, entries),
         faq=faq_links(session, _readable(session, situation.faq_slugs(facts), subscription.market), chosen_locale),
         escalations=unresolved_escalations(session, subscription.id),
         sharing=sharing_standing(entries),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import update
 
@@ -9,6 +11,7 @@ from gateway.delivery.publisher import publish_events
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind, Scope
 from gateway.domain.sharing import POLICY_ARTICLES
+from gateway.services.deliveries import remove_expired_events
 from gateway.store.models import Delivery
 from tests.support.api import app_store, bearer
 from tests.support.lookup import SITUATIONS, add_faq_titles, add_open_escalation, subscriber_in
@@ -158,6 +161,25 @@ def test_last_notices_newest_first_with_their_delivery(app, client, agent, seed)
     assert all(notice["delivery_status"] == "pending" for notice in notices[1:])
     other = _lookup(client, agent, "other-customer").json["notices"]
     assert other and all(notice["delivery_status"] == "queued" for notice in other)  # not yet published
+
+
+def test_notices_past_the_feeds_retention_are_still_shown_from_the_history(app, client, agent, seed):
+    seed.endpoint("alpha")
+    now = utcnow()
+    with app_store(app).transaction() as session:
+        subscriber_in(session, "alpha", "cancelled", now=now)
+        publish_events(session, now)
+        session.execute(update(Delivery).values(status="delivered"))
+    before = _lookup(client, agent, "cancelled").json["notices"]
+    with app_store(app).transaction() as session:  # what `gateway scheduler run` does once the days have passed
+        removed = remove_expired_events(session, now=now + timedelta(days=31), retention=timedelta(days=30))
+    assert removed == len(before) > 0
+
+    after = _lookup(client, agent, "cancelled").json["notices"]
+
+    assert [(n["type"], n["occurred_at"]) for n in after] == [(n["type"], n["occurred_at"]) for n in before]
+    assert all(n["delivery_status"] == "archived" and n["event_id"] is None and n["deliveries"] == [] for n in after)
+    assert all(n["delivery_status"] == "delivered" and n["event_id"] for n in before)
 
 
 def test_open_escalations_are_shown_closed_ones_not(app, client, agent):
