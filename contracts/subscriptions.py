@@ -66,7 +66,11 @@ class SubscriptionSchema(Schema):
     status_reason = fields.String(required=True)
     activation = fields.Nested(ActivationSchema, required=True, allow_none=True)
     activated_at = fields.DateTime(required=True, allow_none=True)
-    last_viewed_at = fields.DateTime(required=True, allow_none=True)
+    last_viewed_at = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "When the member last watched, as the service reports it; not part of the etag."},
+    )
     access_until = fields.DateTime(
         required=True, allow_none=True, metadata={"description": "When a scheduled cancellation takes effect."}
     )
@@ -100,7 +104,8 @@ class SubscriptionSchema(Schema):
         metadata={
             "description": "The entity tag of this state of the subscription, as the ETag header carries it: send "
             "it as If-Match on an action, also after reading the subscription in a list. Events carry none: read "
-            "the subscription for it."
+            "the subscription for it. It changes with what a partner acts on (status, plan, dates, the inactivity "
+            "warning), not with last_viewed_at."
         },
     )
     created_at = fields.DateTime(required=True)
