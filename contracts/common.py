@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
+
+from gateway.domain import partner_refs
 
 
 class FieldErrorSchema(Schema):
@@ -46,6 +48,23 @@ class JsonBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid", input=value)
         return value
+
+
+class PartnerRef(fields.String):
+    """A partner_ref in a body or a query, loaded in its normal form (gateway.domain.partner_refs): what cannot be
+    read as one is refused naming the field, never stored or looked up as typed."""
+
+    def __init__(self, **options) -> None:
+        metadata = {"description": partner_refs.DESCRIPTION, "example": "cust-000123", **options.pop("metadata", {})}
+        # Published as the rule's pattern and 1-100 characters; the normal form meets both.
+        rule = [validate.Length(min=1, max=partner_refs.MAX_LENGTH), validate.Regexp(partner_refs.PATTERN)]
+        super().__init__(validate=rule, metadata=metadata, **options)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> str:
+        try:
+            return partner_refs.normal_form(super()._deserialize(value, attr, data, **kwargs))
+        except partner_refs.UnusableRef as unusable:
+            raise ValidationError(str(unusable)) from None
 
 
 class PageQuerySchema(Schema):

@@ -7,9 +7,14 @@ from marshmallow import Schema, fields, validate
 from contracts.common import SHOWN_ONCE_ON_REPLAY, PageQuerySchema, PageSchema, secret_withheld_field
 from contracts.partners import partner_code_field
 from gateway.domain.delivery import DeliveryStatus, Outcome
+from gateway.domain.events import EVENT_TYPE_NAMES
 
 DELIVERY_STATUSES = [status.value for status in DeliveryStatus]
-EVENT_TYPE = {"validate": validate.Length(min=1, max=64), "metadata": {"example": "subscription.cancelled"}}
+# A filter by type names one the gateway sends: a misspelt one is refused with the list, not answered with nothing.
+EVENT_TYPE = {
+    "validate": validate.OneOf(sorted(EVENT_TYPE_NAMES), error="Unknown event type; known: {choices}."),
+    "metadata": {"example": "subscription.cancelled"},
+}
 
 
 class AttemptSchema(Schema):

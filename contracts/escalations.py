@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from contracts.common import NO_NUL, NOT_BLANK, PageQuerySchema, PageSchema
+from contracts.common import NOT_BLANK, PageQuerySchema, PageSchema, PartnerRef
 from contracts.partners import locale_field
-from contracts.subscriptions import PARTNER_REF
 from gateway.domain.escalations import Category, Priority, Side, Status
 
 CATEGORIES = [str(category) for category in Category]
@@ -30,12 +29,8 @@ def _agent_ref(description: str, **options) -> fields.String:
     )
 
 
-def _partner_ref(description: str, **options) -> fields.String:
-    return fields.String(
-        validate=[PARTNER_REF["validate"], NO_NUL],
-        metadata={"description": description, "example": "cust-000123"},
-        **options,
-    )
+def _partner_ref(description: str, **options) -> PartnerRef:
+    return PartnerRef(metadata={"description": description}, **options)
 
 
 # -- requests ------------------------------------------------------------------------------------------------------

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from contracts.common import PartnerRef
 from contracts.partners import locale_field
-from contracts.subscriptions import PARTNER_REF, STATUSES
+from contracts.subscriptions import STATUSES
 from gateway.domain.delivery import DeliveryStatus
 from gateway.domain.lifecycle import TRANSITIONS, Actor
 from gateway.domain.situation import Inactivity, NoticeDelivery
 
 
 class LookupQuerySchema(Schema):
-    partner_ref = fields.String(required=True, **PARTNER_REF)
+    partner_ref = PartnerRef(required=True)
     locale = locale_field()  # the agent's language; texts fall back de-AT -> de -> en; the partner's by default
 
 

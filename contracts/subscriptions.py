@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from contracts.common import PageQuerySchema, PageSchema
+from contracts.common import PageQuerySchema, PageSchema, PartnerRef
 from contracts.partners import locale_field
 from gateway.domain.countries import COUNTRY_CODES
 from gateway.domain.lifecycle import Status
@@ -13,7 +13,6 @@ from gateway.domain.plans import PLANS
 from gateway.domain.sharing import BILLED_BY
 
 STATUSES = [status.value for status in Status]
-PARTNER_REF = {"validate": validate.Length(min=1, max=100), "metadata": {"example": "cust-000123"}}
 
 
 def plan_field(**options) -> fields.String:
@@ -21,7 +20,7 @@ def plan_field(**options) -> fields.String:
 
 
 class SubscriptionCreateSchema(Schema):
-    partner_ref = fields.String(required=True, **PARTNER_REF)
+    partner_ref = PartnerRef(required=True)
     plan = plan_field(required=True)
     market = fields.String(required=True, validate=validate.OneOf(sorted(COUNTRY_CODES), error=NOT_A_COUNTRY))
     billing_anchor = fields.Date(
@@ -113,7 +112,7 @@ class SubscriptionSchema(Schema):
 
 
 class SubscriptionListQuerySchema(PageQuerySchema):
-    partner_ref = fields.String(**PARTNER_REF)
+    partner_ref = PartnerRef(metadata={"description": "Only the subscription with this reference (normal form)."})
     status = fields.String(validate=validate.OneOf(STATUSES))
 
 

@@ -21,6 +21,7 @@ from gateway.console import session as console_session
 from gateway.console.endpoints import BLUEPRINT, OPEN_ENDPOINTS, URL_PREFIX
 from gateway.console.markdown import render_markdown
 from gateway.domain import escalations as escalation_rules
+from gateway.domain import partner_refs
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, GatewayError, InvalidInput, NotFound
 from gateway.domain.escalations import Action, Category, Priority, Side
@@ -300,11 +301,13 @@ def faq_article(slug: str):
 
 @blp.get("/lookup")
 def lookup():
-    partner_ref = request.args.get("partner_ref", "").strip()
-    found, error = None, None
+    typed = request.args.get("partner_ref", "")
+    partner_ref, found, error, unusable = typed.strip(), None, None, False
     if partner_ref:
-        if len(partner_ref) > 100:
-            error = "A customer reference has at most 100 characters."
+        try:
+            partner_ref = partner_refs.normal_form(typed)  # the one form every reference is stored and sought in
+        except partner_refs.UnusableRef as why:
+            error, unusable = f"Not a customer reference: {why}", True
         else:
             with store().read() as session:
                 try:
@@ -319,7 +322,7 @@ def lookup():
                     )
                 except NotFound:
                     error = f"No subscriber with the reference “{partner_ref}” at {g.agent.partner_name}."
-    status = 404 if error and partner_ref and len(partner_ref) <= 100 else (422 if error else 200)
+    status = 422 if unusable else (404 if error else 200)
     return render_template("console/lookup.html", partner_ref=partner_ref, found=found, error=error), status
 
 

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 
 from gateway.domain.errors import InvalidInput
 from gateway.domain.lifecycle import Command, Status
+from gateway.domain.partner_refs import MAX_LENGTH, UnusableRef, normal_form, normal_form_or_none
 from gateway.domain.plans import PLAN_RANKS
 
 ROSTER_FIELDS = ("partner_ref", "status", "plan")
 # Text no store can hold (as gateway.http.unstorable refuses in requests): a NUL, which PostgreSQL text cannot
 # hold, or a lone surrogate (an NDJSON "\ud800"), which has no UTF-8 form. Such a row is a bad row of the report.
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-# Nor can a partner_ref hold a control character (CR, LF, tab, any other C0, DEL): no subscription has one, and
-# in a roster one is a sign of a broken row (a line break inside a quoted field), not of a customer's ref.
-UNUSABLE_IN_REF = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+# A row's partner_ref is read in the one normal form (gateway.domain.partner_refs): one no subscription can have
+# (a control character, a tab or line break inside: in a roster the sign of a broken row) makes a bad row.
 
 
 class RosterStatus(enum.StrEnum):
@@ -87,14 +87,9 @@ class BadRow:
 
 
 def usable_ref(value: object) -> str | None:
-    """The partner_ref a row names, by the rule good rows follow (text, trimmed, 1-100 characters, no control
-    character, storable); None when there is none, or one no subscription can have."""
-    if not isinstance(value, str):
-        return None
-    reference = value.strip()
-    if not reference or len(reference) > 100 or UNUSABLE_IN_REF.search(reference):
-        return None
-    return reference
+    """The partner_ref a row names, in the normal form good rows follow (gateway.domain.partner_refs); None when
+    there is none, or one no subscription can have."""
+    return normal_form_or_none(value)
 
 
 def _check(line: int, values: dict) -> RosterRow | BadRow:
@@ -105,11 +100,18 @@ def _check(line: int, values: dict) -> RosterRow | BadRow:
     unstorable = [name for name in ROSTER_FIELDS if UNSTORABLE.search(values[name])]
     if unstorable:
         return BadRow(line, f"{', '.join(unstorable)}: holds a NUL character or a lone surrogate", reference)
-    partner_ref, status, plan = (values[name].strip() for name in ROSTER_FIELDS)
-    if len(partner_ref) > 100:  # no subscription has such a ref (nor a prefix of it: that is another customer's)
-        return BadRow(line, "partner_ref longer than 100 characters")
-    if UNUSABLE_IN_REF.search(partner_ref):  # nor one with a line break or another control character in it
-        return BadRow(line, "partner_ref holds a control character")
+    status, plan = values["status"].strip(), values["plan"].strip()
+    try:
+        partner_ref = normal_form(values["partner_ref"])
+    except UnusableRef:
+        # No subscription has such a ref (nor a prefix of a longer one: that is another customer's).
+        too_long = len(values["partner_ref"]) > MAX_LENGTH
+        reason = (
+            f"partner_ref longer than {MAX_LENGTH} characters"
+            if too_long
+            else "partner_ref holds a control character or white space other than spaces"
+        )
+        return BadRow(line, reason)
     if status not in RosterStatus.__members__.values():
         return BadRow(line, f"unknown status {status!r}; expected active, suspended or cancelled", partner_ref)
     if plan not in PLAN_RANKS:
@@ -171,13 +173,8 @@ def _csv_rows(lines: Iterator[str], names: list[str]) -> Iterator[RosterRow | Ba
             reason = f"{len(values)} fields where the header has {width}"
             yield BadRow(number, reason, _ref(values, ref_at, width))
             continue
-        partner_ref, status, plan = values[ref_at].strip(), values[status_at].strip(), values[plan_at].strip()
-        if (
-            status in statuses
-            and plan in PLAN_RANKS
-            and 0 < len(partner_ref) <= 100
-            and not UNUSABLE_IN_REF.search(partner_ref)
-        ):
+        partner_ref, status, plan = usable_ref(values[ref_at]), values[status_at].strip(), values[plan_at].strip()
+        if status in statuses and plan in PLAN_RANKS and partner_ref is not None:
             yield RosterRow(number, partner_ref, RosterStatus(status), plan)
         else:  # a bad row: the general check finds the reason
             yield _check(number, dict(zip(names, values, strict=True)))

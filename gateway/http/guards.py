@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, abort, current_app, request
 
-from gateway.http import unstorable
+from gateway.http import query_names, unstorable
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 JSON = ("application/json",)
@@ -72,8 +72,11 @@ def install_request_guards(app: Flask) -> None:
         # No NUL reaches a view, whose store could not hold it. Tested inline: this runs before every read.
         if unstorable.NUL in current.path:
             return unstorable.path_problem(current)
-        if current.query_string:
+        if current.query_string:  # the only cost to a request without a query (the hot reads have none)
             unstorable.check_query(current)
+            refused = query_names.refuse_unknown(current, _handler())
+            if refused is not None:
+                return refused
         if current.method not in BODY_METHODS and not current.content_length:
             return  # nothing to check on a plain read
         handler = _handler()

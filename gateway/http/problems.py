@@ -18,7 +18,12 @@ log = logging.getLogger("gateway.api")
 
 # slug -> (status, title, when it happens). The slug is the stable part of `type`; titles never change.
 PROBLEM_TYPES: dict[str, tuple[int, str, str]] = {
-    "bad-request": (400, "Bad request", "The request could not be read, e.g. the body is not valid JSON."),
+    "bad-request": (
+        400,
+        "Bad request",
+        "The request could not be read, e.g. the body is not valid JSON, or its query names a parameter the "
+        "operation does not take (see `errors`).",
+    ),
     "unauthenticated": (
         401,
         "Unauthenticated",

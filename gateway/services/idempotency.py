@@ -45,7 +45,29 @@ WITHHELD_TEXT = "[withheld]"
 
 
 def fingerprint(method: str, path: str, body: bytes) -> str:
+    """What tells one request from another: the method, the path and the body as parsed. A JSON body counts by
+    what it says, so a retry that sends the same document with its keys in another order or other white space is
+    the same request (a client's JSON library need not keep either). Any other body counts by its bytes."""
+    return streamed_fingerprint(method, path, [canonical_json(body) or body])
+
+
+def fingerprint_as_bytes(method: str, path: str, body: bytes) -> str:
+    """The fingerprint of a body by its bytes alone, as keys claimed before JSON bodies were compared as parsed
+    still hold it: a retry of such a request, sent again byte for byte, must still be recognised (`claim`'s
+    `earlier_fingerprint`). Needed until the last of those keys has expired (GATEWAY_IDEMPOTENCY_TTL_HOURS)."""
     return streamed_fingerprint(method, path, [body])
+
+
+def canonical_json(body: bytes) -> bytes | None:
+    """A JSON body written one way (keys sorted, no white space, text as UTF-8); None for a body that is not JSON
+    (empty, or unreadable: the view refuses it, and a refused request keeps no key)."""
+    if not body:
+        return None
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to parse (the view says 400)
+        return None
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def streamed_fingerprint(method: str, path: str, parts: Iterable[bytes]) -> str:
@@ -102,10 +124,14 @@ def claim(
     ttl: timedelta,
     headers: dict[str, str] | None = None,
     lease: timedelta | None = None,
+    earlier_fingerprint: str | None = None,
 ) -> IdempotencyRecord | None:
     """None when this request is the first with the key (a record is reserved, with `headers` to show a retry
     while it is in progress, and leased for `lease` when given); else the record to replay, or one still in
-    progress (see `in_progress`). A claim whose lease has run out is taken over: None again."""
+    progress (see `in_progress`). A claim whose lease has run out is taken over: None again.
+
+    A key claimed with `request_fingerprint` or, when given, `earlier_fingerprint` (how an earlier release of the
+    gateway fingerprinted this same request) is this request's; one claimed with any other is a 422."""
     existing = session.get(IdempotencyRecord, (owner, key))
     if existing is not None and existing.created_at <= now - ttl:
         session.delete(existing)  # expired: the key may be used afresh
@@ -129,7 +155,7 @@ def claim(
             return None
         except IntegrityError:  # a concurrent request with this key committed first
             existing = session.get(IdempotencyRecord, (owner, key), populate_existing=True)
-    if existing.fingerprint != request_fingerprint:
+    if existing.fingerprint not in (request_fingerprint, earlier_fingerprint):
         raise InvalidInput(
             {HEADER: "This key was used for a different request; use a new key for a new request."},
             location="header",

@@ -355,7 +355,10 @@ def test_a_bad_row_whose_ref_holds_a_control_character_protects_no_one_so_lists_
     assert (job.counts["bad_row"], job.counts["only_at_gateway"]) == (1, 0)
     with store.read() as session:
         [bad] = reconciliation.list_items(session, job.id, kind="bad_row")
-        assert (bad.partner_ref, bad.detail) == (None, "partner_ref holds a control character")
+        assert (bad.partner_ref, bad.detail) == (
+            None,
+            "partner_ref holds a control character or white space other than spaces",
+        )
 
 
 def test_a_good_row_before_a_bad_one_of_the_same_ref_is_compared(store):

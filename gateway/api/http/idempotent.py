@@ -126,11 +126,17 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
         if key is None:
             return without_key(*args, **kwargs)
         owner = _owner(g.principal)
-        request_fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
+        body = request.get_data()
         claimed_at = utcnow()
         with store().transaction() as session:
             stored = idempotency.claim(
-                session, owner=owner, key=key, request_fingerprint=request_fingerprint, now=claimed_at, ttl=_ttl()
+                session,
+                owner=owner,
+                key=key,
+                request_fingerprint=idempotency.fingerprint(request.method, request.path, body),
+                earlier_fingerprint=idempotency.fingerprint_as_bytes(request.method, request.path, body),
+                now=claimed_at,
+                ttl=_ttl(),
             )
             if stored is not None:
                 return _answer(stored)
@@ -214,9 +220,10 @@ def key_sent() -> bool:
 
 
 @contextmanager
-def first_step(request_fingerprint: str | None) -> Iterator[FirstStep]:
+def first_step(request_fingerprint: str | None, earlier_fingerprint: str | None = None) -> Iterator[FirstStep]:
     """The first transaction of a view under `@idempotent_in_steps`. With an Idempotency-Key (`key_sent()`) it
-    claims the key for the request's fingerprint, in the same commit as whatever the view does in it."""
+    claims the key for the request's fingerprint, in the same commit as whatever the view does in it
+    (`earlier_fingerprint`: as `idempotency.claim` takes it)."""
     claim: _Claim | None = g.get(CLAIM)
     if claim is not None and request_fingerprint is None:
         raise TypeError("a request with an Idempotency-Key needs its fingerprint")
@@ -234,6 +241,7 @@ def first_step(request_fingerprint: str | None) -> Iterator[FirstStep]:
                 ttl=_ttl(),
                 headers=step.headers,
                 lease=RUNNER_LEASE,
+                earlier_fingerprint=earlier_fingerprint,
             )
             if stored is not None:
                 raise _KeyAlreadyClaimed(_answer(stored))  # rolls back what the view did in this step

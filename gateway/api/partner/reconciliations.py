@@ -187,8 +187,12 @@ class ReconciliationApply(MethodView):
         its item says why. The repairs are committed in chunks; an Idempotency-Key is claimed before the first.
         """
         uow.close_request_rows()
-        request_fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
-        with first_step(request_fingerprint) as step:
+        body = request.get_data()
+        fingerprints = (
+            idempotency.fingerprint(request.method, request.path, body),
+            idempotency.fingerprint_as_bytes(request.method, request.path, body),
+        )
+        with first_step(*fingerprints) as step:
             reconciliation_service.check_applicable(
                 step.session, reconciliation_id, partner_code=current_partner_code()
             )
