@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -76,6 +78,34 @@ def seed_demo(store: Store, *, now: datetime, receiver_url: str) -> DemoKeys:
                 for spec in DEMO_PARTNERS
             },
         )
+
+
+def keys_file_text(keys: DemoKeys, base_url: str, *, now: datetime) -> str:
+    """The demo's keys as shell variables (`. instance/demo-keys.env`), as printed."""
+    lines = [
+        f"# gateway demo keys, issued {now:%Y-%m-%d %H:%M:%S} UTC; the next `gateway demo` revokes them",
+        f"GATEWAY_URL={base_url}",
+        f"OPERATOR_KEY={keys.operator}",
+        f"SERVICE_KEY={keys.service}",
+        *(f"PARTNER_KEY_{code.upper().replace('-', '_')}={token}" for code, token in keys.partners.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Write `text` to `path` readable by its owner only (mode 0600), replacing what was there at once: the file
+    is never readable by others, not even while it is written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.unlink(missing_ok=True)
+    try:
+        with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as out:
+            os.fchmod(out.fileno(), 0o600)  # whatever the umask
+            out.write(text)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 DEMO_INACTIVE_MEMBERS = 3  # per demo partner: long-inactive members for `gateway campaigns inactivity` to warn

@@ -2,7 +2,8 @@
 
 `gateway demo` runs it; it stands for a partner's system, so it only uses what a partner would have: the
 signing secrets (from GATEWAY_DEMO_RECEIVER_SECRETS, JSON {partner code: [whsec_...]}) and the
-`standardwebhooks` reference library.
+`standardwebhooks` reference library. A batch is verified over its raw NDJSON body (json_parse=False: the
+library would parse it as one JSON document), then read a line at a time.
 
     python -m gateway.demo_receiver --port 8001
 """
@@ -19,6 +20,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 SECRETS_VARIABLE = "GATEWAY_DEMO_RECEIVER_SECRETS"
+NDJSON = "application/x-ndjson"  # a batch partner's requests: one event per line
 
 
 def _verified(secrets: list[str], body: bytes, headers: dict[str, str]) -> bool:
@@ -39,6 +41,18 @@ def _describe(event: dict) -> str:
     return f"{event.get('type')}{where} {detail}".rstrip()
 
 
+def _received(partner: str, body: bytes, content_type: str) -> str:
+    """What a verified request brought: one line for a single event; for a batch (NDJSON, one event per line),
+    a line saying how many events came in the one request, then one line per event."""
+    if content_type.split(";")[0].strip().lower() != NDJSON:
+        return f"[demo receiver] {partner}: {_describe(json.loads(body))} (signature ok)"
+    events = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
+    count = f"{len(events)} event{'' if len(events) == 1 else 's'}"
+    lines = [f"[demo receiver] {partner}: a batch of {count} in one request (NDJSON, signature ok)"]
+    lines += [f"[demo receiver]   {number}. {_describe(event)}" for number, event in enumerate(events, 1)]
+    return "\n".join(lines)
+
+
 def make_handler(secrets_by_partner: dict[str, list[str]]):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -47,13 +61,16 @@ def make_handler(secrets_by_partner: dict[str, list[str]]):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             partner = self.path.rstrip("/").rsplit("/", 1)[-1]
             headers = {name.lower(): value for name, value in self.headers.items()}
-            ok = _verified(secrets_by_partner.get(partner, []), body, headers)
-            events = [json.loads(line) for line in body.decode().splitlines() if line.strip()] if ok else []
-            for event in events:
-                print(f"[demo receiver] {partner}: {_describe(event)} (signature ok)", flush=True)
-            if not ok:
+            status = 204 if _verified(secrets_by_partner.get(partner, []), body, headers) else 401
+            if status == 204:
+                try:
+                    print(_received(partner, body, headers.get("content-type", "")), flush=True)
+                except ValueError:  # not JSON, or not UTF-8
+                    print(f"[demo receiver] {partner}: REJECTED {headers.get('webhook-id')}: not JSON", flush=True)
+                    status = 400
+            else:
                 print(f"[demo receiver] {partner}: REJECTED {headers.get('webhook-id')}: bad signature", flush=True)
-            self.send_response(204 if ok else 401)
+            self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import threading
+from collections import deque
 from pathlib import Path
 
 import click
@@ -16,12 +18,18 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
-from gateway.demo import DEMO_PARTNERS, seed_demo
+from gateway.demo import DEMO_PARTNERS, keys_file_text, seed_demo, write_private_file
 from gateway.demo_receiver import SECRETS_VARIABLE
 from gateway.domain.clock import utcnow
 from gateway.runtime import setting, store
 from gateway.services import faq as faq_service
 from gateway.store import migrate
+
+# In the instance folder while `gateway demo` runs: the keys it printed (mode 0600), and the gateway's and the
+# dispatcher's JSON logs, which would otherwise bury the demo receiver's lines in the terminal.
+DEMO_KEYS_FILE = "demo-keys.env"
+DEMO_LOG_FILE = "demo.log"
+DEMO_LOG_TAIL_LINES = 20  # shown when a demo process stops by itself
 
 # Every server the gateway starts runs with these (bench/status_lookup.py gives its baseline the same).
 GUNICORN_SETTINGS = (
@@ -103,10 +111,15 @@ def demo(bind: str | None, receiver_port: int, serve_after: bool) -> None:
     migrate.upgrade(store().engine)
     base = setting("PUBLIC_URL") or f"http://{bind}"
     receiver = f"http://127.0.0.1:{receiver_port}/hooks"
-    keys = seed_demo(store(), now=utcnow(), receiver_url=receiver)
+    now = utcnow()
+    keys = seed_demo(store(), now=now, receiver_url=receiver)
+    instance = Path(current_app.instance_path)
+    keys_file, log_file = instance / DEMO_KEYS_FILE, instance / DEMO_LOG_FILE
+    write_private_file(keys_file, keys_file_text(keys, base, now=now))
     faq_loaded = faq_service.load_folder(store(), faq_service.ARTICLES_FOLDER, now=utcnow()).summary()
     partner_code, partner_token = next(iter(keys.partners.items()))
     market = DEMO_PARTNERS[0]["markets"][0]
+    partner_ref = f"cust-{secrets.token_hex(3)}"  # new on every run: a partner_ref is one live subscription's
     click.echo(f"""
 Partner gateway demo ({setting("DATABASE_URL")})
 
@@ -115,6 +128,7 @@ Partner gateway demo ({setting("DATABASE_URL")})
   OpenAPI       {base}/openapi.json
   health        {base}/healthz   {base}/readyz   {base}/metrics
   receiver      {receiver}/<partner>  (a stand-in partner: verifies signatures, prints the events below)
+  logs          {_shown(log_file)}  (the gateway's and the dispatcher's JSON lines: tail -f it)
 
   {faq_loaded}
 
@@ -123,12 +137,14 @@ Keys (demo only; new ones are issued, and the previous demo keys revoked, on eve
   service                 {keys.service}""")
     for code, token in keys.partners.items():
         click.echo(f"  partner {code:15} {token}")
+    variables = ", ".join(f"${line.split('=')[0]}" for line in keys_file.read_text().splitlines()[1:])
+    click.echo(f"  saved in {_shown(keys_file)}, readable by you only: `. {_shown(keys_file)}` sets {variables}")
     click.echo(f"""
 Try:
   curl -s -H 'Authorization: Bearer {partner_token}' {base}/v1/webhook-endpoints
   curl -s -H 'Authorization: Bearer {partner_token}' -H 'Content-Type: application/json' \\
        -H "Idempotency-Key: $(uuidgen 2>/dev/null || date +%s%N)" {base}/v1/subscriptions \\
-       -d '{{"partner_ref": "cust-1", "plan": "standard", "market": "{market}", "billing_anchor": "2026-01-15"}}'
+       -d '{{"partner_ref": "{partner_ref}", "plan": "standard", "market": "{market}", "billing_anchor": "2026-01-15"}}'
   curl -s -H 'Authorization: Bearer {partner_token}' {base}/v1/subscriptions
   curl -s -X POST -H 'Authorization: Bearer {keys.operator}' {base}/admin/v1/partners/{partner_code}/test-event
   curl -s -H 'Authorization: Bearer {partner_token}' {base}/v1/events     # the same events, pulled
@@ -142,34 +158,58 @@ Inactive members (three per demo partner joined 30 months ago and never watched)
   curl -s -H 'Authorization: Bearer {keys.operator}' {base}/admin/v1/campaigns
 """)
     if serve_after:
-        click.echo(f"serving on {base}; dispatcher and receiver running (Ctrl-C stops all three)")
-        _run_demo_processes(bind, receiver_port, keys.webhook_secrets)
+        click.echo(
+            f"serving on {base}; dispatcher and receiver running (Ctrl-C stops all three); logs in {_shown(log_file)}"
+        )
+        _run_demo_processes(bind, receiver_port, keys.webhook_secrets, log_file)
 
 
-def _run_demo_processes(bind: str, receiver_port: int, webhook_secrets: dict[str, list[str]]) -> None:
-    """The gateway (gunicorn), a dispatcher and the demo receiver as child processes, stopped together."""
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _run_demo_processes(bind: str, receiver_port: int, webhook_secrets: dict[str, list[str]], log_file: Path) -> None:
+    """The gateway (gunicorn), a dispatcher and the demo receiver as child processes, stopped together.
+
+    Only the receiver writes to the terminal: the gateway's and the dispatcher's output (JSON logs, an access line
+    per request) goes to `log_file`, started afresh on every run. A process that stops by itself is named, with
+    the last lines of the log."""
     gunicorn, environment = _gunicorn_command(bind, setting("WORKERS"))
     environment["GATEWAY_ALLOW_PRIVATE_ENDPOINTS"] = "true"  # the demo receiver is on loopback
     receiver_environment = {**environment, SECRETS_VARIABLE: json.dumps(webhook_secrets)}
     sys.stdout.flush()
     receiver = [sys.executable, "-m", "gateway.demo_receiver", "--port", str(receiver_port)]
     dispatcher = [sys.executable, "-m", "gateway", "dispatch"]
-    # Fixed command lines (our own modules and gunicorn), no shell.
-    children = [
-        subprocess.Popen(receiver, env=receiver_environment),  # noqa: S603
-        subprocess.Popen(dispatcher, env=environment),  # noqa: S603
-        subprocess.Popen(gunicorn, env=environment),  # noqa: S603
-    ]
+    with log_file.open("w", encoding="utf-8") as log:
+        # Fixed command lines (our own modules and gunicorn), no shell.
+        children = {
+            "demo receiver": subprocess.Popen(receiver, env=receiver_environment),  # noqa: S603
+            "dispatcher": subprocess.Popen(dispatcher, env=environment, stdout=log, stderr=log),  # noqa: S603
+            "gateway": subprocess.Popen(gunicorn, env=environment, stdout=log, stderr=log),  # noqa: S603
+        }
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    while not stop.is_set() and all(child.poll() is None for child in children):
+    while not stop.is_set() and all(child.poll() is None for child in children.values()):
         stop.wait(0.2)
-    for child in children:
+    for name, child in children.items():
+        if not stop.is_set() and child.poll() is not None:
+            click.echo(f"the {name} stopped (exit status {child.returncode}); the last lines of {_shown(log_file)}:")
+            click.echo("".join(_last_lines(log_file, DEMO_LOG_TAIL_LINES)), nl=False)
+    for child in children.values():
         if child.poll() is None:
             child.terminate()
-    for child in children:
+    for child in children.values():
         try:
             child.wait(timeout=15)
         except subprocess.TimeoutExpired:
             child.kill()
+
+
+def _last_lines(path: Path, count: int) -> list[str]:
+    with path.open(encoding="utf-8", errors="replace") as lines:
+        return list(deque(lines, maxlen=count))

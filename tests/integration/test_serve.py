@@ -54,7 +54,16 @@ def test_demo_seeds_prints_keys_and_serves_them(environment):
     operator, service, first_partner, second_partner = TOKEN.findall(output)[:4]
     assert f"{base}/docs" in output and "curl -s -H 'Authorization: Bearer" in output
     assert "[demo receiver] rheinfunk: gateway.test" in output and "(signature ok)" in output
-    assert "[demo receiver] selat-mobile: gateway.test" in output
+    # The batch partner's request shows as a batch: how many events it brought, then each.
+    assert "[demo receiver] selat-mobile: a batch of 1 event in one request (NDJSON, signature ok)" in output
+    assert "[demo receiver]   1. gateway.test" in output
+    # The gateway's and the dispatcher's JSON lines went to the log file, which the demo named, not to the terminal.
+    log = Path(environment["GATEWAY_INSTANCE_PATH"]) / "demo.log"
+    assert f"logs          {log}" in output
+    assert '"logger"' not in output and '"path":' not in output
+    logged = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    assert any(line.get("path") == "/readyz" and line.get("status") == 200 for line in logged)
+    assert any(line["logger"].startswith("gateway.delivery") for line in logged)
 
     assert len({operator, service, first_partner, second_partner}) == 4
 
@@ -69,6 +78,47 @@ def test_demo_seeds_prints_keys_and_serves_them(environment):
     keys = subprocess.run([GATEWAY, "key", "list"], env=environment, capture_output=True, text=True, check=True).stdout
     assert keys.count(" revoked ") == 4 and keys.count(" active ") == 4
     assert new_operator not in keys
+
+
+def _create_subscription_command(printed: str) -> str:
+    """The create-subscription curl `gateway demo` printed, its continued lines joined."""
+    [command] = re.findall(r"^  (curl .*\\\n.*/v1/subscriptions \\\n.* -d .*)$", printed, re.MULTILINE)
+    return command
+
+
+def test_demo_saves_its_keys_privately_and_prints_commands_that_work_on_every_run(environment):
+    """Rerun, the demo's printed create-subscription command still creates a subscription (a new partner_ref
+    each run), and the keys it printed are also in a file only its owner can read."""
+    process, base = start_gateway(environment, "serve")
+    keys_file = Path(environment["GATEWAY_INSTANCE_PATH"]) / "demo-keys.env"
+    try:
+        created = []
+        for _ in range(2):
+            printed = subprocess.run(
+                [GATEWAY, "demo", "--no-serve", "--bind", base.removeprefix("http://")],
+                env=environment,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            assert keys_file.stat().st_mode & 0o777 == 0o600
+            saved = dict(line.split("=", 1) for line in keys_file.read_text().splitlines() if "=" in line)
+            assert saved.pop("GATEWAY_URL") == base
+            assert set(saved.values()) == set(TOKEN.findall(printed)) and len(saved) == 4  # the keys printed
+            assert f"{keys_file}" in printed
+            command = _create_subscription_command(printed)
+            answer = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=True).stdout
+            created.append(json.loads(answer))
+        assert [subscription["status"] for subscription in created] == ["pending_activation"] * 2, created
+        assert created[0]["partner_ref"] != created[1]["partner_ref"]
+        listed = requests.get(
+            f"{base}/v1/subscriptions",
+            headers={"Authorization": f"Bearer {saved['PARTNER_KEY_RHEINFUNK']}"},  # the second run's
+            timeout=5,
+        ).json()["items"]
+        assert {subscription["id"] for subscription in created} <= {subscription["id"] for subscription in listed}
+    finally:
+        stop_gateway(process)
 
 
 def test_serve_under_gunicorn_authenticates_limits_bodies_and_sums_metrics(environment):
