@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import tomllib
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 from babel import Locale, UnknownLocaleError
+from babel.lists import format_list
 from babel.numbers import format_currency
 
 from gateway.domain.events import EventType as E
@@ -101,10 +106,44 @@ DATE_PATTERNS = {
 }
 
 
+# French writes the first day of a month as an ordinal: "le 1er août", never "le 1 août".
+FIRST_DAY = {"fr": "1er"}
+
+
 def format_date(moment: datetime, language: str) -> str:
     """e.g. 6 December 2026, 6. Dezember 2026, 6 décembre 2026, 6 de diciembre de 2026, 6 Disember 2026."""
     month = MONTHS[language].split()[moment.month - 1]
-    return DATE_PATTERNS[language].format(day=moment.day, month=month, year=moment.year)
+    day = FIRST_DAY.get(language, "1") if moment.day == 1 else str(moment.day)
+    return DATE_PATTERNS[language].format(day=day, month=month, year=moment.year)
+
+
+# The one word per concept, the register and the plan names of each language (data, reviewed like the templates).
+GLOSSARY_PATH = Path(__file__).resolve().parent.parent / "templates" / "glossary.toml"
+
+
+@cache
+def glossary() -> dict[str, Any]:
+    with GLOSSARY_PATH.open("rb") as file:
+        return tomllib.load(file)
+
+
+def plan_name(code: str, language: str) -> str:
+    """A plan as the reader's language names it in prose (standard_with_ads -> Standard mit Werbung)."""
+    return glossary().get(language, glossary()[FALLBACK_LOCALE])["plans"].get(code, code)
+
+
+# English lists as British English writes them, without the serial comma (the glossary's spelling variant).
+_LIST_LOCALES = {"en": "en_GB"}
+
+
+def market_name(code: str, language: str) -> str:
+    """A market (ISO 3166-1 country code) as the language names the country (CLDR): DE -> Allemagne in French."""
+    return _cldr_locale(language, None).territories.get(code.upper(), code)
+
+
+def names_list(names: Iterable[str], language: str) -> str:
+    """Names joined as the language joins a list: "Deutschland, Österreich und Schweiz"."""
+    return format_list(list(names), locale=_LIST_LOCALES.get(language, language))
 
 
 # Where the amount goes and which decimal mark it uses, per language.

@@ -10,7 +10,7 @@ import enum
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from gateway.domain.lifecycle import (
     PARTNER_BILLED,
@@ -117,7 +117,10 @@ class _Dates(Mapping[str, str]):
         self._dates, self._language, self._texts = dates, language, texts
 
     def __getitem__(self, name: str) -> str:
-        value = getattr(self._dates, name, None)
+        if name == "last_access_day":  # the period ends at midnight: the day before is the last one with access
+            value = self._dates.access_until and self._dates.access_until - timedelta(microseconds=1)
+        else:
+            value = getattr(self._dates, name, None)
         return self._texts.unknown_date if value is None else format_date(value, self._language)
 
     def __iter__(self):

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class LanguageTexts:
     status_labels: dict[str, str]
-    status_explanations: dict[str, str]  # may use {activation_expires}, {access_until}, {retention_until}
+    # may use {activation_expires}, {last_access_day} (the day before the period end), {retention_until}
+    status_explanations: dict[str, str]
     reasons: dict[str, str]
     inactivity: dict[str, str]  # may use {inactivity_warned}, {respond_by}
     actions: dict[str, str]
@@ -37,7 +38,7 @@ ENGLISH = LanguageTexts(
         "suspended": "Watching is paused because a payment to you is missing. It comes back as soon as you "
         "resume the subscription.",
         "cancellation_scheduled": "The membership ends with the current billing period. The customer keeps full "
-        "access until {access_until} and is not charged after that.",
+        "access up to and including {last_access_day} and is not charged after that.",
         "cancelled": "The membership has ended and billing has stopped. Profile, list and settings are kept until "
         "{retention_until}; rejoining before then restores them.",
         "purged": "The membership ended and the retention period is over: profile, list and settings have been "
@@ -111,17 +112,17 @@ GERMAN = LanguageTexts(
         "pending_activation": "Das Paket ist verkauft, aber die Kundin oder der Kunde hat noch kein "
         "Streaming-Konto verknüpft. Der Aktivierungscode gilt bis zum {activation_expires}.",
         "active": "Die Mitgliedschaft läuft, Streaming ist möglich.",
-        "suspended": "Streaming ist pausiert, weil eine Zahlung an Sie fehlt. Sobald Sie das Abo fortsetzen, "
-        "geht es weiter.",
-        "cancellation_scheduled": "Die Mitgliedschaft endet mit dem laufenden Abrechnungszeitraum. Bis zum "
-        "{access_until} bleibt der volle Zugang, danach wird nichts mehr berechnet.",
+        "suspended": "Streaming ist pausiert, weil eine Zahlung an Sie fehlt. Sobald Sie die Mitgliedschaft "
+        "fortsetzen, geht es weiter.",
+        "cancellation_scheduled": "Die Mitgliedschaft endet mit dem laufenden Abrechnungszeitraum. Bis einschließlich "
+        "{last_access_day} bleibt der volle Zugang, danach wird nichts mehr berechnet.",
         "cancelled": "Die Mitgliedschaft ist beendet, die Abrechnung gestoppt. Profil, Liste und Einstellungen "
         "bleiben bis zum {retention_until} erhalten; wer vorher zurückkehrt, bekommt sie wieder.",
         "purged": "Die Mitgliedschaft ist beendet und die Aufbewahrungsfrist abgelaufen: Profil, Liste und "
-        "Einstellungen sind gelöscht. Für einen Neustart ist ein neues Abo nötig.",
+        "Einstellungen sind gelöscht. Für einen Neustart ist eine neue Mitgliedschaft nötig.",
     },
     reasons={
-        "created": "Sie haben das Abo angelegt.",
+        "created": "Sie haben die Mitgliedschaft angelegt.",
         "account_linked": "Ein bestehendes Streaming-Konto wurde mit dem Aktivierungscode verknüpft.",
         "account_created": "Mit dem Aktivierungscode wurde ein neues Streaming-Konto angelegt.",
         "activation_expired": "Der Aktivierungscode wurde nicht rechtzeitig eingelöst.",
@@ -131,23 +132,23 @@ GERMAN = LanguageTexts(
         "billing_period_ended": "Der Abrechnungszeitraum, zu dem gekündigt wurde, ist abgelaufen.",
         "partner_churn": "Sie haben das Paket beendet.",
         "account_closed": "Das Streaming-Konto wurde geschlossen.",
-        "fraud": "Das Abo wurde wegen Betrugsverdachts beendet.",
+        "fraud": "Die Mitgliedschaft wurde wegen Betrugsverdachts beendet.",
         "upgrade": "Wechsel in einen größeren Tarif, sofort wirksam.",
         "downgrade": "Wechsel in einen kleineren Tarif, wirksam ab dem nächsten Abrechnungszeitraum.",
         "member_rejoined": "Rückkehr innerhalb der Aufbewahrungsfrist; das Profil wurde wiederhergestellt.",
         "retention_expired": "Die Aufbewahrungsfrist nach der Kündigung ist abgelaufen.",
-        "inactivity": "Lange nichts angesehen und nach der Erinnerung nicht bestätigt.",
+        "inactivity": "Lange nichts angesehen und nach der Inaktivitätswarnung nicht bestätigt.",
         "member_confirmed": "In der App bestätigt.",
         "partner_confirmed": "Sie haben im Auftrag der Kundin oder des Kunden bestätigt.",
-        "viewing_activity": "Nach der Erinnerung wurde wieder etwas angesehen.",
+        "viewing_activity": "Nach der Inaktivitätswarnung wurde wieder etwas angesehen.",
     },
     inactivity={
-        "not_warned": "Es läuft keine Inaktivitäts-Erinnerung.",
-        "warned": "Am {inactivity_warned} kam eine Erinnerung wegen Inaktivität. Um die Mitgliedschaft zu "
+        "not_warned": "Es ist keine Inaktivitätswarnung offen.",
+        "warned": "Am {inactivity_warned} kam eine Inaktivitätswarnung. Um die Mitgliedschaft zu "
         "behalten, muss bis zum {respond_by} bestätigt werden, in der App oder über Sie; auch einfach etwas "
         "ansehen zählt. Sonst wird gekündigt und die Abrechnung endet.",
-        "kept": "Am {inactivity_warned} kam eine Erinnerung wegen Inaktivität; die Mitgliedschaft wurde behalten.",
-        "cancelled": "Am {inactivity_warned} kam eine Erinnerung wegen Inaktivität, ohne rechtzeitige Antwort: Die "
+        "kept": "Am {inactivity_warned} kam eine Inaktivitätswarnung; die Mitgliedschaft wurde behalten.",
+        "cancelled": "Am {inactivity_warned} kam eine Inaktivitätswarnung, ohne rechtzeitige Antwort: Die "
         "Mitgliedschaft wurde am {cancelled} wegen Inaktivität gekündigt.",
     },
     actions={
@@ -162,14 +163,14 @@ GERMAN = LanguageTexts(
         "change_plan": "Tarif wechseln",
         "rejoin": "Zurückkehren und Profil wiederherstellen",
         "purge": "Profil und Daten nach Ablauf der Aufbewahrungsfrist löschen",
-        "warn_inactivity": "An Inaktivität erinnern (wenn nichts mehr angesehen wird)",
+        "warn_inactivity": "Inaktivitätswarnung senden (wenn nichts mehr angesehen wird)",
         "confirm_keep": "Bestätigen, dass die Mitgliedschaft bleibt",
         "cancel_inactive": "Wegen Inaktivität kündigen, wenn keine Bestätigung kommt",
     },
     actors={
         "partner": "Sie (Partner)",
         "member": "Kundin oder Kunde, in der App",
-        "service": "der Streaming-Dienst",
+        "service": "der Streamingdienst",
         "scheduler": "automatisch",
     },
     unknown_date="(Datum unbekannt)",
@@ -188,14 +189,14 @@ FRENCH = LanguageTexts(
         "pending_activation": "L'offre a été vendue, mais le client n'a pas encore associé de compte de "
         "streaming. Le code d'activation est valable jusqu'au {activation_expires}.",
         "active": "L'abonnement est en cours et le client peut regarder.",
-        "suspended": "Le visionnage est interrompu car un paiement vous manque. Il reprend dès que vous "
+        "suspended": "Le visionnage est interrompu car un paiement ne vous est pas parvenu. Il reprend dès que vous "
         "réactivez l'abonnement.",
         "cancellation_scheduled": "L'abonnement prend fin avec la période de facturation en cours. Le client "
-        "garde un accès complet jusqu'au {access_until} et ne sera plus facturé ensuite.",
-        "cancelled": "L'abonnement est terminé et la facturation arrêtée. Le profil, la liste et les réglages "
+        "garde un accès complet jusqu'au {last_access_day} inclus et ne sera plus facturé ensuite.",
+        "cancelled": "L'abonnement est terminé et la facturation arrêtée. Le profil, la liste et les paramètres "
         "sont conservés jusqu'au {retention_until} ; un retour avant cette date les restaure.",
         "purged": "L'abonnement est terminé et la durée de conservation écoulée : le profil, la liste et les "
-        "réglages ont été supprimés. Pour regarder à nouveau, il faut un nouvel abonnement.",
+        "paramètres ont été supprimés. Pour regarder à nouveau, il faut un nouvel abonnement.",
     },
     reasons={
         "created": "Vous avez créé l'abonnement.",
@@ -209,8 +210,8 @@ FRENCH = LanguageTexts(
         "partner_churn": "Vous avez mis fin à l'offre.",
         "account_closed": "Le compte de streaming a été fermé.",
         "fraud": "L'abonnement a été arrêté pour suspicion de fraude.",
-        "upgrade": "Passage à une formule supérieure, effectif immédiatement.",
-        "downgrade": "Passage à une formule inférieure, effectif à la prochaine période de facturation.",
+        "upgrade": "Passage à une offre supérieure, effectif immédiatement.",
+        "downgrade": "Passage à une offre inférieure, effectif à la prochaine période de facturation.",
         "member_rejoined": "Retour pendant la durée de conservation ; le profil a été restauré.",
         "retention_expired": "La durée de conservation après la résiliation est écoulée.",
         "inactivity": "Le client ne regardait plus rien depuis longtemps et n'a pas confirmé après l'avertissement.",
@@ -221,7 +222,7 @@ FRENCH = LanguageTexts(
     inactivity={
         "not_warned": "Aucun avertissement d'inactivité en cours.",
         "warned": "Le client a été averti le {inactivity_warned} pour inactivité. Pour garder l'abonnement, il doit "
-        "confirmer avant le {respond_by}, dans l'application ou par votre intermédiaire ; regarder un contenu "
+        "confirmer au plus tard le {respond_by}, dans l'application ou par votre intermédiaire ; regarder un contenu "
         "suffit aussi. Sinon l'abonnement est résilié et la facturation s'arrête.",
         "kept": "Le client a été averti le {inactivity_warned} pour inactivité et l'abonnement a été conservé.",
         "cancelled": "Le client a été averti le {inactivity_warned} pour inactivité et n'a pas répondu à temps : "
@@ -236,7 +237,7 @@ FRENCH = LanguageTexts(
         "revert_cancellation": "Annuler la résiliation",
         "end_period": "Mettre fin à l'abonnement à la fin de la période de facturation",
         "cancel_now": "Résilier immédiatement",
-        "change_plan": "Changer de formule",
+        "change_plan": "Changer d'offre",
         "rejoin": "Revenir et restaurer le profil",
         "purge": "Supprimer le profil et les données à la fin de la durée de conservation",
         "warn_inactivity": "Avertir en cas d'inactivité (si le client ne regarde plus rien)",
@@ -265,10 +266,10 @@ SPANISH = LanguageTexts(
         "pending_activation": "El paquete está vendido, pero el cliente aún no ha vinculado una cuenta de "
         "streaming. El código de activación vale hasta el {activation_expires}.",
         "active": "La suscripción está en marcha y el cliente puede ver contenido.",
-        "suspended": "La reproducción está en pausa porque falta un pago a ustedes. Se reanuda en cuanto "
-        "reactive la suscripción.",
+        "suspended": "La reproducción está en pausa porque no le ha llegado un pago. Se reanuda en "
+        "cuanto usted reactive la suscripción.",
         "cancellation_scheduled": "La suscripción termina con el periodo de facturación actual. El cliente "
-        "mantiene el acceso completo hasta el {access_until} y después no se le cobra nada más.",
+        "mantiene el acceso completo hasta el {last_access_day} incluido y después no se le cobra nada más.",
         "cancelled": "La suscripción ha terminado y la facturación se ha detenido. El perfil, la lista y los "
         "ajustes se conservan hasta el {retention_until}; si vuelve antes, los recupera.",
         "purged": "La suscripción terminó y el periodo de conservación ha pasado: el perfil, la lista y los "
@@ -279,11 +280,11 @@ SPANISH = LanguageTexts(
         "account_linked": "El cliente vinculó una cuenta de streaming existente con el código de activación.",
         "account_created": "El cliente creó una cuenta de streaming nueva con el código de activación.",
         "activation_expired": "Nadie usó el código de activación antes de que caducara.",
-        "non_payment": "Ustedes informaron de que el cliente no pagó.",
-        "payment_recovered": "Ustedes informaron de que el pago llegó.",
+        "non_payment": "Usted informó de que el cliente no pagó.",
+        "payment_recovered": "Usted informó de que el pago llegó.",
         "member_request": "A petición del cliente.",
         "billing_period_ended": "Terminó el periodo de facturación al final del cual el cliente canceló.",
-        "partner_churn": "Ustedes dieron de baja el paquete.",
+        "partner_churn": "Usted dio de baja el paquete.",
         "account_closed": "La cuenta de streaming se cerró.",
         "fraud": "La suscripción se terminó por sospecha de fraude.",
         "upgrade": "Cambio a un plan superior, con efecto inmediato.",
@@ -292,13 +293,13 @@ SPANISH = LanguageTexts(
         "retention_expired": "El periodo de conservación tras la cancelación ha terminado.",
         "inactivity": "El cliente llevaba mucho tiempo sin ver nada y no confirmó tras el aviso.",
         "member_confirmed": "El cliente confirmó en la aplicación.",
-        "partner_confirmed": "Ustedes confirmaron en nombre del cliente.",
+        "partner_confirmed": "Usted confirmó en nombre del cliente.",
         "viewing_activity": "El cliente vio algo después del aviso.",
     },
     inactivity={
         "not_warned": "No hay ningún aviso de inactividad abierto.",
         "warned": "El cliente recibió el {inactivity_warned} un aviso por inactividad. Para conservar la "
-        "suscripción debe confirmar antes del {respond_by}, en la aplicación o a través de ustedes; ver "
+        "suscripción debe confirmar a más tardar el {respond_by}, en la aplicación o a través de usted; ver "
         "cualquier contenido también cuenta. Si no, la suscripción se cancela y se deja de cobrar.",
         "kept": "El cliente recibió el {inactivity_warned} un aviso por inactividad y conservó la suscripción.",
         "cancelled": "El cliente recibió el {inactivity_warned} un aviso por inactividad y no respondió a tiempo: la "
@@ -321,7 +322,7 @@ SPANISH = LanguageTexts(
         "cancel_inactive": "Cancelar por inactividad si no hay confirmación",
     },
     actors={
-        "partner": "ustedes (socio)",
+        "partner": "usted (socio)",
         "member": "el cliente, en la aplicación",
         "service": "el servicio de streaming",
         "scheduler": "automáticamente",
@@ -343,28 +344,28 @@ MALAY = LanguageTexts(
         "pengaktifan sah sehingga {activation_expires}.",
         "active": "Keahlian sedang berjalan dan pelanggan boleh menonton.",
         "suspended": "Tontonan dihentikan sementara kerana bayaran kepada anda belum diterima. Ia akan "
-        "disambung sebaik sahaja anda menyambung semula langganan.",
-        "cancellation_scheduled": "Keahlian tamat pada akhir tempoh bil semasa. Pelanggan masih mempunyai "
-        "akses penuh sehingga {access_until} dan tidak akan dicaj selepas itu.",
+        "disambung sebaik sahaja anda menyambung semula keahlian.",
+        "cancellation_scheduled": "Keahlian tamat pada akhir tempoh pengebilan semasa. Pelanggan masih mempunyai "
+        "akses penuh sehingga dan termasuk {last_access_day} dan tidak akan dicaj selepas itu.",
         "cancelled": "Keahlian telah tamat dan bil telah dihentikan. Profil, senarai dan tetapan disimpan "
         "sehingga {retention_until}; jika pelanggan kembali sebelum itu, semuanya dipulihkan.",
         "purged": "Keahlian telah tamat dan tempoh simpanan sudah berakhir: profil, senarai dan tetapan telah "
-        "dipadam. Untuk menonton semula, pelanggan memerlukan langganan baharu.",
+        "dipadam. Untuk menonton semula, pelanggan memerlukan keahlian baharu.",
     },
     reasons={
-        "created": "Anda telah mencipta langganan ini.",
+        "created": "Anda telah mencipta keahlian ini.",
         "account_linked": "Pelanggan memautkan akaun penstriman sedia ada dengan kod pengaktifan.",
         "account_created": "Pelanggan mencipta akaun penstriman baharu dengan kod pengaktifan.",
         "activation_expired": "Kod pengaktifan tidak digunakan sebelum tamat tempoh.",
         "non_payment": "Anda melaporkan bahawa pelanggan tidak membayar.",
         "payment_recovered": "Anda melaporkan bahawa bayaran telah diterima.",
         "member_request": "Atas permintaan pelanggan.",
-        "billing_period_ended": "Tempoh bil yang pelanggan pilih untuk berhenti telah tamat.",
+        "billing_period_ended": "Tempoh pengebilan semasa pelanggan membatalkan keahlian telah tamat.",
         "partner_churn": "Anda telah menamatkan pakej ini.",
         "account_closed": "Akaun penstriman telah ditutup.",
-        "fraud": "Langganan ditamatkan kerana disyaki penipuan.",
+        "fraud": "Keahlian ditamatkan kerana disyaki penipuan.",
         "upgrade": "Bertukar ke pelan yang lebih besar, berkuat kuasa serta-merta.",
-        "downgrade": "Bertukar ke pelan yang lebih kecil, berkuat kuasa mulai tempoh bil seterusnya.",
+        "downgrade": "Bertukar ke pelan yang lebih kecil, berkuat kuasa mulai tempoh pengebilan seterusnya.",
         "member_rejoined": "Pelanggan kembali dalam tempoh simpanan; profilnya telah dipulihkan.",
         "retention_expired": "Tempoh simpanan selepas pembatalan telah tamat.",
         "inactivity": "Pelanggan sudah lama tidak menonton dan tidak mengesahkan selepas amaran.",
@@ -375,7 +376,7 @@ MALAY = LanguageTexts(
     inactivity={
         "not_warned": "Tiada amaran ketidakaktifan yang terbuka.",
         "warned": "Pelanggan menerima amaran ketidakaktifan pada {inactivity_warned}. Untuk mengekalkan keahlian, "
-        "pelanggan perlu mengesahkan sebelum {respond_by}, dalam aplikasi atau melalui anda; menonton apa-apa "
+        "pelanggan perlu mengesahkan selewat-lewatnya {respond_by}, dalam aplikasi atau melalui anda; menonton apa-apa "
         "juga dikira. Jika tidak, keahlian dibatalkan dan bil dihentikan.",
         "kept": "Pelanggan menerima amaran ketidakaktifan pada {inactivity_warned} dan keahlian dikekalkan.",
         "cancelled": "Pelanggan menerima amaran ketidakaktifan pada {inactivity_warned} dan tidak menjawab dalam "
@@ -386,9 +387,9 @@ MALAY = LanguageTexts(
         "expire_activation": "Batalkan apabila kod pengaktifan tamat tempoh",
         "suspend": "Gantung kerana tidak membayar",
         "resume": "Sambung semula selepas bayaran",
-        "schedule_cancellation": "Batalkan pada akhir tempoh bil",
+        "schedule_cancellation": "Batalkan pada akhir tempoh pengebilan",
         "revert_cancellation": "Tarik balik pembatalan",
-        "end_period": "Tamatkan keahlian pada akhir tempoh bil",
+        "end_period": "Tamatkan keahlian pada akhir tempoh pengebilan",
         "cancel_now": "Batalkan serta-merta",
         "change_plan": "Tukar pelan",
         "rejoin": "Kembali dan pulihkan profil",

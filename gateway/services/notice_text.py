@@ -2,14 +2,16 @@
 
 Templates live in gateway/templates/notices/<locale>/<name>.txt, reviewed like code. Each defines three blocks,
 `subject`, `body` and `sms`. They are rendered in Jinja2's sandbox with undefined names as errors, so a
-template can neither reach into Python objects nor silently print an empty value. Dates and amounts arrive
-already written the way the locale writes them.
+template can neither reach into Python objects nor silently print an empty value. Dates, amounts, markets and
+plans arrive already written the way the locale writes them (country names from CLDR, plan names from the
+glossary, gateway/templates/glossary.toml); `.codes` still gives a market list's ISO codes, for an SMS that
+has no room for the names, and the `last_day` filter turns a period end into the last day it covers.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +20,15 @@ from typing import Any
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from gateway.domain.notices import PARTS, format_date, format_money, locale_chain
+from gateway.domain.notices import (
+    PARTS,
+    format_date,
+    format_money,
+    locale_chain,
+    market_name,
+    names_list,
+    plan_name,
+)
 
 TEMPLATE_ROOT = Path(__file__).resolve().parent.parent / "templates" / "notices"
 _SPACES = re.compile(r"\s+")
@@ -32,11 +42,52 @@ class Money(tuple):
         return super().__new__(cls, (Decimal(amount), currency))
 
 
+class Markets(tuple):
+    """Markets by ISO 3166-1 code, written as the reader's language names the countries."""
+
+
+class Plans(tuple):
+    """Plan codes, written as the glossary names the plans in the reader's language."""
+
+
+class DateText(str):
+    """A date as the locale writes it, keeping the moment for `last_day`."""
+
+    moment: datetime
+    language: str
+
+    def __new__(cls, moment: datetime, language: str) -> DateText:
+        text = super().__new__(cls, format_date(moment, language))
+        text.moment, text.language = moment, language
+        return text
+
+
+class MarketsText(str):
+    """Country names joined as the language joins a list; `.codes` are the ISO codes, for an SMS."""
+
+    codes: str
+
+    def __new__(cls, codes: Markets, language: str) -> MarketsText:
+        text = super().__new__(cls, names_list((market_name(code, language) for code in codes), language))
+        text.codes = ", ".join(codes)
+        return text
+
+
+def last_day(value: DateText) -> DateText:
+    """The last calendar day (UTC) before a moment: a billing period ending at midnight on 6 December covers
+    5 December, and that is the date a member may count on, phrased inclusively ("up to and including")."""
+    return DateText(value.moment - timedelta(microseconds=1), value.language)
+
+
 def _localized(value: Any, language: str) -> Any:
     if isinstance(value, datetime):
-        return format_date(value, language)
+        return DateText(value, language)
     if isinstance(value, Money):
         return format_money(value[0], value[1], language)
+    if isinstance(value, Markets):
+        return MarketsText(value, language)
+    if isinstance(value, Plans):
+        return names_list((plan_name(code, language) for code in value), language)
     if isinstance(value, tuple):
         return tuple(_localized(item, language) for item in value)
     return value
@@ -60,6 +111,7 @@ class NoticeRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self._environment.filters["last_day"] = last_day
 
     def languages(self) -> list[str]:
         return sorted(path.name for path in self.root.iterdir() if path.is_dir())

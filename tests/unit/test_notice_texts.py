@@ -23,7 +23,7 @@ from gateway.domain.notices import (
     locale_chain,
     sms_length,
 )
-from gateway.services.notice_text import TEMPLATE_ROOT, Money, NoticeRenderer
+from gateway.services.notice_text import TEMPLATE_ROOT, Markets, Money, NoticeRenderer, Plans
 
 RENDERER = NoticeRenderer()
 
@@ -33,9 +33,9 @@ SERVICE = "Streamly"
 PARTNER = "Rheinfunk Mobil Plus"
 KEEP_URL = "https://my.streamly.example/keep-me"
 REJOIN_URL = "https://my.streamly.example/rejoin1"
-MARKETS = "DE, AT, CH, LU"
-PRICES = "DE: 4,99 EUR; AT: 4,99 EUR; CH: 5,99 CHF; LU: 4,99 EUR"
-PLANS = "standard, premium"
+MARKETS = Markets(("DE", "AT", "CH", "LU"))
+PRICES = "Deutschland: 4,99 EUR; Österreich: 4,99 EUR; Schweiz: 5,99 CHF; Luxemburg: 4,99 EUR"
+PLANS = Plans(("standard_with_ads", "standard", "premium"))
 NOTICE_ID = "notice_0123456789abcdef0123"
 PRICE = Money(Decimal("1290.00"), "HUF")
 
@@ -47,6 +47,21 @@ DECEMBER_TEXT = {
     "fr": "6 décembre 2026",
     "es": "6 de diciembre de 2026",
     "ms": "6 Disember 2026",
+}
+# Markets and plans as each language names them in prose (never the codes a partner's system uses).
+MARKET_NAMES = {
+    "en": "Germany, Austria, Switzerland and Luxembourg",
+    "de": "Deutschland, Österreich, Schweiz und Luxemburg",
+    "fr": "Allemagne, Autriche, Suisse et Luxembourg",
+    "es": "Alemania, Austria, Suiza y Luxemburgo",
+    "ms": "Jerman, Austria, Switzerland dan Luxembourg",
+}
+PLAN_NAMES = {
+    "en": "Standard with adverts, Standard and Premium",
+    "de": "Standard mit Werbung, Standard und Premium",
+    "fr": "Standard avec pub, Standard et Premium",
+    "es": "Estándar con anuncios, Estándar y Premium",
+    "ms": "Standard dengan iklan, Standard dan Premium",
 }
 PRICE_TEXT = {
     "en": "HUF1,290.00",
@@ -94,7 +109,7 @@ def samples(template: str, when: datetime) -> list[dict[str, Any]]:
         "extra_member_removed": [_member()],
         "policy_announced": [  # with an extra-member offer, and without one
             _partner(prices=PRICES, plans=PLANS, **policy),
-            _partner(prices="", plans="", **policy),
+            _partner(prices="", plans=Plans(()), **policy),
         ],
         "policy_effective": [
             _partner(**policy, acknowledged=False),
@@ -262,10 +277,11 @@ def test_the_inactivity_warning_says_why_the_member_counts_as_inactive(locale):
 @pytest.mark.parametrize("locale", NOTICE_LOCALES)
 def test_the_policy_announcement_names_the_extra_member_offer_only_when_there_is_one(locale):
     offer, none = (RENDERER.render("policy_announced", locale, **c) for c in samples("policy_announced", DECEMBER))
-    assert PRICES in offer["body"] and PLANS in offer["body"]
-    assert "EUR" not in none["body"] and PLANS not in none["body"]
+    assert PRICES in offer["body"] and PLAN_NAMES[locale] in offer["body"]
+    assert "EUR" not in none["body"] and "Premium" not in none["body"]
     for notice in (offer, none):
-        assert MARKETS in notice["body"]
+        assert MARKET_NAMES[locale] in notice["body"]
+        assert "standard_with_ads" not in notice["body"]
         assert f"POST /v1/notices/{NOTICE_ID}/acknowledgement" in notice["body"]
 
 

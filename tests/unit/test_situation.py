@@ -65,7 +65,8 @@ def test_placeholders_name_key_dates(language):
         for _, field, _, _ in string.Formatter().parse(text)
         if field
     }
-    assert names <= set(KeyDates.__dataclass_fields__)
+    # last_access_day: the day before the period end (access ends at midnight), the date an agent quotes.
+    assert names <= {*KeyDates.__dataclass_fields__, "last_access_day"}
 
 
 def test_languages_say_different_things():
@@ -87,7 +88,8 @@ def test_text_language_falls_back_like_the_notices(locale, language):
 def test_dates_are_written_in_the_language(language):
     scheduled = facts(Status.CANCELLATION_SCHEDULED, access_until=datetime(2026, 12, 24, tzinfo=UTC))
     text = explain(scheduled, language).status_text
-    assert "24" in text and "2026" in text and "{" not in text
+    # The period ends at midnight starting 24 December: the last day with access is the 23rd.
+    assert "23" in text and "24" not in text and "2026" in text and "{" not in text
 
 
 def test_a_missing_date_never_breaks_the_text():

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from gateway.domain.events import EventType
 from gateway.domain.ids import new_id
-from gateway.domain.notices import NOTICE_LOCALES, format_money
+from gateway.domain.notices import NOTICE_LOCALES, format_money, market_name
 from gateway.domain.partners import PartnerStatus
+from gateway.services.notice_text import Markets, Plans
 from gateway.services.notices import partner_notice
 from gateway.services.outbox import record_event
 from gateway.services.sharing.policies import ANNOUNCED, SCHEDULED, policy_terms
@@ -76,11 +77,11 @@ def _announce(session: Session, policy: SharingPolicy, *, now: datetime, first_w
         text = partner_notice(
             partner,
             POLICY_ANNOUNCED,
-            markets=", ".join(markets),
+            markets=Markets(markets),
             effective_at=policy.effective_at,
             rule=policy.rule,
             prices=_prices_text(partner, terms["extra_member"]["prices"]),
-            plans=", ".join(terms["extra_member"]["plans"]),
+            plans=Plans(terms["extra_member"]["plans"]),
             notice_id=notice.id,
         )
         data = {
@@ -106,9 +107,10 @@ def _language(partner: Partner) -> str:
 
 
 def _prices_text(partner: Partner, prices: dict[str, dict[str, str]]) -> str:
-    """e.g. "DE: 4,99 €; AT: € 4,99" in the partner's language, each as written in its market."""
+    """e.g. "Deutschland: 4,99 €; Österreich: € 4,99" in the partner's language, each amount as its market writes it."""
     language = _language(partner)
-    return "; ".join(
-        f"{market}: {format_money(Decimal(price['amount']), price['currency'], language, market)}"
+    amounts = {
+        market: format_money(Decimal(price["amount"]), price["currency"], language, market)
         for market, price in prices.items()
-    )
+    }
+    return "; ".join(f"{market_name(market, language)}: {amount}" for market, amount in amounts.items())

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from gateway.domain.events import EventType
+from gateway.services.notice_text import Markets
 from gateway.services.notices import partner_notice
 from gateway.services.outbox import record_event
 from gateway.services.sharing.partner_notices import partners_by_code
@@ -44,7 +45,7 @@ def send_effective(store: Store, *, now: datetime) -> int:
                 text = partner_notice(
                     partner,
                     POLICY_EFFECTIVE,
-                    markets=", ".join(notice.markets),
+                    markets=Markets(notice.markets),
                     effective_at=policy.effective_at,
                     rule=policy.rule,
                     notice_id=notice.id,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from gateway.domain.events import EventType
+from gateway.services.notice_text import Markets
 from gateway.services.notices import partner_notice
 from gateway.services.outbox import record_event
 from gateway.services.sharing.partner_notices import partners_by_code
@@ -45,7 +46,7 @@ def send_reminders(store: Store, *, now: datetime, schedule: list[timedelta], ba
                 text = partner_notice(
                     partner,
                     ACKNOWLEDGEMENT_REMINDER,
-                    markets=", ".join(notice.markets),
+                    markets=Markets(notice.markets),
                     effective_at=policy.effective_at,
                     notice_id=notice.id,
                     reminder=sent,
