@@ -96,8 +96,18 @@ class EventFeedSchema(Schema):
 
 
 class TestEventSchema(Schema):
-    event_id = fields.String(required=True)
-    event_type = fields.String(required=True)
+    event_id = fields.String(
+        required=True, metadata={"description": "The webhook-id the test event arrives with, and its feed id."}
+    )
+    event_type = fields.String(required=True, metadata={"example": "gateway.test"})
+    endpoint_ids = fields.List(
+        fields.String(),
+        required=True,
+        metadata={
+            "description": "The partner's enabled webhook endpoints when the event was recorded: a dispatcher "
+            "delivers it to each, signed like every notice. Empty: the event is only in the feed (GET /v1/events)."
+        },
+    )
 
 
 class OperatorEventSchema(Schema):

@@ -15,6 +15,7 @@ from gateway.cli.common import command_transaction, print_rows
 from gateway.delivery.dispatcher import DispatchConfigError, Dispatcher, DispatchSettings
 from gateway.domain.clock import utcnow
 from gateway.domain.delivery import DeliveryStatus
+from gateway.domain.events import EventType
 from gateway.runtime import setting, store
 from gateway.services import deliveries as delivery_service
 from gateway.services import sandbox
@@ -58,8 +59,14 @@ def _filter(partner: str | None, status: str | None, event_type: str | None, sin
 
 
 FILTER_OPTIONS = [
-    click.option("--partner"),
-    click.option("--type", "event_type"),
+    click.option("--partner", help="Only this partner's (its code)."),
+    click.option(
+        "--type",
+        "event_type",
+        type=click.Choice([kind.value for kind in EventType]),
+        metavar="TYPE",
+        help="Only events of this type, e.g. gateway.test.",
+    ),
     click.option("--since", type=click.DateTime(), help="Created at or after (UTC)."),
     click.option("--until", type=click.DateTime(), help="Created before (UTC)."),
 ]
@@ -77,8 +84,8 @@ def _utc(value: datetime | None) -> datetime | None:
 
 @deliveries.command("list")
 @_with_filter_options
-@click.option("--status", type=click.Choice([status.value for status in DeliveryStatus]))
-@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--status", type=click.Choice([status.value for status in DeliveryStatus]), help="Only in this state.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True, help="At most this many.")
 @with_appcontext
 def deliveries_list(partner, event_type, since, until, status, limit) -> None:
     """List deliveries, oldest first."""
@@ -163,7 +170,12 @@ _pause_command("resume", False, "Release PARTNER_CODE's held deliveries, in orde
 @click.argument("partner_code")
 @with_appcontext
 def deliveries_test_event(partner_code: str) -> None:
-    """Record a gateway.test event for PARTNER_CODE; a running dispatcher sends it."""
+    """Record a gateway.test event for PARTNER_CODE; a running dispatcher sends it to every enabled endpoint."""
     with command_transaction() as session:
-        event = delivery_service.send_test_event(session, partner_code, now=utcnow())
-    click.echo(f"test event {event.event_id} recorded")
+        sent = delivery_service.send_test_event(session, partner_code, now=utcnow())
+    click.echo(f"test event {sent.event_id} recorded")
+    if sent.endpoint_ids:
+        click.echo(f"a running dispatcher (gateway dispatch) sends it to: {' '.join(sent.endpoint_ids)}")
+        click.echo(f"follow it: gateway deliveries list --partner {partner_code} --type {sent.event_type}")
+    else:  # not an error: the feed still has it, but the operator should know nothing will be sent
+        click.echo(f"{partner_code} has no enabled webhook endpoint: the event is only in its feed (GET /v1/events)")

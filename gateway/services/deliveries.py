@@ -108,8 +108,18 @@ def set_deliveries_paused(session: Session, partner_code: str, paused: bool):
     return partner
 
 
-def send_test_event(session: Session, partner_code: str, *, now: datetime) -> OutboxEvent:
-    """A `gateway.test` event through the whole path: outbox, dispatcher, the partner's endpoints."""
+@dataclass(frozen=True)
+class SentTestEvent:
+    """A recorded `gateway.test` event and the endpoints it is on its way to (those enabled when it was recorded;
+    the dispatcher fans it out once it is published)."""
+
+    event_id: str
+    event_type: str
+    endpoint_ids: list[str]
+
+
+def send_test_event(session: Session, partner_code: str, *, now: datetime) -> SentTestEvent:
+    """A `gateway.test` event through the whole path: outbox, dispatcher, the partner's endpoints, and its feed."""
     get_partner(session, partner_code)
     event = record_event(
         session,
@@ -119,7 +129,10 @@ def send_test_event(session: Session, partner_code: str, *, now: datetime) -> Ou
         data={"message": "A test event from the partner gateway. No action is needed."},
     )
     session.flush()
-    return event
+    enabled = select(WebhookEndpoint.id).where(
+        WebhookEndpoint.partner_code == partner_code, WebhookEndpoint.status == EndpointStatus.ENABLED
+    )
+    return SentTestEvent(event.event_id, event.event_type, list(session.scalars(enabled.order_by(WebhookEndpoint.id))))
 
 
 def list_feed(

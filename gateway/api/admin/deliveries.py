@@ -112,8 +112,7 @@ class PartnerTestEvent(MethodView):
     @blp.response(202, TestEventSchema)
     def post(self, code, session):
         """Send a gateway.test event to the partner's endpoints (and feed)"""
-        event = delivery_service.send_test_event(session, code, now=utcnow())
-        return {"event_id": event.event_id, "event_type": event.event_type}
+        return delivery_service.send_test_event(session, code, now=utcnow())
 
 
 @blp.route("/partners/<code>/inbound-secret")

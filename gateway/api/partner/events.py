@@ -16,6 +16,7 @@ from contracts.deliveries import (
     EventFeedQuerySchema,
     EventFeedSchema,
     PartnerDeliveryQuerySchema,
+    TestEventSchema,
 )
 from contracts.subscriptions import SubscriptionSchema
 from gateway.api.http.auth import current_partner_code, requires
@@ -97,6 +98,22 @@ class OwnRedelivery(MethodView):
         partner_code = current_partner_code()
         delivery_service.replay_delivery(session, delivery_id, now=utcnow(), partner_code=partner_code)
         return delivery_detail(session, delivery_id, partner_code=partner_code)
+
+
+@blp.route("/test-event")
+class OwnTestEvent(MethodView):
+    @requires(Scope.SUBSCRIPTIONS_WRITE)
+    @idempotent
+    @blp.response(202, TestEventSchema)
+    def post(self, session):
+        """Ask for a gateway.test event, sent the way every notice is: it proves endpoint, signature check and feed
+
+        The event is written to this partner's outbox; a dispatcher publishes it to the feed (`GET /v1/events`)
+        and sends it, signed with each endpoint's secret, to every enabled webhook endpoint (`endpoint_ids`).
+        Follow it in `GET /v1/deliveries?type=gateway.test`. A write, like a redelivery: it needs
+        `subscriptions:write`. Its data asks for no action.
+        """
+        return delivery_service.send_test_event(session, current_partner_code(), now=utcnow())
 
 
 @blp.route("/callbacks")
