@@ -6,12 +6,25 @@ and `cli` (gateway.cli.root) is given them below. `gateway --help` lists them.
 
 from __future__ import annotations
 
-from gateway.cli import campaigns, db, delivery, faq, keys, partners, reconcile, scheduler, serving, sharing
+from gateway.cli import (
+    campaigns,
+    db,
+    delivery,
+    endpoints,
+    faq,
+    keys,
+    partners,
+    reconcile,
+    scheduler,
+    serving,
+    sharing,
+)
 from gateway.cli.root import cli
 
 COMMANDS = (
     db.db,
     partners.partner,
+    endpoints.endpoints,
     keys.key,
     serving.serve,
     serving.demo,

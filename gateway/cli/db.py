@@ -15,7 +15,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="head", show_default=True, help="The migration to bring the store to.")
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (the newest by default)."""
@@ -24,7 +24,7 @@ def db_upgrade(revision: str) -> None:
 
 
 @db.command("downgrade")
-@click.option("--revision", default="-1", show_default=True)
+@click.option("--revision", default="-1", show_default=True, help="The migration to go back to (-1: one step).")
 @with_appcontext
 def db_downgrade(revision: str) -> None:
     """Undo migrations down to REVISION ('base' removes every table)."""

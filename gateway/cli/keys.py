@@ -26,7 +26,13 @@ def _echo_token(issued: key_service.IssuedKey) -> None:
 
 
 @key.command("issue")
-@click.option("--kind", type=click.Choice([kind.value for kind in KeyKind]), default="partner", show_default=True)
+@click.option(
+    "--kind",
+    type=click.Choice([kind.value for kind in KeyKind]),
+    default="partner",
+    show_default=True,
+    help="Whose key: a partner's systems, an operator (admin API) or the service.",
+)
 @click.option("--partner", "partner_code", help="The partner, for partner keys.")
 @click.option(
     "--scope",
@@ -49,7 +55,7 @@ def key_issue(kind: str, partner_code: str | None, scopes: tuple[str, ...], name
 
 
 @key.command("list")
-@click.option("--partner", "partner_code")
+@click.option("--partner", "partner_code", help="Only this partner's keys.")
 @with_appcontext
 def key_list(partner_code: str | None) -> None:
     """List keys (prefixes only, never secrets)."""

@@ -1,4 +1,5 @@
-"""`gateway partner`: partners, added, listed, shown, suspended and resumed."""
+"""`gateway partner`: partners, added (with their endpoints' signing secrets), listed, shown, suspended and
+resumed, and the secret a partner signs its callbacks with."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
-from gateway.cli.common import command_transaction, print_rows
+from gateway.cli.common import BoundedText, command_transaction, echo_endpoint_secret, print_rows
 from gateway.domain.clock import utcnow
 from gateway.domain.partners import PartnerStatus
+from gateway.runtime import setting
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
+from partners.registry import DEFAULT_FLAVOUR, FLAVOURS
 
 
 @click.group()
@@ -33,22 +36,41 @@ def _partner_row(found) -> dict[str, Any]:
 
 @partner.command("add")
 @click.argument("code")
-@click.option("--name", "display_name", required=True, help="Display name.")
+@click.option("--name", "display_name", type=BoundedText(200), required=True, help="Display name.")
 @click.option("--market", "markets", multiple=True, required=True, help="ISO 3166 code; repeat for several.")
 @click.option("--locale", "default_locale", required=True, help="Default BCP 47 locale, e.g. de-DE.")
-@click.option("--flavour", default="standard", show_default=True, help="Adapter that speaks to it.")
-@click.option("--webhook", "webhook_urls", multiple=True, help="Webhook endpoint URL; repeat for several.")
+@click.option(
+    "--flavour",
+    type=click.Choice(FLAVOURS),
+    default=DEFAULT_FLAVOUR,
+    show_default=True,
+    help="The adapter (partners/) that speaks to it.",
+)
+@click.option(
+    "--webhook",
+    "webhook_urls",
+    multiple=True,
+    help="Webhook endpoint URL; repeat for several. Its signing secret is printed once.",
+)
 @with_appcontext
 def partner_add(code: str, **options: Any) -> None:
-    """Onboard partner CODE."""
+    """Onboard partner CODE; each --webhook endpoint's signing secret is shown only now.
+
+    https and public hosts only, unless GATEWAY_ALLOW_PRIVATE_ENDPOINTS=true (tests, demos), as in the admin API.
+    """
     options["markets"] = list(options["markets"])
     with command_transaction() as session:
-        added = partner_service.add_partner(session, code=code, now=utcnow(), **options)
-        click.echo(f"added partner {added.code} ({added.display_name})")
+        added = partner_service.add_partner(
+            session, code=code, now=utcnow(), allow_private_endpoints=setting("ALLOW_PRIVATE_ENDPOINTS"), **options
+        )
+        endpoints = partner_service.list_endpoints(session, added.code)
+    click.echo(f"added partner {added.code} ({added.display_name})")
+    for endpoint in endpoints:
+        echo_endpoint_secret(endpoint)
 
 
 @partner.command("list")
-@click.option("--status", type=click.Choice([status.value for status in PartnerStatus]))
+@click.option("--status", type=click.Choice([status.value for status in PartnerStatus]), help="Only in this state.")
 @click.option("--market", help="Only partners serving this market.")
 @with_appcontext
 def partner_list(status: str | None, market: str | None) -> None:
@@ -90,3 +112,14 @@ def _partner_status_command(name: str, status: PartnerStatus, summary: str) -> C
 
 _partner_status_command("suspend", PartnerStatus.SUSPENDED, "Suspend partner CODE: its keys are refused at once.")
 _partner_status_command("resume", PartnerStatus.ACTIVE, "Resume a suspended partner CODE.")
+
+
+@partner.command("inbound-secret")
+@click.argument("code")
+@with_appcontext
+def partner_inbound_secret(code: str) -> None:
+    """Issue the secret partner CODE signs its callbacks (POST /v1/callbacks) with; the old one stops verifying."""
+    with command_transaction() as session:
+        secret = partner_service.new_inbound_secret(session, code)
+    click.echo(f"inbound secret of {code} (shown only now; give it to the partner):")
+    click.echo(secret)

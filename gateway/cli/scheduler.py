@@ -27,7 +27,13 @@ def scheduler() -> None:
 
 
 @scheduler.command("run")
-@click.option("--batch-size", type=click.IntRange(1, 100_000), default=500, show_default=True)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(1, 100_000),
+    default=500,
+    show_default=True,
+    help="Rows changed per transaction.",
+)
 @click.option(
     "--every",
     type=click.FloatRange(min=1),

@@ -23,7 +23,7 @@ def sharing() -> None:
 
 
 @sharing.command("list")
-@click.option("--status", type=click.Choice([status.value for status in PolicyStatus]))
+@click.option("--status", type=click.Choice([status.value for status in PolicyStatus]), help="Only in this state.")
 @with_appcontext
 def sharing_list(status: str | None) -> None:
     """List sharing policies, oldest first, with how many partners were told and have acknowledged."""

@@ -58,7 +58,7 @@ def test_partner_add_list_show_suspend_resume(run):
 def test_partner_add_reports_every_bad_field_and_exits_1(run):
     result = run("partner", "add", "Bad", "--name", "x", "--market", "XX", "--locale", "!", ok=False)
     assert result.exit_code == 1
-    assert "code:" in result.output and "markets.0:" in result.output and "default_locale:" in result.output
+    assert "CODE 'Bad':" in result.output and "--market 'XX':" in result.output and "--locale '!':" in result.output
     assert "Traceback" not in result.output
 
 
