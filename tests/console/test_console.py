@@ -501,3 +501,12 @@ def test_a_configured_secret_key_signs_instead(tmp_path, sqlite_database, world)
         app_store(generated).dispose()
     finally:
         app_store(configured).dispose()
+
+
+def test_the_lookup_finds_a_reference_typed_with_spaces_and_refuses_one_without_a_normal_form(agent):
+    found = agent.get("/console/lookup?partner_ref=%20warned%20")
+    unusable = agent.get("/console/lookup?partner_ref=cust%097")  # a tab inside: no normal form
+
+    assert found.status_code == 200 and "No subscriber" not in text_of(found)
+    assert unusable.status_code == 422
+    assert "Not a customer reference" in text_of(unusable)
