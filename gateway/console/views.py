@@ -7,7 +7,7 @@ form POST carries the session's CSRF token, and every error is a page that says 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -78,6 +78,13 @@ def init_console(app: Flask) -> None:
 @blp.app_template_filter("day")
 def _day(moment: datetime | None) -> str:
     return "—" if moment is None else f"{moment:%Y-%m-%d}"
+
+
+@blp.app_template_filter("last_day")
+def _last_day(period_end: datetime | None) -> str:
+    """The last day a period ending at `period_end` (midnight UTC) covers: the day the texts name as the last
+    day of access, so the page and the texts agree."""
+    return "—" if period_end is None else f"{period_end - timedelta(microseconds=1):%Y-%m-%d}"
 
 
 @blp.app_template_filter("moment")

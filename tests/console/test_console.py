@@ -510,3 +510,14 @@ def test_the_lookup_finds_a_reference_typed_with_spaces_and_refuses_one_without_
     assert found.status_code == 200 and "No subscriber" not in text_of(found)
     assert unusable.status_code == 422
     assert "Not a customer reference" in text_of(unusable)
+
+
+def test_the_last_day_of_access_is_the_day_before_the_period_end_as_the_texts_say(app, agent):
+    with app_store(app).transaction() as session:
+        scheduled = subscriber_in(session, "alpha", "cancellation_scheduled", partner_ref="leaving")
+        period_end = scheduled.access_until
+
+    page = text_of(agent.get("/console/lookup?partner_ref=leaving"))
+
+    last_day = (period_end - timedelta(days=1)).date().isoformat()
+    assert period_end.hour == 0 and f"Last day of access {last_day}" in " ".join(page.split())
