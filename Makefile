@@ -38,13 +38,19 @@ lint: $(STAMP_TEST)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports  # the layers in setup.cfg [importlinter]
 
-# The agent console's end-to-end test drives Debian's Chromium (tests/integration/test_console_browser.py).
-# As root on Debian it is installed when missing; elsewhere that test skips and says why (with CI=true it fails).
+# The agent console's end-to-end test drives Debian's Chromium (tests/integration/test_console_browser.py), and
+# the README's and the demo's printed commands are run as written, with curl. As root on Debian both are installed
+# when missing; elsewhere those tests skip and say why (with CI=true the browser test fails).
 browser:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y chromium \
 		|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; } \
 		|| echo 'chromium could not be installed: the browser test will skip'; \
+	fi
+	@if ! command -v curl >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y curl \
+		|| { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y curl; } \
+		|| echo 'curl could not be installed: the tests running printed curl commands will skip'; \
 	fi
 
 spec: $(STAMP_RUN)  ## regenerate contracts/openapi.json from the code
