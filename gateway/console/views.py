@@ -308,29 +308,35 @@ def faq_article(slug: str):
 
 @blp.get("/lookup")
 def lookup():
+    """The customer an agent typed: by reference (any letter case), subscription id or activation code; several
+    references starting with what was typed are listed to pick from."""
     typed = request.args.get("partner_ref", "")
-    partner_ref, found, error, unusable = typed.strip(), None, None, False
+    partner_ref, found, candidates, more, error, status = typed.strip(), None, [], False, None, 200
     if partner_ref:
         try:
             partner_ref = partner_refs.normal_form(typed)  # the one form every reference is stored and sought in
         except partner_refs.UnusableRef as why:
-            error, unusable = f"Not a customer reference: {why}", True
+            error, status = f"Not a customer reference: {why}", 422
         else:
             with store().read() as session:
-                try:
+                matches = lookup_service.find_candidates(session, g.agent.partner_code, partner_ref)
+                if len(matches) == 1:
                     found = lookup_service.as_document(
-                        lookup_service.lookup_subscriber(
-                            session,
-                            partner_code=g.agent.partner_code,
-                            partner_ref=partner_ref,
-                            locale=g.agent.locale,
-                            now=utcnow(),
-                        )
+                        lookup_service.situation_of(session, matches[0], locale=g.agent.locale, now=utcnow())
                     )
-                except NotFound:
-                    error = f"No subscriber with the reference “{partner_ref}” at {g.agent.partner_name}."
-    status = 422 if unusable else (404 if error else 200)
-    return render_template("console/lookup.html", partner_ref=partner_ref, found=found, error=error), status
+                else:
+                    candidates = [_candidate(match) for match in matches[: lookup_service.CANDIDATES_SHOWN]]
+                    more = len(matches) > lookup_service.CANDIDATES_SHOWN
+            if not matches:
+                error, status = f"No subscriber with the reference “{partner_ref}” at {g.agent.partner_name}.", 404
+    page = render_template(
+        "console/lookup.html", partner_ref=partner_ref, found=found, error=error, candidates=candidates, more=more
+    )
+    return page, status
+
+
+def _candidate(subscription) -> dict[str, str]:
+    return {"partner_ref": subscription.partner_ref, "status": subscription.status, "plan": subscription.plan}
 
 
 # --- escalations ----------------------------------------------------------------------------------------------

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gateway.domain import lifecycle, situation
@@ -104,6 +105,52 @@ def find_subscriber(session: Session, partner_code: str, partner_ref: str) -> Su
     if found is None:
         raise NotFound("subscriber", partner_ref)
     return found
+
+
+CANDIDATES_SHOWN = 10  # a prefix that matches more asks the agent to type more
+ACTIVATION_CODE = re.compile(r"^[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}$")
+
+
+def find_candidates(session: Session, partner_code: str, typed: str) -> list[Subscription]:
+    """The partner's subscribers an agent may mean by what they typed, best first: the subscription with that exact
+    reference, id or activation code; else with that reference in any letter case; else those whose reference
+    starts with it (case aside, at most CANDIDATES_SHOWN + 1, so the agent can tell there are more). Another
+    partner's subscriptions never come back. `typed` is a reference in its normal form."""
+    exact = find_by_partner_ref(session, partner_code, typed)
+    if exact is not None:
+        return [exact]
+    mine = Subscription.partner_code == partner_code
+    if typed.startswith("sub_"):
+        by_id = session.scalar(select(Subscription).where(mine, Subscription.id == typed))
+        if by_id is not None:
+            return [by_id]
+    if ACTIVATION_CODE.match(typed):
+        code = select(Subscription).where(mine, Subscription.activation_code == typed.upper())
+        by_code = session.scalar(code)
+        if by_code is not None:
+            return [by_code]
+    reference = func.lower(Subscription.partner_ref)
+    same = session.scalars(_newest_first(select(Subscription).where(mine, reference == typed.lower())))
+    same_refs = _one_per_reference(same)
+    if same_refs:
+        return same_refs
+    pattern = typed.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    starting = select(Subscription).where(mine, reference.like(pattern, escape="\\"))
+    return _one_per_reference(session.scalars(_newest_first(starting)))[: CANDIDATES_SHOWN + 1]
+
+
+def _newest_first(query):
+    """Live subscriptions before purged ones, newer before older: the one a reference names comes first."""
+    return query.order_by(Subscription.status == Status.PURGED, Subscription.created_at.desc())
+
+
+def _one_per_reference(subscriptions) -> list[Subscription]:
+    """One subscription per reference (the first, which _newest_first makes the one the reference names), in
+    reference order."""
+    chosen: dict[str, Subscription] = {}
+    for subscription in subscriptions:
+        chosen.setdefault(subscription.partner_ref, subscription)
+    return [chosen[ref] for ref in sorted(chosen, key=str.lower)]
 
 
 def _last(entries: list[SubscriptionChange], matches) -> SubscriptionChange | None:
@@ -220,10 +267,16 @@ def _offered(actions: list[situation.AvailableAction], locale: str) -> list[Acti
 def lookup_subscriber(
     session: Session, *, partner_code: str, partner_ref: str, locale: str | None, now: datetime
 ) -> SubscriberLookup:
-    """One of the partner's subscribers as an agent needs to see them, in the agent's locale (the partner's
-    default language when none is given)."""
-    subscription = find_subscriber(session, partner_code, partner_ref)
-    chosen_locale = locale or get_partner(session, partner_code).default_locale
+    """One of the partner's subscribers, named by its exact reference, as an agent needs to see them."""
+    return situation_of(session, find_subscriber(session, partner_code, partner_ref), locale=locale, now=now)
+
+
+def situation_of(
+    session: Session, subscription: Subscription, *, locale: str | None, now: datetime
+) -> SubscriberLookup:
+    """One subscriber as an agent needs to see them, in the agent's locale (the partner's default language when
+    none is given)."""
+    chosen_locale = locale or get_partner(session, subscription.partner_code).default_locale
     entries = history(session, subscription)  # read once: the facts and the sharing standing come from it
     facts = _facts(subscription, entries)
     explanation = situation.explain(facts, chosen_locale)

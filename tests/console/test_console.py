@@ -24,7 +24,7 @@ from gateway.services import keys as key_service
 from gateway.services import lookup as lookup_service
 from gateway.services import partners as partner_service
 from gateway.store import migrate
-from gateway.store.models import Escalation
+from gateway.store.models import Escalation, Subscription
 from tests.support.api import app_store, bearer
 from tests.support.lookup import add_faq_article, subscriber_in
 
@@ -360,7 +360,7 @@ def test_an_unexpected_failure_is_a_page_without_a_stack_trace(agent, monkeypatc
     def broken(*args, **kwargs):
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(lookup_service, "lookup_subscriber", broken)
+    monkeypatch.setattr(lookup_service, "situation_of", broken)
 
     response = agent.get("/console/lookup", query_string={"partner_ref": "warned"})
 
@@ -521,3 +521,43 @@ def test_the_last_day_of_access_is_the_day_before_the_period_end_as_the_texts_sa
 
     last_day = (period_end - timedelta(days=1)).date().isoformat()
     assert period_end.hour == 0 and f"Last day of access {last_day}" in " ".join(page.split())
+
+
+def test_the_lookup_finds_a_customer_by_reference_in_any_case_by_id_and_by_activation_code(app, agent):
+    with app_store(app).transaction() as session:
+        pending = subscriber_in(session, "alpha", "pending_activation", partner_ref="DEMO-Inactive-1")
+        warned_id = session.scalar(select(Subscription.id).where(Subscription.partner_ref == "warned"))
+        code = pending.activation_code
+
+    for typed in ("demo-inactive-1", "DEMO-INACTIVE-1", pending.id, code.lower()):
+        page = agent.get(f"/console/lookup?partner_ref={typed}")
+        assert page.status_code == 200, typed
+        assert "DEMO-Inactive-1:" in text_of(page), typed
+    by_id = agent.get(f"/console/lookup?partner_ref={warned_id}")
+    assert "warned:" in text_of(by_id)
+
+
+def test_the_lookup_lists_the_references_a_prefix_matches_and_says_when_there_are_more(app, agent):
+    with app_store(app).transaction() as session:
+        for number in range(12):
+            subscriber_in(session, "alpha", "active", partner_ref=f"shop-{number:02d}")
+        subscriber_in(session, "alpha", "active", partner_ref="Shore-1")
+
+    listed = agent.get("/console/lookup?partner_ref=SHO")
+    narrower = agent.get("/console/lookup?partner_ref=shop-1")
+    single = agent.get("/console/lookup?partner_ref=shor")
+
+    assert listed.status_code == 200 and "More customers match" in text_of(listed)
+    assert re.findall(r"partner_ref=(shop-\d\d)", narrower.get_data(as_text=True)) == ["shop-10", "shop-11"]
+    assert "More customers match" not in text_of(narrower)
+    assert "Shore-1:" in text_of(single)  # one match: the customer at once
+
+
+def test_the_lookup_never_finds_another_partners_customer(app, agent):
+    with app_store(app).transaction() as session:
+        theirs = session.scalar(select(Subscription).where(Subscription.partner_ref == "beta-customer"))
+        their_id, their_code = theirs.id, theirs.activation_code
+
+    for typed in ("beta-customer", "BETA-CUSTOMER", "beta", their_id, their_code or "ABCD-EFGH-JKLM"):
+        page = agent.get(f"/console/lookup?partner_ref={typed}")
+        assert page.status_code == 404 and "No subscriber" in text_of(page), typed
