@@ -23,7 +23,7 @@ from gateway.console.markdown import render_markdown
 from gateway.domain import escalations as escalation_rules
 from gateway.domain import partner_refs
 from gateway.domain.clock import utcnow
-from gateway.domain.errors import Conflict, GatewayError, InvalidInput, NotFound
+from gateway.domain.errors import Conflict, GatewayError, InvalidInput, NotFound, StaleVersion
 from gateway.domain.escalations import Action, Category, Priority, Side
 from gateway.domain.faq_search import language_of
 from gateway.domain.notices import NOTICE_LOCALES
@@ -45,6 +45,11 @@ FORM = ("application/x-www-form-urlencoded", "multipart/form-data")
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "ms": "Bahasa Melayu"}
 SEARCH_RESULTS = 10
 ESCALATIONS_PER_PAGE = 50
+MAX_VERSION_DIGITS = 18
+CHANGED_MEANWHILE = (
+    "This escalation changed while your page was open, so nothing was done. Here it is as it is now: "
+    "read the latest entries and try again if it is still needed."
+)
 
 SIGN_IN_REFUSALS = {
     "missing": "Enter your agent key.",
@@ -90,6 +95,11 @@ def _last_day(period_end: datetime | None) -> str:
 @blp.app_template_filter("moment")
 def _moment(moment: datetime | None) -> str:
     return "—" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+@blp.app_template_filter("author_shown")
+def _author_shown(author: str | None) -> str | None:
+    return escalation_rules.author_shown_to_partner(author)
 
 
 @blp.context_processor
@@ -417,7 +427,7 @@ def open_escalation():
     now = utcnow()
     with store().transaction() as session:
         try:
-            opened = escalation_service.open_escalation(
+            opened = escalation_service.open_or_add_comment(
                 session,
                 partner_code=g.agent.partner_code,
                 now=now,
@@ -430,8 +440,14 @@ def open_escalation():
         case_id = opened.escalation.id
     if opened.created:
         flash("Escalation opened. The streaming service has been told.", "info")
+    elif opened.commented:
+        flash(
+            "An escalation for this customer and category was already open: what you typed was added to it as "
+            "a comment, and the streaming service has been told.",
+            "info",
+        )
     else:
-        flash("An escalation for this customer and category is already open: here it is. Add what you know.", "info")
+        flash("An escalation for this customer and category is already open and already holds what you typed.", "info")
     return redirect(url_for(".escalation", escalation_id=case_id))
 
 
@@ -440,13 +456,21 @@ def escalation(escalation_id: str):
     return _escalation_page(escalation_id)
 
 
-def _escalation_page(escalation_id: str, errors: dict[str, str] | None = None, typed: dict[str, str] | None = None):
-    """The case with its history; after a refused form, what was typed and what was wrong with it (a 422)."""
+def _escalation_page(
+    escalation_id: str,
+    errors: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+    *,
+    changed: str | None = None,
+):
+    """The case with its history; after a refused form, what was typed and what was wrong with it (a 422); after
+    an action the case had moved past, the case as it is now with `changed` saying so (a 409)."""
     now = utcnow()
     with store().read() as session:
         case = escalation_service.get_escalation(session, escalation_id, partner_code=g.agent.partner_code)
         partner_ref = escalation_service.subscriber_of(session, case).partner_ref
         entries = escalation_service.history(session, case)
+        resolution = escalation_service.resolution(case, entries)
     page = render_template(
         "console/escalation.html",
         case=case,
@@ -455,18 +479,35 @@ def _escalation_page(escalation_id: str, errors: dict[str, str] | None = None, t
         overdue=escalation_rules.is_overdue(case.status, case.sla_due_at, now),
         actions=escalation_rules.allowed_actions(escalation_rules.Status(case.status), Side.PARTNER),
         can_comment=case.status != escalation_rules.Status.CLOSED,
+        resolution=resolution,
         errors=errors or {},
         typed=typed or {},
+        changed=changed,
     )
-    return page, 422 if errors else 200
+    return page, 409 if changed else 422 if errors else 200
 
 
-def _change_case(escalation_id: str, change) -> None:
+def _change_case(escalation_id: str, change, expected_version: int | None = None) -> None:
+    """Lock the case, check it is still at the version the page showed (when the form said), apply
+    `change(session, case, now)`."""
     with store().transaction() as session:
         case = escalation_service.get_escalation(
             session, escalation_id, partner_code=g.agent.partner_code, for_update=True
         )
+        if expected_version is not None and expected_version != case.version:
+            raise StaleVersion(f"The escalation is at version {case.version}, not {expected_version}.")
         change(session, case, utcnow())
+
+
+def _version_of_page() -> int | None:
+    """The case version the page showed (its form's hidden field); None when the form did not say (no
+    precondition, as the API without If-Match), stale when it names no version."""
+    value = request.form.get("version", "").strip()
+    if not value:
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= MAX_VERSION_DIGITS):
+        raise StaleVersion("The form does not name a version of this escalation.")
+    return int(value)
 
 
 @blp.post("/escalations/<escalation_id>/comments")
@@ -501,19 +542,29 @@ def change_escalation_status(escalation_id: str):
     except ValidationError as error:
         refused = {f"status_{field}": message for field, message in _field_errors(error).items()}
         return _escalation_page(escalation_id, refused, {"status_comment": request.form.get("comment", "")})
-    _change_case(
-        escalation_id,
-        lambda session, case, now: escalation_service.change_status(
-            session,
-            case,
-            action,
-            side=Side.PARTNER,
-            author=g.agent.agent_ref,
-            now=now,
-            sla=sla_policy(),
-            comment=body.get("comment"),
-        ),
-    )
+    try:
+        _change_case(
+            escalation_id,
+            lambda session, case, now: escalation_service.change_status(
+                session,
+                case,
+                action,
+                side=Side.PARTNER,
+                author=g.agent.agent_ref,
+                now=now,
+                sla=sla_policy(),
+                comment=body.get("comment"),
+            ),
+            _version_of_page(),
+        )
+    except (StaleVersion, escalation_rules.InvalidTransition):
+        # The page was older than the case (another agent, or the service, acted meanwhile): the fresh case, and
+        # the note the agent typed kept in its field.
+        typed = {"status_comment": request.form.get("comment", "")}
+        return _escalation_page(escalation_id, typed=typed, changed=CHANGED_MEANWHILE)
+    except Conflict as refused:  # e.g. a newer case for the same subscriber and category is open since
+        typed = {"status_comment": request.form.get("comment", "")}
+        return _escalation_page(escalation_id, typed=typed, changed=refused.detail)
     flash("Escalation closed." if action is Action.CLOSE else "Escalation reopened.", "info")
     return redirect(url_for(".escalation", escalation_id=escalation_id))
 

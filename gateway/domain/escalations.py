@@ -144,6 +144,16 @@ def check_comment(status: Status | str) -> None:
         )
 
 
+KEY_AUTHOR_PREFIX = "key:"  # the author the operator API records for an action without one: "key:<key prefix>"
+
+
+def author_shown_to_partner(author: str | None) -> str | None:
+    """The author a partner's agent may read: a person's name, never the key the service acted with (None)."""
+    if not author or author.startswith(KEY_AUTHOR_PREFIX):
+        return None
+    return author
+
+
 def open_key(subscription_id: str, category: str) -> str:
     """The value of the store's unique open_key while a case is unresolved: one such case per subscriber and
     category."""

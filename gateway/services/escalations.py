@@ -34,10 +34,12 @@ NEEDS_COMMENT = {
 
 @dataclass(frozen=True)
 class Opened:
-    """The result of opening: the case, and whether this call created it (False: one was open already)."""
+    """The result of opening: the case, and whether this call created it (False: one was open already); with
+    open_or_add_comment, whether what was typed was added to the case already open as a comment."""
 
     escalation: Escalation
     created: bool
+    commented: bool = False
 
 
 def _subscriber(session: Session, partner_code: str, partner_ref: str) -> Subscription:
@@ -114,6 +116,55 @@ def open_escalation(
     )
     session.flush()
     return Opened(escalation, created=True)
+
+
+def open_or_add_comment(
+    session: Session,
+    *,
+    partner_code: str,
+    partner_ref: str,
+    category: str,
+    priority: str,
+    description: str,
+    agent_ref: str,
+    now: datetime,
+    sla: SlaPolicy,
+    locale: str | None = None,
+) -> Opened:
+    """Open a case as open_escalation does; when one is already unresolved for this subscriber and category, the
+    typed description is added to it as the agent's comment (in the caller's transaction, the case locked), so
+    what the agent typed is kept. Not when the case already holds that very text (the same form sent twice):
+    then nothing is changed."""
+    opened = open_escalation(
+        session,
+        partner_code=partner_code,
+        partner_ref=partner_ref,
+        category=category,
+        priority=priority,
+        description=description,
+        agent_ref=agent_ref,
+        now=now,
+        sla=sla,
+        locale=locale,
+    )
+    if opened.created:
+        return opened
+    escalation = opened.escalation
+    session.refresh(escalation, with_for_update=True)  # as it is now, and no change of another request in between
+    typed = description.strip()
+    held = [escalation.description, *(entry.comment for entry in history(session, escalation))]
+    if any(text is not None and text.strip() == typed for text in held):
+        return opened
+    add_comment(session, escalation, side=Side.PARTNER, author=agent_ref, comment=description, now=now)
+    return Opened(escalation, created=False, commented=True)
+
+
+def resolution(escalation: Escalation, entries: list[EscalationEntry]) -> EscalationEntry | None:
+    """The service's resolution in force (what the partner's agent reads out): the last `resolved` entry of the
+    history, while the case is resolved or closed; None before, and after a reopening."""
+    if Status(escalation.status) not in {Status.RESOLVED, Status.CLOSED}:
+        return None
+    return next((entry for entry in reversed(entries) if entry.to_status == Status.RESOLVED), None)
 
 
 def get_escalation(

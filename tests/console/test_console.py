@@ -452,7 +452,129 @@ def test_close_and_reopen_a_resolved_escalation(app, agent):
     assert reopened.status_code == 302 and "Escalation reopened." in text_of(agent.get(case_url))
 
     not_now = agent.post(f"{case_url}/status", data={"csrf_token": csrf_of(agent, case_url), "action": "close"})
-    assert not_now.status_code == 409 and "That is not possible right now" in text_of(not_now)
+    assert not_now.status_code == 409 and "changed while your page was open" in text_of(not_now)
+
+
+def _service_acts(app, case_id: str, action: Action | None, *, author: str, comment: str | None = None) -> None:
+    """The streaming service's support acts on the case (an action, or a comment when `action` is None)."""
+    with app_store(app).transaction() as session:
+        case = escalation_service.get_escalation(session, case_id, for_update=True)
+        if action is None:
+            escalation_service.add_comment(
+                session, case, side=EscalationSide.SERVICE, author=author, comment=comment, now=utcnow()
+            )
+        else:
+            escalation_service.change_status(
+                session,
+                case,
+                action,
+                side=EscalationSide.SERVICE,
+                author=author,
+                now=utcnow(),
+                sla=SLA,
+                comment=comment,
+            )
+
+
+def _resolved_case(app, agent, resolution: str = "Refunded the second charge.") -> tuple[str, str]:
+    case_url = _open(agent).headers["Location"]
+    case_id = case_url.rsplit("/", 1)[1]
+    _service_acts(app, case_id, Action.ACKNOWLEDGE, author="key:gw_abc123")
+    _service_acts(app, case_id, Action.START, author="Sam at support")
+    _service_acts(app, case_id, Action.RESOLVE, author="key:gw_abc123", comment=resolution)
+    return case_url, case_id
+
+
+def _entries(app, case_id: str) -> int:
+    with app_store(app).read() as session:
+        case = escalation_service.get_escalation(session, case_id)
+        return len(escalation_service.history(session, case))
+
+
+VERSION = re.compile(r'name="version" value="(\d+)"')
+
+
+def test_the_service_is_named_streaming_service_and_never_by_its_key(app, agent):
+    case_url, _ = _resolved_case(app, agent)
+
+    shown = text_of(agent.get(case_url))
+
+    assert "key:" not in shown and "gw_abc123" not in shown
+    assert "Streaming service: Open → Acknowledged" in shown
+    assert "Streaming service (Sam at support): Acknowledged → In progress" in shown  # a person's name stays
+    assert "Your side (Ana): opened the escalation" in shown
+
+
+def test_the_resolution_is_shown_at_the_top_of_the_case_while_it_stands(app, agent):
+    case_url = _open(agent).headers["Location"]
+    assert "The streaming service's answer" not in text_of(agent.get(case_url))  # none yet
+    case_url, _ = _resolved_case(app, agent)
+
+    shown = text_of(agent.get(case_url))
+
+    assert "The streaming service's answer" in shown
+    top = shown.index("The streaming service's answer")
+    assert top < shown.index("The case") < shown.index("History")
+    assert "Refunded the second charge." in shown[top : shown.index("The case")]
+    assert "gw_abc123" not in shown
+    agent.post(
+        f"{case_url}/status",
+        data={"csrf_token": csrf_of(agent, case_url), "action": "reopen", "comment": "Still charged."},
+    )
+    assert "The streaming service's answer" not in text_of(agent.get(case_url))  # reopened: no answer in force
+
+
+def test_a_stale_close_or_reopen_returns_to_the_case_as_it_is_now_and_keeps_the_note(app, agent):
+    case_url, case_id = _resolved_case(app, agent)
+    page = agent.get(case_url).get_data(as_text=True)
+    seen = VERSION.search(page).group(1)
+    _service_acts(app, case_id, None, author="Sam at support", comment="The refund is on its way.")
+    before = _entries(app, case_id)
+
+    stale = agent.post(
+        f"{case_url}/status",
+        data={"csrf_token": csrf_of(agent, case_url), "action": "reopen", "comment": "Not yet.", "version": seen},
+    )
+
+    assert stale.status_code == 409
+    shown = text_of(stale)
+    assert "changed while your page was open, so nothing was done" in shown
+    assert "The refund is on its way." in shown  # the fresh state
+    assert "Not yet.</textarea>" in stale.get_data(as_text=True)  # the note typed is kept
+    assert "Close the escalation" in shown and "Back to the console" not in shown
+    assert _entries(app, case_id) == before  # no effect
+    with app_store(app).read() as session:
+        assert escalation_service.get_escalation(session, case_id).status == "resolved"
+    fresh = VERSION.search(stale.get_data(as_text=True)).group(1)
+    assert fresh != seen
+    garbled = agent.post(
+        f"{case_url}/status", data={"csrf_token": csrf_of(agent, case_url), "action": "close", "version": "v1"}
+    )
+    assert garbled.status_code == 409 and "changed while your page was open" in text_of(garbled)
+    closed = agent.post(
+        f"{case_url}/status", data={"csrf_token": csrf_of(agent, case_url), "action": "close", "version": fresh}
+    )
+    assert closed.status_code == 302 and "Escalation closed." in text_of(agent.get(case_url))
+
+
+def test_opening_an_escalation_already_open_adds_what_was_typed_to_it(app, agent):
+    first = _open(agent, description="Charged twice.")
+    case_id = first.headers["Location"].rsplit("/", 1)[1]
+
+    again = _open(agent, description="Also charged a third time on the 3rd.")
+
+    assert again.status_code == 302 and again.headers["Location"] == first.headers["Location"]
+    shown = text_of(agent.get(again.headers["Location"]))
+    assert "what you typed was added to it as a comment" in shown
+    assert "Your side (Ana): commented Also charged a third time on the 3rd." in shown
+    with app_store(app).read() as session:
+        cases = session.scalars(select(Escalation).where(Escalation.id.like("esc_%"))).all()
+        assert [case.id for case in cases] == [case_id]
+    entries = _entries(app, case_id)
+    twice = _open(agent, description="Also charged a third time on the 3rd.")  # the same form sent again
+    assert twice.headers["Location"] == first.headers["Location"]
+    assert "already holds what you typed" in text_of(agent.get(twice.headers["Location"]))
+    assert _entries(app, case_id) == entries
 
 
 def test_another_partners_escalation_is_not_found(app, agent, world):

@@ -22,8 +22,8 @@ def subscriber(store) -> str:
         return add_subscription(session, "nordlink", "cust-1").id
 
 
-def _open(session, **changes):
-    values = {
+def _values(**changes):
+    return {
         "partner_code": "nordlink",
         "partner_ref": "cust-1",
         "category": "billing",
@@ -34,7 +34,10 @@ def _open(session, **changes):
         "sla": SLA,
         **changes,
     }
-    return escalation_service.open_escalation(session, **values)
+
+
+def _open(session, **changes):
+    return escalation_service.open_escalation(session, **_values(**changes))
 
 
 def test_values_a_form_got_wrong_are_named_and_nothing_is_written(store, subscriber):
@@ -88,3 +91,26 @@ def test_another_partners_case_is_not_found(store, subscriber):
         case = _open(session).escalation.id
     with pytest.raises(NotFound), store.read() as session:
         escalation_service.get_escalation(session, case, partner_code="other")
+
+
+def test_opening_again_adds_the_typed_text_to_the_open_case_once_and_tells_the_partner(store, subscriber):
+    with store.transaction() as session:
+        first = escalation_service.open_or_add_comment(
+            session, **{**_values(), "description": "Charged twice."}
+        ).escalation.id
+    with store.transaction() as session:
+        again = escalation_service.open_or_add_comment(session, **{**_values(), "description": "And a third time."})
+        assert (again.escalation.id, again.created, again.commented) == (first, False, True)
+    with store.transaction() as session:
+        twice = escalation_service.open_or_add_comment(session, **{**_values(), "description": "And a third time."})
+        assert (twice.created, twice.commented) == (False, False)  # the same form sent again: nothing more
+    with store.read() as session:
+        case = escalation_service.get_escalation(session, first)
+        entries = escalation_service.history(session, case)
+        assert [(entry.kind, entry.comment) for entry in entries] == [
+            ("opened", None),
+            ("comment", "And a third time."),
+        ]
+        assert case.version == 2 and session.scalar(select(func.count()).select_from(Escalation)) == 1
+        updates = select(func.count()).where(OutboxEvent.event_type == str(rules.EVENT_TYPE))
+        assert session.scalar(updates) == 2  # opened, commented
