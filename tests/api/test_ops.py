@@ -6,11 +6,13 @@ import io
 import json
 import logging
 import random
+import re
 from datetime import UTC, datetime
 
 import pytest
 
 from gateway import create_app
+from gateway.api.ops import DOCS_ASSETS_FOLDER
 from gateway.domain.keys import KeyKind
 from gateway.logs import JsonFormatter
 from gateway.store import migrate
@@ -221,3 +223,21 @@ def test_an_access_line_whose_flush_fails_is_reported_once_and_not_written_twice
         handler.stream = previous  # not setStream(), which would flush the failing stream once more
     assert stream.getvalue().count("flush-1") == 1
     assert [record.fields["request_id"] for record in reported] == ["flush-1"]
+
+
+def test_the_api_explorer_loads_swagger_ui_5_from_the_gateway(client):
+    page = client.get("/docs").get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+
+    assert assets and all(asset.startswith("/docs/assets/") for asset in assets), assets
+    for asset in assets:
+        served = client.get(asset)
+        assert served.status_code == 200 and served.headers["Cache-Control"].startswith("public, max-age="), asset
+    bundle = client.get("/docs/assets/swagger-ui-bundle.js").get_data(as_text=True)
+    assert "SwaggerUIBundle" in bundle
+    assert (DOCS_ASSETS_FOLDER / "VERSION").read_text().strip().startswith("v5")  # 4.x cannot render OpenAPI 3.1
+
+
+@pytest.mark.parametrize("name", ["index.html", "oauth2-redirect.html", "..%2Fsetup.cfg", "VERSION"])
+def test_only_the_explorers_own_files_are_served(client, name):
+    assert client.get(f"/docs/assets/{name}").status_code == 404

@@ -197,3 +197,27 @@ def test_make_test_installs_the_browser_first():
     [test_rule] = [line for line in makefile.splitlines() if line.startswith("test:")]
     assert "browser" in test_rule.split(":", 1)[1].split("##")[0]
     assert "apt-get install -y chromium" in makefile
+
+
+def test_the_api_explorer_renders_without_internet(browser, served):
+    """/docs loads Swagger UI from the gateway itself: with every request off the gateway's host refused, the
+    explorer still renders the contract's operations."""
+    base, _ = served
+    page = browser.new_page()
+    outside = []
+
+    def only_the_gateway(route):
+        if route.request.url.startswith(base):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_the_gateway)
+    page.goto(f"{base}/docs")
+    page.wait_for_selector(".opblock", timeout=20_000)
+
+    assert page.locator(".opblock").count() > 50  # every operation of the four audiences
+    assert "/v1/subscriptions/{subscription_id}/cancel" in page.content()
+    assert outside == []
+    page.close()

@@ -53,7 +53,7 @@ SPEC_SETTINGS = {
     "OPENAPI_URL_PREFIX": "/",
     "OPENAPI_JSON_PATH": "openapi.json",
     "OPENAPI_SWAGGER_UI_PATH": "/docs",
-    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+    "OPENAPI_SWAGGER_UI_URL": "/docs/assets/",  # served by the gateway (gateway.api.ops.docs_asset), no CDN
     "API_SPEC_OPTIONS": {"info": {"description": API_DESCRIPTION}},
 }
 STORE_UNAVAILABLE = {
