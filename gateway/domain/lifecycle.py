@@ -164,8 +164,7 @@ def event_of_entry(command: str, details: dict) -> str | None:
         return details.get("event")
     if command in TRANSITIONS:
         return TRANSITIONS[Command(command)].event
-    scheduled = {change.name: change.event for change in SCHEDULED_CHANGES}
-    return scheduled.get(command)
+    return next((change.event for change in SCHEDULED_CHANGES if change.name == command), None)
 
 
 def changes_sending(event_type: str) -> list[Transition | ScheduledChange]:

@@ -118,44 +118,22 @@ def open_escalation(
     return Opened(escalation, created=True)
 
 
-def open_or_add_comment(
-    session: Session,
-    *,
-    partner_code: str,
-    partner_ref: str,
-    category: str,
-    priority: str,
-    description: str,
-    agent_ref: str,
-    now: datetime,
-    sla: SlaPolicy,
-    locale: str | None = None,
-) -> Opened:
-    """Open a case as open_escalation does; when one is already unresolved for this subscriber and category, the
-    typed description is added to it as the agent's comment (in the caller's transaction, the case locked), so
-    what the agent typed is kept. Not when the case already holds that very text (the same form sent twice):
-    then nothing is changed."""
-    opened = open_escalation(
-        session,
-        partner_code=partner_code,
-        partner_ref=partner_ref,
-        category=category,
-        priority=priority,
-        description=description,
-        agent_ref=agent_ref,
-        now=now,
-        sla=sla,
-        locale=locale,
-    )
+def open_or_add_comment(session: Session, **opening: Any) -> Opened:
+    """Open a case as open_escalation does (`opening`: its arguments); when one is already unresolved for this
+    subscriber and category, the typed description is added to it as the agent's comment (in the caller's
+    transaction, the case locked), so what the agent typed is kept. Not when the case already holds that very
+    text (the same form sent twice): then nothing is changed."""
+    opened = open_escalation(session, **opening)
     if opened.created:
         return opened
     escalation = opened.escalation
     session.refresh(escalation, with_for_update=True)  # as it is now, and no change of another request in between
-    typed = description.strip()
+    description = opening["description"]
     held = [escalation.description, *(entry.comment for entry in history(session, escalation))]
-    if any(text is not None and text.strip() == typed for text in held):
+    if any(text is not None and text.strip() == description.strip() for text in held):
         return opened
-    add_comment(session, escalation, side=Side.PARTNER, author=agent_ref, comment=description, now=now)
+    author, now = opening["agent_ref"], opening["now"]
+    add_comment(session, escalation, side=Side.PARTNER, author=author, comment=description, now=now)
     return Opened(escalation, created=False, commented=True)
 
 
