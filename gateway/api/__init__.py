@@ -1,6 +1,6 @@
 """The HTTP API: one flask-smorest blueprint per audience, each a package that composes its view modules
-(partner, callcenter, service, admin), what they share (shared), the plumbing (http), and the operational routes
-(ops, plain Flask, outside the OpenAPI document)."""
+(partner, callcenter, service, admin), what they share (shared), the plumbing (http), the operational routes
+(ops), and the TM Forum face (tmf) — the last two plain Flask, outside the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from gateway.api.http import uow
 from gateway.api.http.auth import SECURITY_SCHEME
 from gateway.api.http.openapi import DOC_ENDPOINTS, SPEC_SETTINGS, GatewayApi
 from gateway.api.http.webhooks_doc import document_webhooks
+from gateway.api.tmf import init_tmf
 from gateway.http import unstorable
 from gateway.http.guards import install_request_guards
 
@@ -34,5 +35,6 @@ def init_api(app: Flask) -> GatewayApi:
     for audience in AUDIENCES:
         api.register_blueprint(audience.blp)
     app.register_blueprint(ops.blp)
+    init_tmf(app)
     api.document_later(document_webhooks)
     return api

@@ -65,6 +65,10 @@ class Partner(Base):
     # Surge protection: this partner's own request budget per audience, e.g. {"callcenter": "100/minute"};
     # audiences left out use GATEWAY_RATE_LIMITS (gateway.domain.rate_limits).
     rate_limits: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # The partner's own TMF637 Product Inventory, read as its roster by a reconciliation (--from-tmf): the API's
+    # base URL (…/productInventory/v4) and the bearer token the gateway presents to it.
+    inventory_url: Mapped[str | None] = mapped_column(Text)
+    inventory_token: Mapped[str | None] = mapped_column(Text)
 
 
 class WebhookEndpoint(Base):
@@ -90,6 +94,24 @@ class WebhookEndpoint(Base):
     circuit_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     disabled_reason: Mapped[str | None] = mapped_column(Text)
+    # A TM Forum hub (TMF630 listener registration) is an endpoint too, so its events take the same outbox,
+    # dispatcher, retries, breaker and dead letters: hub_api names the API it was registered on
+    # (productInventory, productOrdering), hub_query keeps its query as given, and flavour overrides the
+    # partner's (hubs are spoken to as `tmf`). A plain webhook endpoint has none of the three.
+    hub_api: Mapped[str | None] = mapped_column(String(32))
+    hub_query: Mapped[str | None] = mapped_column(Text)
+    flavour: Mapped[str | None] = mapped_column(String(32))
+    # Only these event types are delivered to the endpoint (EndpointEventType rows); off: every event.
+    filters_events: Mapped[bool] = mapped_column(Boolean, server_default=false())
+
+
+class EndpointEventType(Base):
+    """One event type an endpoint that filters events receives (the publisher's fan-out joins on it)."""
+
+    __tablename__ = "endpoint_event_types"
+
+    endpoint_id: Mapped[str] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
 class ApiKey(Base):
@@ -474,6 +496,34 @@ class EscalationEntry(Base):
     to_status: Mapped[str | None] = mapped_column(String(16))
     comment: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ProductOrder(Base):
+    """A TMF622 product order: its items drive lifecycle commands; `body` is the order as the partner reads it
+    (items with their state and any refusal), kept whole so GET returns what POST answered."""
+
+    __tablename__ = "product_orders"
+    __table_args__ = (
+        Index("ix_product_orders_partner_code_created_at", "partner_code", "created_at"),
+        # externalId makes an order idempotent per partner: the same order is returned, never a second effect.
+        Index(
+            "ux_product_orders_external_id",
+            "partner_code",
+            "external_id",
+            unique=True,
+            postgresql_where=text("external_id IS NOT NULL"),
+            sqlite_where=text("external_id IS NOT NULL"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    partner_code: Mapped[str] = mapped_column(ForeignKey("partners.code"))
+    external_id: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16))  # acknowledged, inProgress, completed, failed, partial, cancelled
+    body: Mapped[dict] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SandboxClock(Base):

@@ -34,7 +34,22 @@ TABLES = {
     "escalations",
     "escalation_entries",
     "sandbox_clock",
+    "endpoint_event_types",
+    "product_orders",
 }
+
+
+def _old_partner(engine, code: str) -> None:
+    """A partner as an earlier revision stores it (raw SQL: today's Partner model has columns it lacks)."""
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO partners (code, display_name, markets, default_locale, status, flavour, version, "
+                "created_at, updated_at) VALUES (:code, :code, '[\"DE\"]', 'de-DE', 'active', 'standard', 1, "
+                "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            ),
+            {"code": code},
+        )
 
 
 def _tables(engine) -> set[str]:
@@ -261,16 +276,33 @@ def test_0018_frees_a_purged_partner_ref_and_keeps_the_history_of_the_rebuilt_ta
 
     from gateway.domain.clock import utcnow
     from gateway.store.db import Store
-    from tests.support.seeding import Seeder, add_subscription
+    from tests.support.seeding import add_subscription
 
     engine = make_engine(database.url, database.schema)
     store = Store(engine)
     now = utcnow()
     try:
         migrate.upgrade(engine, "0017")
-        Seeder(store).partner("old")
-        with store.transaction() as session:
-            first = add_subscription(session, "old", "customer-1", now=now).id
+        _old_partner(engine, "old")
+        first = "sub_old_1"
+        with engine.begin() as connection:  # as 0017 stores it (raw SQL: today's models have columns it lacks)
+            connection.execute(
+                text(
+                    "INSERT INTO subscriptions (id, partner_code, partner_ref, plan, market, locale, billing_anchor, "
+                    "status, status_reason, billed_by, sequence, version, created_at, updated_at) VALUES (:id, 'old', "
+                    "'customer-1', 'standard', 'DE', 'de-DE', '2026-01-01', 'active', 'account_linked', 'partner', 1, "
+                    "1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                ),
+                {"id": first},
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO subscription_history (subscription_id, sequence, command, from_status, to_status, "
+                    "reason, actor, occurred_at, details) VALUES (:id, 1, 'activate', NULL, 'active', "
+                    "'account_linked', 'service', '2026-01-01 00:00:00', '{}')"
+                ),
+                {"id": first},
+            )
         with engine.connect() as connection:
             history_before = connection.execute(text("SELECT count(*) FROM subscription_history")).scalar_one()
         assert history_before >= 1
@@ -295,13 +327,10 @@ def test_0018_frees_a_purged_partner_ref_and_keeps_the_history_of_the_rebuilt_ta
 def test_0020_says_which_jobs_already_run_withheld_only_at_gateway(database):
     """0020 counts each job's unreadable rows (bad-row items without a partner_ref) and marks the completed jobs
     that had one, or no rows at all, as having withheld only_at_gateway."""
-    from gateway.store.db import Store
-    from tests.support.seeding import Seeder
-
     engine = make_engine(database.url, database.schema)
     try:
         migrate.upgrade(engine, "0019")
-        Seeder(Store(engine)).partner("old")
+        _old_partner(engine, "old")
         with engine.begin() as connection:
             for job_id, status, rows in [
                 ("rec_unread", "completed", 3),

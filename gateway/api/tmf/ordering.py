@@ -1,0 +1,1 @@
+"""TMF622 Product Ordering: orders whose items drive the subscription lifecycle commands."""
