@@ -1,0 +1,112 @@
+"""The TM Forum contract the gateway serves: the official specs (contracts/tmf/) cut down to the operations it
+implements, one Swagger 2.0 document per API, committed under contracts/tmf/served/ and held to this list by
+tests/contract/test_tmf_served.py. `python -m contracts.tmf_served` rewrites them.
+
+Each document is the official one with only these changes: `paths` keeps the operations listed below (each as
+published), `definitions` keeps what they reach, `basePath` is where the gateway serves the API, and `host` is
+left out (the host serving the document; the specs say "serverRoot").
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any, NamedTuple
+
+TMF_DIR = Path(__file__).with_name("tmf")
+SERVED_DIR = TMF_DIR / "served"
+
+
+class TmfSpec(NamedTuple):
+    file: str  # the official document in contracts/tmf/
+    base_path: str  # where the gateway serves it (gateway.api.tmf.blueprints)
+    served_file: str  # the cut-down document in contracts/tmf/served/
+
+
+SPECS = {
+    "TMF637": TmfSpec(
+        "TMF637-ProductInventory-v4.0.0.swagger.json", "/tmf-api/productInventory/v4", "TMF637-served.swagger.json"
+    ),
+    # The official basePath is /tmf-api/productOrderingManagement/v4; the gateway serves it as the issue and
+    # operators name it, /tmf-api/productOrdering/v4.
+    "TMF622": TmfSpec(
+        "TMF622-ProductOrdering-v4.0.0.swagger.json", "/tmf-api/productOrdering/v4", "TMF622-served.swagger.json"
+    ),
+}
+
+# (spec, path as the spec writes it, methods): the operations the gateway implements. One line per path; add
+# yours here when a route of a TMF blueprint goes live (the test finds a route missing from this list, and a line
+# naming an operation the app does not route).
+SERVED: list[tuple[str, str, tuple[str, ...]]] = [
+    ("TMF637", "/product", ("get",)),
+    ("TMF637", "/product/{id}", ("get",)),
+]
+
+# Routes the gateway serves on a TMF API that its official spec does not describe, with why; they are not in the
+# served documents (which keep to the official operations) and the README lists them.
+EXTENSIONS: list[tuple[str, str, tuple[str, ...], str]] = []
+
+
+def served_spec(spec_name: str) -> dict[str, Any]:
+    """The official document of `spec_name` cut down to its SERVED operations and the definitions they reach."""
+    tmf = SPECS[spec_name]
+    official = json.loads((TMF_DIR / tmf.file).read_text(encoding="utf-8"))
+    paths: dict[str, Any] = {}
+    for name, path, methods in SERVED:
+        if name != spec_name:
+            continue
+        published = official["paths"].get(path)
+        missing = [method for method in methods if method not in (published or {})]
+        if missing:
+            named = ", ".join(method.upper() for method in missing)
+            raise ValueError(f"{spec_name} has no {named} {path}: list it in EXTENSIONS")
+        item = paths.setdefault(path, {})
+        item.update({method: copy.deepcopy(published[method]) for method in methods})
+    document = {key: copy.deepcopy(value) for key, value in official.items() if key not in ("paths", "definitions")}
+    document.pop("host", None)
+    document["basePath"] = tmf.base_path
+    document["paths"] = paths
+    document["definitions"] = {
+        name: copy.deepcopy(official["definitions"][name]) for name in sorted(_reached(paths, official["definitions"]))
+    }
+    used_tags = {tag for item in paths.values() for operation in item.values() for tag in operation.get("tags", [])}
+    document["tags"] = [tag for tag in official.get("tags", []) if tag["name"] in used_tags]
+    return document
+
+
+def _reached(node: Any, definitions: dict[str, Any], found: set[str] | None = None) -> set[str]:
+    """The names of the definitions `node` refers to, directly or through other definitions."""
+    found = set() if found is None else found
+    if isinstance(node, dict):
+        reference = node.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#/definitions/"):
+            name = reference.removeprefix("#/definitions/")
+            if name not in found:
+                found.add(name)
+                _reached(definitions[name], definitions, found)
+        for value in node.values():
+            _reached(value, definitions, found)
+    elif isinstance(node, list):
+        for value in node:
+            _reached(value, definitions, found)
+    return found
+
+
+def render(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def served_path(spec_name: str) -> Path:
+    return SERVED_DIR / SPECS[spec_name].served_file
+
+
+def main() -> None:
+    SERVED_DIR.mkdir(exist_ok=True)
+    for spec_name in SPECS:
+        served_path(spec_name).write_text(render(served_spec(spec_name)), encoding="utf-8")
+        print(f"wrote {served_path(spec_name)}")
+
+
+if __name__ == "__main__":
+    main()
