@@ -524,6 +524,9 @@ class ProductOrder(Base):
     version: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the order asked (gateway.domain.product_orders.request_fingerprint): a retry with its externalId is
+    # this order again only when it asks the same. None for orders stored before it was kept.
+    request_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class SandboxClock(Base):

@@ -374,3 +374,28 @@ def test_0020_says_which_jobs_already_run_withheld_only_at_gateway(database):
         assert "unreadable_rows" not in {column["name"] for column in inspect(engine).get_columns("reconciliations")}
     finally:
         engine.dispose()
+
+
+def test_0022_keeps_orders_placed_before_it_without_a_fingerprint(database):
+    """0022 adds each product order's request fingerprint; an order stored at 0021 keeps its row, with none (a
+    retry of it by externalId is taken as the same request), and a downgrade drops the column again."""
+    engine = make_engine(database.url, database.schema)
+    try:
+        migrate.upgrade(engine, "0021")
+        _old_partner(engine, "old")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO product_orders (id, partner_code, external_id, state, body, version, created_at) "
+                    "VALUES ('po_1', 'old', 'ORD-1', 'completed', '{}', 1, '2026-01-01 00:00:00')"
+                )
+            )
+        migrate.upgrade(engine)
+        with engine.connect() as connection:
+            kept = connection.execute(text("SELECT id, external_id, request_fingerprint FROM product_orders")).all()
+        assert [tuple(row) for row in kept] == [("po_1", "ORD-1", None)]
+        migrate.downgrade(engine, "0021")
+        assert "request_fingerprint" not in {column["name"] for column in inspect(engine).get_columns("product_orders")}
+        assert migrate.current_revision(engine) == "0021"
+    finally:
+        engine.dispose()
