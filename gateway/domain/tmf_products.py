@@ -15,9 +15,48 @@ from typing import Any
 
 from gateway.domain.lifecycle import Status
 from gateway.domain.notices import plan_name
-from gateway.domain.tmf import product_status
+from gateway.domain.tmf import ProductStatus, TmfApi, product_status
 
 PRODUCT_TYPE = "Product"
+# Every ProductStatusType value of the spec, as a filter may name one: "created" and "aborted " (sic, with its
+# space) are never emitted, so a filter naming them finds nothing.
+PRODUCT_STATUS_TYPES = frozenset({*(status.value for status in ProductStatus), "created", "aborted "})
+# Where the Product Inventory API is served (gateway.api.tmf.blueprints), under the gateway's own address.
+INVENTORY_PATH = f"/tmf-api/{TmfApi.PRODUCT_INVENTORY}/v4"
+# Every attribute the TMF637 Product definition names: what `fields=` may select (those the gateway never fills
+# select nothing). A test holds this to the spec.
+PRODUCT_ATTRIBUTES = frozenset(
+    {
+        "id",
+        "href",
+        "description",
+        "isBundle",
+        "isCustomerVisible",
+        "name",
+        "orderDate",
+        "productSerialNumber",
+        "startDate",
+        "terminationDate",
+        "agreement",
+        "billingAccount",
+        "place",
+        "product",
+        "productCharacteristic",
+        "productOffering",
+        "productOrderItem",
+        "productPrice",
+        "productRelationship",
+        "productSpecification",
+        "productTerm",
+        "realizingResource",
+        "realizingService",
+        "relatedParty",
+        "status",
+        "@baseType",
+        "@schemaLocation",
+        "@type",
+    }
+)
 # The language of the names a product carries (its own and its offering's): the API is read by partners'
 # systems, not by members, so one language for all.
 NAME_LANGUAGE = "en"
@@ -86,6 +125,12 @@ def is_product(status: str) -> bool:
     return status != Status.PURGED
 
 
+def inventory_api_url(gateway_url: str) -> str:
+    """The Product Inventory API's absolute base URL, from the gateway's own (GATEWAY_PUBLIC_URL, or the address a
+    request came in on)."""
+    return gateway_url.rstrip("/") + INVENTORY_PATH
+
+
 def product_href(inventory_url: str, subscription_id: str) -> str:
     """The product's href under the Product Inventory API's absolute base URL (…/tmf-api/productInventory/v4)."""
     return f"{inventory_url.rstrip('/')}/product/{subscription_id}"
@@ -135,13 +180,19 @@ def _attribute_reader(subscription: Any):
     return lambda name: getattr(subscription, name)
 
 
+# Status -> the column holding the product's terminationDate: when access will end (pendingTerminate), when the
+# subscription ended (cancelled, terminated, and the last representation of a purged one). Other statuses have
+# none, whatever a column still holds (a reverted cancellation leaves access_until behind).
+TERMINATION_COLUMNS = {
+    Status.CANCELLATION_SCHEDULED: "access_until",
+    Status.CANCELLED: "cancelled_at",
+    Status.PURGED: "cancelled_at",
+}
+
+
 def _termination(status: str, value) -> datetime | None:
-    """When the product ends (pendingTerminate: when access will end) or ended (cancelled or terminated)."""
-    if status == Status.CANCELLATION_SCHEDULED:
-        return value("access_until")
-    if status in (Status.CANCELLED, Status.PURGED):
-        return value("cancelled_at")
-    return None
+    column = TERMINATION_COLUMNS.get(status)
+    return None if column is None else value(column)
 
 
 def _party(party_id: str, role: PartyRole) -> dict[str, str]:

@@ -10,7 +10,15 @@ import pytest
 
 from gateway.domain.lifecycle import Status
 from gateway.domain.tmf import PRODUCT_STATUS, ProductStatus, product_status
-from gateway.domain.tmf_products import COLUMNS, is_product, product_href, product_of
+from gateway.domain.tmf_products import (
+    COLUMNS,
+    PRODUCT_ATTRIBUTES,
+    PRODUCT_STATUS_TYPES,
+    inventory_api_url,
+    is_product,
+    product_href,
+    product_of,
+)
 from tests.support.tmf_conformance import assert_conforms, spec
 
 BASE = "https://gw.example/tmf-api/productInventory/v4"
@@ -78,6 +86,7 @@ def test_no_subscription_status_reads_as_the_specs_aborted_value():
     assert not {str(value) for value in emitted if value is not None} & {"aborted ", "aborted", "created"}
     assert {value.value for value in ProductStatus} <= set(spec("TMF637")["definitions"]["ProductStatusType"]["enum"])
     assert set(PRODUCT_STATUS) == set(Status)  # every status has its line in the table
+    assert set(spec("TMF637")["definitions"]["ProductStatusType"]["enum"]) == PRODUCT_STATUS_TYPES
 
 
 def test_a_purged_subscription_is_no_product_and_its_last_representation_has_no_status():
@@ -156,3 +165,13 @@ def test_a_mapping_missing_a_column_is_a_programming_error_not_a_silent_null():
     del values["activated_at"]
     with pytest.raises(KeyError, match="activated_at"):
         product_of(values, inventory_url=BASE)
+
+
+def test_fields_may_select_exactly_the_attributes_the_official_product_names():
+    assert set(spec("TMF637")["definitions"]["Product"]["properties"]) == PRODUCT_ATTRIBUTES
+    assert set(product_of(subscription(**EVERY_STATE["warned"]), inventory_url=BASE)) <= PRODUCT_ATTRIBUTES
+
+
+def test_the_api_url_is_under_the_gateways_own_address():
+    assert inventory_api_url("https://gw.example/") == BASE
+    assert inventory_api_url("http://127.0.0.1:8000") == "http://127.0.0.1:8000/tmf-api/productInventory/v4"

@@ -41,6 +41,9 @@ AUDIENCE_OF_BLUEPRINT = {
     "console": "callcenter",  # the agent console is the call center's own page
     "service": "service",
     "admin": "admin",
+    # The TM Forum APIs are the partner API in another shape: the same keys spend the same budget.
+    "tmf_inventory": "partner",
+    "tmf_ordering": "partner",
 }
 log = logging.getLogger("gateway.rate_limits")
 
