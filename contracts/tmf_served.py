@@ -2,9 +2,12 @@
 implements, one Swagger 2.0 document per API, committed under contracts/tmf/served/ and held to this list by
 tests/contract/test_tmf_served.py. `python -m contracts.tmf_served` rewrites them.
 
-Each document is the official one with only these changes: `paths` keeps the operations listed below (each as
-published), `definitions` keeps what they reach, `basePath` is where the gateway serves the API, and `host` is
-left out (the host serving the document; the specs say "serverRoot").
+Each document is the official one with only these changes: `paths` keeps the operations listed below,
+`definitions` keeps what they reach, `basePath` is where the gateway serves the API, and `host` is left out (the
+host serving the document; the specs say "serverRoot"). Each operation is as published plus the responses the
+official documents omit although the gateway gives them (ADDED_RESPONSES): 206 for a page of a collection that is
+not the whole result (TMF630 asks for it; same body and headers as the 200), 429 when the partner's request budget
+is spent and 503 while the store is out of reach (both TMF Errors, with Retry-After).
 """
 
 from __future__ import annotations
@@ -48,6 +51,25 @@ SERVED: list[tuple[str, str, tuple[str, ...]]] = [
 EXTENSIONS: list[tuple[str, str, tuple[str, ...], str]] = []
 
 
+ADDED_RESPONSES = {
+    "429": {"description": "Too Many Requests: the partner's request budget is spent; retry after Retry-After"},
+    "503": {"description": "Service Unavailable: the gateway's store is out of reach; retry after Retry-After"},
+}
+PARTIAL_CONTENT = "Partial Content (TMF630): a page that is not the whole result; X-Total-Count says how many match"
+
+
+def _served_operation(published: dict[str, Any]) -> dict[str, Any]:
+    """The official operation with the responses the gateway adds (see the module's docstring)."""
+    operation = copy.deepcopy(published)
+    responses = operation["responses"]
+    success = responses.get("200", {})
+    if success.get("schema", {}).get("type") == "array":  # a collection: paged
+        responses["206"] = {**copy.deepcopy(success), "description": PARTIAL_CONTENT}
+    for status, response in ADDED_RESPONSES.items():
+        responses[status] = {**response, "schema": {"$ref": "#/definitions/Error"}}
+    return operation
+
+
 def served_spec(spec_name: str) -> dict[str, Any]:
     """The official document of `spec_name` cut down to its SERVED operations and the definitions they reach."""
     tmf = SPECS[spec_name]
@@ -62,7 +84,7 @@ def served_spec(spec_name: str) -> dict[str, Any]:
             named = ", ".join(method.upper() for method in missing)
             raise ValueError(f"{spec_name} has no {named} {path}: list it in EXTENSIONS")
         item = paths.setdefault(path, {})
-        item.update({method: copy.deepcopy(published[method]) for method in methods})
+        item.update({method: _served_operation(published[method]) for method in methods})
     document = {key: copy.deepcopy(value) for key, value in official.items() if key not in ("paths", "definitions")}
     document.pop("host", None)
     document["basePath"] = tmf.base_path

@@ -8,7 +8,16 @@ import re
 
 import pytest
 
-from contracts.tmf_served import EXTENSIONS, SERVED, SPECS, TMF_DIR, render, served_path, served_spec
+from contracts.tmf_served import (
+    ADDED_RESPONSES,
+    EXTENSIONS,
+    SERVED,
+    SPECS,
+    TMF_DIR,
+    render,
+    served_path,
+    served_spec,
+)
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -21,13 +30,24 @@ def test_the_committed_served_contract_is_the_generated_one(spec_name):
 
 
 @pytest.mark.parametrize("spec_name", sorted(SPECS))
-def test_the_served_operations_are_the_official_ones_unchanged(spec_name):
+def test_the_served_operations_are_the_official_ones_with_the_responses_the_gateway_adds(spec_name):
     official = json.loads((TMF_DIR / SPECS[spec_name].file).read_text(encoding="utf-8"))
     served = served_spec(spec_name)
     assert served["basePath"] == SPECS[spec_name].base_path
     for path, item in served["paths"].items():
         for method, operation in item.items():
-            assert operation == official["paths"][path][method]
+            published = official["paths"][path][method]
+            added = dict(operation["responses"])
+            for status, response in published["responses"].items():
+                assert added.pop(status) == response  # every official response, as published
+            assert {**operation, "responses": published["responses"]} == published
+            expected = set(ADDED_RESPONSES) | ({"206"} if "206" in added else set())
+            assert set(added) == expected
+            for status in ADDED_RESPONSES:
+                assert added[status]["schema"] == {"$ref": "#/definitions/Error"}
+            if "206" in added:  # a collection's partial page: the 200's body and count headers
+                assert published["responses"]["200"]["schema"]["type"] == "array"
+                assert {**added["206"], "description": ""} == {**published["responses"]["200"], "description": ""}
     for name, definition in served["definitions"].items():
         assert definition == official["definitions"][name]
     assert served["info"] == official["info"]

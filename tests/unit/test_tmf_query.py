@@ -56,8 +56,10 @@ def test_without_a_query_everything_is_selected_from_the_first_page():
 def test_a_limit_past_the_largest_page_is_served_as_the_largest():
     assert read(limit=["500"]).limit == 10
     assert read(limit=["9" * 18]).limit == 10
+    assert read(limit=["9" * 5000]).limit == 10  # never converted: past any count there is
+    assert read(offset=["9" * 5000]).offset == 10**18
     with pytest.raises(QueryRefused, match="limit"):
-        read(limit=["9" * 19])  # past any count there is
+        read(limit=["٣"])  # a digit, but not one of 0-9
 
 
 def test_filters_read_into_attribute_operator_and_values():

@@ -27,7 +27,8 @@ OFFSET = "offset"
 LIMIT = "limit"
 # The attributes every selection keeps, whatever `fields=` names (TMF630: a resource is always identified).
 ALWAYS_SELECTED = ("id", "href")
-_WHOLE_NUMBER = re.compile("[0-9]{1,18}")  # longer is past any page or count there is
+_WHOLE_NUMBER = re.compile("[0-9]+")
+_PAST_ANY_COUNT = 10**18  # what a longer number reads as: past any offset, page or count there is
 # A query string's "+" reads as a space: "…T10:00:00+02:00" sent unencoded arrives as "…T10:00:00 02:00".
 _OFFSET_SENT_AS_SPACE = re.compile(r"(T[0-9:.]+) ([0-9]{2}(?::?[0-9]{2})?)$")
 
@@ -172,7 +173,7 @@ def _whole_number(args: MultiDict[str, str], name: str, default: int) -> int:
     text = _single(args, name)
     if not _WHOLE_NUMBER.fullmatch(text):
         raise QueryRefused(name, f"A whole number, 0 or more, not '{text}'.")
-    return int(text)
+    return int(text) if len(text) < len(str(_PAST_ANY_COUNT)) else _PAST_ANY_COUNT
 
 
 def _values(name: str, filterable: Filterable, sent: list[str]) -> tuple[Any, ...]:
