@@ -66,8 +66,10 @@ def run_from_inventory(
                 source.url, source.token, allow_private=allow_private, limits=limits, on_page=page_read
             )
             with closing(products):
-                for batch in chunks(enumerate(products, start=1), SCRATCH_BATCH):
-                    scratch.add(product_row(line, product) for line, product in batch)
+                # Each product made a row as it comes: a batch holds small rows, never thousands of products.
+                rows = (product_row(line, product) for line, product in enumerate(products, start=1))
+                for batch in chunks(rows, SCRATCH_BATCH):
+                    scratch.add(batch)
             job = run(store, job_id, scratch.rows(), chunk_rows=chunk_rows)
     except BaseException:
         fail(store, job_id)  # the pull failed (or was stopped): the job says so instead of staying "running"
