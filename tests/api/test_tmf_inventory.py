@@ -1,6 +1,6 @@
 """TMF637 Product Inventory over HTTP: a partner's subscriptions as Products, TMF630 queries (fields, filters,
-offset/limit with the count headers and 206), and every refusal as a TMF Error. Every body is validated against
-the official TMF637 definitions (strict)."""
+offset/limit with the count headers and 206), and every refusal as a TMF Error. Every body the API answers in
+these tests is validated against the official TMF637 definitions, strict (ConformingClient)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 
 from gateway import create_app
@@ -27,6 +28,31 @@ API = "/tmf-api/productInventory/v4"
 JANUARY = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
 FEBRUARY = datetime(2026, 2, 10, 8, 0, tzinfo=UTC)
 MARCH = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
+
+
+class ConformingClient(FlaskClient):
+    """A test client that holds every answer of the inventory API to the spec: a Product, a list of Products, or
+    for any refusal an Error."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        if response.request.path.startswith(API + "/") and response.data:
+            body = response.get_json()
+            if response.status_code >= 400:
+                assert_conforms(body, "Error")
+            else:
+                assert_all_conform(body if isinstance(body, list) else [body], "Product")
+        return response
+
+
+def tmf_client(app) -> ConformingClient:
+    app.test_client_class = ConformingClient
+    return app.test_client()
+
+
+@pytest.fixture
+def client(app):
+    return tmf_client(app)
 
 
 def _apply(session, subscription, command, actor, reason, now):
@@ -291,7 +317,7 @@ def filtered(backend_app):
         "purged": make(store, "nordlink", "cust-purged", "purged", now=JANUARY),
     }
     make(store, "southtel", "cust-active", "active", now=FEBRUARY)
-    client = backend_app.test_client()
+    client = tmf_client(backend_app)
     token = bearer(seed.token(KeyKind.PARTNER, "nordlink"))
 
     def found(query: str) -> set[str]:
@@ -388,7 +414,7 @@ def test_the_tmf_api_spends_the_partners_budget_and_a_429_is_a_tmf_error(tmp_pat
     seed = Seeder(app_store(app))
     seed.partner("nordlink")
     token = bearer(seed.token(KeyKind.PARTNER, "nordlink"))
-    client = app.test_client()
+    client = tmf_client(app)
     assert client.get("/v1/subscriptions", headers=token).status_code == 200  # one budget for /v1 and TMF
     for _ in range(2):
         assert client.get(f"{API}/product", headers=token).status_code == 200
@@ -400,7 +426,7 @@ def test_the_tmf_api_spends_the_partners_budget_and_a_429_is_a_tmf_error(tmp_pat
 
 def test_a_store_out_of_reach_is_a_tmf_503_with_retry_after(tmp_path, postgres_url_closed):
     app = create_app({"INSTANCE_PATH": str(tmp_path), "LOG_LEVEL": "CRITICAL", "DATABASE_URL": postgres_url_closed})
-    client = app.test_client()
+    client = tmf_client(app)
     for url in (f"{API}/product", f"{API}/product/sub_1"):
         response = client.get(url, headers=bearer("gw_0123456789ab_" + "0" * 48))
         assert_tmf_error(response, 503, "store-unavailable")
@@ -427,7 +453,7 @@ def test_hrefs_use_the_public_url_when_one_is_set(tmp_path, sqlite_database, mig
     seed = Seeder(app_store(app))
     seed.partner("nordlink")
     subscription_id = make(app_store(app), "nordlink", "cust-1")
-    client = app.test_client()
+    client = tmf_client(app)
     product = client.get(f"{API}/product/{subscription_id}", headers=bearer(seed.token(KeyKind.PARTNER, "nordlink")))
     assert product.json["href"] == f"https://gw.example.net{API}/product/{subscription_id}"
     app_store(app).dispose()
