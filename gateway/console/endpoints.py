@@ -10,7 +10,8 @@ BLUEPRINT = "console"
 URL_PREFIX = "/console"
 
 # Reachable without a session: the sign-in page, and the "no such page" answer for any other console URL.
-OPEN_ENDPOINTS = frozenset({f"{BLUEPRINT}.sign_in", f"{BLUEPRINT}.no_such_page"})
+# The console's style sheet and script (asset) too: the sign-in page needs them.
+OPEN_ENDPOINTS = frozenset({f"{BLUEPRINT}.sign_in", f"{BLUEPRINT}.no_such_page", f"{BLUEPRINT}.asset"})
 # Everything else needs a signed-in agent whose key still holds the callcenter scope.
 AGENT_ENDPOINTS = frozenset(
     f"{BLUEPRINT}.{name}"
@@ -26,6 +27,9 @@ AGENT_ENDPOINTS = frozenset(
         "escalation",
         "comment",
         "change_escalation_status",
+        "customer",
+        "confirm_action",
+        "run_action",
     )
 )
 CONSOLE_ENDPOINTS = OPEN_ENDPOINTS | AGENT_ENDPOINTS

@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from contracts.escalations import CloseSchema, EscalationCreateSchema, PartnerCommentSchema, ReopenSchema
 from gateway.console import session as console_session
+from gateway.console.customer import render_customer
 from gateway.console.endpoints import BLUEPRINT, OPEN_ENDPOINTS, URL_PREFIX
 from gateway.console.markdown import render_markdown
 from gateway.domain import escalations as escalation_rules
@@ -31,7 +32,7 @@ from gateway.domain.partners import normalize_locale
 from gateway.domain.situation import text_language
 from gateway.http.guards import accepts_body
 from gateway.runtime import faq_search_index, sla_policy, store
-from gateway.services import agents
+from gateway.services import agents, escalation_queue
 from gateway.services import escalations as escalation_service
 from gateway.services import faq as faq_service
 from gateway.services import lookup as lookup_service
@@ -321,7 +322,7 @@ def lookup():
     """The customer an agent typed: by reference (any letter case), subscription id or activation code; several
     references starting with what was typed are listed to pick from."""
     typed = request.args.get("partner_ref", "")
-    partner_ref, found, candidates, more, error, status = typed.strip(), None, [], False, None, 200
+    partner_ref, candidates, more, error, status = typed.strip(), [], False, None, 200
     if partner_ref:
         try:
             partner_ref = partner_refs.normal_form(typed)  # the one form every reference is stored and sought in
@@ -330,17 +331,14 @@ def lookup():
         else:
             with store().read() as session:
                 matches = lookup_service.find_candidates(session, g.agent.partner_code, partner_ref)
-                if len(matches) == 1:
-                    found = lookup_service.as_document(
-                        lookup_service.situation_of(session, matches[0], locale=g.agent.locale, now=utcnow())
-                    )
-                else:
-                    candidates = [_candidate(match) for match in matches[: lookup_service.CANDIDATES_SHOWN]]
-                    more = len(matches) > lookup_service.CANDIDATES_SHOWN
+                if len(matches) == 1:  # the customer view (gateway.console.customer)
+                    return render_customer(session, matches[0], now=utcnow())
+                candidates = [_candidate(match) for match in matches[: lookup_service.CANDIDATES_SHOWN]]
+                more = len(matches) > lookup_service.CANDIDATES_SHOWN
             if not matches:
                 error, status = f"No subscriber with the reference “{partner_ref}” at {g.agent.partner_name}.", 404
     page = render_template(
-        "console/lookup.html", partner_ref=partner_ref, found=found, error=error, candidates=candidates, more=more
+        "console/lookup.html", partner_ref=partner_ref, found=None, error=error, candidates=candidates, more=more
     )
     return page, status
 
@@ -364,19 +362,27 @@ def _cursor(value: str | None) -> tuple[datetime, str] | None:
 
 @blp.get("/escalations")
 def escalations():
+    """The partner's escalations, oldest first, a page at a time; the first page starts with the cases that need
+    the agent: overdue ones, then those the streaming service answered (gateway.services.escalation_queue)."""
     status = request.args.get("status") or None
     if status not in {None, *escalation_rules.Status}:
         status = None
     now = utcnow()
+    after = _cursor(request.args.get("after"))
     with store().read() as session:
         found = escalation_service.list_escalations(
             session,
             limit=ESCALATIONS_PER_PAGE + 1,
             now=now,
             partner_code=g.agent.partner_code,
-            after=_cursor(request.args.get("after")),
+            after=after,
             status=status,
         )
+        queue = None
+        if after is None:  # the cases that need the agent head the first page only
+            queue = escalation_queue.needing_attention(
+                session, partner_code=g.agent.partner_code, now=now, status=status
+            )
     more = len(found) > ESCALATIONS_PER_PAGE
     found = found[:ESCALATIONS_PER_PAGE]
     next_after = f"{found[-1][0].created_at.isoformat()}|{found[-1][0].id}" if more else None
@@ -390,6 +396,8 @@ def escalations():
         status=status,
         statuses=list(escalation_rules.Status),
         next_after=next_after,
+        attention=queue.rows if queue else [],
+        more_attention=bool(queue and queue.more),
     )
 
 
@@ -573,3 +581,7 @@ def change_escalation_status(escalation_id: str):
 @accepts_body(*FORM, limit_setting="MAX_BODY_BYTES")
 def no_such_page(anything: str):
     return _error_page(404, "No such page", "There is no console page at this address.")
+
+
+# The customer view and the actions on it are in their own module, on this blueprint: loaded with it.
+from gateway.console import actions as _actions  # noqa: E402, F401

@@ -343,19 +343,23 @@ def apply_command(
     now: datetime,
     plan: str | None = None,
     member_id: str | None = None,
+    agent: str | None = None,
 ) -> Subscription:
     """Apply one lifecycle command: decide (gateway.domain.subscription), change the row, append the history
-    entry and the outbox event."""
+    entry and the outbox event. `agent`: the partner's agent who issued it in the console, named in the history
+    entry (details["agent"]) and not in the event."""
     # Who made the last cancellation matters to a rejoin alone; the other commands skip the query.
     made_by = cancelled_by(session, subscription) if command is Command.REJOIN else None
     state = SubscriptionState.of(subscription, cancelled_by=made_by)
     decision = decide(state, command, actor=actor, reason=reason, now=now, plan=plan, member_id=member_id)
-    _apply(session, subscription, decision, now)
+    _apply(session, subscription, decision, now, agent)
     session.flush()
     return subscription
 
 
-def _apply(session: Session, subscription: Subscription, decision: Decision, now: datetime) -> None:
+def _apply(
+    session: Session, subscription: Subscription, decision: Decision, now: datetime, agent: str | None = None
+) -> None:
     """Write what was decided: the row's fields, the member's data elsewhere for a purge, the history entry
     and the outbox event."""
     for name, value in decision.changes.items():
@@ -363,6 +367,8 @@ def _apply(session: Session, subscription: Subscription, decision: Decision, now
     if decision.forgets_member:
         _forget_member(session, subscription)
     details = dict(decision.details)
+    if agent:
+        details["agent"] = agent
     _append_change(
         session, subscription, decision.command, decision.previous, decision.reason, decision.actor, now, details
     )

@@ -89,6 +89,8 @@ AGENT_PAGES = [
     "/console/escalations",
     "/console/escalations/new",
     "/console/escalations/esc_x",
+    "/console/customers/sub_x",
+    "/console/customers/sub_x/actions/suspend",
 ]
 
 
@@ -104,8 +106,9 @@ def test_agent_pages_cover_every_agent_endpoint(app):
     adapter = app.url_map.bind("localhost")
     gets = {adapter.match(url.split("?")[0])[0] for url in AGENT_PAGES}
     posts = {"console.sign_out", "console.open_escalation", "console.comment", "console.change_escalation_status"}
+    posts |= {"console.run_action"}
     assert gets | posts == AGENT_ENDPOINTS
-    assert {"console.sign_in", "console.no_such_page"} == OPEN_ENDPOINTS
+    assert {"console.sign_in", "console.no_such_page", "console.asset"} == OPEN_ENDPOINTS
 
 
 @pytest.mark.parametrize(

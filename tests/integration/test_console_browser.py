@@ -136,6 +136,7 @@ def test_an_agent_signs_in_searches_looks_up_and_escalates(browser, served):
         # The lookup: the status and reason in words, the dates, what can happen next, what to read.
         status = page.get_by_role("heading", name="cust-1001")
         assert "Active" in status.inner_text()
+        page.keyboard.press("d")  # the details (dates, what can happen next, notices) open from the keyboard
         main = page.locator("main").inner_text()
         assert "To keep the membership they must confirm by" in main
         assert "Confirm to keep the membership" in main and "you (partner), the customer, in the app" in main
