@@ -12,6 +12,7 @@ from gateway.domain.partners import LOCALE, NOT_A_LOCALE
 
 SEARCH_LIMIT_MAX = 50
 QUERY_MAX_LENGTH = 200
+SUBSCRIPTION_ID_MAX_LENGTH = 40  # the column's size
 EVENT_TYPES = sorted(CATALOG)
 
 # The path parameters of /admin/v1/faq/{slug}/{locale} and /v1/callcenter/faq/{slug}, as OpenAPI states them.
@@ -121,16 +122,32 @@ class FaqArticlePageSchema(PageSchema):
 
 class FaqSearchQuerySchema(Schema):
     q = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=QUERY_MAX_LENGTH),
-        metadata={"description": "What the customer asks about, in their words.", "example": "Zusatzmitglied"},
+        load_default="",
+        validate=validate.Length(max=QUERY_MAX_LENGTH),
+        metadata={
+            "description": "What the customer asks about, in their words; typos are forgiven (one or two slips "
+            "per word, see `corrections`). Empty or left out: no search, the A-Z `index` of every article instead.",
+            "example": "Zusatzmitglied",
+        },
     )
     locale = caller_locale_field(
         "BCP 47; the caller's language ('de-AT' searches German). Default: the partner's default locale. "
         "English answers come back when the language has no good match.",
         "de-AT",
     )
-    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=SEARCH_LIMIT_MAX))
+    limit = fields.Integer(
+        load_default=10,
+        validate=validate.Range(min=1, max=SEARCH_LIMIT_MAX),
+        metadata={"description": "At most this many results; fewer when the rest would match only weakly."},
+    )
+    subscription_id = fields.String(
+        validate=validate.Length(min=1, max=SUBSCRIPTION_ID_MAX_LENGTH),
+        metadata={
+            "description": "The subscriber the agent is helping (one of the caller's own): articles that explain "
+            "their situation rank higher when they match the question. Another partner's is a 404.",
+            "example": "sub_8f14e45fceea167a9a0c",
+        },
+    )
 
 
 class FaqSearchHitSchema(Schema):
@@ -145,10 +162,52 @@ class FaqSearchHitSchema(Schema):
     )
 
 
-class FaqSearchResultsSchema(Schema):
-    """The best articles for the question, best first."""
+class FaqCorrectionSchema(Schema):
+    typed = fields.String(required=True, metadata={"description": "A word of the question as typed."})
+    searched = fields.String(
+        required=True, metadata={"description": "The word of the articles searched for instead, as they write it."}
+    )
 
-    results = fields.List(fields.Nested(FaqSearchHitSchema), required=True)
+
+class FaqArticleRefSchema(Schema):
+    slug = fields.String(required=True)
+    locale = fields.String(required=True, metadata={"description": "The article's language (en after a fallback)."})
+    title = fields.String(required=True)
+
+
+class FaqIndexEntrySchema(Schema):
+    keyword = fields.String(required=True, metadata={"description": "A tag of the articles, as they write it."})
+    articles = fields.List(fields.Nested(FaqArticleRefSchema), required=True)
+
+
+class FaqSearchResultsSchema(Schema):
+    """The articles that answer the question, best first; or, for an empty question, the A-Z index."""
+
+    results = fields.List(
+        fields.Nested(FaqSearchHitSchema),
+        required=True,
+        metadata={"description": "Best first; no weak matches padding the list. Empty for an empty question."},
+    )
+    good_match = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "False when nothing answers the question well: `results` are then the closest three "
+            "(or none), to be offered as such. False for an empty question too."
+        },
+    )
+    corrections = fields.List(
+        fields.Nested(FaqCorrectionSchema),
+        required=True,
+        metadata={"description": "Words taken for typos and what was searched for instead; empty when none."},
+    )
+    index = fields.List(
+        fields.Nested(FaqIndexEntrySchema),
+        required=True,
+        metadata={
+            "description": "For an empty question only (else empty): every article the caller may read, filed "
+            "under each of its keywords, keywords A-Z; articles the language lacks come in English."
+        },
+    )
 
 
 class FaqArticleQuerySchema(Schema):

@@ -10,6 +10,12 @@ combining marks dropped). Stemming comes *before* accent folding: the French rul
 rules come out the same either way. So that a query typed without accents still finds the accented words, the
 index keeps an alias from the fold-then-stem form of every indexed word to its stem-then-fold form, and a query
 term missing from the vocabulary is looked up there.
+
+A query word that is still unknown is taken for a typo and replaced by the nearest word the language's articles
+use (gateway.domain.faq_spelling), unless it is an English word the English articles use: then the English
+fallback answers it. Results stop where the scores fall well below the best one instead of filling the limit with
+weak matches; when nothing matches well, the closest three come back marked as such. A caller that knows the
+customer's situation names the articles that explain it, and those rank higher when they match the question.
 """
 
 from __future__ import annotations
@@ -20,13 +26,15 @@ import unicodedata
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from heapq import nlargest
 from operator import add
 
 import snowballstemmer
+
+from gateway.domain.faq_spelling import Vocabulary, VocabularyWord
 
 LANGUAGES = ("en", "de", "fr", "es", "ms")
 FALLBACK_LANGUAGE = "en"
@@ -44,6 +52,18 @@ B = 0.75
 # vocabulary lacks counts with the IDF of a word seen in no article, so an English query against German articles,
 # or a query of words none of them use, is not a good match). Below it, English is searched too.
 GOOD_MATCH_COVERAGE = 0.5
+
+# After a good match, results end at the first whose score is below this share of the best one's: past it come
+# articles that share a word with the question but do not answer it, which the old padding to the limit showed.
+SCORE_CUTOFF = 0.5
+
+# Without a good match, this many of the closest articles are shown, marked as no good match.
+CLOSEST_SHOWN = 3
+
+# An article that explains the customer's situation (the search started from their lookup) scores this many times
+# more: enough to come first among articles that match the question about as well, not enough to push aside one
+# that matches it clearly better. It never makes an article match that shares no word with the question.
+SITUATION_BOOST = 1.5
 
 # A term in at least 1/DENSE_FRACTION of a language's articles also keeps a dense array of its contributions.
 DENSE_FRACTION = 4
@@ -90,6 +110,16 @@ STOPWORDS: dict[str, frozenset[str]] = {
     ),
 }
 
+# Words customers use for a concept the articles name with one word: the glossary (gateway/templates/glossary.toml,
+# its `avoid` lists) keeps the articles to "Mitgliedschaft", while callers say "Abo". Each is indexed and searched
+# as the articles' word, so "cancel subscription" finds the articles about cancelling a membership.
+SAME_CONCEPT: dict[str, dict[str, str]] = {
+    "en": {"subscription": "membership"},
+    "de": {"abo": "mitgliedschaft", "abonnement": "mitgliedschaft"},
+    "es": {"membresía": "suscripción"},
+    "ms": {"langganan": "keahlian"},
+}
+
 _WORD = re.compile(r"[^\W_]+")
 _LOCALE_LANGUAGE = re.compile(r"^([A-Za-z]{2,3})(?:[-_].*)?$")
 
@@ -101,6 +131,7 @@ class Article:
     title: str
     tags: tuple[str, ...]
     body: str  # Markdown
+    related_events: tuple[str, ...] = ()  # event types whose situation the article explains
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +141,40 @@ class SearchHit:
     title: str
     snippet: str  # plain text, whole words, at most SNIPPET_MAX_CHARS
     score: float  # BM25F, rounded to 4 places; comparable only within one language's results
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    typed: str  # a query word as the agent typed it
+    searched: str  # the article word searched for instead, as the articles write it
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    hits: list[SearchHit]  # best first
+    good_match: bool  # False: nothing matched well, and `hits` are the closest CLOSEST_SHOWN (or none)
+    corrections: tuple[Correction, ...] = ()  # typos replaced by article words, for the hits' language
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleRef:
+    slug: str
+    locale: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """One keyword of the A-Z index and the articles filed under it, by title."""
+
+    keyword: str
+    articles: tuple[ArticleRef, ...]
+
+    @property
+    def initial(self) -> str:
+        """The letter the keyword files under ('Ä' under 'A'); '#' for a digit or other sign."""
+        first = fold(self.keyword)[:1].upper()
+        return first if first.isalpha() else "#"
 
 
 def language_of(locale: str) -> str:
@@ -138,8 +203,16 @@ def _terms_of_word(language: str, word: str) -> tuple[str, ...]:
     for part in _WORD.findall(lowered):  # NFKC can split a word (a vulgar fraction)
         if fold(part) in STOPWORDS[language]:
             continue
-        terms.append(fold(_stemmer(language).stemWord(part)))
+        term = fold(_stemmer(language).stemWord(part))
+        terms.append(_same_concept_terms(language).get(term, term))
     return tuple(terms)
+
+
+@lru_cache(maxsize=8)
+def _same_concept_terms(language: str) -> dict[str, str]:
+    """SAME_CONCEPT as index terms: the term of a caller's word -> the term of the articles' word."""
+    stem = _stemmer(language).stemWord
+    return {fold(stem(word)): fold(stem(same)) for word, same in SAME_CONCEPT.get(language, {}).items()}
 
 
 @lru_cache(maxsize=200_000)
@@ -281,6 +354,34 @@ def _unaccented_aliases(votes: dict[str, Counter[str]], postings: dict[str, tupl
     }
 
 
+def _vocabulary(articles: Sequence[Article], texts: Sequence[str], language: str) -> Vocabulary:
+    """Every word the articles use, folded, with the term it stands for: what a typo is corrected to.
+
+    The language's stopwords are in it too (as no term), so that a slip in one ("becuase") is dropped like the
+    word itself rather than turned into a content word.
+    """
+    written: Counter[str] = Counter()
+    for article, text in zip(articles, texts, strict=True):
+        written.update(_WORD.findall(unicodedata.normalize("NFC", f"{article.title} {' '.join(article.tags)} {text}")))
+    forms: dict[str, Counter[str]] = {}
+    for word, count in written.items():
+        parts = _WORD.findall(unicodedata.normalize("NFKC", word).casefold())
+        if len(parts) == 1:
+            forms.setdefault(fold(parts[0]), Counter())[word] += count
+    words = {}
+    for folded, counts in forms.items():
+        shown = min(counts.items(), key=lambda item: (-item[1], item[0]))[0]  # the commonest spelling
+        terms = _terms_of_word(language, shown)
+        words[folded] = VocabularyWord(terms[0] if terms else None, shown, counts.total())
+    for stopword in STOPWORDS[language]:
+        words.setdefault(stopword, VocabularyWord(None, stopword, 0))
+    return Vocabulary(words)
+
+
+def _folded_word(word: str) -> str:
+    return fold(unicodedata.normalize("NFKC", word))
+
+
 def _compact_body_tokens(
     body_terms: Sequence[list[str]], body_offsets: Sequence[list[int]], term_ids: dict[str, int]
 ) -> list[tuple[array, array]]:
@@ -305,6 +406,8 @@ class _LanguageIndex:
         self.aliases = _unaccented_aliases(_alias_votes(self.articles, self.texts, language), self.postings)
         self.term_ids = {term: number for number, term in enumerate(self.postings)}
         self.body_tokens = _compact_body_tokens(fields["body"], body_offsets, self.term_ids)
+        self.vocabulary = _vocabulary(self.articles, self.texts, language)
+        self.doc_of = {article.slug: doc for doc, article in enumerate(self.articles)}
 
     def _scored_terms(
         self, pseudo_tf: dict[str, dict[int, float]]
@@ -330,13 +433,34 @@ class _LanguageIndex:
     def _idf(self, document_frequency: int) -> float:
         return math.log(1.0 + (self.count - document_frequency + 0.5) / (document_frequency + 0.5))
 
-    def query_terms(self, query: str) -> list[str]:
-        """The query's distinct terms, each resolved to an indexed term where an alias or participle rule knows one."""
+    def query_terms(
+        self, query: str, may_correct: Callable[[str], bool] = lambda word: True
+    ) -> tuple[list[str], list[Correction]]:
+        """The query's distinct terms, each resolved to an indexed term where an alias or participle rule knows one,
+        else, for a word `may_correct` allows, where the nearest article word within its allowed edits does; and
+        the corrections made."""
         seen: dict[str, None] = {}
+        corrections: list[Correction] = []
         for word in _WORD.findall(unicodedata.normalize("NFC", query)):
-            for term in _terms_of_word(self.language, word):
-                seen.setdefault(self._resolve(term, word), None)
-        return list(seen)
+            terms = _terms_of_word(self.language, word)
+            for term in terms:
+                resolved = self._resolve(term, word)
+                if resolved not in self.postings and len(terms) == 1 and may_correct(word):
+                    suggestion = self.vocabulary.nearest(_folded_word(word))
+                    if suggestion is not None:
+                        if suggestion.entry.term is None:
+                            continue  # a stopword mistyped: dropped like the stopword
+                        resolved = suggestion.entry.term
+                        corrections.append(Correction(word, suggestion.entry.shown))
+                seen.setdefault(resolved, None)
+        return list(seen), corrections
+
+    def knows(self, word: str) -> bool:
+        """Whether the word, as typed, is one this language's articles use (no correction needed)."""
+        return any(self._resolve(term, word) in self.postings for term in _terms_of_word(self.language, word))
+
+    def docs_of(self, slugs: Collection[str]) -> list[int]:
+        return [self.doc_of[slug] for slug in slugs if slug in self.doc_of]
 
     def _resolve(self, term: str, word: str) -> str:
         if term in self.postings:
@@ -354,8 +478,13 @@ class _LanguageIndex:
                     return candidate
         return term
 
-    def rank(self, terms: Sequence[str], limit: int) -> tuple[list[tuple[int, float]], bool]:
-        """The best `limit` (doc id, score) pairs, and whether the best one is a good match."""
+    def rank(
+        self, terms: Sequence[str], limit: int, *, boosted: Sequence[int] = (), excluded: Sequence[int] = ()
+    ) -> tuple[list[tuple[int, float]], bool]:
+        """The best `limit` (doc id, score) pairs, and whether the best one is a good match.
+
+        `boosted` documents score SITUATION_BOOST times more; `excluded` ones are never returned.
+        """
         present = [term for term in terms if term in self.postings]
         if not present:
             return [], False
@@ -363,10 +492,21 @@ class _LanguageIndex:
         sparse = [self.postings[term] for term in present if term not in self.dense]
         if dense:
             totals = _dense_totals(dense, sparse)
+            for doc in boosted:
+                totals[doc] *= SITUATION_BOOST
+            for doc in excluded:
+                totals[doc] = 0.0  # never above the cutoff of _top_by_rounded_score
             ranked = _top_by_rounded_score(enumerate(totals), totals, limit)
         else:
             by_doc = _sparse_totals(sparse)
-            ranked = _top_by_rounded_score(by_doc.items(), by_doc.values(), limit)
+            for doc in boosted:
+                if doc in by_doc:
+                    by_doc[doc] *= SITUATION_BOOST
+            for doc in excluded:
+                by_doc.pop(doc, None)
+            ranked = _top_by_rounded_score(by_doc.items(), by_doc.values(), limit) if by_doc else []
+        if not ranked:
+            return [], False
         return ranked, self._coverage(terms, ranked[0][0]) >= GOOD_MATCH_COVERAGE
 
     def _coverage(self, terms: Iterable[str], doc: int) -> float:
@@ -538,28 +678,99 @@ class FaqIndex:
     def __len__(self) -> int:
         return sum(index.count for index in self._indexes.values())
 
-    def search(self, query: str, locale: str, limit: int = 10) -> list[SearchHit]:
-        """The best `limit` articles for `query` in the locale's language, or in English when it has no good match.
+    def search(
+        self,
+        query: str,
+        locale: str,
+        limit: int = 10,
+        *,
+        boost: Collection[str] = frozenset(),
+        exclude: Collection[str] = frozenset(),
+    ) -> SearchResult:
+        """The articles that answer `query`, best first, in the locale's language or in English when it has no
+        good match (see GOOD_MATCH_COVERAGE): at most `limit`, and none scoring below SCORE_CUTOFF of the best.
 
-        When the requested language has no good match (see GOOD_MATCH_COVERAGE), English is searched too; if
-        English has one, its hits come first and the requested language's weaker hits fill the rest.
+        Without a good match in either language, the closest CLOSEST_SHOWN (the locale's language first) come
+        back with `good_match` False. `boost` names the articles (slugs) that explain the customer's situation;
+        `exclude` those the caller may not show, which are left out before anything is ranked.
         """
         if limit < 1:
             raise ValueError("limit must be at least 1")
         language = language_of(locale)
-        local = self._indexes[language]
-        local_terms = local.query_terms(query)
-        ranked, good = local.rank(local_terms, limit)
-        if good or language == FALLBACK_LANGUAGE:
-            return [local.hit(doc, score, local_terms) for doc, score in ranked]
         english = self._indexes[FALLBACK_LANGUAGE]
-        english_terms = english.query_terms(query)
-        english_ranked, english_good = english.rank(english_terms, limit)
-        local_part = [(local, local_terms, doc, score) for doc, score in ranked]
-        english_part = [(english, english_terms, doc, score) for doc, score in english_ranked]
-        merged = english_part + local_part if english_good else local_part + english_part
-        # Snippets only for what is returned: they are the costly part of a hit.
-        return [index.hit(doc, score, terms) for index, terms, doc, score in merged[:limit]]
+        attempts = [
+            (self._indexes[language], _correct_unless_english(english) if language != FALLBACK_LANGUAGE else _any)
+        ]
+        if language != FALLBACK_LANGUAGE:
+            attempts.append((english, _any))
+        weak: list[tuple[_LanguageIndex, list[str], list[Correction], list[tuple[int, float]]]] = []
+        for index, may_correct in attempts:
+            terms, corrections = index.query_terms(query, may_correct)
+            boosted = index.docs_of(boost)
+            ranked, good = index.rank(terms, limit, boosted=boosted, excluded=index.docs_of(exclude))
+            if good:
+                # The cut-off compares scores without the boost: the situation reorders the good matches, it
+                # neither adds a weak one nor pushes a good one out.
+                plain = {doc: score / SITUATION_BOOST if doc in boosted else score for doc, score in ranked}
+                best = max(plain.values())
+                kept = [(doc, score) for doc, score in ranked if plain[doc] >= SCORE_CUTOFF * best]
+                # Snippets only for what is returned: they are the costly part of a hit.
+                return SearchResult([index.hit(doc, score, terms) for doc, score in kept], True, tuple(corrections))
+            weak.append((index, terms, corrections, ranked))
+        closest = [(index, terms, doc, score) for index, terms, _, ranked in weak for doc, score in ranked]
+        closest = closest[: min(CLOSEST_SHOWN, limit)]
+        shown = {id(index) for index, *_ in closest}
+        corrections = tuple(fix for index, _, fixes, _ in weak if id(index) in shown for fix in fixes)
+        return SearchResult([index.hit(doc, score, terms) for index, terms, doc, score in closest], False, corrections)
+
+    def keyword_index(self, locale: str, *, exclude: Collection[str] = frozenset()) -> list[IndexEntry]:
+        """The A-Z index for browsing: every article of the locale's language (English for those it lacks) filed
+        under each of its tags, as a book's index files pages under its words; an article without tags under its
+        title. Keywords in accent- and case-folded order, articles under one by title."""
+        language = language_of(locale)
+        articles = {article.slug: article for article in self._indexes[language].articles}
+        for article in self._indexes[FALLBACK_LANGUAGE].articles:
+            articles.setdefault(article.slug, article)
+        filed: dict[str, tuple[str, list[Article]]] = {}
+        for slug in sorted(articles):
+            if slug in exclude:
+                continue
+            article = articles[slug]
+            for keyword in article.tags or (article.title,):
+                shown = " ".join(keyword.split())
+                key = fold(shown)
+                if key:
+                    filed.setdefault(key, (shown, []))[1].append(article)
+        return [
+            IndexEntry(
+                keyword,
+                tuple(
+                    ArticleRef(article.slug, article.locale, article.title)
+                    for article in sorted(dict.fromkeys(filed_articles), key=lambda a: (fold(a.title), a.slug))
+                ),
+            )
+            for _, (keyword, filed_articles) in sorted(filed.items())
+        ]
+
+    def related_to(self, events: Collection[str]) -> frozenset[str]:
+        """The slugs of the articles (in any language) that name one of these event types as related."""
+        wanted = set(events)
+        return frozenset(
+            article.slug
+            for index in self._indexes.values()
+            for article in index.articles
+            if wanted.intersection(article.related_events)
+        )
+
+
+def _any(word: str) -> bool:
+    return True
+
+
+def _correct_unless_english(english: _LanguageIndex) -> Callable[[str], bool]:
+    """In another language, a word the English articles use is left for the English fallback, not corrected into
+    a look-alike of the caller's language (an agent types "refund" in a German console)."""
+    return lambda word: not english.knows(word)
 
 
 def _article_language(locale: str) -> str:

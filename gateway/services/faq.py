@@ -19,9 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from gateway.domain.errors import Conflict, InvalidInput, NotFound, StaleVersion
-from gateway.domain.events import EVENT_TYPE_NAMES
+from gateway.domain.events import EVENT_TYPE_NAMES, EventType
 from gateway.domain.faq_articles import ArticleContent, article_errors, parse_article_text
 from gateway.domain.faq_search import FALLBACK_LANGUAGE, Article, FaqIndex, language_of
+from gateway.domain.situation import faq_slugs
+from gateway.services.lookup import situation_of
+from gateway.services.subscriptions import get_subscription
 from gateway.store.db import Store
 from gateway.store.models import FaqArticle
 
@@ -323,6 +326,51 @@ class SearchIndexCache:
 def build_index(session: Session) -> FaqIndex:
     """The search index over every article in the store."""
     rows = session.execute(
-        select(FaqArticle.slug, FaqArticle.locale, FaqArticle.title, FaqArticle.tags, FaqArticle.body)
+        select(
+            FaqArticle.slug,
+            FaqArticle.locale,
+            FaqArticle.title,
+            FaqArticle.tags,
+            FaqArticle.body,
+            FaqArticle.related_events,
+        )
     )
-    return FaqIndex(Article(slug, locale, title, tuple(tags), body) for slug, locale, title, tags, body in rows)
+    return FaqIndex(
+        Article(slug, locale, title, tuple(tags), body, tuple(events))
+        for slug, locale, title, tags, body, events in rows
+    )
+
+
+@dataclass(frozen=True)
+class CustomerContext:
+    """A search started from a customer's lookup: who they are, and the articles their situation makes likely."""
+
+    subscription_id: str
+    partner_ref: str
+    status: str
+    articles: tuple[str, ...]  # slugs, the situation's own first: ranked higher when they match the question
+
+
+def customer_context(
+    session: Session, index: FaqIndex, *, partner_code: str, subscription_id: str, now: datetime
+) -> CustomerContext:
+    """One of the partner's subscribers (another partner's is NotFound) and the articles that bear on their situation.
+
+    Those are the articles the lookup lists for the situation (gateway.domain.situation.faq_slugs), and those whose
+    related events name the latest notice sent about the subscriber: a household verification, a retention
+    warning, a plan change are often why the customer calls. Escalation updates do not count: they are about the
+    case, not the customer's membership.
+    """
+    subscription = get_subscription(session, subscription_id, partner_code=partner_code)
+    found = situation_of(session, subscription, locale=None, now=now)
+    about_the_membership = [
+        notice.event_type for notice in found.notices if notice.event_type not in (None, EventType.ESCALATION_UPDATED)
+    ]
+    latest = about_the_membership[0] if about_the_membership else None  # notices come newest first
+    related = index.related_to({latest}) if latest is not None else frozenset()
+    return CustomerContext(
+        subscription_id=subscription.id,
+        partner_ref=subscription.partner_ref,
+        status=subscription.status,
+        articles=tuple(dict.fromkeys([*faq_slugs(found.facts), *sorted(related)])),
+    )

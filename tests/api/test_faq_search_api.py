@@ -3,6 +3,8 @@ ETag / If-None-Match, one article with its fallback, and searches seeing operato
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from gateway import create_app
@@ -10,6 +12,7 @@ from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.services import faq as faq_service
 from tests.support.api import app_store, bearer
+from tests.support.lookup import subscriber_in
 from tests.support.seeding import Seeder, sharing_policy
 
 SEARCH = "/v1/callcenter/faq/search"
@@ -47,6 +50,10 @@ def test_articles_about_the_sharing_policy_are_hidden_until_it_is_announced_in_a
 @pytest.fixture
 def operator(seed) -> dict[str, str]:
     return bearer(seed.token(KeyKind.OPERATOR))
+
+
+def folded(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).casefold()
 
 
 def search(client, headers, **query):
@@ -87,8 +94,10 @@ def test_the_answer_comes_first_in_the_callers_language(client, agent, locale, q
 
 
 def test_results_have_the_published_shape_and_come_best_first(client, agent):
-    results = search(client, agent, q="membre supplémentaire", locale="fr-CA", limit=3).json["results"]
-    assert len(results) == 3
+    body = search(client, agent, q="membre supplémentaire", locale="fr-CA", limit=3).json
+    assert (body["good_match"], body["corrections"], body["index"]) == (True, [], [])
+    results = body["results"]
+    assert 1 < len(results) <= 3
     assert set(results[0]) == {"slug", "locale", "title", "snippet", "score"}
     assert results[0]["slug"] == "extra-member" and results[0]["title"].startswith("Comment")
     assert "supplémentaire" in results[0]["snippet"] and len(results[0]["snippet"]) <= 200
@@ -112,22 +121,88 @@ def test_without_a_locale_the_partners_default_is_searched(client, agent):
 
 
 def test_limit_caps_the_results_and_keeps_their_order(client, agent):
-    every = search(client, agent, q="Konto Mitgliedschaft Abo", locale="de", limit=50).json["results"]
-    assert len(every) > 10
-    for limit in (1, 7):
-        assert (
-            search(client, agent, q="Konto Mitgliedschaft Abo", locale="de", limit=limit).json["results"]
-            == (every[:limit])
-        )
-    assert len(search(client, agent, q="Konto Mitgliedschaft Abo", locale="de").json["results"]) == 10  # default
+    every = search(client, agent, q="Kündigung", locale="de", limit=50).json["results"]
+    assert len(every) > 5
+    for limit in (1, 5):
+        assert search(client, agent, q="Kündigung", locale="de", limit=limit).json["results"] == every[:limit]
+
+
+def test_weak_matches_no_longer_pad_the_results(client, agent):
+    body = search(client, agent, q="Zusatzmitglied Preis", locale="de", limit=50).json
+    assert body["good_match"] and body["results"][0]["slug"] == "extra-member"
+    assert len(body["results"]) <= 3  # before, every article sharing a word with the question came back
+
+
+def test_without_a_good_match_the_closest_three_come_back_marked(client, agent):
+    body = search(client, agent, q="Konto Zebra Streifen", locale="de").json
+    assert body["good_match"] is False and len(body["results"]) == 3
+    nothing = search(client, agent, q="Zebrastreifen Ampel", locale="de").json
+    assert (nothing["good_match"], nothing["results"]) == (False, [])
+
+
+@pytest.mark.parametrize(
+    ("q", "locale", "typed", "searched", "answers"),
+    [
+        ("Kündigng", "de", "Kündigng", "Kündigung", {"cancel-partner-billed", "access-until-billing-period-end"}),
+        ("cancle subscriptoin", "en", "cancle", "cancel", {"cancel-partner-billed", "access-until-billing-period-end"}),
+        ("membre supplémentiare", "fr-CA", "supplémentiare", "supplémentaire", {"extra-member"}),
+    ],
+)
+def test_typos_are_forgiven_and_the_correction_said(client, agent, q, locale, typed, searched, answers):
+    body = search(client, agent, q=q, locale=locale).json
+    assert body["good_match"]
+    assert {"typed": typed, "searched": searched} in body["corrections"]
+    assert answers & {hit["slug"] for hit in body["results"][:3]}
+
+
+@pytest.mark.parametrize("query", [{"locale": "de"}, {"q": "", "locale": "de"}, {"q": "   ", "locale": "de"}])
+def test_an_empty_question_lists_every_article_a_to_z(client, agent, query):
+    body = search(client, agent, **query).json
+    assert (body["results"], body["good_match"], body["corrections"]) == ([], False, [])
+    keywords = [entry["keyword"] for entry in body["index"]]
+    assert keywords == sorted(keywords, key=folded)  # A-Z as a German index sorts: "Änderung" with the A's
+    assert "kündigung" in keywords  # as the articles' tags write it
+    filed = {(ref["slug"], ref["locale"]) for entry in body["index"] for ref in entry["articles"]}
+    assert len(filed) == 14 and {locale for _, locale in filed} == {"de"}
+
+
+def test_the_index_leaves_out_what_the_partner_may_not_read_yet(app, client, seed):
+    faq_service.load_folder(app_store(app), faq_service.ARTICLES_FOLDER, now=utcnow())
+    seed.partner("lumiere", markets=("FR",), locale="fr-FR")
+    agent = bearer(seed.token(KeyKind.PARTNER, "lumiere", scopes={"callcenter"}))
+    body = search(client, agent, q="").json
+    filed = {ref["slug"] for entry in body["index"] for ref in entry["articles"]}
+    assert len(filed) == 12 and not filed & {"paid-sharing-household", "extra-member"}
+    assert all(entry["articles"] for entry in body["index"])  # no keyword left without its articles
+
+
+def test_the_subscribers_situation_lifts_the_articles_about_it(app, client, agent, seed):
+    with app_store(app).transaction() as session:
+        suspended = subscriber_in(session, "rheinfunk", "suspended").id
+    plain = search(client, agent, q="kein Zugang mehr", locale="de")
+    lifted = search(client, agent, q="kein Zugang mehr", locale="de", subscription_id=suspended)
+    assert plain.json["results"][0]["slug"] == "cancel-partner-billed"
+    assert lifted.json["results"][0]["slug"] == "suspended-non-payment"
+    assert {hit["slug"] for hit in lifted.json["results"]} == {hit["slug"] for hit in plain.json["results"]}
+    assert lifted.headers["ETag"] != plain.headers["ETag"]
+
+
+def test_another_partners_subscriber_is_not_found(app, client, agent, seed):
+    seed.partner("ostwelle", markets=("DE",), locale="de-DE")
+    with app_store(app).transaction() as session:
+        theirs = subscriber_in(session, "ostwelle", "suspended").id
+    for subscription_id in (theirs, "sub_does_not_exist"):
+        response = client.get(SEARCH, query_string={"q": "Zugang", "subscription_id": subscription_id}, headers=agent)
+        assert response.status_code == 404
+        assert response.mimetype == "application/problem+json" and response.json["type"] == "/problems/not-found"
 
 
 @pytest.mark.parametrize(
     ("query", "field"),
     [
-        ({"locale": "de"}, "q"),
-        ({"q": "", "locale": "de"}, "q"),
         ({"q": "x" * 201}, "q"),
+        ({"q": "Konto", "subscription_id": "x" * 41}, "subscription_id"),
+        ({"q": "Konto", "subscription_id": ""}, "subscription_id"),
         ({"q": "Konto", "limit": 0}, "limit"),
         ({"q": "Konto", "limit": 51}, "limit"),
         ({"q": "Konto", "limit": "many"}, "limit"),

@@ -237,7 +237,7 @@ def test_the_search_index_is_rebuilt_only_when_the_store_changes(store):
     with store.read() as session:
         assert cache.current(session) is first  # nothing changed: the same index, not a rebuild
     assert len(first.index) == 70
-    assert [hit.slug for hit in first.index.search("zebra crossing", "en", 3)] == []
+    assert [hit.slug for hit in first.index.search("zebra crossing", "en", 3).hits] == []
 
     with store.transaction() as session:
         faq_service.put_article(
@@ -247,13 +247,13 @@ def test_the_search_index_is_rebuilt_only_when_the_store_changes(store):
     with store.read() as session:
         edited = cache.current(session)
     assert edited is not first
-    assert [hit.slug for hit in edited.index.search("zebra crossing", "en", 3)] == ["extra-member"]
+    assert [hit.slug for hit in edited.index.search("zebra crossing", "en", 3).hits] == ["extra-member"]
 
     with store.transaction() as session:
         faq_service.delete_article(session, "extra-member", "en", expected_version=None)
     with store.read() as session:
         deleted = cache.current(session)
-    assert len(deleted.index) == 69 and deleted.index.search("zebra crossing", "en", 3) == []
+    assert len(deleted.index) == 69 and deleted.index.search("zebra crossing", "en", 3).hits == []
 
 
 def test_a_delete_and_re_create_at_the_same_version_still_moves_the_revision(store):

@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from gateway.domain import faq_search
 from gateway.domain.faq_search import (
     GOOD_MATCH_COVERAGE,
     SNIPPET_MAX_CHARS,
@@ -50,8 +51,8 @@ def test_accent_and_case_folding_finds_the_accented_word():
             article("profil", "fr", "Modifier le profil", "Le profil se modifie dans l'application."),
         ]
     )
-    assert slugs(index.search("RESILIATION", "fr")) == ["resiliation"]
-    assert slugs(index.search("Résiliation", "fr")) == ["resiliation"]
+    assert slugs(index.search("RESILIATION", "fr").hits) == ["resiliation"]
+    assert slugs(index.search("Résiliation", "fr").hits) == ["resiliation"]
 
 
 def test_german_case_and_umlaut_folding():
@@ -61,8 +62,8 @@ def test_german_case_and_umlaut_folding():
             article("geraet", "de", "Neues Gerät anmelden", "Melden Sie das Gerät in der App an."),
         ]
     )
-    assert slugs(index.search("MITGLIEDSCHAFT", "de")) == ["mitglied"]
-    assert slugs(index.search("gerat", "de")) == ["geraet"]  # typed without the umlaut
+    assert slugs(index.search("MITGLIEDSCHAFT", "de").hits) == ["mitglied"]
+    assert slugs(index.search("gerat", "de").hits) == ["geraet"]  # typed without the umlaut
 
 
 def test_a_query_typed_without_accents_finds_words_the_french_rules_stem_differently():
@@ -74,7 +75,7 @@ def test_a_query_typed_without_accents_finds_words_the_french_rules_stem_differe
             article("profil", "fr", "Modifier le profil", "Le profil se modifie dans l'application."),
         ]
     )
-    assert slugs(index.search("resilie", "fr")) == ["etat"]
+    assert slugs(index.search("resilie", "fr").hits) == ["etat"]
 
 
 # --- stemming ------------------------------------------------------------------------------------------------
@@ -99,7 +100,7 @@ def test_inflected_forms_share_a_stem_and_find_each_other(locale, query, indexed
             article("decoy", locale, filler(locale, 4, 2), filler(locale, 16, 1)),
         ]
     )
-    assert slugs(index.search(query, locale)) == ["target"]
+    assert slugs(index.search(query, locale).hits) == ["target"]
 
 
 def test_german_participles_keep_their_prefix_in_snowball_but_a_query_still_finds_the_noun():
@@ -113,15 +114,36 @@ def test_german_participles_keep_their_prefix_in_snowball_but_a_query_still_find
             article("profil", "de", "Profil ändern", "Das Profil ändern Sie in der App."),
         ]
     )
-    assert slugs(index.search("gekündigt", "de")) == ["kuendigung"]
+    assert slugs(index.search("gekündigt", "de").hits) == ["kuendigung"]
 
 
 def test_malay_uses_the_indonesian_rules():
     assert analyze("keahlian", "ms") == ["ahli"]
-    assert analyze("berlangganan", "ms") == analyze("langganan", "ms") == ["langgan"]
+    assert analyze("pembatalan", "ms") == analyze("dibatalkan", "ms") == ["batal"]
+
+
+def test_a_callers_word_for_a_concept_is_indexed_as_the_articles_word():
+    """The glossary keeps the articles to one word per concept; callers use others (SAME_CONCEPT)."""
+    assert analyze("berlangganan", "ms") == analyze("langganan", "ms") == analyze("keahlian", "ms") == ["ahli"]
+    assert analyze("Abo Abonnement", "de") == analyze("Mitgliedschaft Mitgliedschaften", "de")
+    assert analyze("subscriptions", "en") == analyze("membership", "en") == ["membership"]
+    assert analyze("subscriber", "en") == ["subscrib"]  # the customer, not the membership
+    index = FaqIndex(
+        [
+            article("cancel", "en", "How to cancel a membership", "The membership ends with the period."),
+            article("suspended", "en", "Suspended access", "Access is suspended until the bill is paid."),
+        ]
+    )
+    assert slugs(index.search("cancel subscription", "en").hits) == ["cancel"]
 
 
 # --- BM25F ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def without_cutoff(monkeypatch):
+    """The BM25F arithmetic on its own: weak hits stay in, so their scores can be compared."""
+    monkeypatch.setattr(faq_search, "SCORE_CUTOFF", 0.0)
 
 
 def test_a_term_in_the_title_ranks_above_the_same_term_in_the_body():
@@ -131,7 +153,7 @@ def test_a_term_in_the_title_ranks_above_the_same_term_in_the_body():
             article("in-title", "en", "Partner refund questions", "Ask for a profile at the partner store today."),
         ]
     )
-    hits = index.search("refund", "en")
+    hits = index.search("refund", "en").hits
     assert slugs(hits) == ["in-title", "in-body"]
     assert hits[0].score > hits[1].score
 
@@ -145,10 +167,10 @@ def test_a_term_in_the_tags_ranks_between_title_and_body():
             article("c-title", "en", "Partner voucher questions", body, tags=("store",)),
         ]
     )
-    assert slugs(index.search("voucher", "en")) == ["c-title", "b-tags", "a-body"]
+    assert slugs(index.search("voucher", "en").hits) == ["c-title", "b-tags", "a-body"]
 
 
-def test_rarer_terms_weigh_more():
+def test_rarer_terms_weigh_more(without_cutoff):
     rest = "please note that this applies everywhere today"
     common = [article(f"common-{i}", "en", f"Account topic {i}", f"Your account {rest}") for i in range(8)]
     index = FaqIndex(
@@ -158,29 +180,29 @@ def test_rarer_terms_weigh_more():
             article("y-voucher", "en", "Some topic here", f"voucher {rest}"),
         ]
     )
-    hits = {hit.slug: hit.score for hit in index.search("account voucher", "en", limit=20)}
+    hits = {hit.slug: hit.score for hit in index.search("account voucher", "en", limit=20).hits}
     assert hits["y-voucher"] > hits["x-account"]
 
 
-def test_repeated_body_terms_saturate():
+def test_repeated_body_terms_saturate(without_cutoff):
     def body(repeats: int) -> str:
         return " ".join(["refund"] * repeats + filler("en", 40 - repeats).split())
 
     index = FaqIndex([article(f"r{n:02d}", "en", "Some topic here", body(n)) for n in (1, 2, 10, 20)])
-    scores = {hit.slug: hit.score for hit in index.search("refund", "en")}
+    scores = {hit.slug: hit.score for hit in index.search("refund", "en").hits}
     assert scores["r01"] < scores["r02"] < scores["r10"] < scores["r20"]
     assert scores["r10"] < 3 * scores["r01"]  # ten times the occurrences, far less than ten times the score
     assert scores["r20"] - scores["r10"] < scores["r02"] - scores["r01"]
 
 
-def test_longer_bodies_are_normalized():
+def test_longer_bodies_are_normalized(without_cutoff):
     index = FaqIndex(
         [
             article("long", "en", "Some topic here", f"refund {filler('en', 120)}"),
             article("short", "en", "Some topic here", f"refund {filler('en', 10)}"),
         ]
     )
-    assert slugs(index.search("refund", "en")) == ["short", "long"]
+    assert slugs(index.search("refund", "en").hits) == ["short", "long"]
 
 
 # --- stopwords -----------------------------------------------------------------------------------------------
@@ -204,7 +226,7 @@ def test_stopwords_alone_give_no_results(locale, query):
         ]
     )
     assert analyze(query, locale) == []
-    assert index.search(query, locale) == []
+    assert index.search(query, locale).hits == []
 
 
 def test_stopword_lists_are_written_accent_folded():
@@ -224,24 +246,23 @@ FALLBACK_CORPUS = [
 
 
 def test_falls_back_to_english_when_the_locale_has_no_good_match():
-    hits = FaqIndex(FALLBACK_CORPUS).search("password reset", "de")
+    hits = FaqIndex(FALLBACK_CORPUS).search("password reset", "de").hits
     assert hits
     assert hits[0].slug == "en-password"
     assert hits[0].locale == "en"
 
 
 def test_does_not_fall_back_when_the_locale_has_a_good_match():
-    hits = FaqIndex(FALLBACK_CORPUS).search("app", "de")  # the English articles also say "app"
+    hits = FaqIndex(FALLBACK_CORPUS).search("app", "de").hits  # the English articles also say "app"
     assert slugs(hits) == ["de-app", "de-kuendigung"]
     assert {hit.locale for hit in hits} == {"de"}
 
 
-def test_a_weak_local_match_still_falls_back_with_the_local_hit_after_the_english_ones():
+def test_a_weak_local_match_falls_back_and_does_not_pad_the_english_answer():
     # "app" matches in German, but "password" and "reset" (unknown to the German articles) carry most of the weight.
-    hits = FaqIndex(FALLBACK_CORPUS).search("app password reset", "de")
-    assert hits[0].slug == "en-password"
-    assert "de-app" in slugs(hits)
-    assert slugs(hits).index("de-app") > slugs(hits).index("en-password")
+    result = FaqIndex(FALLBACK_CORPUS).search("app password reset", "de")
+    assert result.good_match
+    assert slugs(result.hits) == ["en-password"]  # the weak German "app" hit no longer fills the list
     assert 0 < GOOD_MATCH_COVERAGE < 1
 
 
@@ -265,12 +286,12 @@ def test_locale_maps_to_its_language_or_english(locale, language):
 
 
 def test_unknown_locale_searches_english():
-    hits = FaqIndex(FALLBACK_CORPUS).search("password", "pt-BR")
+    hits = FaqIndex(FALLBACK_CORPUS).search("password", "pt-BR").hits
     assert slugs(hits) == ["en-password"]
 
 
 def test_regional_locale_searches_its_language():
-    hits = FaqIndex(FALLBACK_CORPUS).search("Kündigung", "de-AT")
+    hits = FaqIndex(FALLBACK_CORPUS).search("Kündigung", "de-AT").hits
     assert slugs(hits) == ["de-kuendigung"]
 
 
@@ -286,8 +307,8 @@ def test_articles_in_an_unsupported_language_or_twice_are_refused():
 
 def test_limit_is_respected():
     index = FaqIndex([article(f"a{i:02d}", "en", f"Refund case {i}", "A refund.") for i in range(20)])
-    assert len(index.search("refund", "en", limit=5)) == 5
-    assert len(index.search("refund", "en", limit=50)) == 20
+    assert len(index.search("refund", "en", limit=5).hits) == 5
+    assert len(index.search("refund", "en", limit=50).hits) == 20
     with pytest.raises(ValueError):
         index.search("refund", "en", limit=0)
 
@@ -311,7 +332,7 @@ def test_snippet_is_plain_short_whole_words_around_the_query():
     index = FaqIndex(
         [article("billing", "en", "Billing questions", MARKDOWN_BODY), article("x", "en", "Other", "Nothing.")]
     )
-    [hit] = index.search("refunds", "en")
+    [hit] = index.search("refunds", "en").hits
     snippet = hit.snippet
     assert "refund" in snippet
     assert len(snippet) <= SNIPPET_MAX_CHARS
@@ -330,13 +351,13 @@ def test_snippet_is_plain_short_whole_words_around_the_query():
 def test_snippet_prefers_the_passage_with_the_most_query_terms():
     body = f"refund {filler('en', 60)} refund invoice twice {filler('en', 60)}"
     index = FaqIndex([article("a", "en", "Questions", body)])
-    [hit] = index.search("refund invoice", "en")
+    [hit] = index.search("refund invoice", "en").hits
     assert "refund invoice" in hit.snippet
 
 
 def test_snippet_of_a_title_only_match_is_the_start_of_the_body():
     index = FaqIndex([article("a", "en", "Refund rules", f"**Money** back {filler('en', 60)}")])
-    [hit] = index.search("refund", "en")
+    [hit] = index.search("refund", "en").hits
     assert hit.snippet.startswith("Money back ")
     assert len(hit.snippet) <= SNIPPET_MAX_CHARS
 
@@ -351,12 +372,12 @@ def test_equal_scores_are_ordered_by_slug_whatever_the_input_order():
     articles = [article(slug, "en", "Refund rules", "A refund takes ten days.") for slug in ("delta", "alpha", "c")]
     for seed in range(5):
         random.Random(seed).shuffle(articles)
-        hits = FaqIndex(articles).search("refund", "en")
+        hits = FaqIndex(articles).search("refund", "en").hits
         assert slugs(hits) == ["alpha", "c", "delta"]
         assert len({hit.score for hit in hits}) == 1
 
 
 def test_scores_are_rounded_to_four_places():
-    [hit] = FaqIndex([article("a", "en", "Refund rules", "A refund takes ten days.")]).search("refund", "en")
+    [hit] = FaqIndex([article("a", "en", "Refund rules", "A refund takes ten days.")]).search("refund", "en").hits
     assert hit.score == round(hit.score, 4)
     assert hit.score > 0

@@ -23,6 +23,7 @@ from contracts.faq import (
 )
 from gateway.api.http.auth import current_partner_code, requires
 from gateway.api.http.uow import reading
+from gateway.domain.clock import utcnow
 from gateway.domain.errors import NotFound
 from gateway.domain.faq_search import FALLBACK_LANGUAGE, language_of
 from gateway.domain.keys import Scope
@@ -80,17 +81,37 @@ class FaqSearch(MethodView):
     @blp.response(200, FaqSearchResultsSchema, headers=CACHE_HEADERS)
     @blp.alt_response(304, description=NOT_MODIFIED)
     def get(self, query):
-        """Search the FAQ in the caller's language (English when it has no good match), best first"""
+        """Search the FAQ in the caller's language (English when it has no good match), best first
+
+        Typos are forgiven; only articles that match well come back, or the closest three marked as no good
+        match. An empty question lists every article A-Z by keyword instead. With `subscription_id`, articles
+        that explain that subscriber's situation rank higher.
+        """
+        question = " ".join(query["q"].split())
         with reading() as session:
             locale = _locale(session, query)
             snapshot = faq_search_index().current(session)
             hidden = _embargoed(session)
-        tag = _tag("search", snapshot.revision, query["q"], locale, query["limit"], *sorted(hidden))
+            boost: tuple[str, ...] = ()
+            if query.get("subscription_id"):
+                boost = faq_service.customer_context(
+                    session,
+                    snapshot.index,
+                    partner_code=current_partner_code(),
+                    subscription_id=query["subscription_id"],
+                    now=utcnow(),
+                ).articles
+        # The subscriber's situation enters as the articles it boosts: the same situation, the same answer.
+        tag = _tag("search", snapshot.revision, question, locale, query["limit"], *sorted(hidden), "|", *sorted(boost))
         unchanged = _not_modified(tag)
         if unchanged is not None:
             return unchanged
-        hits = snapshot.index.search(query["q"], locale, query["limit"] + len(hidden))
-        return {"results": [hit for hit in hits if hit.slug not in hidden][: query["limit"]]}, _caching(tag)
+        if not question:
+            index = snapshot.index.keyword_index(locale, exclude=hidden)
+            return {"results": [], "good_match": False, "corrections": [], "index": index}, _caching(tag)
+        found = snapshot.index.search(question, locale, query["limit"], boost=boost, exclude=hidden)
+        body = {"results": found.hits, "good_match": found.good_match, "corrections": found.corrections, "index": []}
+        return body, _caching(tag)
 
 
 @blp.route("/faq/<slug>", parameters=[SLUG_PARAMETER])
