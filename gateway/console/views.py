@@ -281,15 +281,47 @@ def _chosen_language(value: str | None) -> str:
 
 @blp.get("/faq")
 def faq_search():
-    query = request.args.get("q", "").strip()[:300]
+    """Search the FAQ; an empty question shows the A-Z index. From a customer's lookup (`subscription`), the
+    articles about their situation rank higher and, before a question, are listed first."""
+    query = " ".join(request.args.get("q", "").split())[:300]
     language = _chosen_language(request.args.get("language"))
-    results = None
-    if query:
-        with store().read() as session:
-            hidden = _embargoed(session)
-            found = faq_search_index().current(session).index.search(query, language, SEARCH_RESULTS + len(hidden))
-        results = [hit for hit in found if hit.slug not in hidden][:SEARCH_RESULTS]
-    return render_template("console/faq_search.html", query=query, language=language, results=results)
+    subscription_id = request.args.get("subscription", "").strip()[:40]
+    found = keywords = customer = None
+    situation_links: list = []
+    with store().read() as session:
+        hidden = _embargoed(session)
+        index = faq_search_index().current(session).index
+        if subscription_id:
+            customer = _customer_context(session, index, subscription_id)
+        boost = customer.articles if customer is not None else ()
+        if query:
+            found = index.search(query, language, SEARCH_RESULTS, boost=boost, exclude=hidden)
+        if not query or not found.hits:
+            keywords = index.keyword_index(language, exclude=hidden)
+        if customer is not None and not query:
+            readable = [slug for slug in customer.articles if slug not in hidden]
+            situation_links = lookup_service.faq_links(session, readable, language)
+    return render_template(
+        "console/faq_search.html",
+        query=query,
+        language=language,
+        found=found,
+        keywords=keywords,
+        customer=customer,
+        customer_missing=bool(subscription_id) and customer is None,
+        situation_links=situation_links,
+    )
+
+
+def _customer_context(session, index, subscription_id: str) -> faq_service.CustomerContext | None:
+    """The agent's customer whose lookup the search started from; None for another partner's or a stale link
+    (the search goes on without their situation, and the page says so)."""
+    try:
+        return faq_service.customer_context(
+            session, index, partner_code=g.agent.partner_code, subscription_id=subscription_id, now=utcnow()
+        )
+    except NotFound:
+        return None
 
 
 def _embargoed(session) -> frozenset[str]:
