@@ -1,9 +1,12 @@
 """`gateway partner`: partners, added (with their endpoints' signing secrets), listed, shown, suspended and
-resumed, and the secret a partner signs its callbacks with."""
+resumed, the secret a partner signs its callbacks with, and the partner's own TMF637 inventory that
+`gateway reconcile --from-tmf` reads."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,8 +17,10 @@ from gateway.domain.clock import utcnow
 from gateway.domain.partners import PartnerStatus
 from gateway.runtime import setting
 from gateway.services import keys as key_service
+from gateway.services import partner_inventory as inventory_service
 from gateway.services import partners as partner_service
 from partners.registry import DEFAULT_FLAVOUR, FLAVOURS
+from partners.tmf_inventory import MAX_TOKEN_LENGTH
 
 
 @click.group()
@@ -89,6 +94,7 @@ def partner_show(code: str) -> None:
         found = partner_service.get_partner(session, code)
         for name, value in _partner_row(found).items():
             click.echo(f"{name + ':':10}{value}")
+        click.echo(f"inventory:\n  {_inventory_shown(found)}")
         click.echo("endpoints:")
         for endpoint in partner_service.list_endpoints(session, code):
             click.echo(f"  {endpoint.id}  {endpoint.status:8}  {endpoint.url}")
@@ -123,3 +129,59 @@ def partner_inbound_secret(code: str) -> None:
         secret = partner_service.new_inbound_secret(session, code)
     click.echo(f"inbound secret of {code} (shown only now; give it to the partner):")
     click.echo(secret)
+
+
+def _inventory_shown(found) -> str:
+    if found.inventory_url is None:
+        return "(none)"
+    return f"{found.inventory_url} ({'token set' if found.inventory_token else 'no token'})"
+
+
+@partner.command("set-inventory")
+@click.argument("code")
+@click.option("--url", required=True, help="The base URL of the partner's TMF637 API, …/productInventory/v4.")
+@click.option(
+    "--token-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A file holding the bearer token the gateway presents (its surrounding white space dropped).",
+)
+@click.option(
+    "--token-stdin", is_flag=True, help="Read the bearer token from standard input (on a terminal: asked, unechoed)."
+)
+@click.option("--no-token", is_flag=True, help="Present no token (an inventory that asks for none).")
+@with_appcontext
+def partner_set_inventory(code: str, url: str, token_file: Path | None, token_stdin: bool, no_token: bool) -> None:
+    """Point `gateway reconcile CODE --from-tmf` at partner CODE's own TMF637 Product Inventory.
+
+    URL and token are set together (one of --token-file, --token-stdin, --no-token), so a token never follows
+    the partner to another URL. The token is never taken on the command line, where other users see it, and never
+    shown again. https and public hosts only, unless GATEWAY_ALLOW_PRIVATE_ENDPOINTS=true (tests, demos).
+    """
+    if token_stdin + no_token + (token_file is not None) != 1:
+        raise click.UsageError("Give one of --token-file, --token-stdin or --no-token.")
+    # Read no further than a token can be (and a little white space): a longer one is refused whole, and a file
+    # such as /dev/zero ends the command instead of the machine's memory.
+    most = MAX_TOKEN_LENGTH + 64
+    token = None
+    if token_file is not None:
+        with token_file.open("rb") as file:
+            token = file.read(most).decode("utf-8", "replace").strip()
+    elif token_stdin and sys.stdin.isatty():  # typed: asked for, and not echoed
+        token = click.prompt("bearer token", hide_input=True, err=True).strip()
+    elif token_stdin:
+        token = sys.stdin.read(most).strip()
+    with command_transaction() as session:
+        changed = inventory_service.set_inventory(
+            session, code, url=url, token=token, allow_private=setting("ALLOW_PRIVATE_ENDPOINTS"), now=utcnow()
+        )
+        click.echo(f"partner {changed.code} reads its inventory at {_inventory_shown(changed)}")
+
+
+@partner.command("clear-inventory")
+@click.argument("code")
+@with_appcontext
+def partner_clear_inventory(code: str) -> None:
+    """Forget partner CODE's inventory URL and token."""
+    with command_transaction() as session:
+        changed = inventory_service.clear_inventory(session, code, now=utcnow())
+        click.echo(f"partner {changed.code} has no inventory set")
