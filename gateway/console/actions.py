@@ -23,10 +23,10 @@ from gateway.console.views import FORM, MAX_VERSION_DIGITS, _error_page, blp
 from gateway.domain import partner_actions
 from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, InvalidInput, StaleVersion
-from gateway.domain.lifecycle import Command
+from gateway.domain.lifecycle import Command, Status
 from gateway.domain.notices import plan_name
 from gateway.domain.plans import PLAN_RANKS, PLANS
-from gateway.domain.situation import action_label
+from gateway.domain.situation import Inactivity, action_label
 from gateway.domain.subscription import SubscriptionState
 from gateway.http.guards import accepts_body
 from gateway.runtime import setting, store
@@ -133,6 +133,11 @@ def _confirmation(
     own rules, worded by the situation texts); a 409 with the customer as they are when it is not possible now."""
     errors = dict(errors or {})
     situation = lookup_service.situation_of(session, subscription, locale=g.agent.locale, now=now)
+    warned = situation.inactivity is Inactivity.WARNED
+    if command not in partner_actions.offered(
+        Status(subscription.status), warned=warned, billed_by=subscription.billed_by
+    ):
+        return render_customer(session, subscription, now=now, changed=NOT_POSSIBLE), 409
     found = lookup_service.as_document(situation)
     language = found["locale"]
     page: dict[str, Any] = {"plans": None, "chosen_plan": None, "plan_change": None, "reasons": None}

@@ -81,7 +81,7 @@ def needing_attention(
     return Queue(rows, more=len(overdue) > limit or len(answered) > limit)
 
 
-UPDATES_SHOWN = 5
+UPDATES_SHOWN = 50  # every update a call may need; older ones are on the cases themselves
 
 
 @dataclass(frozen=True)

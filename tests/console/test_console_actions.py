@@ -428,3 +428,10 @@ def test_two_submits_of_one_form_at_once_have_one_effect(backend_app):
     assert [answer.status_code for answer in answers] == [303, 303]
     assert [entry.command for entry in _history(backend_app, active.id)].count("suspend") == 1
     assert _subscription(backend_app, "active").version == active.version + 1
+
+
+def test_a_plan_change_is_not_offered_for_a_suspended_subscription_even_before_a_plan_is_chosen(app, acting):
+    suspended = _subscription(app, "suspended")
+    page = _confirmation(acting, suspended, "change_plan")
+    assert page.status_code == 409 and "not possible for this customer" in text_of(page)
+    assert 'id="plan-choice"' not in page.get_data(as_text=True)
