@@ -30,6 +30,7 @@ AGENT_ENDPOINTS = frozenset(
         "customer",
         "confirm_action",
         "run_action",
+        "settings",
     )
 )
 CONSOLE_ENDPOINTS = OPEN_ENDPOINTS | AGENT_ENDPOINTS

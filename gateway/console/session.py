@@ -1,4 +1,5 @@
-"""The console's signed session cookie: who is signed in (a key id, never the token), their language, the CSRF token.
+"""The console's signed session cookie: who is signed in (a key id, never the token), their language and time zone,
+the CSRF token.
 
 Only requests under /console get a session at all: the API stays cookie-free, and nothing else is signed.
 """
@@ -34,6 +35,7 @@ class Agent:
     partner_name: str
     agent_ref: str  # the name or id the agent gave at sign-in; it signs their escalations and comments
     locale: str
+    time_zone: str  # IANA name: the agent's choice, else the partner's default (gateway.console.i18n)
 
 
 def _is_console_path(path: str) -> bool:
@@ -103,8 +105,27 @@ def signed_in_key() -> dict[str, Any] | None:
     key_id, since = session.get("key_id"), session.get("since")
     if not key_id or not isinstance(since, int) or time.time() - since > SESSION_MAX_HOURS * 3600:
         return None
-    return {"key_id": key_id, "agent_ref": session.get("agent", ""), "locale": session.get("locale", "")}
+    return {
+        "key_id": key_id,
+        "agent_ref": session.get("agent", ""),
+        "locale": session.get("locale", ""),
+        "time_zone": session.get("time_zone", ""),
+    }
 
 
-def end() -> None:
+def choose(locale: str | None, time_zone: str | None) -> None:
+    """The agent's language and time zone from now on; empty for the partner's default."""
+    session.update(locale=locale or "", time_zone=time_zone or "")
+
+
+def remembered_locale() -> str:
+    """The language this browser's session chose, signed in or not (sign-out keeps it for the sign-in page)."""
+    value = session.get("locale")
+    return value if isinstance(value, str) else ""
+
+
+def end(keep_locale: bool = False) -> None:
+    locale = remembered_locale()
     session.clear()
+    if keep_locale and locale:
+        session["locale"] = locale

@@ -7,7 +7,7 @@ form POST carries the session's CSRF token, and every error is a page that says 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,9 +17,13 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from contracts.escalations import CloseSchema, EscalationCreateSchema, PartnerCommentSchema, ReopenSchema
+from gateway.console import i18n, labels
 from gateway.console import session as console_session
 from gateway.console.customer import render_customer
 from gateway.console.endpoints import BLUEPRINT, OPEN_ENDPOINTS, URL_PREFIX
+from gateway.console.field_errors import field_errors
+from gateway.console.i18n import N_
+from gateway.console.i18n import gettext as _
 from gateway.console.markdown import render_markdown
 from gateway.domain import escalations as escalation_rules
 from gateway.domain import partner_refs
@@ -29,7 +33,6 @@ from gateway.domain.escalations import Action, Category, Priority, Side
 from gateway.domain.faq_search import language_of
 from gateway.domain.notices import NOTICE_LOCALES
 from gateway.domain.partners import normalize_locale
-from gateway.domain.situation import text_language
 from gateway.http.guards import accepts_body
 from gateway.runtime import faq_search_index, sla_policy, store
 from gateway.services import agents, escalation_queue
@@ -47,55 +50,99 @@ LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Es
 SEARCH_RESULTS = 10
 ESCALATIONS_PER_PAGE = 50
 MAX_VERSION_DIGITS = 18
-CHANGED_MEANWHILE = (
+CHANGED_MEANWHILE = N_(
     "This escalation changed while your page was open, so nothing was done. Here it is as it is now: "
     "read the latest entries and try again if it is still needed."
 )
+NEWER_CASE_OPEN = N_(
+    "Another escalation for this customer and category is open now, so this one cannot be reopened: add what "
+    "you have to that one."
+)
 
+# Every message of this module is marked with N_ (or written as _(...)) and shown through the catalogs of
+# gateway/console/translations, in the agent's language.
 SIGN_IN_REFUSALS = {
-    "missing": "Enter your agent key.",
-    "malformed": "That does not look like a gateway key (gw_…).",
-    "unknown": "That key is not known. Check it and try again.",
-    "revoked": "That key has been revoked. Ask your team lead for a new one.",
-    "expired": "That key has expired (it was rotated). Use its successor.",
-    "suspended": "Your company's access to the gateway is suspended.",
-    "not_agent": "That key cannot use the agent console: it needs the callcenter scope.",
+    "missing": N_("Enter your agent key."),
+    "malformed": N_("That does not look like a gateway key (gw_…)."),
+    "unknown": N_("That key is not known. Check it and try again."),
+    "revoked": N_("That key has been revoked. Ask your team lead for a new one."),
+    "expired": N_("That key has expired (it was rotated). Use its successor."),
+    "suspended": N_("Your company's access to the gateway is suspended."),
+    "not_agent": N_("That key cannot use the agent console: it needs the callcenter scope."),
 }
 SESSION_ENDED = {
-    "revoked": "Your key has been revoked, so you were signed out.",
-    "expired": "Your key has expired, so you were signed out.",
-    "unknown": "Your key no longer exists, so you were signed out.",
-    "suspended": "Your company's access is suspended, so you were signed out.",
-    "not_agent": "Your key no longer holds the callcenter scope, so you were signed out.",
+    "revoked": N_("Your key has been revoked, so you were signed out."),
+    "expired": N_("Your key has expired, so you were signed out."),
+    "unknown": N_("Your key no longer exists, so you were signed out."),
+    "suspended": N_("Your company's access is suspended, so you were signed out."),
+    "not_agent": N_("Your key no longer holds the callcenter scope, so you were signed out."),
+}
+SIGNED_OUT_AGAIN = N_("Please sign in again.")
+CLOSED_CASE = N_(
+    "This escalation is closed and takes no more comments. Open a new one if the customer needs more help."
+)
+# What was not found, by the resource a use case names (gateway.domain.errors.NotFound).
+NOT_FOUND = {
+    "FAQ article": N_("No FAQ article %(identifier)s."),
+    "escalation": N_("No escalation %(identifier)s."),
+    "subscriber": N_("No subscriber with the reference %(identifier)s."),
+}
+# Werkzeug's refusals a console page can meet, as titles and texts for the agent.
+HTTP_REFUSALS = {
+    400: (N_("The request could not be read"), N_("Reload the page and try again.")),
+    404: (N_("No such page"), N_("There is no console page at this address.")),
+    405: (N_("Not possible at this address"), N_("Use the console's links and buttons to get here.")),
+    413: (N_("The form is too large"), N_("Shorten what you typed and send it again.")),
+    415: (N_("The form could not be read"), N_("Send it from the console's own page.")),
 }
 
 
 def init_console(app: Flask) -> None:
-    """Mount the console at /console with its session cookie; kept out of the OpenAPI document (a plain blueprint)."""
+    """Mount the console at /console with its session cookie; kept out of the OpenAPI document (a plain blueprint).
+    Its templates translate through the i18n extension, whose gettext reads the agent's catalog (console.i18n)."""
     console_session.install_session(app)
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.policies["ext.i18n.trimmed"] = True  # a {% trans %} block's line breaks are not part of its text
+    app.jinja_env.install_gettext_callables(i18n.template_gettext, i18n.template_ngettext, newstyle=True)
     app.register_blueprint(blp)
 
 
 # --- every request --------------------------------------------------------------------------------------------
 
 
-# The page around the texts is in English, the texts in the agent's language: dates in the page are written the
-# one way every agent reads alike (ISO 8601), the texts write theirs in their own language.
+# Dates and times as the agent's language writes them: calendar days as the notices and texts name them, times
+# of day in the agent's time zone (console.i18n says why).
 @blp.app_template_filter("day")
 def _day(moment: datetime | None) -> str:
-    return "—" if moment is None else f"{moment:%Y-%m-%d}"
+    return i18n.format_day(moment, g.get("language", "en"))
 
 
 @blp.app_template_filter("last_day")
 def _last_day(period_end: datetime | None) -> str:
     """The last day a period ending at `period_end` (midnight UTC) covers: the day the texts name as the last
     day of access, so the page and the texts agree."""
-    return "—" if period_end is None else f"{period_end - timedelta(microseconds=1):%Y-%m-%d}"
+    return i18n.format_last_day(period_end, g.get("language", "en"))
 
 
 @blp.app_template_filter("moment")
 def _moment(moment: datetime | None) -> str:
-    return "—" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+    agent = g.get("agent")
+    return i18n.format_moment(moment, g.get("language", "en"), agent.time_zone if agent else i18n.UTC_ZONE)
+
+
+@blp.app_template_filter("number")
+def _number(value: int) -> str:
+    return i18n.format_number(value, g.get("language", "en"))
+
+
+@blp.app_template_global("label")
+def _label(code: str | None) -> str:
+    return labels.label(code)
+
+
+@blp.app_template_filter("zone_label")
+def _zone_label(zone: str) -> str:
+    return i18n.zone_label(zone, g.get("language", "en"))
 
 
 @blp.app_template_filter("author_shown")
@@ -128,6 +175,7 @@ def _agent_from_session() -> console_session.Agent | str | None:
         except agents.NotAnAgentKey:
             return "not_agent"
         partner = get_partner(session, principal.partner_code)
+        chosen_zone = remembered["time_zone"]
         return console_session.Agent(
             key_id=principal.key_id,
             key_prefix=principal.key_prefix,
@@ -135,6 +183,9 @@ def _agent_from_session() -> console_session.Agent | str | None:
             partner_name=partner.display_name,
             agent_ref=remembered["agent_ref"],
             locale=remembered["locale"] or partner.default_locale,
+            time_zone=chosen_zone
+            if i18n.is_time_zone(chosen_zone)
+            else i18n.partner_time_zone(partner.markets, partner.default_locale),
         )
 
 
@@ -150,25 +201,25 @@ def _safe_next(target: str | None) -> str | None:
 
 @blp.before_request
 def _authenticate_and_check_form():
-    g.language = "en"
+    g.language = i18n.language_before_sign_in(console_session.remembered_locale())
     if request.method == "POST" and not console_session.csrf_ok():
         return _error_page(
             400,
-            "This form has expired or did not come from the console",
-            "Nothing was changed. Reload the page and try again.",
+            _("This form has expired or did not come from the console"),
+            _("Nothing was changed. Reload the page and try again."),
         )
     if request.method == "POST" and any("\x00" in value for values in request.form.listvalues() for value in values):
         # No database stores a NUL character in text (PostgreSQL refuses it): say so instead of failing later.
-        return _error_page(422, "The form holds a character that cannot be stored", "Remove it and try again.")
+        return _error_page(422, _("The form holds a character that cannot be stored"), _("Remove it and try again."))
     if request.endpoint in OPEN_ENDPOINTS:
         return None
     found = _agent_from_session()
     if isinstance(found, console_session.Agent):
-        g.agent, g.language = found, text_language(found.locale)
+        g.agent, g.language = found, i18n.language_of(found.locale)
         return None
     if isinstance(found, str):
-        console_session.end()
-        flash(SESSION_ENDED.get(found, "Please sign in again."), "error")
+        console_session.end(keep_locale=True)
+        flash(_(SESSION_ENDED.get(found, SIGNED_OUT_AGAIN)), "error")
     next_page = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for(".sign_in", next=next_page))
 
@@ -192,11 +243,17 @@ def _error_page(status: int, title: str, detail: str):
 
 @blp.errorhandler(GatewayError)
 def _gateway_error(error: GatewayError):
+    # A use case's detail is English written for the API: the page says it again from the catalogs.
     if isinstance(error, NotFound):
-        return _error_page(404, "Not found", error.detail)
+        identifier = error.detail.removeprefix(f"No {error.resource} ").removesuffix(".")
+        known = NOT_FOUND.get(error.resource)
+        detail = _(known, identifier=identifier) if known else _("It does not exist, or it is not your company's.")
+        return _error_page(404, _("Not found"), detail)
+    if isinstance(error, escalation_rules.ClosedCase):
+        return _error_page(409, _("That is not possible right now"), _(CLOSED_CASE))
     if isinstance(error, Conflict):
-        return _error_page(409, "That is not possible right now", error.detail)
-    return _error_page(422, "That did not work", error.detail)
+        return _error_page(409, _("That is not possible right now"), _("Reload the page to see where things stand."))
+    return _error_page(422, _("That did not work"), _("Check what you entered and try again."))
 
 
 @blp.errorhandler(HTTPException)
@@ -204,8 +261,9 @@ def _http_error(error: HTTPException):
     status = error.code or 500
     if status >= 500:
         log.error("console error", exc_info=getattr(error, "original_exception", None) or error)
-        return _error_page(500, "Something went wrong", "The gateway failed while showing this page.")
-    return _error_page(status, error.name, error.description or error.name)
+        return _error_page(500, _("Something went wrong"), _("The gateway failed while showing this page."))
+    title, detail = HTTP_REFUSALS.get(status, (N_("That did not work"), N_("Go back and try again.")))
+    return _error_page(status, _(title), _(detail))
 
 
 @blp.errorhandler(Exception)
@@ -213,8 +271,8 @@ def _unexpected(error: Exception):
     log.error("console error", exc_info=error)
     return _error_page(
         500,
-        "Something went wrong",
-        "The gateway failed while showing this page. Quote the request id when reporting it.",
+        _("Something went wrong"),
+        _("The gateway failed while showing this page. Quote the request id when reporting it."),
     )
 
 
@@ -228,17 +286,20 @@ def sign_in():
     if request.method == "GET":
         if isinstance(_agent_from_session(), console_session.Agent):
             return redirect(next_page or url_for(".home"))
-        return render_template("console/sign_in.html", next_page=next_page, form={}, errors={})
+        remembered = {"locale": console_session.remembered_locale()}
+        return render_template("console/sign_in.html", next_page=next_page, form=remembered, errors={})
     form = {name: request.form.get(name, "").strip() for name in ("agent", "locale")}
     token = request.form.get("key", "").strip()
     errors = {}
-    if not form["agent"] or len(form["agent"]) > 100:
-        errors["agent"] = "Enter your name or agent ID (at most 100 characters)."
     if form["locale"] and normalize_locale(form["locale"]) is None:
-        errors["locale"] = "Choose a language from the list."
+        errors["locale"] = _("Choose a language from the list.")
+    elif form["locale"]:
+        g.language = i18n.language_of(form["locale"])  # the page that answers speaks the language just chosen
+    if not form["agent"] or len(form["agent"]) > 100:
+        errors["agent"] = _("Enter your name or agent ID (at most %(limit)s characters).", limit=100)
     refusal, status = None, 200
     if not token:
-        errors["key"] = SIGN_IN_REFUSALS["missing"]
+        errors["key"] = _(SIGN_IN_REFUSALS["missing"])
     if not errors:
         with store().read() as session:
             try:
@@ -251,7 +312,7 @@ def sign_in():
                 refusal, status = "not_agent", 403
     if errors or refusal:
         if refusal:
-            errors["key"] = SIGN_IN_REFUSALS[refusal]
+            errors["key"] = _(SIGN_IN_REFUSALS[refusal])
         # The key is never sent back into the page.
         page = render_template("console/sign_in.html", next_page=next_page, form=form, errors=errors)
         return page, status if refusal else 422
@@ -262,14 +323,58 @@ def sign_in():
 @blp.post("/sign-out")
 @accepts_body(*FORM, limit_setting="MAX_BODY_BYTES")
 def sign_out():
-    console_session.end()
-    flash("You are signed out.", "info")
+    console_session.end(keep_locale=True)  # the sign-in page that follows stays in the agent's language
+    flash(_("You are signed out."), "info")
     return redirect(url_for(".sign_in"))
 
 
 @blp.get("/")
 def home():
     return render_template("console/home.html")
+
+
+# --- the agent's language and time zone -------------------------------------------------------------------------
+
+
+def _settings_page(chosen: dict[str, str], errors: dict[str, str], status: int = 200):
+    with store().read() as session:
+        partner = get_partner(session, g.agent.partner_code)
+    default_zone = i18n.partner_time_zone(partner.markets, partner.default_locale)
+    market_zones, every_zone = i18n.zone_choices(partner.markets, g.language)
+    page = render_template(
+        "console/settings.html",
+        chosen=chosen,
+        errors=errors,
+        default_language=i18n.language_of(partner.default_locale),
+        default_zone=i18n.zone_label(default_zone, g.language),
+        market_zones=market_zones,
+        every_zone=every_zone,
+        next_page=_safe_next(request.values.get("next")),
+    )
+    return page, status
+
+
+@blp.route("/settings", methods=["GET", "POST"])
+@accepts_body(*FORM, limit_setting="MAX_BODY_BYTES")
+def settings():
+    """The agent's language and time zone, kept in the console session; empty means the company's default."""
+    remembered = console_session.signed_in_key() or {}
+    if request.method == "GET":
+        chosen = {"locale": remembered.get("locale", ""), "time_zone": remembered.get("time_zone", "")}
+        return _settings_page(chosen, {})
+    chosen = {name: request.form.get(name, "").strip() for name in ("locale", "time_zone")}
+    errors = {}
+    if chosen["locale"] and chosen["locale"] not in i18n.CONSOLE_LANGUAGES:
+        errors["locale"] = _("Choose a language from the list.")
+    if chosen["time_zone"] and not i18n.is_time_zone(chosen["time_zone"]):
+        errors["time_zone"] = _("Choose a time zone from the list.")
+    if errors:
+        return _settings_page(chosen, errors, 422)
+    console_session.choose(chosen["locale"], chosen["time_zone"])
+    with store().read() as session:  # the confirmation is said in the language just chosen
+        g.language = i18n.language_of(chosen["locale"] or get_partner(session, g.agent.partner_code).default_locale)
+    flash(_("Your settings are saved."), "info")
+    return redirect(_safe_next(request.form.get("next")) or url_for(".settings"))
 
 
 # --- FAQ ------------------------------------------------------------------------------------------------------
@@ -450,18 +555,19 @@ def new_escalation():
     return _escalation_form_page(form, {})
 
 
-def _field_errors(error: ValidationError) -> dict[str, str]:
-    return {field: " ".join(map(str, messages)) for field, messages in error.normalized_messages().items()}
+def _field_errors(error: ValidationError, rename: dict[str, str] | None = None) -> dict[str, str]:
+    """The schema's complaints, said for the agent in the agent's language (console.field_errors)."""
+    return field_errors(error, rename)
 
 
 @blp.post("/escalations")
 @accepts_body(*FORM, limit_setting="MAX_BODY_BYTES")
 def open_escalation():
     form = {name: request.form.get(name, "") for name in ("partner_ref", "category", "priority", "description")}
+    # A field left empty is a field not given: the agent reads "Choose a category", not "not one of the list".
+    given = {name: value.strip() if name != "description" else value for name, value in form.items() if value}
     try:
-        body = EscalationCreateSchema().load(
-            {**{k: v.strip() if k != "description" else v for k, v in form.items()}, "agent_ref": g.agent.agent_ref}
-        )
+        body = EscalationCreateSchema().load({**given, "agent_ref": g.agent.agent_ref})
     except ValidationError as error:
         return _escalation_form_page(form, _field_errors(error), 422)
     now = utcnow()
@@ -476,18 +582,23 @@ def open_escalation():
                 **body,
             )
         except NotFound:
-            return _escalation_form_page(form, {"partner_ref": "No subscriber with this reference."}, 404)
+            return _escalation_form_page(form, {"partner_ref": _("No subscriber with this reference.")}, 404)
         case_id = opened.escalation.id
     if opened.created:
-        flash("Escalation opened. The streaming service has been told.", "info")
+        flash(_("Escalation opened. The streaming service has been told."), "info")
     elif opened.commented:
         flash(
-            "An escalation for this customer and category was already open: what you typed was added to it as "
-            "a comment, and the streaming service has been told.",
+            _(
+                "An escalation for this customer and category was already open: what you typed was added to it as "
+                "a comment, and the streaming service has been told."
+            ),
             "info",
         )
     else:
-        flash("An escalation for this customer and category is already open and already holds what you typed.", "info")
+        flash(
+            _("An escalation for this customer and category is already open and already holds what you typed."),
+            "info",
+        )
     return redirect(url_for(".escalation", escalation_id=case_id))
 
 
@@ -563,7 +674,7 @@ def comment(escalation_id: str):
             session, case, side=Side.PARTNER, author=g.agent.agent_ref, comment=body["comment"], now=now
         ),
     )
-    flash("Comment added.", "info")
+    flash(_("Comment added."), "info")
     return redirect(url_for(".escalation", escalation_id=escalation_id))
 
 
@@ -573,14 +684,14 @@ def change_escalation_status(escalation_id: str):
     schemas = {Action.CLOSE: CloseSchema, Action.REOPEN: ReopenSchema}
     action = next((known for known in schemas if known == request.form.get("action")), None)
     if action is None:
-        raise InvalidInput({"action": "Choose close or reopen."})
+        raise InvalidInput({"action": "Choose close or reopen."})  # only a hand-made form gets here
     fields = {"agent_ref": g.agent.agent_ref}
     if request.form.get("comment", "").strip():
         fields["comment"] = request.form["comment"]
     try:
         body = schemas[action]().load(fields)
     except ValidationError as error:
-        refused = {f"status_{field}": message for field, message in _field_errors(error).items()}
+        refused = _field_errors(error, {"comment": "status_comment", "agent_ref": "status_agent_ref"})
         return _escalation_page(escalation_id, refused, {"status_comment": request.form.get("comment", "")})
     try:
         _change_case(
@@ -601,18 +712,18 @@ def change_escalation_status(escalation_id: str):
         # The page was older than the case (another agent, or the service, acted meanwhile): the fresh case, and
         # the note the agent typed kept in its field.
         typed = {"status_comment": request.form.get("comment", "")}
-        return _escalation_page(escalation_id, typed=typed, changed=CHANGED_MEANWHILE)
-    except Conflict as refused:  # e.g. a newer case for the same subscriber and category is open since
+        return _escalation_page(escalation_id, typed=typed, changed=_(CHANGED_MEANWHILE))
+    except Conflict:  # the only other refusal: a newer case for the same subscriber and category is open since
         typed = {"status_comment": request.form.get("comment", "")}
-        return _escalation_page(escalation_id, typed=typed, changed=refused.detail)
-    flash("Escalation closed." if action is Action.CLOSE else "Escalation reopened.", "info")
+        return _escalation_page(escalation_id, typed=typed, changed=_(NEWER_CASE_OPEN))
+    flash(_("Escalation closed.") if action is Action.CLOSE else _("Escalation reopened."), "info")
     return redirect(url_for(".escalation", escalation_id=escalation_id))
 
 
 @blp.route("/<path:anything>", methods=["GET", "POST"])
 @accepts_body(*FORM, limit_setting="MAX_BODY_BYTES")
 def no_such_page(anything: str):
-    return _error_page(404, "No such page", "There is no console page at this address.")
+    return _error_page(404, _("No such page"), _("There is no console page at this address."))
 
 
 # The customer view and the actions on it are in their own module, on this blueprint: loaded with it.
