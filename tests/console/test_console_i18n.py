@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from babel.messages import frontend
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 from marshmallow import ValidationError, fields, validate
 
 from contracts.common import NOT_BLANK
@@ -35,6 +34,7 @@ from gateway.services import escalations as escalation_service
 from gateway.services import faq as faq_service
 from gateway.store.models import Escalation
 from tests.support.api import app_store
+from tests.support.console_language import CATALOGS, english_left, translations
 from tests.support.lookup import add_faq_article, subscriber_in
 
 CONSOLE = Path(i18n.__file__).resolve().parent
@@ -67,25 +67,6 @@ MESSAGES = _extracted()
 SHOWN = {message for message, files in MESSAGES.items() if not files <= PENDING}
 
 
-def _catalog(language: str):
-    with (i18n.TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as file:
-        return read_po(file, locale=language)
-
-
-CATALOGS = {language: _catalog(language) for language in NOTICE_LOCALES}
-
-
-def _translations(language: str) -> dict[str, str]:
-    """msgid (the singular for a plural) -> every translated form joined, for the checks on wording."""
-    found = {}
-    for message in CATALOGS[language]:
-        if message.id:
-            key = message.id[0] if isinstance(message.id, tuple) else message.id
-            forms = message.string if isinstance(message.string, tuple) else (message.string,)
-            found[key] = " ".join(forms)
-    return found
-
-
 def test_the_catalogs_are_installed_with_the_package():
     """The catalogs are read from the .po files at start (no build step): a wheel must carry them."""
     setup = configparser.ConfigParser()
@@ -115,7 +96,7 @@ def test_every_message_shown_is_in_the_catalog_and_translated(language):
     assert missing == [], f"not in {language}/messages.po"
     assert untranslated == [], f"not translated in {language}/messages.po"
     if language != "en":
-        copied = [key for key, text in _translations(language).items() if text == key]
+        copied = [key for key, text in translations(language).items() if text == key]
         assert sorted(copied) == sorted(SAME_AS_ENGLISH[language]), "English left as the translation"
 
 
@@ -150,7 +131,7 @@ def test_translations_keep_the_glossarys_voice(language):
     English source too: tests/unit/test_glossary.py reads the templates, where the messages are now calls)."""
     entry = glossary()[language]
     findings = []
-    texts = {str(message): str(message) for message in MESSAGES} if language == "en" else _translations(language)
+    texts = {str(message): str(message) for message in MESSAGES} if language == "en" else translations(language)
     for source, text in texts.items():
         for pattern, preferred, _why in entry["avoid"]:
             findings += [f"{source!r}: {m.group(0)!r} -> {preferred}" for m in re.finditer(pattern, text)]
@@ -162,7 +143,7 @@ def test_translations_keep_the_glossarys_voice(language):
 def test_the_glossarys_term_for_escalation_is_the_consoles():
     for language in TRANSLATED:
         term = glossary()[language]["terms"]["escalation"]
-        assert term.lower() in _translations(language)["Open an escalation"].lower(), language
+        assert term.lower() in translations(language)["Open an escalation"].lower(), language
 
 
 # --- no text outside the catalogs --------------------------------------------------------------------------------
@@ -233,12 +214,6 @@ def test_every_code_the_console_shows_has_a_word():
 
 # --- pages in each language, without English -------------------------------------------------------------------
 
-# Not "of": German and Malay name the Isle of Man and Port of Spain as English does (CLDR).
-ENGLISH_WORDS = re.compile(
-    r"\b(the|and|your|you|with|this|that|has|been|please|here|which|there|for|not|from|is|are|to|it|by|be|can"
-    r"|will|what|when|could|should|would)\b"
-)
-
 
 class _VisibleText(HTMLParser):
     """The text of <main> the console itself writes: no script or style, and no element that names its own
@@ -285,20 +260,6 @@ def visible_text(page: str, region: str = "main") -> str:
     parser = _VisibleText(region)
     parser.feed(page)
     return re.sub(r"\s+", " ", " ".join(parser.parts)).strip()
-
-
-def english_left(text: str, language: str) -> list[str]:
-    """The English in a page meant for `language`: catalog messages shown untranslated, and common English words."""
-    translations = _translations(language)
-    found = [
-        message
-        for message, translated in translations.items()
-        if translated != message
-        and len(message) > 2
-        and re.search(r"(?<!\w)" + re.escape(re.sub(r"%\(\w+\)s.*", "", message).strip()) + r"(?!\w)", text)
-        and re.sub(r"%\(\w+\)s.*", "", message).strip()
-    ]
-    return found + ENGLISH_WORDS.findall(text)
 
 
 def test_the_english_check_finds_english():
@@ -433,7 +394,7 @@ def test_every_schema_message_a_console_form_can_get_has_the_agents_wording(app,
             with pytest.raises(ValidationError) as refused:
                 EscalationCreateSchema().load(data)
             said = field_errors(refused.value)[field]
-            assert said in _translations(language).values() or language == "en", (field, said)
+            assert said in translations(language).values() or language == "en", (field, said)
             assert not re.search(r"Missing data|Must be one of|Not a valid|does not match", said), said
         too_long = ValidationError({"description": [validate.Length.message_max.format(max=4000)]})
         expected = {"en": "4,000", "de": "4.000", "fr": "4\u202f000", "es": "4.000", "ms": "4,000"}[language]
