@@ -28,6 +28,7 @@ from gateway.domain import escalations
 from gateway.domain.lifecycle import Actor, Status, changes_sending
 from gateway.domain.partners import LOCALE, PARTNER_CODE
 from gateway.domain.plans import PLANS
+from gateway.domain.product_orders import FINAL_STATES, ITEM_STATES, ItemAction
 from gateway.domain.sharing import RULES
 
 UTC_TIME = "ISO 8601 date-time in UTC."
@@ -346,6 +347,46 @@ class GatewayTestDataSchema(EventSchema):
     message = _text("Says it is a test; no action is needed.")
 
 
+# -- product orders (TMF622; an order may touch several subscriptions, so it is about none) ----------------------
+
+
+class ProductOrderItemOutcomeSchema(EventSchema):
+    """How one item of the order went."""
+
+    id = _text("The item's id, as the order named it.")
+    action = _one_of(ItemAction, "What the item asked: add, modify, delete or noChange (TMF622 action).")
+    state = _one_of(ITEM_STATES, "completed: carried out; failed: refused (see `refusal`), nothing of it applied.")
+    product_id = fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.Regexp(r"^sub_"),
+        metadata={
+            "description": "The product (the gateway's subscription id) the item is about; for an add item, the one "
+            "it created. Null for an add item that failed."
+        },
+    )
+    refusal = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Why a failed item was refused, as the /v1 API's 409 says it; null otherwise."},
+    )
+
+
+class ProductOrderStateChangedDataSchema(EventSchema):
+    """A product order the partner placed through TMF622 reached its final state. The order's items drive the same
+    lifecycle commands as /v1, each reported by its own subscription event as well; this event tells the order's
+    outcome. A hub registered for ProductOrderStateChangeEvent receives it as that TMF event."""
+
+    order_id = _text("The order (its TMF622 id).", validate=validate.Regexp(r"^po_"))
+    external_id = fields.String(
+        required=True, allow_none=True, metadata={"description": "The partner's own id for the order (externalId)."}
+    )
+    state = _one_of(sorted(FINAL_STATES), "completed: every item carried out; failed: none; partial: some.")
+    order_date = _time("When the order was placed.")
+    completion_date = _time("When it reached this state.")
+    items = fields.List(fields.Nested(ProductOrderItemOutcomeSchema), required=True, validate=validate.Length(min=1))
+
+
 # -- escalations (about a subscriber, not a change of its subscription) -----------------------------------------
 
 
@@ -649,6 +690,19 @@ CATALOG: dict[str, CatalogEntry] = {
                 "comment": "The member watched on 20 November; the cancellation was reverted and billing resumes.",
                 "description": "Customer says the membership was cancelled for inactivity but they watch every week.",
                 "sla_due_at": "2026-11-26T09:15:00+00:00", "opened_at": "2026-11-25T09:15:00+00:00", "version": 4},
+               None),
+        _event("product_order.state_changed",
+               "A product order placed through TMF622 reached its final state: completed, failed or partial.",
+               ProductOrderStateChangedDataSchema, "2026-11-18T10:00:00+00:00",
+               {"order_id": "po_6a1f3c5e7b9d0e2f4a68", "external_id": "ORD-2026-00042", "state": "partial",
+                "order_date": "2026-11-18T10:00:00+00:00", "completion_date": "2026-11-18T10:00:00+00:00",
+                "items": [
+                    {"id": "1", "action": "add", "state": "completed", "product_id": "sub_2b4d6f8a0c1e3a5c7e90",
+                     "refusal": None},
+                    {"id": "2", "action": "modify", "state": "failed", "product_id": SUBSCRIPTION["id"],
+                     "refusal": "Cannot suspend a subscription that is suspended; allowed: delete, modify status "
+                                "to active."},
+                ]},
                None),
         _event("gateway.test",
                "An operator asked for a test event, to check the endpoint end to end.",

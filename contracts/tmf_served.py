@@ -7,7 +7,8 @@ Each document is the official one with only these changes: `paths` keeps the ope
 host serving the document; the specs say "serverRoot"). Each operation is as published plus the responses the
 official documents omit although the gateway gives them (ADDED_RESPONSES): 206 for a page of a collection that is
 not the whole result (TMF630 asks for it; same body and headers as the 200), 429 when the partner's request budget
-is spent and 503 while the store is out of reach (both TMF Errors, with Retry-After).
+is spent and 503 while the store is out of reach (both TMF Errors, with Retry-After); and an operation's own
+(OPERATION_RESPONSES): 404 for a POST whose body names a product or order the partner does not have.
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ SPECS = {
 SERVED: list[tuple[str, str, tuple[str, ...]]] = [
     ("TMF637", "/product", ("get",)),
     ("TMF637", "/product/{id}", ("get",)),
+    ("TMF622", "/productOrder", ("get", "post")),
+    ("TMF622", "/productOrder/{id}", ("get",)),
+    ("TMF622", "/cancelProductOrder", ("post",)),
 ]
 
 # Routes the gateway serves on a TMF API that its official spec does not describe, with why; they are not in the
@@ -55,10 +59,17 @@ ADDED_RESPONSES = {
     "429": {"description": "Too Many Requests: the partner's request budget is spent; retry after Retry-After"},
     "503": {"description": "Service Unavailable: the gateway's store is out of reach; retry after Retry-After"},
 }
+# (spec, path, method) -> status -> description: responses one operation gives beyond the official ones. A
+# POST naming a product (an order item) or an order (a cancellation) the partner does not have answers 404, as a
+# GET of it does: it is missing, not malformed.
+OPERATION_RESPONSES: dict[tuple[str, str, str], dict[str, str]] = {
+    ("TMF622", "/productOrder", "post"): {"404": "Not Found: an order item names a product the partner does not have"},
+    ("TMF622", "/cancelProductOrder", "post"): {"404": "Not Found: no order of the partner's has this id"},
+}
 PARTIAL_CONTENT = "Partial Content (TMF630): a page that is not the whole result; X-Total-Count says how many match"
 
 
-def _served_operation(published: dict[str, Any]) -> dict[str, Any]:
+def _served_operation(published: dict[str, Any], own: dict[str, str] | None = None) -> dict[str, Any]:
     """The official operation with the responses the gateway adds (see the module's docstring)."""
     operation = copy.deepcopy(published)
     responses = operation["responses"]
@@ -67,6 +78,8 @@ def _served_operation(published: dict[str, Any]) -> dict[str, Any]:
         responses["206"] = {**copy.deepcopy(success), "description": PARTIAL_CONTENT}
     for status, response in ADDED_RESPONSES.items():
         responses[status] = {**response, "schema": {"$ref": "#/definitions/Error"}}
+    for status, description in (own or {}).items():
+        responses[status] = {"description": description, "schema": {"$ref": "#/definitions/Error"}}
     return operation
 
 
@@ -84,7 +97,12 @@ def served_spec(spec_name: str) -> dict[str, Any]:
             named = ", ".join(method.upper() for method in missing)
             raise ValueError(f"{spec_name} has no {named} {path}: list it in EXTENSIONS")
         item = paths.setdefault(path, {})
-        item.update({method: _served_operation(published[method]) for method in methods})
+        item.update(
+            {
+                method: _served_operation(published[method], OPERATION_RESPONSES.get((spec_name, path, method)))
+                for method in methods
+            }
+        )
     document = {key: copy.deepcopy(value) for key, value in official.items() if key not in ("paths", "definitions")}
     document.pop("host", None)
     document["basePath"] = tmf.base_path

@@ -34,6 +34,8 @@ class EventType(enum.StrEnum):
     SHARING_ACKNOWLEDGEMENT_REMINDER = "sharing.acknowledgement_reminder"
     # A call-center escalation, as the service handles it
     ESCALATION_UPDATED = "escalation.updated"
+    # A TMF622 product order placed by the partner (gateway.domain.product_orders)
+    PRODUCT_ORDER_STATE_CHANGED = "product_order.state_changed"
     # An operator's test of a partner's endpoint
     GATEWAY_TEST = "gateway.test"
 

@@ -43,6 +43,57 @@ from gateway.domain.tmf import PRODUCT_STATUS, OrderState, ProductStatus
 from gateway.domain.tmf_products import REFERRED_TYPES, Characteristic, PartyRole, product_href
 
 ORDER_TYPE, ITEM_TYPE = "ProductOrder", "ProductOrderItem"
+# Every attribute of the TMF622 ProductOrder definition: what `fields=` may select (those the gateway never fills
+# select nothing). A test holds this to the spec.
+ORDER_ATTRIBUTES = frozenset(
+    {
+        "id",
+        "href",
+        "cancellationDate",
+        "cancellationReason",
+        "category",
+        "completionDate",
+        "description",
+        "expectedCompletionDate",
+        "externalId",
+        "notificationContact",
+        "orderDate",
+        "priority",
+        "requestedCompletionDate",
+        "requestedStartDate",
+        "agreement",
+        "billingAccount",
+        "channel",
+        "note",
+        "orderTotalPrice",
+        "payment",
+        "productOfferingQualification",
+        "productOrderItem",
+        "quote",
+        "relatedParty",
+        "state",
+        "@baseType",
+        "@schemaLocation",
+        "@type",
+    }
+)
+# Every ProductOrderStateType value, as a filter may name one: the gateway's orders are only ever completed,
+# failed or partial (FINAL_STATES), so a filter naming another finds nothing.
+ORDER_STATE_TYPES = frozenset(
+    {
+        "acknowledged",
+        "rejected",
+        "pending",
+        "held",
+        "inProgress",
+        "cancelled",
+        "completed",
+        "failed",
+        "partial",
+        "assessingCancellation",
+        "pendingCancellation",
+    }
+)
 MAX_ITEMS = 100  # one order is one transaction: bounded, so it never holds its locks for long
 MAX_EXTERNAL_ID = 100  # the column's length (gateway.store.models.ProductOrder.external_id)
 MAX_TEXT = 1000  # description, category, priority: echoed as sent, so bounded

@@ -39,6 +39,7 @@ from gateway.services import escalations as escalation_service
 from gateway.services import faq as faq_service
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
+from gateway.services import product_orders as order_service
 from gateway.services import reconciliation
 from gateway.services import sharing as sharing_service
 from gateway.services import subscriptions as subscription_service
@@ -136,6 +137,30 @@ EXAMPLE_BODIES = {
     ("/admin/v1/escalations/<escalation_id>/resolve", "POST"): {"comment": "Refunded."},
     ("/admin/v1/escalations/<escalation_id>/comments", "POST"): {"comment": "Which invoice?"},
 }
+# TM Forum product orders (TMF622): an order adding a subscription for a new customer; a cancellation of alpha's
+# order (always refused: see REFUSED_WITH_THE_RIGHT_KEY).
+EXAMPLE_BODIES |= {
+    ("/tmf-api/productOrdering/v4/productOrder", "POST"): {
+        "productOrderItem": [
+            {
+                "id": "1",
+                "action": "add",
+                "productOffering": {"id": "standard"},
+                "product": {
+                    "relatedParty": [{"id": "matrix-order", "role": "customer", "@referredType": "Customer"}],
+                    "productCharacteristic": [
+                        {"name": "market", "value": "DE"},
+                        {"name": "billingAnchor", "value": "2026-11-15"},
+                    ],
+                },
+            }
+        ]
+    },
+    ("/tmf-api/productOrdering/v4/cancelProductOrder", "POST"): lambda world: {"productOrder": {"id": world.order}},
+}
+# What the right key gets from an operation that always refuses what it is asked, once the caller is let in: no
+# order can be cancelled (each is carried out when it is placed), so a cancellation reaches its 409.
+REFUSED_WITH_THE_RIGHT_KEY = {("/tmf-api/productOrdering/v4/cancelProductOrder", "POST"): 409}
 # The query an operation needs, keyed by (rule, method).
 EXAMPLE_QUERIES = {
     ("/v1/callcenter/lookup", "GET"): {"partner_ref": "active"},
@@ -146,6 +171,7 @@ BODY_NAMES_RESOURCE = {
     ("/v1/callbacks", "POST"),
     ("/v1/callcenter/lookup", "GET"),
     ("/v1/callcenter/escalations", "POST"),
+    ("/tmf-api/productOrdering/v4/cancelProductOrder", "POST"),
 }
 # Routes whose path names a resource every partner shares (FAQ articles): another partner reads it too.
 SHARED_PATH_RESOURCES = {"/v1/callcenter/faq/<slug>"}
@@ -302,6 +328,15 @@ class World:
             self.faq_slug = faq_service.create_article(
                 session, "matrix-article", "en", ArticleContent.of("Extra member", "How to add one."), now=now
             ).slug
+        with store.transaction() as session:  # alpha's TMF622 order, leaving its active subscription as it is
+            item = {"id": "1", "action": "noChange", "product": {"id": self.subscriptions["active"]}}
+            self.order = order_service.place_order(
+                session,
+                partner_code="alpha",
+                body={"productOrderItem": [item]},
+                now=now,
+                activation_window=timedelta(days=30),
+            ).order.id
 
     def path_values(self, rule: str) -> dict[str, str]:
         return {
@@ -310,6 +345,7 @@ class World:
             "key_id": self.target_key_id,
             "subscription_id": self.subscriptions[SUBSCRIPTION_STATE.get(rule, "active")],
             "product_id": self.subscriptions["active"],  # TMF637: a product is a subscription
+            "order_id": self.order,
             "reconciliation_id": self.reconciliation,
             "delivery_id": str(self.delivery),
             "campaign_id": self.campaign,
@@ -538,7 +574,8 @@ def test_auth_matrix(matrix_app, case, endpoint, rule, method, handler, operatio
     elif case == "without scope":
         headers, expected = bearer(world.key_without(scope)), 403
     else:
-        headers, expected = bearer(world.right_key(scope)), _success(operation)
+        expected = REFUSED_WITH_THE_RIGHT_KEY.get((rule, method)) or _success(operation)
+        headers = bearer(world.right_key(scope))
 
     response = _call(client, rule, method, world, headers)
 

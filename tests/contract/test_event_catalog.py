@@ -37,6 +37,7 @@ def test_the_catalog_names_exactly_the_event_types_the_code_can_emit():
         *(event_type for event_type, _ in MEMBER_NOTICES),
         *(event_type for event_type, _ in PARTNER_NOTICES),
         "account.retention_expiring",
+        "product_order.state_changed",  # services.product_orders, for each TMF622 order placed
         delivery_service.TEST_EVENT,
         escalations.EVENT_TYPE,
     }
