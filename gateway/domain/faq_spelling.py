@@ -56,6 +56,8 @@ class Vocabulary:
         # Ordered by length, so the words within reach of a length are one contiguous slice.
         self._words = sorted(self._entries, key=lambda word: (len(word), word))
         self._lengths = [len(word) for word in self._words]
+        # Shared by the threads searching one index: a dict's get and set are each atomic, and two threads that
+        # look up the same word at once store the same answer.
         self._cache: dict[str, Suggestion | None] = {}
 
     def __len__(self) -> int:
