@@ -153,18 +153,30 @@ class Sweep:
             url, method=self.method, data=data, content_type=content_type, headers=headers, query_string=query
         )
         problem = f"{label} ({kind}) -> {response.status_code}: {response.get_data(as_text=True)[:300]}"
+        tmf = matrix._tmf_api(self.rule) is not None  # a TM Forum API answers its specs' Error instead
         if response.status_code >= 500:
             self.failures.append(problem)
-        elif response.status_code >= 400 and response.mimetype != "application/problem+json":
-            self.failures.append(f"not a problem: {problem}")
+        elif response.status_code >= 400 and not (_is_tmf_error(response) if tmf else _is_problem(response)):
+            self.failures.append(f"not a {'TMF Error' if tmf else 'problem'}: {problem}")
         elif kind in {"nul", "surrogate"} and field is not None:
-            # Refused, naming the field: a 4xx, with an entry for it in `errors`.
-            named = {error["field"] for error in (response.json or {}).get("errors", [])}
+            # Refused, naming the field: a 4xx, with an entry for it in `errors` (a TMF Error's message names it).
+            if tmf:
+                named = {field} if field in (response.json or {}).get("message", "") else set()
+            else:
+                named = {error["field"] for error in (response.json or {}).get("errors", [])}
             if response.status_code < 400 or field not in named:
                 self.failures.append(f"not refused naming {field!r}: {problem}")
 
     def _signed(self, body: str) -> dict[str, str]:
         return signed_headers([self.world.inbound_secret], f"msg_{secrets.token_hex(8)}", utcnow(), body)
+
+
+def _is_problem(response) -> bool:
+    return response.mimetype == "application/problem+json"
+
+
+def _is_tmf_error(response) -> bool:
+    return response.mimetype == "application/json" and (response.json or {}).get("@type") == "Error"
 
 
 def _operation_inputs(sweep: Sweep, operation: dict[str, Any], spec: dict[str, Any], rule: str, method: str):
@@ -182,7 +194,8 @@ def _operation_inputs(sweep: Sweep, operation: dict[str, Any], spec: dict[str, A
                 sweep.send(f"path {name}", name, kind, path={name: value}, **valid)
     base_query = matrix.EXAMPLE_QUERIES.get((rule, method), {})
     for parameter in operation.get("parameters", []):
-        schema = _resolve(parameter.get("schema", {}), spec)
+        # OpenAPI 3 nests a parameter's type in `schema`; Swagger 2 (the TMF specs) states it on the parameter.
+        schema = _resolve(parameter.get("schema", parameter), spec)
         if parameter.get("in") != "query" or not _types(schema) & {"string", "integer"}:
             continue
         name = parameter["name"]

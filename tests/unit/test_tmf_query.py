@@ -102,3 +102,9 @@ def test_selection_keeps_the_resources_order_and_its_identity():
     body = {"id": "1", "href": "h", "name": "n", "status": "active", "orderDate": "d"}
     assert list(select(body, frozenset({"orderDate", "name"}))) == ["id", "href", "name", "orderDate"]
     assert select(body, None) is body
+
+
+def test_a_refusal_quotes_a_long_value_shortened():
+    with pytest.raises(QueryRefused) as refused:
+        read(limit=["x" * 5000])
+    assert len(str(refused.value)) < 150 and str(refused.value).endswith("…'.")

@@ -33,6 +33,11 @@ _PAST_ANY_COUNT = 10**18  # what a longer number reads as: past any offset, page
 _OFFSET_SENT_AS_SPACE = re.compile(r"(T[0-9:.]+) ([0-9]{2}(?::?[0-9]{2})?)$")
 
 
+def shown(text: str, limit: int = 60) -> str:
+    """A value as a refusal quotes it: no longer than `limit` characters (a query may carry kilobytes)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class QueryRefused(Exception):
     """A query parameter the resource cannot read: its name and why (a TMF 400)."""
 
@@ -147,9 +152,10 @@ def read_fields(args: MultiDict[str, str], attributes: Collection[str]) -> froze
         raise QueryRefused(FIELDS, "Name the attributes to return, separated by commas (e.g. fields=status,name).")
     for name in names:
         if "." in name and name.partition(".")[0] in attributes:
-            raise QueryRefused(FIELDS, f"Only top-level attributes can be selected; '{name}' names a part of one.")
+            message = f"Only top-level attributes can be selected; '{shown(name)}' names a part of one."
+            raise QueryRefused(FIELDS, message)
         if name not in attributes:
-            raise QueryRefused(FIELDS, f"'{name}' is not an attribute of this resource.")
+            raise QueryRefused(FIELDS, f"'{shown(name)}' is not an attribute of this resource.")
     return frozenset(names)
 
 
@@ -172,7 +178,7 @@ def _whole_number(args: MultiDict[str, str], name: str, default: int) -> int:
         return default
     text = _single(args, name)
     if not _WHOLE_NUMBER.fullmatch(text):
-        raise QueryRefused(name, f"A whole number, 0 or more, not '{text}'.")
+        raise QueryRefused(name, f"A whole number, 0 or more, not '{shown(text)}'.")
     return int(text) if len(text) < len(str(_PAST_ANY_COUNT)) else _PAST_ANY_COUNT
 
 
@@ -184,7 +190,7 @@ def _values(name: str, filterable: Filterable, sent: list[str]) -> tuple[Any, ..
         unknown = [value for value in values if value not in filterable.choices]
         if unknown:
             known = ", ".join(sorted(filterable.choices))
-            raise QueryRefused(name, f"'{unknown[0]}' is not one of {known}.")
+            raise QueryRefused(name, f"'{shown(unknown[0])}' is not one of {known}.")
         return values
     if len(sent) > 1:
         raise QueryRefused(name, "Give it once.")
@@ -199,7 +205,7 @@ def date_time(name: str, text: str) -> datetime:
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except (ValueError, OverflowError):  # OverflowError: an offset taking year 1 or 9999 past the calendar
         example = "2026-01-31 or 2026-01-31T12:00:00Z"
-        raise QueryRefused(name, f"An ISO 8601 date or date-time ({example}), not '{text}'.") from None
+        raise QueryRefused(name, f"An ISO 8601 date or date-time ({example}), not '{shown(text)}'.") from None
 
 
 def takes_query(names: Iterable[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
