@@ -21,7 +21,7 @@ from gateway.console import i18n, labels
 from gateway.console import session as console_session
 from gateway.console.customer import render_customer
 from gateway.console.endpoints import BLUEPRINT, OPEN_ENDPOINTS, URL_PREFIX
-from gateway.console.field_errors import field_errors
+from gateway.console.field_errors import field_errors, reference_refusal
 from gateway.console.i18n import N_
 from gateway.console.i18n import gettext as _
 from gateway.console.markdown import render_markdown
@@ -31,7 +31,7 @@ from gateway.domain.clock import utcnow
 from gateway.domain.errors import Conflict, GatewayError, InvalidInput, NotFound, StaleVersion
 from gateway.domain.escalations import Action, Category, Priority, Side
 from gateway.domain.faq_search import language_of
-from gateway.domain.notices import NOTICE_LOCALES
+from gateway.domain.notices import NOTICE_LOCALES, market_name, plan_name
 from gateway.domain.partners import normalize_locale
 from gateway.http.guards import accepts_body
 from gateway.runtime import faq_search_index, sla_policy, store
@@ -140,6 +140,21 @@ def _label(code: str | None) -> str:
     return labels.label(code)
 
 
+@blp.app_template_filter("plan_name")
+def _plan_name(code: str | None) -> str:
+    return "" if not code else plan_name(code, g.get("language", "en"))
+
+
+@blp.app_template_filter("market_name")
+def _market_name(code: str) -> str:
+    return market_name(code, g.get("language", "en"))
+
+
+@blp.app_template_filter("actor_name")
+def _actor_name(code: str) -> str:
+    return labels.biller(code)
+
+
 @blp.app_template_filter("zone_label")
 def _zone_label(zone: str) -> str:
     return i18n.zone_label(zone, g.get("language", "en"))
@@ -226,11 +241,12 @@ def _authenticate_and_check_form():
 
 @blp.after_request
 def _no_caching(response):
-    # Pages show customer data: no shared or browser cache may keep them, no other site may frame them.
+    # Pages show customer data: no shared or browser cache may keep them, no other site may frame them. Scripts
+    # come only from the console's own files (no page has an inline script), so injected markup cannot run one.
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; "
+        "default-src 'none'; style-src 'self' 'unsafe-inline'; script-src 'self'; "
         "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
     response.headers["Referrer-Policy"] = "same-origin"
@@ -464,7 +480,7 @@ def lookup():
         try:
             partner_ref = partner_refs.normal_form(typed)  # the one form every reference is stored and sought in
         except partner_refs.UnusableRef as why:
-            error, status = f"Not a customer reference: {why}", 422
+            error, status = _("Not a customer reference: %(why)s", why=reference_refusal(str(why))), 422
         else:
             with store().read() as session:
                 matches = lookup_service.find_candidates(session, g.agent.partner_code, partner_ref)
@@ -473,7 +489,12 @@ def lookup():
                 candidates = [_candidate(match) for match in matches[: lookup_service.CANDIDATES_SHOWN]]
                 more = len(matches) > lookup_service.CANDIDATES_SHOWN
             if not matches:
-                error, status = f"No subscriber with the reference “{partner_ref}” at {g.agent.partner_name}.", 404
+                error = _(
+                    "No subscriber with the reference “%(reference)s” at %(partner)s.",
+                    reference=partner_ref,
+                    partner=g.agent.partner_name,
+                )
+                status = 404
     page = render_template(
         "console/lookup.html", partner_ref=partner_ref, found=None, error=error, candidates=candidates, more=more
     )

@@ -290,6 +290,8 @@ def test_home_page(agent):
     assert page.status_code == 200
     assert "Hello, Ana" in text_of(page)
     assert page.headers["Cache-Control"] == "no-store" and page.headers["X-Frame-Options"] == "DENY"
+    policy = dict(part.strip().split(" ", 1) for part in page.headers["Content-Security-Policy"].split(";"))
+    assert policy["script-src"] == "'self'"  # scripts only from the console's files: no inline script runs
 
 
 def test_faq_search_in_the_agents_language(client, world):
