@@ -4,7 +4,7 @@ Pure and in memory: build an `FaqIndex` once from the articles, then `search(que
 the postings of the query's terms, so a query costs what its terms' posting lists cost, not what the corpus costs.
 
 Text is normalized the same way for articles and queries: Unicode NFKC, casefold, split into letter/digit runs,
-drop the language's stopwords, stem with Snowball (its Indonesian rules serve Malay), then fold accents (NFKD,
+drop the language's stopwords, stem (Snowball; Malay by gateway.domain.malay_stemmer), then fold accents (NFKD,
 combining marks dropped). Stemming comes *before* accent folding: the French rules read the accents
 ("annulée" -> "annul", but "annulee" -> "annule"; "résilié" -> "resili", but "resilie" -> "resil"), the German
 rules come out the same either way. So that a query typed without accents still finds the accented words, the
@@ -34,11 +34,14 @@ from operator import add
 
 import snowballstemmer
 
+from gateway.domain import malay_stemmer
 from gateway.domain.faq_spelling import Vocabulary, VocabularyWord
 
 LANGUAGES = ("en", "de", "fr", "es", "ms")
 FALLBACK_LANGUAGE = "en"
-_STEMMER_NAMES = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "ms": "indonesian"}
+# Snowball has no Malay (its Indonesian rules keep meN- forms apart from the rest of their family): Malay is
+# stemmed by the project's own rules, gateway.domain.malay_stemmer.
+_STEMMER_NAMES = {"en": "english", "de": "german", "fr": "french", "es": "spanish", "ms": "malay"}
 
 # BM25F. The title states the question an article answers, so a title word is the strongest evidence (3); tags
 # are curated keywords but broad (one tag such as "billing" sits on many articles) (2); the body is long and
@@ -192,7 +195,17 @@ def fold(text: str) -> str:
 
 @lru_cache(maxsize=8)
 def _stemmer(language: str):  # snowballstemmer's stemmers keep state between calls: one per language
+    if language == "ms":
+        return _MalayStemmer()
     return snowballstemmer.stemmer(_STEMMER_NAMES[language])
+
+
+class _MalayStemmer:
+    """gateway.domain.malay_stemmer behind Snowball's interface."""
+
+    @staticmethod
+    def stemWord(word: str) -> str:  # Snowball's name for it
+        return malay_stemmer.stem(word)
 
 
 @lru_cache(maxsize=200_000)

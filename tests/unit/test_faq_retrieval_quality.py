@@ -27,12 +27,6 @@ BEFORE_PLAIN = {
 }
 BEFORE_TYPOS = {"all": (0.7143, 0.7024)}  # what the exact-word search found despite the typos
 
-# MRR@5 the cut-off gives up on purpose. Only one judged query: "kekalkan keahlian" (ms), whose answer the old
-# search listed fourth at 3% of the best score, padding; the cut-off drops it. (Snowball's Indonesian rules stem
-# "kekalkan" and "mengekalkan", keep, to different terms, so the question matches another article's word.)
-# 1/4 of one query out of the fourteen in Malay and the seventy-two in all.
-GIVEN_UP_MRR = {"ms": 0.25 / 14, "all": 0.25 / 72}
-
 # The bar for queries with one or two slips per word: nearly all answered in the first three.
 TYPO_BAR = (0.9, 0.85)
 
@@ -53,19 +47,24 @@ def test_the_judged_sets_are_big_enough_to_mean_something():
 
 @pytest.mark.parametrize("locale", list(BEFORE_PLAIN))
 def test_queries_typed_right_lose_nothing(ranked, locale):
+    # No query is let off: "kekalkan keahlian" (ms), which Snowball's Indonesian rules kept from "mengekalkan" in
+    # its answer's title, is found since Malay has its own stemmer (gateway.domain.malay_stemmer).
     hit3, mrr5 = measure(ranked, PLAIN)[locale]
     before_hit3, before_mrr5 = BEFORE_PLAIN[locale]
+    print(f"plain {locale}: hit@3 {before_hit3:.4f} -> {hit3:.4f}, MRR@5 {before_mrr5:.4f} -> {mrr5:.4f}")
     assert hit3 >= before_hit3 - 1e-4
-    assert mrr5 >= before_mrr5 - GIVEN_UP_MRR.get(locale, 0.0) - 1e-4
+    assert mrr5 >= before_mrr5 - 1e-4
 
 
 def test_queries_with_typos_reach_the_bar(ranked):
     hit3, mrr5 = measure(ranked, TYPOS)["all"]
+    print(f"typos all: hit@3 {hit3:.4f}, MRR@5 {mrr5:.4f}")
     assert hit3 >= TYPO_BAR[0] and mrr5 >= TYPO_BAR[1]
     assert hit3 > BEFORE_TYPOS["all"][0] and mrr5 > BEFORE_TYPOS["all"][1]
 
 
 @pytest.mark.parametrize("locale", ["en", "de", "fr", "es", "ms"])
 def test_typo_queries_in_each_language_mostly_answered(ranked, locale):
-    hit3, _ = measure(ranked, {locale: TYPOS[locale]})[locale]
+    hit3, mrr5 = measure(ranked, {locale: TYPOS[locale]})[locale]
+    print(f"typos {locale}: hit@3 {hit3:.4f}, MRR@5 {mrr5:.4f}")
     assert hit3 >= 0.75
