@@ -13,7 +13,7 @@ The rules, in order:
    ("laku", "waktu", "ilmu").
 2. A prefix comes off with the suffix it combines with. Malay allows only some pairs: ke-...-an, peN-...-an,
    per-...-an/-kan/-i, ber-...-an, and meN-, di-, ter-, memper-, diper- with -kan or -i; one prefix may sit inside
-   ke- ("keberkesanan"). A word with no prefix loses -kan or -an.
+   ke- ("keberkesanan"). A word with no prefix loses -kan, -an, or -i after most consonants ("hubungi").
 3. meN- and peN- swallow the first consonant of a root that starts with k, t, p or s, and the rules give it back:
    meng- before a vowel was k (before e, "mengekalkan") or nothing (before a, i, u, o: "mengambil"), men- before
    a vowel was t ("menonton"), mem- was p ("memantau"), meny- was s ("menyimpan"). Which letter it was cannot
@@ -55,8 +55,10 @@ ROOTS = _words(
     "rasa rehat rendah rancang rosak "
     # roots ending in a that take -i (the rule keeps -ai as the root's own ending: "selesai", "senarai")
     "serta kuasa ketua punya "
+    # roots ending in -i after a consonant (the rule takes -i off a word with no prefix: "hubungi" is "hubung")
+    "bahagi strategi teknologi "
     # roots that begin or end like an affix
-    "terima terang terus peranti peribadi berita beritahu kemudian digital"
+    "terima terang terus peranti peribadi berita beritahu kemudian sebahagian digital"
 )
 
 _VOWEL_RUN = re.compile(r"[aeiou]+")
@@ -86,7 +88,7 @@ _AFFIXES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("ke", ("an",)),
     ("me", ("kan", "i", "")),
     ("pe", ("an", "")),
-    ("", ("kan", "an", "")),
+    ("", ("kan", "an", "i", "")),
 )
 _INNER_PREFIXES = {"ke": ("ber", "ter")}  # keberkesanan, ketersediaan
 
@@ -152,7 +154,7 @@ def _readings(word: str) -> Iterator[list[str]]:
         if word.endswith("ai"):  # -ai ends many roots ("selesai"): read as -a + -i only after the whole word
             suffixes = tuple(sorted(suffixes, key=lambda suffix: suffix == "i"))
         for suffix in suffixes:
-            if not word.endswith(suffix) or (suffix == "i" and not _takes_i(word)):
+            if not word.endswith(suffix) or (suffix == "i" and not _takes_i(word, prefix)):
                 continue
             inner = word[len(prefix) : len(word) - len(suffix)]
             if len(inner) < 2 or inner == word:
@@ -164,9 +166,14 @@ def _readings(word: str) -> Iterator[list[str]]:
                 yield roots
 
 
-def _takes_i(word: str) -> bool:
-    # -i does not follow s ("kongsi", "fungsi" are roots) nor another i ("dicari" is "cari").
-    return len(word) > 2 and word[-2] not in "si"
+def _takes_i(word: str, prefix: str) -> bool:
+    # -i does not follow s ("kongsi", "fungsi" are roots) nor another i ("dicari" is "cari"). On a word with no
+    # prefix (an imperative, "hubungi") it follows a consonant, though not l or r, which end many roots
+    # ("kembali", "sekali", "kendali", "sendiri"), while -ai, -ui, -oi end roots ("selesai", "mulai").
+    before = word[-2]
+    if before in "si":
+        return False
+    return bool(prefix) or (before not in _VOWELS and before not in "lr")
 
 
 def _without_inner(prefix: str, root: str) -> str:

@@ -18,7 +18,7 @@ FAMILIES = {
     # ke- stays before -kan (standard Malay has no ke-…-kan); meng- before e gives back k
     "kekal": "kekal kekalkan dikekalkan mengekalkan pengekalan kekekalan",
     "kena": "kenakan dikenakan mengenakan",
-    "kendali": "pengendali dikendalikan kendalikan",
+    "kendali": "kendali pengendali dikendalikan kendalikan",
     "kenal": "dikenali mengenali",
     # meng- before a, i, u, o: a vowel root
     "aktif": "aktif diaktifkan mengaktifkan mengaktifkannya pengaktifan",
@@ -60,6 +60,9 @@ FAMILIES = {
     "tikai": "pertikaian mempertikaikan",
     "gantung": "digantung bergantung penggantungan",
     "jalan": "jalan berjalan perjalanan dijalankan",
+    # -i comes off an imperative after a consonant, never after s or a vowel
+    "hubung": "hubungi menghubungi hubungan",
+    "sendiri": "sendiri bersendirian",
     # roots a rule alone would misread (ROOTS): m-, k- and ny-roots after meN-
     "masuk": "masuk masukkan memasukkan termasuk",
     "kata": "kata mengatakan",
@@ -76,7 +79,8 @@ def test_the_forms_of_a_word_in_the_articles_share_its_root(root, forms):
 # Words that start or end like an affix but are roots (or a root and a particle the rules must not take).
 WHOLE = (
     "pelan jalan rakan bulan kesan penting percuma perlu peranti pertama perkara kerana kembali memang member "
-    "masalah sekolah langkah tanya hanya punya kongsi mesej kecil kerap ketika ejen akaun lalai"
+    "masalah sekolah langkah tanya hanya punya kongsi mesej kecil kerap ketika ejen akaun lalai selesai mulai "
+    "privasi aplikasi cari hari"
 )
 
 
