@@ -19,6 +19,8 @@ from flask import abort, flash, g, redirect, render_template, request, send_from
 from sqlalchemy.orm import Session
 
 from gateway.console.customer import render_customer
+from gateway.console.i18n import N_
+from gateway.console.i18n import gettext as _
 from gateway.console.views import FORM, MAX_VERSION_DIGITS, _error_page, blp
 from gateway.domain import partner_actions
 from gateway.domain.clock import utcnow
@@ -39,29 +41,30 @@ ASSETS_FOLDER = Path(__file__).resolve().parent / "static"
 ASSETS = frozenset({"console.css", "console.js"})
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")  # secrets.token_urlsafe(24): what a confirmation page hands out
 
-CHANGED_MEANWHILE = (
+# Shown through the console's catalogs (gateway/console/translations), in the agent's language.
+CHANGED_MEANWHILE = N_(
     "This customer's subscription changed while your page was open, so nothing was done. Here is the customer as "
     "they are now: check the latest notices and try again if it is still needed."
 )
-NOT_POSSIBLE = (
+NOT_POSSIBLE = N_(
     "That action is not possible for this customer as things stand now, so nothing was done. Here is the customer "
     "as they are now."
 )
-DONE = "Done: %(action)s."
-ALREADY_DONE = "This form was sent more than once. It took effect once, and nothing more was done."
-STILL_RUNNING = "This action is still being carried out. Open the customer again in a moment to see it done."
-NO_WRITE_TITLE = "Your key cannot change subscriptions"
-NO_WRITE_DETAIL = (
+DONE = N_("Done: %(action)s.")
+ALREADY_DONE = N_("This form was sent more than once. It took effect once, and nothing more was done.")
+STILL_RUNNING = N_("This action is still being carried out. Open the customer again in a moment to see it done.")
+NO_WRITE_TITLE = N_("Your key cannot change subscriptions")
+NO_WRITE_DETAIL = N_(
     "Actions on a customer need a key with the subscriptions:write scope besides callcenter. Nothing was changed. "
     "Ask your team lead for such a key."
 )
-FORM_EXPIRED_TITLE = "This form has expired or did not come from the console"
-FORM_EXPIRED_DETAIL = "Nothing was changed. Reload the page and try again."
-REUSED_FORM_DETAIL = (
+FORM_EXPIRED_TITLE = N_("This form has expired or did not come from the console")
+FORM_EXPIRED_DETAIL = N_("Nothing was changed. Reload the page and try again.")
+REUSED_FORM_DETAIL = N_(
     "This form was already used for another action. Nothing was changed. Start again from the customer."
 )
-CHOOSE_PLAN = "Choose a plan other than the current one."
-CHOOSE_REASON = "Choose why the membership ends now."
+CHOOSE_PLAN = N_("Choose a plan other than the current one.")
+CHOOSE_REASON = N_("Choose why the membership ends now.")
 
 
 # --- the console's own files ------------------------------------------------------------------------------------
@@ -115,7 +118,7 @@ def _version_shown(value: str | None) -> int | None:
 
 
 def _cannot_act():
-    return _error_page(403, NO_WRITE_TITLE, NO_WRITE_DETAIL)
+    return _error_page(403, _(NO_WRITE_TITLE), _(NO_WRITE_DETAIL))
 
 
 def _confirmation(
@@ -137,7 +140,7 @@ def _confirmation(
     if command not in partner_actions.offered(
         Status(subscription.status), warned=warned, billed_by=subscription.billed_by
     ):
-        return render_customer(session, subscription, now=now, changed=NOT_POSSIBLE), 409
+        return render_customer(session, subscription, now=now, changed=_(NOT_POSSIBLE)), 409
     found = lookup_service.as_document(situation)
     language = found["locale"]
     page: dict[str, Any] = {"plans": None, "chosen_plan": None, "plan_change": None, "reasons": None}
@@ -149,7 +152,7 @@ def _confirmation(
             page["chosen_plan"] = plan
             page["plan_change"] = {"before": plan_name(subscription.plan, language), "after": plan_name(plan, language)}
         elif plan:
-            errors["plan"] = CHOOSE_PLAN
+            errors["plan"] = _(CHOOSE_PLAN)
     if command is Command.CANCEL_NOW:
         texts = partner_actions.cancel_now_reasons(language)
         page["reasons"] = [{"code": code, "text": text} for code, text in texts.items()]
@@ -168,7 +171,7 @@ def _confirmation(
                 plan=page["chosen_plan"],
             )
         except Conflict:  # the lifecycle refuses it from here (a keep after the respond-by date, ...)
-            return render_customer(session, subscription, now=now, changed=NOT_POSSIBLE), 409
+            return render_customer(session, subscription, now=now, changed=_(NOT_POSSIBLE)), 409
     body = render_template(
         "console/action_confirm.html",
         found=found,
@@ -197,7 +200,7 @@ def confirm_action(subscription_id: str, command: str):
         subscription = get_subscription(session, subscription_id, partner_code=g.agent.partner_code)
         shown = _version_shown(request.args.get("version"))
         if shown is not None and shown != subscription.version:
-            return render_customer(session, subscription, now=now, changed=CHANGED_MEANWHILE), 409
+            return render_customer(session, subscription, now=now, changed=_(CHANGED_MEANWHILE)), 409
         return _confirmation(
             session, subscription, chosen, now=now, version=subscription.version, plan=request.args.get("plan")
         )
@@ -212,7 +215,7 @@ def run_action(subscription_id: str, command: str):
     chosen = _partner_command(command)
     token = request.form.get("token", "")
     if not TOKEN.match(token):
-        return _error_page(400, FORM_EXPIRED_TITLE, FORM_EXPIRED_DETAIL)
+        return _error_page(400, _(FORM_EXPIRED_TITLE), _(FORM_EXPIRED_DETAIL))
     version = _version_shown(request.form.get("version"))
     plan = request.form.get("plan") or None
     reason = partner_actions.reason_for(chosen, request.form.get("reason"))
@@ -223,12 +226,12 @@ def run_action(subscription_id: str, command: str):
         subscription = get_subscription(session, subscription_id, partner_code=g.agent.partner_code)
         refused = {}
         if reason is None:
-            refused["reason"] = CHOOSE_REASON
+            refused["reason"] = _(CHOOSE_REASON)
         if chosen is Command.CHANGE_PLAN and (plan not in PLAN_RANKS or plan == subscription.plan):
-            refused["plan"] = CHOOSE_PLAN
+            refused["plan"] = _(CHOOSE_PLAN)
         if refused:  # nothing to run: the confirmation again, or the customer if the page was out of date anyway
             if version != subscription.version:
-                return render_customer(session, subscription, now=now, changed=CHANGED_MEANWHILE), 409
+                return render_customer(session, subscription, now=now, changed=_(CHANGED_MEANWHILE)), 409
             return _confirmation(session, subscription, chosen, now=now, version=version, plan=plan, errors=refused)
     done_at = url_for(".customer", subscription_id=subscription_id)
     asked = agent_actions.Request(
@@ -248,17 +251,17 @@ def run_action(subscription_id: str, command: str):
             ttl = timedelta(hours=setting("IDEMPOTENCY_TTL_HOURS"))
             earlier = agent_actions.act_once(session, asked, token=token, done_at=done_at, now=utcnow(), ttl=ttl)
     except StaleVersion:  # another agent, the customer in the app or the service acted since the page was shown
-        return _customer_again(subscription_id, CHANGED_MEANWHILE)
+        return _customer_again(subscription_id, _(CHANGED_MEANWHILE))
     except InvalidInput as refused:
         if idempotency.HEADER in refused.errors:  # a token handed out for another action (a form edited by hand)
-            return _error_page(422, FORM_EXPIRED_TITLE, REUSED_FORM_DETAIL)
+            return _error_page(422, _(FORM_EXPIRED_TITLE), _(REUSED_FORM_DETAIL))
         raise
     except Conflict:  # the lifecycle refuses it now, as the API would with a 409
-        return _customer_again(subscription_id, NOT_POSSIBLE)
+        return _customer_again(subscription_id, _(NOT_POSSIBLE))
     if earlier is None:
-        flash(DONE % {"action": action_label(chosen, g.agent.locale)}, "info")
+        flash(_(DONE, action=action_label(chosen, g.agent.locale)), "info")
         return redirect(done_at, 303)
     if idempotency.in_progress(earlier):
-        return _error_page(409, "Still being carried out", STILL_RUNNING)
-    flash(ALREADY_DONE, "info")
+        return _error_page(409, _("Still being carried out"), _(STILL_RUNNING))
+    flash(_(ALREADY_DONE), "info")
     return redirect(earlier.headers.get("Location", done_at), 303)

@@ -71,6 +71,11 @@ def _one(field: str, message: str) -> str:
     return gettext(CANNOT_USE)
 
 
+def reference_refusal(message: str) -> str:
+    """Why a typed customer reference is none (gateway.domain.partner_refs' reasons), in the agent's words."""
+    return _one("partner_ref", message)
+
+
 def field_errors(error: ValidationError, rename: dict[str, str] | None = None) -> dict[str, str]:
     """{form field: what is wrong, in the agent's language}; `rename` maps schema fields to the form's names."""
     rename = rename or {}

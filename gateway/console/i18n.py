@@ -158,6 +158,11 @@ def cldr_locale(language: str) -> Locale:
     return Locale.parse(CLDR_LOCALES.get(language, CLDR_LOCALES[FALLBACK_LOCALE]))
 
 
+def language_name(code: str, language: str) -> str:
+    """A language as `language` names it (CLDR): en in German is Englisch, ms in French malais."""
+    return cldr_locale(language).languages.get(code.replace("_", "-").split("-")[0].lower(), code)
+
+
 # --- which time zone -----------------------------------------------------------------------------------------
 
 

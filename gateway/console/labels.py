@@ -45,6 +45,8 @@ DELIVERIES = {
     NoticeDelivery.DEAD: N_("Failed"),
     NoticeDelivery.ARCHIVED: N_("Archived"),
 }
+# Who bills the member (Subscription.billed_by), as "Billed by: …" names them.
+BILLERS = {"partner": N_("you (partner)"), "service": N_("the streaming service")}
 WORDS: dict[str, str] = {**CATEGORIES, **PRIORITIES, **ESCALATION_STATUSES, **DELIVERIES}
 
 
@@ -57,3 +59,8 @@ def label(code: str | None) -> str:
         return gettext(WORDS[code])
     subscription_statuses = TEXTS.get(current_language(), TEXTS["en"]).status_labels
     return subscription_statuses.get(code, code)
+
+
+def biller(code: str) -> str:
+    """Who bills the member, in the agent's words; the code as it is for one the console does not know."""
+    return gettext(BILLERS[code]) if code in BILLERS else code

@@ -155,6 +155,11 @@ def _actor_name(code: str) -> str:
     return labels.biller(code)
 
 
+@blp.app_template_filter("language_name")
+def _language_name(code: str) -> str:
+    return i18n.language_name(code, g.get("language", "en"))
+
+
 @blp.app_template_filter("zone_label")
 def _zone_label(zone: str) -> str:
     return i18n.zone_label(zone, g.get("language", "en"))

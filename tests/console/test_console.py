@@ -328,7 +328,7 @@ def test_faq_article_falls_back_to_english(app, agent):
     with app_store(app).transaction() as session:
         add_faq_article(session, "english-only", "en", "Only in English")
     page = text_of(agent.get("/console/faq/english-only", query_string={"language": "ms"}))
-    assert "Only in English" in page and "Not available in Bahasa Melayu" in page
+    assert "Only in English" in page and "Not available in Malay: shown in English." in page
 
 
 def test_unknown_article_is_a_page_not_a_problem(agent):

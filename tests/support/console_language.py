@@ -30,6 +30,15 @@ def translations(language: str) -> dict[str, str]:
     return found
 
 
+# Messages a language writes exactly as English does; any other translation equal to its source is a copy left
+# untranslated.
+SAME_AS_ENGLISH = {
+    "de": {"Normal", "Status", "FAQ"},
+    "fr": {"Activation", "Action", "Actions", "Console", "FAQ"},
+    "es": {"Normal", "Plan: %(plan)s", "Plan:"},
+    "ms": {"Status"},
+}
+
 # Not "of": German and Malay name the Isle of Man and Port of Spain as English does (CLDR).
 ENGLISH_WORDS = re.compile(
     r"\b(the|and|your|you|with|this|that|has|been|please|here|which|there|for|not|from|is|are|to|it|by|be|can"
@@ -38,14 +47,15 @@ ENGLISH_WORDS = re.compile(
 
 
 def english_left(text: str, language: str) -> list[str]:
-    """The English in a page meant for `language`: catalog messages shown untranslated, and common English words."""
-    known = translations(language)
-    found = [
-        message
-        for message, translated in known.items()
-        if translated != message
-        and len(message) > 2
-        and re.search(r"(?<!\w)" + re.escape(re.sub(r"%\(\w+\)s.*", "", message).strip()) + r"(?!\w)", text)
-        and re.sub(r"%\(\w+\)s.*", "", message).strip()
-    ]
+    """The English in a page meant for `language` (its text segments one per line): catalog messages shown
+    untranslated, and common English words. A one-word message counts only as a segment of its own (a label, a
+    button): inside a sentence it may be a word of the language as well (French "Comment un client...")."""
+    found = []
+    for message in translations("en"):  # every message, whatever the language's catalog says of it
+        lead = re.sub(r"%\(\w+\)s.*", "", message).strip()  # the text before the first placeholder
+        if message in SAME_AS_ENGLISH[language] or len(lead) < 3:
+            continue
+        pattern = rf"(?m)^\s*{re.escape(lead)}[\s.:]*$" if " " not in lead else rf"(?<!\w){re.escape(lead)}(?!\w)"
+        if re.search(pattern, text):
+            found.append(message)
     return found + ENGLISH_WORDS.findall(text)
