@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.domain import escalations
-from gateway.domain.lifecycle import Actor, Status, changes_sending
+from gateway.domain.lifecycle import PARTNER_BILLED, SERVICE_BILLED, Actor, Status, changes_sending
 from gateway.domain.partners import LOCALE, PARTNER_CODE
 from gateway.domain.plans import PLANS
 from gateway.domain.product_orders import FINAL_STATES, ITEM_STATES, ItemAction
@@ -146,7 +146,35 @@ class SubscriptionEventEnvelopeSchema(EventEnvelopeSchema):
     )
 
 
+class CreationEventEnvelopeSchema(EventEnvelopeSchema):
+    """subscription.created: the creation is the subscription's history entry 0."""
+
+    subscription = fields.Nested(EventSubscriptionRefSchema, required=True)
+    sequence = fields.Integer(
+        required=True,
+        validate=validate.OneOf([0]),
+        metadata={"description": "Always 0: the creation, before every change the subscription's other events number."},
+    )
+
+
 # -- lifecycle data ----------------------------------------------------------------------------------------------
+
+
+class SubscriptionCreatedDataSchema(EventSchema):
+    """The partner created the subscription (through /v1 or a TM Forum product order): it waits for the member to
+    activate it by `activation_expires_at`. Sent only to endpoints that ask for it by type (TM Forum hubs
+    listening for ProductCreateEvent), and recorded only while a partner has one: plain webhook endpoints never
+    receive it."""
+
+    status = _one_of([Status.PENDING_ACTIVATION], "The new subscription's status.")
+    reason = _one_of(["created"], "Why the event is sent.")
+    actor = _one_of([Actor.PARTNER], "Who created it.")
+    plan = _one_of(PLANS, "Its plan.")
+    market = _text("ISO 3166-1 alpha-2 country code.", validate=validate.Regexp(COUNTRY))
+    locale = _text("BCP 47: the member's language.", validate=validate.Regexp(LOCALE))
+    billed_by = _one_of([PARTNER_BILLED, SERVICE_BILLED], "Who bills the member.")
+    billing_anchor = fields.Date(required=True, metadata={"description": "The day billing periods start from."})
+    activation_expires_at = _time("Unless the member activates it by then, it is cancelled.")
 
 
 def lifecycle_data(event_type: str) -> type[EventSchema]:
@@ -447,8 +475,10 @@ class CatalogEntry:
         return self.data.__name__.removesuffix("Schema")
 
 
-def _envelope(name: str, data: type[EventSchema], about_subscription: bool) -> type[EventEnvelopeSchema]:
-    base = SubscriptionEventEnvelopeSchema if about_subscription else EventEnvelopeSchema
+def _envelope(
+    name: str, data: type[EventSchema], about_subscription: bool, base: type[EventEnvelopeSchema] | None = None
+) -> type[EventEnvelopeSchema]:
+    base = base or (SubscriptionEventEnvelopeSchema if about_subscription else EventEnvelopeSchema)
     title = "".join(part.title() for part in re.split(r"[._]", name))
     return type(
         f"{title}EventSchema",
@@ -477,11 +507,18 @@ def _example(name: str, occurred_at: str, data: dict[str, Any], sequence: int | 
 
 
 def _event(
-    name: str, sent_when: str, data: type[EventSchema], occurred_at: str, example_data: dict, sequence: int | None
+    name: str,
+    sent_when: str,
+    data: type[EventSchema],
+    occurred_at: str,
+    example_data: dict,
+    sequence: int | None,
+    envelope: type[EventEnvelopeSchema] | None = None,
 ) -> CatalogEntry:
     about_subscription = sequence is not None
     example = _example(name, occurred_at, example_data, sequence)
-    return CatalogEntry(name, sent_when, data, example, about_subscription, _envelope(name, data, about_subscription))
+    schema = _envelope(name, data, about_subscription, envelope)
+    return CatalogEntry(name, sent_when, data, example, about_subscription, schema)
 
 
 def _notice_text(subject: str, body: str, sms: str, locale: str = "en") -> dict[str, str]:
@@ -540,6 +577,13 @@ ONE_HOUSEHOLD = "one_household"
 CATALOG: dict[str, CatalogEntry] = {
     event.name: event
     for event in [
+        _event("subscription.created",
+               "A subscription was created (only to endpoints that ask for it, such as TM Forum hubs).",
+               SubscriptionCreatedDataSchema, "2026-11-01T16:00:00+00:00",
+               {"status": "pending_activation", "reason": "created", "actor": "partner", "plan": "standard",
+                "market": "DE", "locale": "de-DE", "billed_by": "partner", "billing_anchor": "2026-11-01",
+                "activation_expires_at": "2026-12-01T16:00:00+00:00"},
+               0, CreationEventEnvelopeSchema),
         _event("subscription.activated",
                "The member linked or created a streaming account with the activation code.",
                SubscriptionActivatedDataSchema, "2026-11-02T09:30:00+00:00",

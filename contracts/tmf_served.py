@@ -48,11 +48,19 @@ SERVED: list[tuple[str, str, tuple[str, ...]]] = [
     ("TMF622", "/productOrder", ("get", "post")),
     ("TMF622", "/productOrder/{id}", ("get",)),
     ("TMF622", "/cancelProductOrder", ("post",)),
+    ("TMF637", "/hub", ("post",)),
+    ("TMF637", "/hub/{id}", ("delete",)),
+    ("TMF622", "/hub", ("post",)),
+    ("TMF622", "/hub/{id}", ("delete",)),
 ]
 
 # Routes the gateway serves on a TMF API that its official spec does not describe, with why; they are not in the
 # served documents (which keep to the official operations) and the README lists them.
-EXTENSIONS: list[tuple[str, str, tuple[str, ...], str]] = []
+HUB_READ = "a registered listener read back (the v4 specs register and unregister a hub but have no GET for one)"
+EXTENSIONS: list[tuple[str, str, tuple[str, ...], str]] = [
+    ("TMF637", "/hub/{id}", ("get",), HUB_READ),
+    ("TMF622", "/hub/{id}", ("get",), HUB_READ),
+]
 
 
 ADDED_RESPONSES = {

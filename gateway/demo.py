@@ -1,4 +1,5 @@
-"""Demo data: two partners in different markets and fresh keys for every audience."""
+"""Demo data: three partners in different markets (standard webhooks, batches, TM Forum hubs) and fresh keys for
+every audience."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from sqlalchemy import select
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
 from gateway.domain.lifecycle import Actor, Command
 from gateway.domain.periods import add_months
+from gateway.domain.tmf import TmfApi
+from gateway.services import hubs as hub_service
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
 from gateway.services import subscriptions as subscription_service
@@ -34,7 +37,17 @@ DEMO_PARTNERS = [
         "default_locale": "ms-MY",
         "flavour": "batch",
     },
+    {
+        "code": "alpennetz",
+        "display_name": "Alpennetz (demo, TM Forum)",
+        "markets": ["AT"],
+        "default_locale": "de-AT",
+        "flavour": "standard",  # its own calls; what it receives goes to its TM Forum hubs, spoken to as `tmf`
+    },
 ]
+# Partners that speak TM Forum: no plain webhook endpoint, a hub on each TMF API instead (every event type), as
+# an operator's system registers them with POST /tmf-api/<api>/v4/hub.
+DEMO_TMF_HUBS: dict[str, tuple[TmfApi, ...]] = {"alpennetz": (TmfApi.PRODUCT_INVENTORY, TmfApi.PRODUCT_ORDERING)}
 
 
 @dataclass(frozen=True)
@@ -42,20 +55,30 @@ class DemoKeys:
     operator: str
     service: str
     partners: dict[str, str]  # partner code -> token with every partner scope
-    webhook_secrets: dict[str, list[str]]  # partner code -> the secrets its demo endpoints sign with
+    webhook_secrets: dict[str, list[str]]  # partner code -> the secrets its demo endpoints (and hubs) sign with
 
 
 def seed_demo(store: Store, *, now: datetime, receiver_url: str) -> DemoKeys:
     """Create the demo partners if missing, revoke earlier demo keys, and issue new ones (tokens are shown once).
 
-    Each demo partner has one endpoint on the local demo receiver; it is pointed at `receiver_url` again on
-    every run (the receiver's port may differ between runs).
+    Each demo partner has one endpoint on the local demo receiver, or a TM Forum partner one hub per TMF API;
+    they are pointed at `receiver_url` again on every run (the receiver's port may differ between runs).
     """
     with store.transaction() as session:
         for spec in DEMO_PARTNERS:
             url = f"{receiver_url}/{spec['code']}"
+            hub_apis = DEMO_TMF_HUBS.get(spec["code"], ())
             if session.get(Partner, spec["code"]) is None:
-                partner_service.add_partner(session, now=now, webhook_urls=[url], allow_private_endpoints=True, **spec)
+                webhook_urls = [] if hub_apis else [url]
+                partner_service.add_partner(
+                    session, now=now, webhook_urls=webhook_urls, allow_private_endpoints=True, **spec
+                )
+            endpoints = partner_service.list_endpoints(session, spec["code"])
+            for api in hub_apis:
+                if not any(endpoint.hub_api == api for endpoint in endpoints):
+                    hub_service.register_hub(
+                        session, spec["code"], api, callback=url, query=None, allow_private=True, now=now
+                    )
             for endpoint in partner_service.list_endpoints(session, spec["code"]):
                 endpoint.url = url
         _seed_inactive_members(session, now)

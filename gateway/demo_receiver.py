@@ -3,7 +3,8 @@
 `gateway demo` runs it; it stands for a partner's system, so it only uses what a partner would have: the
 signing secrets (from GATEWAY_DEMO_RECEIVER_SECRETS, JSON {partner code: [whsec_...]}) and the
 `standardwebhooks` reference library. A batch is verified over its raw NDJSON body (json_parse=False: the
-library would parse it as one JSON document), then read a line at a time.
+library would parse it as one JSON document), then read a line at a time. A TM Forum partner's hubs post TMF
+events (eventType, event: {product}), signed the same way; each is shown with the status it reports.
 
     python -m gateway.demo_receiver --port 8001
 """
@@ -34,6 +35,8 @@ def _verified(secrets: list[str], body: bytes, headers: dict[str, str]) -> bool:
 
 
 def _describe(event: dict) -> str:
+    if "eventType" in event:  # a TM Forum hub's event (TMF630)
+        return _describe_tmf(event)
     subscription = event.get("subscription") or {}
     where = f" {subscription.get('id')} #{event.get('sequence')}" if subscription else ""
     data = event.get("data", {})
@@ -41,11 +44,22 @@ def _describe(event: dict) -> str:
     return f"{event.get('type')}{where} {detail}".rstrip()
 
 
+def _describe_tmf(event: dict) -> str:
+    """A TM Forum event: its type, the product (or order) it is about and the status (state) it reports; a deleted
+    product has none."""
+    payload = event.get("event") or {}
+    resource = payload.get("product") or payload.get("productOrder") or {}
+    status = resource.get("status") or resource.get("state") or ""
+    return f"{event.get('eventType')} {resource.get('id')} {status}".rstrip()
+
+
 def _received(partner: str, body: bytes, content_type: str) -> str:
     """What a verified request brought: one line for a single event; for a batch (NDJSON, one event per line),
     a line saying how many events came in the one request, then one line per event."""
     if content_type.split(";")[0].strip().lower() != NDJSON:
-        return f"[demo receiver] {partner}: {_describe(json.loads(body))} (signature ok)"
+        event = json.loads(body)
+        checked = "TM Forum, signature ok" if "eventType" in event else "signature ok"
+        return f"[demo receiver] {partner}: {_describe(event)} ({checked})"
     events = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
     count = f"{len(events)} event{'' if len(events) == 1 else 's'}"
     lines = [f"[demo receiver] {partner}: a batch of {count} in one request (NDJSON, signature ok)"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Text, and_, bindparam, cast, exists, literal_column, or_, select, update
+from sqlalchemy import Text, and_, bindparam, cast, exists, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.domain.delivery import CircuitState, DeliveryStatus, EndpointStatus
@@ -67,6 +67,11 @@ def delivery_is_due(now):
     )
 
 
+def endpoint_flavour():
+    """How the endpoint is spoken to: its own flavour (a TM Forum hub's `tmf`), else its partner's."""
+    return func.coalesce(WebhookEndpoint.flavour, Partner.flavour)
+
+
 @dataclass(frozen=True, slots=True)
 class EndpointWithWork:
     endpoint_id: str
@@ -85,7 +90,7 @@ def _endpoints_with_due_work():
     now = bindparam("now", type_=UTCDateTime())
     due_here = exists().where(Delivery.endpoint_id == WebhookEndpoint.id, delivery_is_due(now))
     return (
-        select(WebhookEndpoint.id, Partner.flavour)
+        select(WebhookEndpoint.id, endpoint_flavour())
         .join(Partner, Partner.code == WebhookEndpoint.partner_code)
         .where(_endpoint_can_send(now), due_here)
         .order_by(WebhookEndpoint.id)
@@ -209,7 +214,7 @@ def _sendable_endpoint(session: Session, endpoint_id: str, now: datetime) -> _Se
             WebhookEndpoint.secret,
             WebhookEndpoint.previous_secret,
             WebhookEndpoint.previous_secret_expires_at,
-            Partner.flavour,
+            endpoint_flavour().label("flavour"),
         )
         .join(Partner, Partner.code == WebhookEndpoint.partner_code)
         .where(WebhookEndpoint.id == endpoint_id, _endpoint_can_send(now))

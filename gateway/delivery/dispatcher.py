@@ -38,12 +38,14 @@ from gateway.delivery.lanes import Lanes, Request
 from gateway.delivery.metrics import DeliveryMetrics
 from gateway.delivery.outcomes import Send, attempt_outcome, record_sends
 from gateway.delivery.publisher import publish_events
+from gateway.delivery.rendering import outgoing_event
 from gateway.domain.clock import utcnow
 from gateway.domain.delivery import CircuitPolicy, Outcome, RetryPolicy, parse_schedule
+from gateway.domain.tmf_events import NoTmfForm
 from gateway.store.db import Store
 from gateway.store.models import Delivery
 from gateway.store.outages import OutageBackoff, is_store_outage
-from partners.base import OutgoingEvent, Target
+from partners.base import EXCERPT_LIMIT, Attempt, EventResult, Target
 from partners.registry import adapter_for
 from partners.transport import delivery_client
 
@@ -73,6 +75,7 @@ class DispatchSettings:
     retry: RetryPolicy
     circuit: CircuitPolicy
     allow_private: bool
+    public_url: str = ""  # the gateway's own address (GATEWAY_PUBLIC_URL): TMF events' hrefs are under it
     endpoint_concurrency: int = 4  # requests in flight to one endpoint (1: strictly one after the other)
     concurrency: int = 128  # requests in flight from the process
     idle_wait: float = 0.5  # seconds between claims that found nothing to do
@@ -105,6 +108,7 @@ class DispatchSettings:
                 timedelta(hours=settings["ENDPOINT_DISABLE_AFTER_HOURS"]),
             ),
             allow_private=settings["ALLOW_PRIVATE_ENDPOINTS"],
+            public_url=settings.get("PUBLIC_URL") or "",
             endpoint_concurrency=settings["DELIVERY_ENDPOINT_CONCURRENCY"],
             concurrency=settings["DELIVERY_CONCURRENCY"],
         )
@@ -223,7 +227,9 @@ class Dispatcher:
             if claimed:
                 self._lanes.add(self._requests(claimed, self.clock() + self.settings.lease))
             elif not self._lanes.load():
-                if until_idle:
+                # A send that finished after this round took the finished ones is recorded first: the subscriber's
+                # next event, which it held back, may be due once it is.
+                if until_idle and not self._finished.arrived.is_set():
                     break
                 stop.wait(self.settings.idle_wait)
                 continue
@@ -394,7 +400,10 @@ class Dispatcher:
         first = deliveries[0]
         adapter = adapter_for(first.flavour)
         target = Target(first.url, first.secrets)
-        events = [OutgoingEvent(d.event_id, d.event_type, d.body) for d in deliveries]
+        try:
+            events = [outgoing_event(d, gateway_url=self.settings.public_url) for d in deliveries]
+        except NoTmfForm as error:  # one delivery each for a hub (no batches): its attempt says what went wrong
+            return Send(first.endpoint_id, deliveries, [_not_sent(first, error, self.clock())])
         if adapter.accepts_batches:
             results = await adapter.send_batch(
                 self.http, target, events, timeout=self.settings.timeout, clock=self.clock
@@ -404,3 +413,10 @@ class Dispatcher:
                 await adapter.send(self.http, target, events[0], timeout=self.settings.timeout, clock=self.clock)
             ]
         return Send(first.endpoint_id, deliveries, results)
+
+
+def _not_sent(delivery: ClaimedDelivery, error: Exception, now: datetime) -> EventResult:
+    """An attempt that never reached the partner: its error class and what went wrong, kept with the attempt; the
+    delivery is retried on the schedule like any failure, then kept as a dead letter."""
+    attempt = Attempt(now, 0.0, error_class=type(error).__name__, excerpt=str(error)[:EXCERPT_LIMIT])
+    return EventResult(delivery.event_id, [attempt])

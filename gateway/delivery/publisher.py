@@ -1,4 +1,5 @@
-"""Publishing: committed outbox events get their feed position and one delivery per enabled endpoint.
+"""Publishing: committed outbox events get their feed position and one delivery per enabled endpoint that takes
+their type (every type, but for TM Forum hubs, which name theirs; see takes_event_type).
 
 Positions are handed out by one publisher at a time (PostgreSQL: a transaction-level advisory lock, which a
 dispatcher that finds it taken does without — another one is publishing; SQLite: the write lock), in id order,
@@ -11,16 +12,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import ColumnElement, and_, exists, false, func, insert, literal, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from gateway.domain.delivery import DeliveryStatus, EndpointStatus
+from gateway.domain.events import OPT_IN_EVENT_TYPES
 from gateway.store.locks import TransactionLock
-from gateway.store.models import Delivery, OutboxEvent, WebhookEndpoint
+from gateway.store.models import Delivery, EndpointEventType, OutboxEvent, WebhookEndpoint
 from gateway.store.types import UTCDateTime
 
 ENABLED = EndpointStatus.ENABLED.value
 PUBLISHING = TransactionLock(7_420_251)  # one publisher at a time (on PostgreSQL; SQLite has one writer anyway)
+
+
+def takes_event_type(endpoint, event_type: ColumnElement[str] | str) -> ColumnElement[bool]:
+    """Whether the endpoint (the webhook_endpoints table, or an alias) receives events of `event_type` (a column
+    or a name): one that filters events (a TM Forum hub) the types of its endpoint_event_types rows only, any
+    other every type but the opt-in ones (gateway.domain.events.OPT_IN_EVENT_TYPES). The one rule that the
+    fan-out, a test event's list of endpoints and the recording of an opt-in event go by."""
+    if not isinstance(event_type, ColumnElement):
+        event_type = literal(str(event_type))
+    named = exists().where(EndpointEventType.endpoint_id == endpoint.c.id, EndpointEventType.event_type == event_type)
+    # The opt-in names written out, as the statement's own text: a plan that needs no bound values for them.
+    opt_in = [literal_column(f"'{name}'") for name in sorted(OPT_IN_EVENT_TYPES)]
+    return or_(and_(endpoint.c.filters_events == false(), event_type.not_in(opt_in)), named)
 
 
 def hold_publishing(session: Session) -> None:
@@ -62,18 +77,27 @@ def publish_events(session: Session, now: datetime, limit: int = 2000) -> int:
         .cte("batch")
         .prefix_with("MATERIALIZED")
     )
-    fan_out = select(
-        batch.c.id,
-        endpoint.c.id,
-        batch.c.partner_code,
-        batch.c.subscription_id,
-        batch.c.position,
-        batch.c.event_type,
-        literal(DeliveryStatus.PENDING.value),
-        literal(0),
-        literal(now, UTCDateTime()),
-        literal(now, UTCDateTime()),
-    ).join(endpoint, (endpoint.c.partner_code == batch.c.partner_code) & (endpoint.c.status == EndpointStatus.ENABLED))
+    fan_out = (
+        select(
+            batch.c.id,
+            endpoint.c.id,
+            batch.c.partner_code,
+            batch.c.subscription_id,
+            batch.c.position,
+            batch.c.event_type,
+            literal(DeliveryStatus.PENDING.value),
+            literal(0),
+            literal(now, UTCDateTime()),
+            literal(now, UTCDateTime()),
+        )
+        .select_from(batch)
+        .join(
+            endpoint,
+            (endpoint.c.partner_code == batch.c.partner_code)
+            & (endpoint.c.status == EndpointStatus.ENABLED)
+            & takes_event_type(endpoint, batch.c.event_type),
+        )
+    )
     columns = [
         "event_id",
         "endpoint_id",

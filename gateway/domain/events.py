@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
 class EventType(enum.StrEnum):
+    # A subscription's creation: sent only to endpoints that ask for it by type (OPT_IN_EVENT_TYPES)
+    SUBSCRIPTION_CREATED = "subscription.created"
     # A subscription's lifecycle (gateway.domain.lifecycle)
     SUBSCRIPTION_ACTIVATED = "subscription.activated"
     SUBSCRIPTION_PLAN_CHANGED = "subscription.plan_changed"
@@ -39,6 +41,11 @@ class EventType(enum.StrEnum):
     # An operator's test of a partner's endpoint
     GATEWAY_TEST = "gateway.test"
 
+
+# Event types an endpoint receives only when it names them (a TM Forum hub filtering for ProductCreateEvent):
+# an endpoint that filters nothing never gets them. A partner creating a subscription knows it did, so today's
+# webhook endpoints keep exactly the traffic they had; a TMF listener needs the creation as an event of its own.
+OPT_IN_EVENT_TYPES = frozenset({EventType.SUBSCRIPTION_CREATED})
 
 # Every type's name, to look up a text such as an article's related events (`"x" in EventType` raises before
 # Python 3.12).
@@ -76,6 +83,31 @@ def envelope(
         payload["sequence"] = sequence
     payload["data"] = data
     return payload
+
+
+def creation_event_data(
+    *,
+    status: str,
+    actor: str,
+    plan: str,
+    market: str,
+    locale: str,
+    billed_by: str,
+    billing_anchor: date,
+    activation_expires_at: datetime,
+) -> dict[str, Any]:
+    """The `data` of subscription.created: where the new subscription stands and what it was created with."""
+    return {
+        "status": status,
+        "reason": "created",
+        "actor": actor,
+        "plan": plan,
+        "market": market,
+        "locale": locale,
+        "billed_by": billed_by,
+        "billing_anchor": billing_anchor.isoformat(),
+        "activation_expires_at": activation_expires_at.isoformat(),
+    }
 
 
 def change_event_data(

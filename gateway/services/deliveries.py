@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from gateway.delivery.publisher import takes_event_type
+from gateway.delivery.rendering import event_as_sent
 from gateway.domain.delivery import DeliveryStatus, EndpointStatus
 from gateway.domain.errors import Conflict, InvalidInput, NotFound
 from gateway.domain.events import EventType
 from gateway.services.outbox import record_event
 from gateway.services.partners import deleted_endpoint_reason, get_partner
-from gateway.store.models import Delivery, DeliveryAttempt, OperatorEvent, OutboxEvent, WebhookEndpoint
+from gateway.store.models import Delivery, DeliveryAttempt, OperatorEvent, OutboxEvent, Partner, WebhookEndpoint
 
 TEST_EVENT = EventType.GATEWAY_TEST
 
@@ -55,6 +59,16 @@ def get_delivery(session: Session, delivery_id: int, *, partner_code: str | None
     if delivery is None or (partner_code is not None and delivery.partner_code != partner_code):
         raise NotFound("delivery", str(delivery_id))
     return delivery
+
+
+def event_sent(session: Session, delivery: Delivery, *, gateway_url: str) -> Mapping[str, Any]:
+    """The delivery's event as it is sent to its endpoint: as stored, or a TM Forum hub's as its TMF event."""
+    flavour = session.scalar(
+        select(func.coalesce(WebhookEndpoint.flavour, Partner.flavour))
+        .join(Partner, Partner.code == WebhookEndpoint.partner_code)
+        .where(WebhookEndpoint.id == delivery.endpoint_id)
+    )
+    return event_as_sent(delivery.event.payload, flavour=flavour, gateway_url=gateway_url)
 
 
 def attempts_of(session: Session, delivery_id: int) -> list[DeliveryAttempt]:
@@ -129,10 +143,13 @@ def send_test_event(session: Session, partner_code: str, *, now: datetime) -> Se
         data={"message": "A test event from the partner gateway. No action is needed."},
     )
     session.flush()
-    enabled = select(WebhookEndpoint.id).where(
-        WebhookEndpoint.partner_code == partner_code, WebhookEndpoint.status == EndpointStatus.ENABLED
+    endpoint = WebhookEndpoint.__table__
+    enabled = select(endpoint.c.id).where(
+        endpoint.c.partner_code == partner_code,
+        endpoint.c.status == EndpointStatus.ENABLED,
+        takes_event_type(endpoint, TEST_EVENT),  # not a TM Forum hub: a test has no TMF form
     )
-    return SentTestEvent(event.event_id, event.event_type, list(session.scalars(enabled.order_by(WebhookEndpoint.id))))
+    return SentTestEvent(event.event_id, event.event_type, list(session.scalars(enabled.order_by(endpoint.c.id))))
 
 
 def list_feed(

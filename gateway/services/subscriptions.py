@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from gateway.domain import lifecycle
 from gateway.domain.errors import Conflict, InvalidInput, NotFound
-from gateway.domain.events import change_event_data, subscription_ref
+from gateway.domain.events import EventType, change_event_data, creation_event_data, subscription_ref
 from gateway.domain.ids import new_id
 from gateway.domain.lifecycle import Actor, Command, Status
 from gateway.domain.partners import normalize_locale
@@ -24,6 +24,7 @@ from gateway.domain.subscription import (
     decide,
     decide_pending_downgrade,
 )
+from gateway.services import hubs
 from gateway.services.notices import member_notice
 from gateway.services.outbox import record_event
 from gateway.services.partners import get_partner
@@ -119,7 +120,34 @@ def create_subscription(
         if existing is None:
             raise
         raise Conflict(f"Subscription {existing} already has partner_ref {partner_ref!r}.") from None
+    _record_creation(session, subscription, now)
     return subscription
+
+
+def _record_creation(session: Session, subscription: Subscription, now: datetime) -> None:
+    """subscription.created, for the partner's endpoints that ask for it (a TM Forum hub's ProductCreateEvent).
+    Recorded only while one does: the event is opt-in (plain webhook endpoints never get it), and a row per
+    creation that no one receives would only fill the outbox and the feed."""
+    if not hubs.listens_for(session, subscription.partner_code, EventType.SUBSCRIPTION_CREATED):
+        return
+    record_event(
+        session,
+        partner_code=subscription.partner_code,
+        event_type=EventType.SUBSCRIPTION_CREATED,
+        occurred_at=now,
+        subscription=subscription_ref(subscription.id, subscription.partner_ref),
+        sequence=0,  # the creation's own entry in the history
+        data=creation_event_data(
+            status=subscription.status,
+            actor=Actor.PARTNER,
+            plan=subscription.plan,
+            market=subscription.market,
+            locale=subscription.locale,
+            billed_by=subscription.billed_by,
+            billing_anchor=subscription.billing_anchor,
+            activation_expires_at=subscription.activation_expires_at,
+        ),
+    )
 
 
 def find_by_partner_ref(session: Session, partner_code: str, partner_ref: str) -> Subscription | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from contracts.tmf_served import EXTENSIONS as TMF_EXTENSIONS
 from contracts.tmf_served import SPECS as TMF_SPECS
 from contracts.tmf_served import served_spec
 from gateway import create_app
@@ -34,9 +35,11 @@ from gateway.domain.inactivity import MarketPolicies
 from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
 from gateway.domain.lifecycle import Actor, Command
 from gateway.domain.roster import RosterFormat, read_roster
+from gateway.domain.tmf import TmfApi
 from gateway.services import campaigns as campaign_service
 from gateway.services import escalations as escalation_service
 from gateway.services import faq as faq_service
+from gateway.services import hubs as hub_service
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
 from gateway.services import product_orders as order_service
@@ -161,6 +164,12 @@ EXAMPLE_BODIES |= {
 # What the right key gets from an operation that always refuses what it is asked, once the caller is let in: no
 # order can be cancelled (each is carried out when it is placed), so a cancellation reaches its 409.
 REFUSED_WITH_THE_RIGHT_KEY = {("/tmf-api/productOrdering/v4/cancelProductOrder", "POST"): 409}
+# TM Forum hubs (TMF630) register a callback on either TMF API.
+TMF_CALLBACK = "https://hooks.example.net/alpha-tmf"
+EXAMPLE_BODIES |= {
+    (f"/tmf-api/{api}/v4/hub", "POST"): {"callback": TMF_CALLBACK, "query": ""}
+    for api in ("productInventory", "productOrdering")
+}
 # The query an operation needs, keyed by (rule, method).
 EXAMPLE_QUERIES = {
     ("/v1/callcenter/lookup", "GET"): {"partner_ref": "active"},
@@ -221,7 +230,12 @@ def _tmf_operation(rule: str, method: str) -> dict:
     paths = served_spec(name)["paths"]
     path = re.sub(r"<(?:\w+:)?\w+>", "{}", rule.removeprefix(TMF_SPECS[name].base_path))
     found = {re.sub(r"\{\w+\}", "{}", documented): item for documented, item in paths.items()}
-    return found.get(path, {}).get(method.lower(), {})
+    operation = found.get(path, {}).get(method.lower(), {})
+    extended = any(
+        spec == name and re.sub(r"\{\w+\}", "{}", documented) == path and method.lower() in methods
+        for spec, documented, methods, _why in TMF_EXTENSIONS
+    )
+    return {"responses": {"200": {"description": "a read the official spec lacks"}}} if extended else operation
 
 
 ALL_OPERATIONS = list(_operations())
@@ -328,6 +342,13 @@ class World:
             self.faq_slug = faq_service.create_article(
                 session, "matrix-article", "en", ArticleContent.of("Extra member", "How to add one."), now=now
             ).slug
+        with store.transaction() as session:  # alpha's TM Forum hub on each TMF API
+            self.hubs = {
+                api: hub_service.register_hub(
+                    session, "alpha", api, callback=TMF_CALLBACK, query=None, allow_private=False, now=now
+                ).id
+                for api in TmfApi
+            }
         with store.transaction() as session:  # alpha's TMF622 order, leaving its active subscription as it is
             item = {"id": "1", "action": "noChange", "product": {"id": self.subscriptions["active"]}}
             self.order = order_service.place_order(
@@ -345,6 +366,7 @@ class World:
             "key_id": self.target_key_id,
             "subscription_id": self.subscriptions[SUBSCRIPTION_STATE.get(rule, "active")],
             "product_id": self.subscriptions["active"],  # TMF637: a product is a subscription
+            "hub_id": self.hubs[TmfApi.PRODUCT_ORDERING if "/productOrdering/" in rule else TmfApi.PRODUCT_INVENTORY],
             "order_id": self.order,
             "reconciliation_id": self.reconciliation,
             "delivery_id": str(self.delivery),

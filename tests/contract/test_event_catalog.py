@@ -15,7 +15,9 @@ from gateway.domain import escalations, lifecycle
 from gateway.domain.clock import utcnow
 from gateway.domain.lifecycle import Actor, Command
 from gateway.domain.notices import MEMBER_NOTICES, PARTNER_NOTICES
+from gateway.domain.tmf import TmfApi
 from gateway.services import deliveries as delivery_service
+from gateway.services import hubs as hub_service
 from gateway.services import subscriptions as subscription_service
 from gateway.services.outbox import record_event
 from gateway.store.models import OutboxEvent
@@ -38,6 +40,7 @@ def test_the_catalog_names_exactly_the_event_types_the_code_can_emit():
         *(event_type for event_type, _ in PARTNER_NOTICES),
         "account.retention_expiring",
         "product_order.state_changed",  # services.product_orders, for each TMF622 order placed
+        "subscription.created",  # services.subscriptions, for a partner with a TM Forum hub listening for it
         delivery_service.TEST_EVENT,
         escalations.EVENT_TYPE,
     }
@@ -197,6 +200,16 @@ def _warn(subscription, now) -> None:
 def test_the_events_the_use_cases_record_match_the_catalog(store):
     Seeder(store).partner("nordlink")
     now = utcnow()
+    with store.transaction() as session:  # a TM Forum hub listening for creations: subscription.created is recorded
+        hub_service.register_hub(
+            session,
+            "nordlink",
+            TmfApi.PRODUCT_INVENTORY,
+            callback="https://hooks.example.net/tmf",
+            query="eventType=ProductCreateEvent",
+            allow_private=False,
+            now=now,
+        )
     with store.transaction() as session:
         lives = add_subscription(session, "nordlink", "lives", now=now)
         _apply(session, lives, Command.CHANGE_PLAN, Actor.PARTNER, "", now, plan="premium")

@@ -58,6 +58,8 @@ def test_demo_seeds_prints_keys_and_serves_them(environment):
     # The batch partner's request shows as a batch: how many events it brought, then each.
     assert "[demo receiver] selat-mobile: a batch of 1 event in one request (NDJSON, signature ok)" in output
     assert "[demo receiver]   1. gateway.test" in output
+    # The TM Forum partner's hubs: its seeded members' creations, as TMF events with their status.
+    assert "[demo receiver] alpennetz: ProductCreateEvent sub_" in output and "(TM Forum, signature ok)" in output
     # The gateway's and the dispatcher's JSON lines went to the log file, which the demo named, not to the terminal.
     log = Path(environment["GATEWAY_INSTANCE_PATH"]) / "demo.log"
     assert f"logs          {log}" in output
@@ -68,16 +70,16 @@ def test_demo_seeds_prints_keys_and_serves_them(environment):
 
     assert len({operator, service, first_partner, second_partner}) == 4
 
-    # A rerun seeds nothing twice, issues four new keys and revokes the ones printed before.
+    # A rerun seeds nothing twice, issues five new keys and revokes the ones printed before.
     rerun = subprocess.run([GATEWAY, "demo", "--no-serve"], env=environment, capture_output=True, text=True, check=True)
     new_operator = TOKEN.findall(rerun.stdout)[0]
-    assert len(set(TOKEN.findall(rerun.stdout))) == 4 and operator not in rerun.stdout
+    assert len(set(TOKEN.findall(rerun.stdout))) == 5 and operator not in rerun.stdout
     listed = subprocess.run(
         [GATEWAY, "partner", "list"], env=environment, capture_output=True, text=True, check=True
     ).stdout
-    assert len(listed.splitlines()) == 3  # header + the two demo partners
+    assert len(listed.splitlines()) == 4  # header + the three demo partners
     keys = subprocess.run([GATEWAY, "key", "list"], env=environment, capture_output=True, text=True, check=True).stdout
-    assert keys.count(" revoked ") == 4 and keys.count(" active ") == 4
+    assert keys.count(" revoked ") == 5 and keys.count(" active ") == 5
     assert new_operator not in keys
 
 
@@ -107,7 +109,7 @@ def test_demo_saves_its_keys_privately_and_prints_commands_that_work_on_every_ru
             assert keys_file.stat().st_mode & 0o777 == 0o600
             saved = dict(line.split("=", 1) for line in keys_file.read_text().splitlines() if "=" in line)
             assert saved.pop("GATEWAY_URL") == base
-            assert set(saved.values()) == set(TOKEN.findall(printed)) and len(saved) == 4  # the keys printed
+            assert set(saved.values()) == set(TOKEN.findall(printed)) and len(saved) == 5  # the keys printed
             assert f"{keys_file}" in printed
             command = _create_subscription_command(printed)
             answer = subprocess.run(["bash", "-c", command], capture_output=True, text=True, check=True).stdout

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from gateway.api.http.pagination import number_after, page
 from gateway.api.http.uow import reading
 from gateway.api.shared.presenters import attributes
+from gateway.runtime import setting
 from gateway.services import deliveries as delivery_service
 from gateway.services.deliveries import DeliveryFilter
 
@@ -39,9 +40,10 @@ def delivery_detail(session: Session, delivery_id: int, *, partner_code: str | N
     replay)."""
     delivery = delivery_service.get_delivery(session, delivery_id, partner_code=partner_code)
     body = attributes(delivery)
+    gateway_url = setting("PUBLIC_URL") or ""  # as the dispatcher renders a hub's TMF event: its hrefs' base
     body.update(
         webhook_id=delivery.webhook_id,
-        event=delivery.event.payload,
+        event=delivery_service.event_sent(session, delivery, gateway_url=gateway_url),
         attempt_log=delivery_service.attempts_of(session, delivery.id),
     )
     return body
