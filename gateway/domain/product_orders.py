@@ -362,7 +362,7 @@ def _add_item(
     market = characteristics.get(Characteristic.MARKET)
     if market is None:
         errors.add(f"{place}.{Characteristic.MARKET}", "Required: the ISO 3166-1 alpha-2 country it is sold in.")
-    elif market not in COUNTRY_CODES:
+    elif not isinstance(market, str) or market not in COUNTRY_CODES:
         errors.add(f"{place}.{Characteristic.MARKET}", "Not an ISO 3166-1 alpha-2 country code such as DE.")
     anchor = _anchor(characteristics.get(Characteristic.BILLING_ANCHOR), f"{place}.{Characteristic.BILLING_ANCHOR}")
     if isinstance(anchor, str):

@@ -126,6 +126,14 @@ def test_everything_wrong_with_an_add_item_is_named_at_once():
     assert "control character" in found["productOrderItem[0].product.relatedParty.id"]
 
 
+@pytest.mark.parametrize("value", [{"code": "DE"}, ["DE"], 49, None, True])
+def test_a_characteristic_of_any_json_type_is_read_without_failing(value):
+    characteristics = {"market": value, "billingAnchor": value, "locale": value, "billedBy": value}
+    found = errors_of(order(add_item(characteristics=characteristics)))
+    place = "productOrderItem[0].product.productCharacteristic"
+    assert {f"{place}.market", f"{place}.billingAnchor"} <= set(found)
+
+
 def test_an_add_item_needs_its_plan_customer_market_and_billing_anchor():
     found = errors_of(order({"id": "1", "action": "add"}))
     assert set(found) == {
