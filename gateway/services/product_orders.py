@@ -69,11 +69,11 @@ def place_order(
     """
     request = read_order(body, now=now)
     fingerprint = request_fingerprint(body)
-    _check_markets(session, partner_code, request)
     if request.external_id is not None:
         earlier = _by_external_id(session, partner_code, request.external_id)
-        if earlier is not None:
+        if earlier is not None:  # the order placed then, whatever the partner's markets are now
             return _same_order(earlier, fingerprint)
+    _check_markets(session, partner_code, request)
     order = ProductOrder(
         id=new_id(ORDER_ID_PREFIX),
         partner_code=partner_code,

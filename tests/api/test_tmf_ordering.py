@@ -14,7 +14,7 @@ from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind, Scope
 from gateway.domain.lifecycle import Actor, Command
 from gateway.services import subscriptions as subscription_service
-from gateway.store.models import OutboxEvent, ProductOrder, Subscription, SubscriptionChange
+from gateway.store.models import OutboxEvent, Partner, ProductOrder, Subscription, SubscriptionChange
 from tests.support.api import app_store, bearer
 from tests.support.parallel import all_at_once
 from tests.support.seeding import Seeder, add_subscription
@@ -493,6 +493,14 @@ def test_an_external_id_returns_the_same_order_and_never_a_second_effect(app, cl
     seed.partner("other", markets=["DE"])  # an externalId is the partner's own
     theirs = Tmf(client, bearer(seed.token(KeyKind.PARTNER, "other"))).order(add(), externalId="ORD-1")
     assert theirs["id"] != first.json["id"] and count(app, ProductOrder) == 2
+
+
+def test_an_order_is_returned_for_its_external_id_after_the_partner_stopped_selling_there(app, tmf):
+    placed = tmf.order(add(market="AT"), externalId="ORD-AT")
+    with app_store(app).transaction() as session:
+        session.get(Partner, "nordlink").markets = ["DE"]
+    assert tmf.post({"productOrderItem": [add(market="AT")], "externalId": "ORD-AT"}).json == placed
+    assert tmf.post({"productOrderItem": [add(market="AT")], "externalId": "ORD-AT2"}).status_code == 400
 
 
 def test_a_failed_order_is_returned_for_its_external_id_too(app, tmf):
