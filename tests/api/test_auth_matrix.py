@@ -83,6 +83,7 @@ EXAMPLE_BODIES = {
     },
     ("/admin/v1/partners/<code>", "PATCH"): {"display_name": "Alpha renamed"},
     ("/admin/v1/partners/<code>/webhook-endpoints", "POST"): {"url": "https://hooks.example.net/alpha-2"},
+    ("/admin/v1/partners/<code>/inventory", "PUT"): {"url": "https://inventory.example.net/productInventory/v4"},
     ("/admin/v1/keys", "POST"): {
         "kind": "partner",
         "partner": "alpha",
@@ -366,8 +367,8 @@ class World:
             "key_id": self.target_key_id,
             "subscription_id": self.subscriptions[SUBSCRIPTION_STATE.get(rule, "active")],
             "product_id": self.subscriptions["active"],  # TMF637: a product is a subscription
-            "hub_id": self.hubs[TmfApi.PRODUCT_ORDERING if "/productOrdering/" in rule else TmfApi.PRODUCT_INVENTORY],
             "order_id": self.order,
+            "hub_id": self.hubs[TmfApi.PRODUCT_ORDERING if "/productOrdering/" in rule else TmfApi.PRODUCT_INVENTORY],
             "reconciliation_id": self.reconciliation,
             "delivery_id": str(self.delivery),
             "campaign_id": self.campaign,
