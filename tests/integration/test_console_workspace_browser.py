@@ -194,6 +194,41 @@ def test_the_customer_screen_fits_a_small_laptop(browser, served, language):  # 
         context.close()
 
 
+@pytest.mark.parametrize(
+    ("language", "typed", "said", "articles"),
+    [
+        (
+            "en",
+            "cancle subscriptoin",
+            "Searched for: cancel (you typed “cancle”), subscription (you typed “subscriptoin”)",
+            ("How does a customer cancel a streaming plan billed by us?", "Why can a customer still watch after"),
+        ),
+        (
+            "de",
+            "Kündigng",
+            "Gesucht nach: Kündigung (Sie haben „Kündigng“ eingegeben)",
+            ("Wie kündigt ein Kunde einen Streaming-Tarif", "Warum kann ein Kunde nach der Kündigung noch schauen?"),
+        ),
+    ],
+)
+def test_a_search_typed_in_a_hurry_finds_the_article(browser, served, language, typed, said, articles):  # noqa: F811
+    base, token = served
+    context, page = _signed_in(browser, base, token, SMALL_LAPTOP, language)
+    try:
+        page.evaluate("document.activeElement.blur()")
+        page.keyboard.press("/")  # the search field, from the keyboard, as on a call
+        page.keyboard.type(typed)
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r".*/console/faq\?.*q="))
+        assert re.sub(r"\s+", " ", page.locator("#corrections").inner_text()).strip() == said
+        listed = page.locator("ol.results > li > a").all_inner_texts()
+        # The articles about cancelling: one of them among the first three, both listed.
+        assert any(title.startswith(articles) for title in listed[:3]), listed
+        assert all(any(title.startswith(article) for title in listed[:5]) for article in articles), listed
+    finally:
+        context.close()
+
+
 def test_shortcuts_and_their_help_overlay(browser, served):  # noqa: F811 - the fixture
     base, token = served
     context, page = _signed_in(browser, base, token, SMALL_LAPTOP)
