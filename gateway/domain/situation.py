@@ -134,6 +134,11 @@ def _fill(template: str, dates: Mapping[str, str]) -> str:
     return string.Formatter().vformat(template, (), dates)
 
 
+def rejoin_refused(facts: SubscriberFacts) -> bool:
+    """A cancelled subscription the member may not rejoin (fraud, or the partner's own reasons)."""
+    return facts.status is Status.CANCELLED and rejoin_refusal(facts.reason, facts.cancelled_by) is not None
+
+
 def explain(facts: SubscriberFacts, locale: str | None) -> Explanation:
     """Status, reason and inactivity sub-state in plain words, in the agent's language."""
     language = text_language(locale)
@@ -145,10 +150,13 @@ def explain(facts: SubscriberFacts, locale: str | None) -> Explanation:
         inactivity_text = _fill(texts.inactivity[state], dates)
         if state is Inactivity.KEPT and facts.keep_reason in texts.reasons:
             inactivity_text = f"{inactivity_text} {texts.reasons[facts.keep_reason]}"
+    status_text = texts.status_explanations[facts.status]
+    if rejoin_refused(facts):  # the usual text promises a rejoin restores the profile: not this time
+        status_text = texts.cancelled_no_rejoin
     return Explanation(
         locale=language,
         status_label=texts.status_labels[facts.status],
-        status_text=_fill(texts.status_explanations[facts.status], dates),
+        status_text=_fill(status_text, dates),
         reason_text=texts.reasons.get(facts.reason, facts.reason.replace("_", " ")),
         inactivity_text=inactivity_text,
     )
@@ -170,9 +178,7 @@ def available_actions(facts: SubscriberFacts, now: datetime) -> list[AvailableAc
     found = []
     for command in allowed_commands(facts.status, warned=warned, billed_by=facts.billed_by):
         if command is Command.REJOIN and (
-            facts.dates.retention_until is None
-            or facts.dates.retention_until <= now
-            or rejoin_refusal(facts.reason, facts.cancelled_by) is not None
+            facts.dates.retention_until is None or facts.dates.retention_until <= now or rejoin_refused(facts)
         ):
             continue
         who = TRANSITIONS[command].actors_for(facts.billed_by)
@@ -193,6 +199,7 @@ def actor_label(actor: Actor, locale: str | None) -> str:
 # Which FAQ articles explain a situation, most relevant first. Slugs are the required articles of the call-center
 # FAQ (gateway/faq/articles); how to escalate is always worth having at hand, so it closes every list.
 ESCALATION_ARTICLE = "contact-support-escalation"
+REJOIN_ARTICLE = "rejoin-restore-profile"
 FAQ_BY_STATUS: dict[Status, tuple[str, ...]] = {
     Status.PENDING_ACTIVATION: ("activate-bundle", "double-billing-existing-account"),
     Status.ACTIVE: ("plan-change-timing", "cancel-partner-billed", "paid-sharing-household", "extra-member"),
@@ -202,7 +209,7 @@ FAQ_BY_STATUS: dict[Status, tuple[str, ...]] = {
         "cancellation-confirmation-email",
         "cancel-partner-billed",
     ),
-    Status.CANCELLED: ("rejoin-restore-profile", "data-retention-deletion", "cancellation-confirmation-email"),
+    Status.CANCELLED: (REJOIN_ARTICLE, "data-retention-deletion", "cancellation-confirmation-email"),
     Status.PURGED: ("data-retention-deletion",),
 }
 FAQ_BY_INACTIVITY: dict[Inactivity, tuple[str, ...]] = {
@@ -225,6 +232,8 @@ def faq_slugs(facts: SubscriberFacts) -> list[str]:
     if facts.status is Status.CANCELLED and facts.reason == "inactivity":
         slugs += FAQ_CANCELLED_FOR_INACTIVITY
     slugs += [slug for slug in FAQ_BY_STATUS[facts.status] if slug not in _NOT_FOR[facts.billed_by]]
+    if rejoin_refused(facts):  # the article promises a rejoin restores the profile
+        slugs.remove(REJOIN_ARTICLE)
     slugs.append(ESCALATION_ARTICLE)
     return list(dict.fromkeys(slugs))
 

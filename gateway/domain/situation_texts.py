@@ -15,6 +15,9 @@ class LanguageTexts:
     status_labels: dict[str, str]
     # may use {activation_expires}, {last_access_day} (the day before the period end), {retention_until}
     status_explanations: dict[str, str]
+    # The "cancelled" explanation when a rejoin may not undo the cancellation (lifecycle.rejoin_refusal: fraud,
+    # or the partner's own reasons); may use {retention_until}
+    cancelled_no_rejoin: str
     reasons: dict[str, str]
     inactivity: dict[str, str]  # may use {inactivity_warned}, {respond_by}
     actions: dict[str, str]
@@ -44,6 +47,9 @@ ENGLISH = LanguageTexts(
         "purged": "The membership ended and the retention period is over: profile, list and settings have been "
         "deleted. To watch again the customer needs a new subscription.",
     },
+    cancelled_no_rejoin="The membership has ended and billing has stopped. Rejoining cannot undo this cancellation: "
+    "to watch again the customer needs a new subscription. Profile, list and settings are kept until "
+    "{retention_until} and then deleted.",
     reasons={
         "created": "You created the subscription.",
         "account_linked": "The customer linked an existing streaming account with the activation code.",
@@ -121,6 +127,9 @@ GERMAN = LanguageTexts(
         "purged": "Die Mitgliedschaft ist beendet und die Aufbewahrungsfrist abgelaufen: Profil, Liste und "
         "Einstellungen sind gelöscht. Für einen Neustart ist eine neue Mitgliedschaft nötig.",
     },
+    cancelled_no_rejoin="Die Mitgliedschaft ist beendet, die Abrechnung gestoppt. Eine Rückkehr macht diese Kündigung "
+    "nicht rückgängig: Für einen Neustart ist eine neue Mitgliedschaft nötig. Profil, Liste und Einstellungen bleiben "
+    "bis zum {retention_until} erhalten und werden danach gelöscht.",
     reasons={
         "created": "Sie haben die Mitgliedschaft angelegt.",
         "account_linked": "Ein bestehendes Streaming-Konto wurde mit dem Aktivierungscode verknüpft.",
@@ -198,6 +207,9 @@ FRENCH = LanguageTexts(
         "purged": "L'abonnement est terminé et la durée de conservation écoulée : le profil, la liste et les "
         "paramètres ont été supprimés. Pour regarder à nouveau, il faut un nouvel abonnement.",
     },
+    cancelled_no_rejoin="L'abonnement est terminé et la facturation arrêtée. Un retour n'annule pas cette "
+    "résiliation : pour regarder à nouveau, le client a besoin d'un nouvel abonnement. Le profil, la liste et les "
+    "paramètres sont conservés jusqu'au {retention_until}, puis supprimés.",
     reasons={
         "created": "Vous avez créé l'abonnement.",
         "account_linked": "Le client a associé un compte de streaming existant avec le code d'activation.",
@@ -275,6 +287,9 @@ SPANISH = LanguageTexts(
         "purged": "La suscripción terminó y el periodo de conservación ha pasado: el perfil, la lista y los "
         "ajustes se han eliminado. Para volver a ver contenido necesita una suscripción nueva.",
     },
+    cancelled_no_rejoin="La suscripción ha terminado y la facturación se ha detenido. Esta cancelación no se deshace "
+    "aunque el cliente vuelva: para volver a ver contenido necesita una suscripción nueva. El perfil, la lista y los "
+    "ajustes se conservan hasta el {retention_until} y después se eliminan.",
     reasons={
         "created": "Usted creó la suscripción.",
         "account_linked": "El cliente vinculó una cuenta de streaming existente con el código de activación.",
@@ -352,6 +367,9 @@ MALAY = LanguageTexts(
         "purged": "Keahlian telah tamat dan tempoh simpanan sudah berakhir: profil, senarai dan tetapan telah "
         "dipadam. Untuk menonton semula, pelanggan memerlukan keahlian baharu.",
     },
+    cancelled_no_rejoin="Keahlian telah tamat dan bil telah dihentikan. Pelanggan tidak boleh kembali untuk memulihkan "
+    "keahlian ini: untuk menonton semula, pelanggan memerlukan keahlian baharu. Profil, senarai dan tetapan disimpan "
+    "sehingga {retention_until}, kemudian dipadam.",
     reasons={
         "created": "Anda telah mencipta keahlian ini.",
         "account_linked": "Pelanggan memautkan akaun penstriman sedia ada dengan kod pengaktifan.",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.domain.lifecycle import TRANSITIONS, Actor, Command, Status
-from gateway.domain.notices import NOTICE_LOCALES
+from gateway.domain.notices import NOTICE_LOCALES, format_date
 from gateway.domain.situation import (
     SITUATION_SLUGS,
     Inactivity,
@@ -49,6 +49,7 @@ def test_every_status_reason_substate_action_and_actor_has_a_text(language):
     every_text = [
         *texts.status_labels.values(),
         *texts.status_explanations.values(),
+        texts.cancelled_no_rejoin,
         *texts.reasons.values(),
         *texts.inactivity.values(),
         *texts.actions.values(),
@@ -61,7 +62,7 @@ def test_placeholders_name_key_dates(language):
     texts = TEXTS[language]
     names = {
         field
-        for text in (*texts.status_explanations.values(), *texts.inactivity.values())
+        for text in (*texts.status_explanations.values(), texts.cancelled_no_rejoin, *texts.inactivity.values())
         for _, field, _, _ in string.Formatter().parse(text)
         if field
     }
@@ -74,6 +75,7 @@ def test_languages_say_different_things():
     for language in NOTICE_LOCALES:
         if language != "en":
             assert TEXTS[language].status_explanations["cancelled"] != TEXTS["en"].status_explanations["cancelled"]
+            assert TEXTS[language].cancelled_no_rejoin != TEXTS["en"].cancelled_no_rejoin
 
 
 @pytest.mark.parametrize(
@@ -149,6 +151,31 @@ def test_rejoin_is_not_offered_after_a_cancellation_for_fraud_or_the_partners_ow
         assert Command.REJOIN not in {action.command for action in available_actions(ended, NOW)}
     closed = dataclasses.replace(facts(Status.CANCELLED, "account_closed", **inside), cancelled_by=Actor.SERVICE)
     assert Command.REJOIN in {action.command for action in available_actions(closed, NOW)}
+
+
+@pytest.mark.parametrize("language", NOTICE_LOCALES)
+@pytest.mark.parametrize(
+    ("reason", "by"),
+    [("partner_churn", Actor.PARTNER), ("account_closed", Actor.PARTNER), ("fraud", Actor.PARTNER), ("fraud", None)],
+)
+def test_a_cancellation_rejoin_cannot_undo_says_so_and_offers_no_rejoin_article(language, reason, by):
+    """The partner's cancel-now (every console reason) and any fraud cancellation: the usual "cancelled" text
+    promises that rejoining restores the profile, which lifecycle.rejoin_refusal refuses; the other text says a
+    new subscription is needed, and the rejoin article is not suggested."""
+    retention = datetime(2027, 10, 1, tzinfo=UTC)
+    ended = dataclasses.replace(facts(Status.CANCELLED, reason, retention_until=retention), cancelled_by=by)
+    text = explain(ended, language).status_text
+    assert text == TEXTS[language].cancelled_no_rejoin.format(retention_until=format_date(retention, language))
+    assert text != explain(facts(Status.CANCELLED, retention_until=retention), language).status_text
+    assert "rejoin-restore-profile" not in faq_slugs(ended)
+    assert faq_slugs(ended)[-1] == "contact-support-escalation"
+
+
+@pytest.mark.parametrize(("reason", "by"), [("member_request", Actor.MEMBER), ("account_closed", Actor.SERVICE)])
+def test_a_cancellation_a_rejoin_undoes_keeps_the_rejoin_text_and_article(reason, by):
+    ended = dataclasses.replace(facts(Status.CANCELLED, reason, retention_until=NOW), cancelled_by=by)
+    assert "rejoining before then restores them" in explain(ended, "en").status_text
+    assert faq_slugs(ended)[0] == "rejoin-restore-profile"
 
 
 def test_rejoin_is_offered_only_inside_the_retention_window():
