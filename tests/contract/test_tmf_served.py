@@ -1,5 +1,7 @@
 """The committed TM Forum contract (contracts/tmf/served/) is the official specs cut down to what the app routes:
-generated from contracts.tmf_served.SERVED, and that list is the app's TMF routes, no more and no fewer."""
+generated from contracts.tmf_served.SERVED and EXTENSIONS, and those lists are the app's TMF routes, no more and no
+fewer. The official operations are as published but for exactly the documented additions (responses the gateway
+gives, the filters its collections take), and those filters are the ones the views read."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from contracts.tmf_served import (
     ADDED_RESPONSES,
     EXTENSIONS,
     OPERATION_RESPONSES,
+    POST_RESPONSES,
+    QUERY_FILTERS,
     SERVED,
     SPECS,
     TMF_DIR,
@@ -19,6 +23,9 @@ from contracts.tmf_served import (
     served_path,
     served_spec,
 )
+from gateway.api.tmf.inventory import PRODUCT_QUERY
+from gateway.api.tmf.ordering import ORDER_QUERY
+from gateway.api.tmf.query import FIELDS, LIMIT, OFFSET
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
@@ -35,14 +42,29 @@ def test_the_served_operations_are_the_official_ones_with_the_responses_the_gate
     official = json.loads((TMF_DIR / SPECS[spec_name].file).read_text(encoding="utf-8"))
     served = served_spec(spec_name)
     assert served["basePath"] == SPECS[spec_name].base_path
+    extensions = {(path, method) for name, path, methods, _ in EXTENSIONS if name == spec_name for method in methods}
     for path, item in served["paths"].items():
         for method, operation in item.items():
-            published = official["paths"][path][method]
+            if (path, method) in extensions:
+                assert operation.pop("x-gateway-extension") is True
+                assert method not in official["paths"].get(path, {})
+                published = {**operation, "responses": {**operation["responses"]}}
+                for status in ADDED_RESPONSES:
+                    del published["responses"][status]
+            else:
+                published = official["paths"][path][method]
             added = dict(operation["responses"])
             for status, response in published["responses"].items():
                 assert added.pop(status) == response  # every official response, as published
-            assert {**operation, "responses": published["responses"]} == published
-            own = OPERATION_RESPONSES.get((spec_name, path, method), {})
+            filters = QUERY_FILTERS.get((spec_name, path, method), [])
+            parameters = operation.get("parameters", [])
+            assert parameters[len(parameters) - len(filters) :] == filters  # the filters, after the official ones
+            official_parameters = parameters[: len(parameters) - len(filters)]
+            assert {**operation, "responses": published["responses"], "parameters": official_parameters} == published
+            own = {
+                **(POST_RESPONSES if method == "post" else {}),
+                **OPERATION_RESPONSES.get((spec_name, path, method), {}),
+            }
             expected = set(ADDED_RESPONSES) | set(own) | ({"206"} if "206" in added else set())
             assert set(added) == expected
             for status in (*ADDED_RESPONSES, *own):
@@ -53,6 +75,29 @@ def test_the_served_operations_are_the_official_ones_with_the_responses_the_gate
     for name, definition in served["definitions"].items():
         assert definition == official["definitions"][name]
     assert served["info"] == official["info"]
+
+
+@pytest.mark.parametrize(
+    ("spec_name", "path", "collection"),
+    [("TMF637", "/product", PRODUCT_QUERY), ("TMF622", "/productOrder", ORDER_QUERY)],
+)
+def test_the_documented_filters_are_the_ones_the_collection_reads(spec_name, path, collection):
+    parameters = served_spec(spec_name)["paths"][path]["get"]["parameters"]
+    filters = {parameter["name"] for parameter in QUERY_FILTERS[spec_name, path, "get"]}
+    assert filters == collection.parameter_names() - {FIELDS, OFFSET, LIMIT}
+    assert {parameter["name"] for parameter in parameters} == collection.parameter_names()
+    for parameter in QUERY_FILTERS[spec_name, path, "get"]:
+        choices = collection.filters.get(parameter["name"])
+        if choices is not None and choices.choices:
+            assert set(parameter["items"]["enum"]) == choices.choices, parameter["name"]
+
+
+def test_every_extension_is_documented_as_one():
+    for name, path, methods, _why in EXTENSIONS:
+        for method in methods:
+            operation = served_spec(name)["paths"][path][method]
+            assert operation["x-gateway-extension"] is True
+            assert operation["responses"]["200"]["schema"] == {"$ref": "#/definitions/EventSubscription"}
 
 
 def test_an_operation_the_official_spec_lacks_cannot_be_listed_as_served(monkeypatch):
