@@ -77,6 +77,96 @@ ORDER_ATTRIBUTES = frozenset(
         "@type",
     }
 )
+# The properties of the TMF622 definitions an order request is made of (a test holds these to the vendored spec):
+# any other key is refused, naming where it is. A misspelt field must not be dropped in silence: `externalID`
+# would make a retry place the order again, `requestedCompletionDat` would cancel at the period end instead of at
+# once. The spec's own fields are accepted, even those the gateway does not act on.
+CREATE_PROPERTIES = frozenset(
+    {
+        "cancellationDate",
+        "cancellationReason",
+        "category",
+        "description",
+        "externalId",
+        "notificationContact",
+        "priority",
+        "requestedCompletionDate",
+        "requestedStartDate",
+        "agreement",
+        "billingAccount",
+        "channel",
+        "note",
+        "orderTotalPrice",
+        "payment",
+        "productOfferingQualification",
+        "productOrderItem",
+        "quote",
+        "relatedParty",
+        "@baseType",
+        "@schemaLocation",
+        "@type",
+    }
+)
+ITEM_PROPERTIES = frozenset(
+    {
+        "id",
+        "quantity",
+        "action",
+        "appointment",
+        "billingAccount",
+        "itemPrice",
+        "itemTerm",
+        "itemTotalPrice",
+        "payment",
+        "product",
+        "productOffering",
+        "productOfferingQualificationItem",
+        "productOrderItem",
+        "productOrderItemRelationship",
+        "qualification",
+        "quoteItem",
+        "state",
+        "@baseType",
+        "@schemaLocation",
+        "@type",
+    }
+)
+PRODUCT_PROPERTIES = frozenset(
+    {
+        "id",
+        "href",
+        "description",
+        "isBundle",
+        "isCustomerVisible",
+        "name",
+        "orderDate",
+        "productSerialNumber",
+        "startDate",
+        "terminationDate",
+        "agreement",
+        "billingAccount",
+        "place",
+        "product",
+        "productCharacteristic",
+        "productOffering",
+        "productOrderItem",
+        "productPrice",
+        "productRelationship",
+        "productSpecification",
+        "productTerm",
+        "realizingResource",
+        "realizingService",
+        "relatedParty",
+        "status",
+        "@baseType",
+        "@schemaLocation",
+        "@type",
+        "@referredType",
+    }
+)
+OFFERING_REF_PROPERTIES = frozenset({"id", "href", "name", "@baseType", "@schemaLocation", "@type", "@referredType"})
+PARTY_PROPERTIES = frozenset({"id", "href", "name", "role", "@baseType", "@schemaLocation", "@type", "@referredType"})
+CHARACTERISTIC_PROPERTIES = frozenset({"name", "valueType", "value", "@baseType", "@schemaLocation", "@type"})
 # Every ProductOrderStateType value, as a filter may name one: the gateway's orders are only ever completed,
 # failed or partial (FINAL_STATES), so a filter naming another finds nothing.
 ORDER_STATE_TYPES = frozenset(
@@ -206,14 +296,24 @@ class _Errors:
             raise InvalidInput(self.found)
 
 
+def _unknown(source: dict[str, Any], known: frozenset[str], definition: str, errors: _Errors, prefix: str = "") -> None:
+    """Name every key of `source` that is not a property of the spec's `definition`."""
+    for name in source:
+        if name not in known:
+            place = f"{prefix}.{name}" if prefix else str(name)
+            errors.add(place, f"Not a field of {definition} (TMF622): check its spelling.")
+
+
 def read_order(body: Any, *, now: datetime) -> OrderRequest:
     """The order a ProductOrder_Create body asks for, received at `now`; InvalidInput naming every field the
-    request alone shows is wrong. Fields of the spec the gateway does not act on are ignored and not repeated,
+    request alone shows is wrong. A key that is no property of the spec's definitions (CREATE_PROPERTIES and the
+    others) is refused where it is. Fields of the spec the gateway does not act on are ignored and not repeated,
     except those whose meaning it could not honour (nested items, item relationships, a quantity other than 1,
     a start in the future): those are refused."""
     errors = _Errors()
     if not isinstance(body, dict):
         raise InvalidInput({"(body)": "A ProductOrder: a JSON object with productOrderItem."})
+    _unknown(body, CREATE_PROPERTIES, "ProductOrder_Create", errors)
     echoed: dict[str, Any] = {}
     external_id = _text(body, "externalId", errors, limit=MAX_EXTERNAL_ID)
     if external_id is not None:
@@ -257,6 +357,7 @@ def _items(
         if not isinstance(entry, dict):
             errors.add(path, "An order item: an object with id and action.")
             continue
+        _unknown(entry, ITEM_PROPERTIES, "ProductOrderItem", errors, path)
         item_id = _text(entry, "id", errors, prefix=path, required=True, limit=MAX_EXTERNAL_ID)
         if item_id is not None:
             if item_id in seen:
@@ -300,6 +401,15 @@ def _item(
         errors.add(f"{path}.product", "An object (ProductRefOrValue).")
         return None
     product = product or {}
+    _unknown(product, PRODUCT_PROPERTIES, "ProductRefOrValue", errors, f"{path}.product")
+    if isinstance(product.get("productOffering"), dict):
+        _unknown(
+            product["productOffering"],
+            OFFERING_REF_PROPERTIES,
+            "ProductOfferingRef",
+            errors,
+            f"{path}.product.productOffering",
+        )
     if action is ItemAction.ADD:
         return _add_item(item_id, path, product, _offering(entry, path, errors), errors, customer)
     product_id = _text(product, "id", errors, prefix=f"{path}.product", required=True, limit=MAX_TEXT)
@@ -442,6 +552,8 @@ def _offering(entry: dict[str, Any], path: str, errors: _Errors) -> str | None:
     if offering is None:
         return None
     plan = offering.get("id") if isinstance(offering, dict) else None
+    if isinstance(offering, dict):
+        _unknown(offering, OFFERING_REF_PROPERTIES, "ProductOfferingRef", errors, f"{path}.productOffering")
     if plan not in PLANS:
         errors.add(f"{path}.productOffering.id", f"The plan: one of {', '.join(PLANS)}.")
         return None
@@ -459,6 +571,8 @@ def _characteristics(product: dict[str, Any], path: str, errors: _Errors) -> dic
         return {}
     found: dict[str, Any] = {}
     for index, entry in enumerate(raw):
+        if isinstance(entry, dict):
+            _unknown(entry, CHARACTERISTIC_PROPERTIES, "Characteristic", errors, f"{place}[{index}]")
         name = entry.get("name") if isinstance(entry, dict) else None
         if not isinstance(name, str) or "value" not in entry:
             errors.add(f"{place}[{index}]", "A characteristic: an object with name and value.")
@@ -476,6 +590,8 @@ def _customer(raw: Any, path: str, errors: _Errors) -> str | None:
     if not isinstance(raw, list) or not all(isinstance(party, dict) for party in raw):
         errors.add(path, "A list of RelatedParty objects.")
         return None
+    for index, party in enumerate(raw):
+        _unknown(party, PARTY_PROPERTIES, "RelatedParty", errors, f"{path}[{index}]")
     customers = [party for party in raw if str(party.get("role", "")).lower() == PartyRole.CUSTOMER]
     if len(customers) > 1:
         errors.add(path, "One customer per product: a single relatedParty with role customer.")

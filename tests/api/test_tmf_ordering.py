@@ -409,6 +409,16 @@ def test_a_partial_order_applies_the_items_that_pass_and_nothing_of_the_others(b
         ),
         ({"productOrderItem": [{**delete("sub_x"), "quantity": 3}]}, "productOrderItem[0].quantity"),
         ([1, 2], "(body)"),
+        # A key the spec does not define is refused, not dropped: it would change what the order does.
+        ({"productOrderItem": [add()], "externalID": "ORD-1"}, "externalID"),
+        (
+            {"productOrderItem": [delete("sub_x")], "requestedCompletionDat": "2020-01-01T00:00:00Z"},
+            "requestedCompletionDat",
+        ),
+        (
+            {"productOrderItem": [{**delete("sub_x"), "product": {"id": "sub_x", "foo": 1}}]},
+            "productOrderItem[0].product.foo",
+        ),
     ],
 )
 def test_a_malformed_order_is_a_400_naming_the_field_and_changes_nothing(app, tmf, body, named):

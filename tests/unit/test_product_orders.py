@@ -11,11 +11,17 @@ from contracts.events import CATALOG
 from gateway.domain.errors import InvalidInput
 from gateway.domain.lifecycle import Command, InvalidTransition, Status, refusal_text
 from gateway.domain.product_orders import (
+    CHARACTERISTIC_PROPERTIES,
+    CREATE_PROPERTIES,
     ITEM_DONE,
+    ITEM_PROPERTIES,
     ITEM_REFUSED,
     MAX_ITEMS,
+    OFFERING_REF_PROPERTIES,
     ORDER_ATTRIBUTES,
     ORDER_STATE_TYPES,
+    PARTY_PROPERTIES,
+    PRODUCT_PROPERTIES,
     ItemAction,
     ItemOutcome,
     Step,
@@ -211,11 +217,76 @@ def test_fields_the_gateway_does_not_act_on_are_neither_refused_nor_repeated():
         {**item("noChange"), "productOffering": {"id": "gold"}, "itemPrice": [{"priceType": "recurring"}]},
         billingAccount={"id": "BA-1"},
         channel=[{"id": "web"}],
-        state="completed",
+        notificationContact="orders@nordlink.example",
     )
     request = read_order(body, now=NOW)
     assert request.echoed == {}
     assert request.items[0].plan is None
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        # A misspelt externalId would make a retry place the order again; a misspelt requestedCompletionDate
+        # would cancel at the period end instead of at once.
+        (order(add_item(), externalID="ext-1"), "externalID"),
+        (order(item("delete"), requestedCompletionDat="2026-11-18T10:00:00Z"), "requestedCompletionDat"),
+        (order(add_item(), state="completed"), "state"),
+        (order({**add_item(), "actoin": "add"}), "productOrderItem[0].actoin"),
+        (order(item("delete", product={"foo": 1})), "productOrderItem[0].product.foo"),
+        (
+            order({**add_item(), "productOffering": {"id": "standard", "ID": "gold"}}),
+            "productOrderItem[0].productOffering.ID",
+        ),
+        (
+            order(item("modify", product={"productOffering": {"idd": "gold"}})),
+            "productOrderItem[0].product.productOffering.idd",
+        ),
+        (
+            order(add_item(), relatedParty=[{"id": "cust-1", "role": "customer", "rol": "x"}]),
+            "relatedParty[0].rol",
+        ),
+        (
+            order(add_item(relatedParty=[{"id": "cust-1", "role": "customer", "ide": "x"}])),
+            "productOrderItem[0].product.relatedParty[0].ide",
+        ),
+        (
+            order(
+                item("delete", product={"productCharacteristic": [{"name": "cancellationReason", "valeu": "fraud"}]})
+            ),
+            "productOrderItem[0].product.productCharacteristic[0].valeu",
+        ),
+    ],
+)
+def test_a_key_the_spec_does_not_define_is_refused_naming_where_it_is(body, field):
+    errors = errors_of(body)
+    assert errors[field].startswith("Not a field of ")
+
+
+def test_the_specs_own_fields_are_accepted_everywhere_an_order_has_them():
+    body = order(
+        {
+            **add_item(
+                name="Gold",
+                productCharacteristic=[
+                    {"name": "market", "value": "DE", "valueType": "string", "@type": "StringCharacteristic"},
+                    {"name": "billingAnchor", "value": "2026-11-15"},
+                ],
+                relatedParty=[{"id": "cust-1", "role": "customer", "name": "A", "href": "x", "@type": "RelatedParty"}],
+            ),
+            "productOffering": {"id": "standard", "name": "Standard", "href": "x", "@referredType": "ProductOffering"},
+            "quantity": 1,
+            "state": "acknowledged",
+            "@type": "ProductOrderItem",
+        },
+        externalId="ext-1",
+        cancellationReason="none",
+        note=[{"text": "hi"}],
+        **{"@type": "ProductOrder", "@schemaLocation": "https://x.example/s.json"},
+    )
+    request = read_order(body, now=NOW)
+    assert request.external_id == "ext-1"
+    assert request.items[0].new_product.market == "DE"
 
 
 # -- delete: at once or at the period end ------------------------------------------------------------------------
@@ -532,3 +603,18 @@ def test_the_attributes_and_states_a_query_may_name_are_the_specs():
     assert set(definitions["ProductOrder"]["properties"]) == ORDER_ATTRIBUTES
     assert set(definitions["ProductOrderStateType"]["enum"]) == ORDER_STATE_TYPES
     assert {str(state) for state in OrderState} <= ORDER_STATE_TYPES
+
+
+@pytest.mark.parametrize(
+    ("definition", "properties"),
+    [
+        ("ProductOrder_Create", CREATE_PROPERTIES),
+        ("ProductOrderItem", ITEM_PROPERTIES),
+        ("ProductRefOrValue", PRODUCT_PROPERTIES),
+        ("ProductOfferingRef", OFFERING_REF_PROPERTIES),
+        ("RelatedParty", PARTY_PROPERTIES),
+        ("Characteristic", CHARACTERISTIC_PROPERTIES),
+    ],
+)
+def test_the_keys_an_order_may_have_are_the_specs(definition, properties):
+    assert set(spec("TMF622")["definitions"][definition]["properties"]) == properties
