@@ -15,6 +15,7 @@ import pytest
 from gateway.domain.clock import utcnow
 from gateway.domain.escalations import DEFAULT_SLA, Action, Side, parse_sla_policy
 from gateway.domain.keys import KeyKind, Scope
+from gateway.domain.notices import NOTICE_LOCALES
 from gateway.services import escalations as escalation_service
 from gateway.services import faq as faq_service
 from gateway.store import migrate
@@ -33,8 +34,8 @@ pytestmark = pytest.mark.slow
 def served(tmp_path_factory):
     """`gateway serve` on a SQLite file: a partner with an agent key that may change subscriptions, a warned
     customer with an open case, customers sharing a prefix, one of whose cases is overdue and one the service
-    answered; yields (base URL, agent token). Shared by the module's tests: only the action test changes anything,
-    and only its own customer (CUST-1002)."""
+    answered; yields (base URL, agent token). Shared by the module's tests: only the action tests change anything,
+    each only its own customer (CUST-1002, DONE-<language>)."""
     tmp_path = tmp_path_factory.mktemp("workspace")
     database_url = f"sqlite:///{tmp_path / 'gateway.sqlite3'}"
     store = Store(make_engine(database_url))
@@ -59,6 +60,8 @@ def served(tmp_path_factory):
             )
             for number in range(2, 5):
                 subscriber_in(session, "rheinfunk", "active", partner_ref=f"CUST-100{number}")
+            for language in NOTICE_LOCALES:  # one warned customer per language, for an action done in it
+                subscriber_in(session, "rheinfunk", "warned", partner_ref=f"DONE-{language}")
             late = add_open_escalation(session, subscriber_in(session, "rheinfunk", "active", partner_ref="late-1"))
             late.sla_due_at = now - timedelta(hours=2)
             answered = add_open_escalation(session, subscriber_in(session, "rheinfunk", "active", partner_ref="ans-1"))
@@ -153,7 +156,19 @@ def _cell_names(page, row: str) -> list[str]:
     )
 
 
-@pytest.mark.parametrize("language", ["en", "de"])
+def _key_facts_in_first_screen(page) -> None:
+    """Where the customer stands and why, what is due next (when something is), every action, the two most
+    relevant articles: in the first screen, no scrolling."""
+    _in_first_screen(page, "#status-heading")
+    _in_first_screen(page, ".status-card p")  # status, why, inactivity, next due, plan
+    if page.locator("#next-due").count():
+        _in_first_screen(page, "#next-due")
+    _in_first_screen(page, "#actions a.button")
+    _in_first_screen(page, "#articles > ul > li a")
+    assert page.locator("#articles > ul > li a").count() == 2
+
+
+@pytest.mark.parametrize("language", NOTICE_LOCALES)
 def test_the_customer_screen_fits_a_small_laptop(browser, served, language):  # noqa: F811 - the fixture
     base, token = served
     context, page = _signed_in(browser, base, token, SMALL_LAPTOP, language)
@@ -170,16 +185,12 @@ def test_the_customer_screen_fits_a_small_laptop(browser, served, language):  # 
         assert listed == ["CUST-1001", "CUST-1002", "CUST-1003", "CUST-1004"]
         page.get_by_role("link", name="CUST-1001", exact=True).click()
 
-        # One screen, no scrolling: where the customer stands and why, what is due next, every action, the open
-        # case, the two most relevant articles; the header on one line with "Sign out" in it.
-        _in_first_screen(page, "#status-heading")
-        _in_first_screen(page, ".status-card p")  # status, why, inactivity, next due, plan
+        # One screen, no scrolling: the key facts, every action, the open case; the header on one line with
+        # "Sign out" in it.
+        _key_facts_in_first_screen(page)
         _in_first_screen(page, "#next-due")
-        _in_first_screen(page, "#actions a.button")
         assert page.locator("#actions a.button").count() == 5
         _in_first_screen(page, "#open-escalations li")
-        _in_first_screen(page, "#articles > ul > li a")
-        assert page.locator("#articles > ul > li a").count() == 2
         sign_out, brand = _box(page, "header .bar form button"), _box(page, "header .brand")
         assert sign_out["top"] < brand["bottom"] and _box(page, "header.top")["bottom"] < 60, "the header wraps"
         _in_first_screen(page, "header .bar form button")
@@ -189,6 +200,17 @@ def test_the_customer_screen_fits_a_small_laptop(browser, served, language):  # 
         assert page.locator("#notices").evaluate("details => details.open")
         assert page.locator("#dates").evaluate("details => details.open")
         assert page.locator("#escalation-updates li").count() == 1  # a list of its own, apart from the notices
+        _no_sideways_scrolling(page)
+
+        # After an action the page says it was done above the customer: the key facts and the actions that are
+        # left still fit the first screen, in every language (the longest words included).
+        page.goto(f"{base}/console/lookup?partner_ref=done-{language}")
+        page.locator("#actions a.button").first.click()
+        page.locator("main form.card button[type=submit]").click()
+        page.wait_for_url(re.compile(r".*/console/customers/sub_[0-9a-f]+$"))
+        _in_first_screen(page, "main p.message[role=status]")
+        assert page.locator("main p.message[role=status]").count() == 1
+        _key_facts_in_first_screen(page)
         _no_sideways_scrolling(page)
     finally:
         context.close()
