@@ -211,6 +211,35 @@ def test_a_loopback_callback_is_taken_only_where_operators_allow_private_endpoin
     assert created.status_code == 201, created.json
 
 
+# -- how many ---------------------------------------------------------------------------------------------------
+
+
+def test_the_same_callback_and_query_again_is_a_409_naming_the_hub_it_has(world):
+    hub_id = world.register(body={"callback": CALLBACK, "query": "eventType=ProductCreateEvent"}).json["id"]
+    again = world.register(body={"callback": CALLBACK, "query": "eventType=ProductCreateEvent"})
+    assert hub_id in _assert_tmf_error(again, 409)["message"]
+    every = world.register(body={"callback": CALLBACK}).json["id"]
+    for blank in ("", "  "):  # no query, an empty one and a blank one all ask for every event
+        assert every in _assert_tmf_error(world.register(body={"callback": CALLBACK, "query": blank}), 409)["message"]
+    assert world.hubs() == 2
+    # The other API's hub is another hub; once this one is removed, it may be registered again.
+    assert world.register(ORDERING).status_code == 201
+    assert world.client.delete(f"{INVENTORY}/hub/{every}", headers=world.partner).status_code == 204
+    assert world.register().status_code == 201
+
+
+def test_a_partner_has_at_most_ten_hubs_on_each_api(world):
+    ids = [world.register(body={"callback": f"{CALLBACK}/{n}"}).json["id"] for n in range(10)]
+    refused = _assert_tmf_error(world.register(body={"callback": f"{CALLBACK}/10"}), 409)
+    assert "at most 10 hubs" in refused["message"]
+    assert world.hubs() == 10
+    # Counted per partner and API; a removed hub makes room.
+    assert world.register(ORDERING).status_code == 201
+    assert world.register(headers=world.other).status_code == 201
+    assert world.client.delete(f"{INVENTORY}/hub/{ids[0]}", headers=world.partner).status_code == 204
+    assert world.register(body={"callback": f"{CALLBACK}/10"}).status_code == 201
+
+
 # -- whose hub ---------------------------------------------------------------------------------------------------
 
 
