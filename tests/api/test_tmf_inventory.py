@@ -401,10 +401,26 @@ def test_routing_refusals_under_the_api_are_tmf_errors(client, world):
     assert_tmf_error(client.post(f"{API}/product", json={}, headers=world["nordlink"]), 405)
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tmf-api/productInventory/v4",  # the API's root, without the trailing slash
+        "/tmf-api/productInventory/v4/",
+        "/tmf-api/productInventory/v5/product",  # a version the gateway does not serve
+        "/tmf-api/productOrderingX/v4/x",  # an API it does not serve
+        "/tmf-api",
+        "/tmf-api/",
+    ],
+)
+def test_every_refusal_under_tmf_api_is_a_tmf_error(client, world, path):
+    assert_tmf_error(client.get(path, headers=world["nordlink"]), 404, "not-found")
+
+
 def test_the_rest_of_the_gateway_keeps_problem_json(client, world):
     response = client.get("/v1/subscriptions/sub_nope", headers=world["nordlink"])
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
-    assert client.get("/tmf-api/productOrderingX/v4/x").mimetype == "application/problem+json"
+    for path in ("/tmf-apix/productInventory/v4/product", "/tmf"):  # a root that only begins like it
+        assert client.get(path).mimetype == "application/problem+json"
 
 
 def test_the_tmf_api_spends_the_partners_budget_and_a_429_is_a_tmf_error(tmp_path, sqlite_database, migrated):
@@ -456,4 +472,9 @@ def test_hrefs_use_the_public_url_when_one_is_set(tmp_path, sqlite_database, mig
     client = tmf_client(app)
     product = client.get(f"{API}/product/{subscription_id}", headers=bearer(seed.token(KeyKind.PARTNER, "nordlink")))
     assert product.json["href"] == f"https://gw.example.net{API}/product/{subscription_id}"
+    # An Error's referenceError is under the same address as the hrefs, not the one the request came in on.
+    unknown = assert_tmf_error(
+        client.get(f"{API}/product/nope", headers=bearer(seed.token(KeyKind.PARTNER, "nordlink"))), 404
+    )
+    assert unknown["referenceError"] == "https://gw.example.net/problems/not-found"
     app_store(app).dispose()

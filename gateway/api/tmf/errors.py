@@ -17,12 +17,13 @@ from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from flask.blueprints import BlueprintSetupState
 
 from gateway.http.problems import PROBLEM_MEDIA_TYPE
+from gateway.runtime import setting
 
 ERROR_TYPE = "Error"
 # TMF630 answers invalid input with 400 and has no 422: what the gateway's shared checks refuse as a 422 (text
 # no store can hold, a field a view finds invalid) is a 400 on a TMF API, as the specs document it.
 TMF_STATUS = {422: 400}
-_PREFIXES = "tmf_error_prefixes"  # app.extensions: the URL prefixes of the TMF APIs installed
+_ROOTS = "tmf_error_roots"  # app.extensions: the first path segment of the TMF APIs installed (/tmf-api)
 
 
 def tmf_error(status: int, code: str, reason: str, message: str | None = None, *, headers=None) -> Response:
@@ -37,9 +38,11 @@ def tmf_error(status: int, code: str, reason: str, message: str | None = None, *
 
 
 def install(blueprint: Blueprint) -> None:
-    """Every problem answered to a request under the blueprint's URL prefix leaves as a TMF Error, whatever
-    produced it, even when no route of the blueprint matched (a 404 or 405 under its prefix), in every app the
-    blueprint is registered on (a blueprint is set up once, before its first registration)."""
+    """Every problem answered to a request under the first segment of the blueprint's URL prefix (/tmf-api)
+    leaves as a TMF Error, whatever produced it, even when no route matched: a client of one TM Forum API that
+    gets the version, the API's name or a trailing slash wrong (/tmf-api/productInventory/v5/product,
+    /tmf-api/productInventory/v4) reads the same Error shape as for any other refusal. In every app the blueprint is
+    registered on (a blueprint is set up once, before its first registration)."""
     if blueprint.name in _installed:
         return
     blueprint.record_once(_install_on_app)
@@ -51,25 +54,32 @@ _installed: set[str] = set()
 
 def _install_on_app(state: BlueprintSetupState) -> None:
     app: Flask = state.app
-    prefixes = app.extensions.get(_PREFIXES)
-    if prefixes is None:
+    roots = app.extensions.get(_ROOTS)
+    if roots is None:
         app.after_request(_reshape_problems)
-    prefix = (state.url_prefix or "").rstrip("/") + "/"
-    app.extensions[_PREFIXES] = (*(prefixes or ()), prefix)
+    root = "/" + (state.url_prefix or "").strip("/").split("/", 1)[0]
+    if root not in (roots or ()):
+        app.extensions[_ROOTS] = (*(roots or ()), root)
 
 
 def _reshape_problems(response: Response) -> Response:
     # Runs after every request of the app: a success, or an error outside the TMF APIs, costs two comparisons.
     if response.status_code < 400 or response.mimetype != PROBLEM_MEDIA_TYPE:
         return response
-    if not request.path.startswith(current_app.extensions[_PREFIXES]):
+    if not any(_under(request.path, root) for root in current_app.extensions[_ROOTS]):
         return response
     problem = orjson.loads(response.get_data())
     status = TMF_STATUS.get(response.status_code, response.status_code)
-    response.set_data(orjson.dumps(error_of_problem(problem, status, request.host_url)))
+    # As the hrefs: under GATEWAY_PUBLIC_URL when set, else the address the request came in on.
+    gateway_url = setting("PUBLIC_URL") or request.root_url
+    response.set_data(orjson.dumps(error_of_problem(problem, status, gateway_url)))
     response.status_code = status
     response.mimetype = "application/json"
     return response
+
+
+def _under(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + "/")
 
 
 def error_of_problem(problem: dict[str, Any], status: int, gateway_url: str) -> dict[str, Any]:
