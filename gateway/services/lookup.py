@@ -130,13 +130,37 @@ def find_candidates(session: Session, partner_code: str, typed: str) -> list[Sub
         if by_code is not None:
             return [by_code]
     reference = func.lower(Subscription.partner_ref)
-    same = session.scalars(_newest_first(select(Subscription).where(mine, reference == typed.lower())))
-    same_refs = _one_per_reference(same)
-    if same_refs:
-        return same_refs
-    pattern = typed.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    starting = select(Subscription).where(mine, reference.like(pattern, escape="\\"))
-    return _one_per_reference(session.scalars(_newest_first(starting)))[: CANDIDATES_SHOWN + 1]
+    same = _first_references(session, mine, reference == typed.lower())
+    if same:
+        return same
+    return _first_references(session, mine, reference.like(_prefix_pattern(typed.lower()), escape="\\"))
+
+
+def _prefix_pattern(lowered: str) -> str:
+    """A LIKE pattern for references starting with `lowered`: its own %, _ and \\ match only themselves."""
+    return lowered.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _first_references(session: Session, mine, matches) -> list[Subscription]:
+    """The first CANDIDATES_SHOWN + 1 references (in lower-case order) meeting `matches`, each as the subscription
+    it names. The database finds them through ix_subscriptions_partner_ref_lower (partner_code, lower(partner_ref),
+    text_pattern_ops on PostgreSQL so that a LIKE prefix reads it too) and cuts the list: a live call never reads
+    or ships a partner's whole base. (The order is a top-N sort of the matches: a pattern_ops index does not give
+    the collation's order.)"""
+    reference = func.lower(Subscription.partner_ref)
+    # DISTINCT: a reference held by a purged subscription and by its returning member counts once.
+    first = (
+        select(reference, Subscription.partner_ref)
+        .where(mine, matches)
+        .distinct()
+        .order_by(reference, Subscription.partner_ref)
+        .limit(CANDIDATES_SHOWN + 1)
+    )
+    refs = [ref for _, ref in session.execute(first)]
+    if not refs:
+        return []
+    named = session.scalars(_newest_first(select(Subscription).where(mine, Subscription.partner_ref.in_(refs))))
+    return _one_per_reference(named)
 
 
 def _newest_first(query):

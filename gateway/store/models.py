@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -69,6 +70,9 @@ class Partner(Base):
     # base URL (…/productInventory/v4) and the bearer token the gateway presents to it.
     inventory_url: Mapped[str | None] = mapped_column(Text)
     inventory_token: Mapped[str | None] = mapped_column(Text)
+    # The IANA zone (Europe/Berlin) its agents read times in, set by an operator; none: the one its default locale
+    # and markets suggest (gateway.console.i18n.partner_time_zone).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
 
 
 class WebhookEndpoint(Base):
@@ -147,6 +151,14 @@ class Subscription(Base):
             sqlite_where=text("status <> 'purged'"),
         ),
         Index("ix_subscriptions_partner_code_status", "partner_code", "status"),
+        # The console's lookup in any letter case and by prefix (gateway.services.lookup.find_candidates): on
+        # PostgreSQL with text_pattern_ops, so that LIKE 'prefix%' reads it whatever the database's collation.
+        Index(
+            "ix_subscriptions_partner_ref_lower",
+            "partner_code",
+            func.lower(text("partner_ref")).label("partner_ref_lower"),
+            postgresql_ops={"partner_ref_lower": "text_pattern_ops"},
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from alembic.autogenerate import compare_metadata
@@ -397,5 +398,39 @@ def test_0022_keeps_orders_placed_before_it_without_a_fingerprint(database):
         migrate.downgrade(engine, "0021")
         assert "request_fingerprint" not in {column["name"] for column in inspect(engine).get_columns("product_orders")}
         assert migrate.current_revision(engine) == "0021"
+    finally:
+        engine.dispose()
+
+
+def _index_definition(engine, name: str) -> str | None:
+    """The CREATE INDEX the database keeps for `name` (alembic cannot compare expression indexes on SQLite)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            query = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
+        else:
+            query = "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = :name"
+        return connection.execute(text(query), {"name": name}).scalar()
+
+
+def test_0023_indexes_references_in_lower_case_and_gives_partners_a_time_zone(database):
+    """0023 adds the lookup's (partner_code, lower(partner_ref)) index, text_pattern_ops on PostgreSQL so a LIKE
+    prefix can read it, and partners.time_zone, none for a partner stored before; a downgrade removes both."""
+    engine = make_engine(database.url, database.schema)
+    try:
+        migrate.upgrade(engine, "0022")
+        _old_partner(engine, "old")
+        assert _index_definition(engine, "ix_subscriptions_partner_ref_lower") is None
+        migrate.upgrade(engine)
+        definition = _index_definition(engine, "ix_subscriptions_partner_ref_lower")
+        assert definition is not None
+        assert re.search(r"\(partner_code, lower\(\(?partner_ref\)?(::text)?\)", definition.replace('"', ""))
+        assert ("text_pattern_ops" in definition) is (engine.dialect.name == "postgresql")
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT code, time_zone FROM partners")).all() == [("old", None)]
+        migrate.downgrade(engine, "0022")
+        assert _index_definition(engine, "ix_subscriptions_partner_ref_lower") is None
+        assert "time_zone" not in {column["name"] for column in inspect(engine).get_columns("partners")}
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT code FROM partners")).scalar_one() == "old"
     finally:
         engine.dispose()
