@@ -48,7 +48,12 @@ def _documented_names(apidoc: dict[str, Any] | None) -> frozenset[str] | None:
 
 def refuse_unknown(request: Request, handler: Callable[..., Any] | None) -> Response | None:
     """The 400 for a request to an API operation naming query parameters it does not take; None when it names
-    none (or the handler is no API operation). Called only for a request with a query string."""
+    none (or the handler is no API operation). Called only for a request with a query string.
+
+    OPTIONS is left alone: it asks what the route allows, which no query changes, and the handler Flask routes it to
+    is one of the route's operations (POST's), whose parameters say nothing about it."""
+    if request.method == "OPTIONS":
+        return None
     known = None if handler is None else query_names(handler)
     if known is None:
         return None

@@ -662,6 +662,15 @@ def test_a_query_it_cannot_read_is_a_400_naming_the_parameter(tmf, query, parame
     assert parameter in response.json["message"]
 
 
+@pytest.mark.parametrize("query", ["fields=id", "statuz=x", "state=completed&limit=1"])
+def test_options_is_not_held_to_a_query_it_does_not_read(client, partner, query):
+    # OPTIONS is routed to the POST view, whose parameters say nothing about OPTIONS: it answers what is allowed.
+    response = client.open(f"{ORDERS}?{query}", method="OPTIONS", headers=partner)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert {"GET", "POST"} <= set(response.headers["Allow"].split(", "))
+    assert checked(client.get(f"{ORDERS}?statuz=x", headers=partner), "ProductOrder").status_code == 400
+
+
 def test_an_unknown_order_is_a_404(tmf):
     response = tmf.get(f"{ORDERS}/po_nothere")
     assert response.status_code == 404 and "po_nothere" in response.json["message"]
