@@ -1,15 +1,17 @@
 """Product order use cases (TMF622): place an order whose items drive the subscription lifecycle, read a
 partner's orders, and answer a request to cancel one.
 
-An order is carried out within the request that places it, in that request's one transaction: the order is
-acknowledged (its row, which claims its externalId), each item is applied in a savepoint of its own, and the order
-ends completed, failed or partial, with its event, all committed together. Why not one transaction per item: the
-order row, its event and the items' changes would then commit apart, and a crash between two would leave an
-order that says less (or more) than was done; one transaction keeps the order and its effects one fact. Why a
-savepoint per item: a refused item (say, suspending a suspended subscription) is undone to the last row, while
-the items around it stand — the order is `partial`, never half of one item. What the request alone shows is
-wrong refuses the whole order before anything is applied (gateway.domain.product_orders.read_order), and so
-does a product the partner does not have (NotFound): nothing is stored then.
+An order is carried out within the request that places it, in that request's one transaction: its row is inserted
+first (which claims its externalId), each item is applied in a savepoint of its own, and the order ends completed,
+failed or partial, with its event, all committed together. So no one ever sees an order on its way: the 201, GET and
+the one product_order.state_changed event show only its final state, never acknowledged or inProgress (TMF622's
+states for an order still being carried out, which the gateway's never is once answered). Why not one transaction
+per item: the order row, its event and the items' changes would then commit apart, and a crash between two would
+leave an order that says less (or more) than was done; one transaction keeps the order and its effects one fact. Why
+a savepoint per item: a refused item (say, suspending a suspended subscription) is undone to the last row, while the
+items around it stand — the order is `partial`, never half of one item. What the request alone shows is wrong
+refuses the whole order before anything is applied (gateway.domain.product_orders.read_order), and so does a product
+the partner does not have (NotFound): nothing is stored then.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ def place_order(
         id=new_id(ORDER_ID_PREFIX),
         partner_code=partner_code,
         external_id=request.external_id,
+        # A placeholder until the items are applied below, in this same transaction: never committed or read.
         state=OrderState.ACKNOWLEDGED,
         body={},
         version=1,
