@@ -610,6 +610,7 @@ def open_escalation():
         except NotFound:
             return _escalation_form_page(form, {"partner_ref": _("No subscriber with this reference.")}, 404)
         case_id = opened.escalation.id
+        kept_priority = opened.escalation.priority
     if opened.created:
         flash(_("Escalation opened. The streaming service has been told."), "info")
     elif opened.commented:
@@ -623,6 +624,17 @@ def open_escalation():
     else:
         flash(
             _("An escalation for this customer and category is already open and already holds what you typed."),
+            "info",
+        )
+    if not opened.created and kept_priority != body.get("priority", Priority.NORMAL):
+        # The case already open keeps its SLA: the priority chosen on this form is not applied to it.
+        flash(
+            _(
+                "That escalation keeps its own priority, %(kept)s: the priority you chose, %(chosen)s, was not "
+                "applied. Add a comment if it should be handled sooner.",
+                kept=labels.label(kept_priority),
+                chosen=labels.label(body.get("priority", Priority.NORMAL)),
+            ),
             "info",
         )
     return redirect(url_for(".escalation", escalation_id=case_id))
@@ -639,15 +651,23 @@ def _escalation_page(
     typed: dict[str, str] | None = None,
     *,
     changed: str | None = None,
+    page_version: int | None = None,
 ):
     """The case with its history; after a refused form, what was typed and what was wrong with it (a 422); after
-    an action the case had moved past, the case as it is now with `changed` saying so (a 409)."""
+    an action the case had moved past, the case as it is now with `changed` saying so (a 409), the entries added
+    since the page the agent acted on (`page_version`) marked as new."""
     now = utcnow()
     with store().read() as session:
         case = escalation_service.get_escalation(session, escalation_id, partner_code=g.agent.partner_code)
         partner_ref = escalation_service.subscriber_of(session, case).partner_ref
         entries = escalation_service.history(session, case)
         resolution = escalation_service.resolution(case, entries)
+    new_entries: set[int] = set()
+    if page_version is not None and case.version > page_version:
+        # Every change of a case adds one entry and one version (services.escalations), so the last ones are
+        # those the agent's page did not show.
+        added = min(case.version - page_version, len(entries))
+        new_entries = {entry.id for entry in entries[len(entries) - added :]}
     page = render_template(
         "console/escalation.html",
         case=case,
@@ -660,6 +680,7 @@ def _escalation_page(
         errors=errors or {},
         typed=typed or {},
         changed=changed,
+        new_entries=new_entries,
     )
     return page, 409 if changed else 422 if errors else 200
 
@@ -687,6 +708,14 @@ def _version_of_page() -> int | None:
     return int(value)
 
 
+def _shown_version() -> int | None:
+    """The case version the page showed, only to mark what is new since: None when the form names none."""
+    try:
+        return _version_of_page()
+    except StaleVersion:
+        return None
+
+
 @blp.post("/escalations/<escalation_id>/comments")
 @accepts_body(*FORM, limit_setting="MAX_BODY_BYTES")
 def comment(escalation_id: str):
@@ -694,12 +723,17 @@ def comment(escalation_id: str):
         body = PartnerCommentSchema().load({"agent_ref": g.agent.agent_ref, "comment": request.form.get("comment", "")})
     except ValidationError as error:
         return _escalation_page(escalation_id, _field_errors(error), {"comment": request.form.get("comment", "")})
-    _change_case(
-        escalation_id,
-        lambda session, case, now: escalation_service.add_comment(
-            session, case, side=Side.PARTNER, author=g.agent.agent_ref, comment=body["comment"], now=now
-        ),
-    )
+    try:
+        _change_case(
+            escalation_id,
+            lambda session, case, now: escalation_service.add_comment(
+                session, case, side=Side.PARTNER, author=g.agent.agent_ref, comment=body["comment"], now=now
+            ),
+        )
+    except escalation_rules.ClosedCase:
+        # Closed while the page was open: the case as it is now, and what the agent typed kept for a new case.
+        typed = {"comment": request.form.get("comment", "")}
+        return _escalation_page(escalation_id, typed=typed, changed=_(CHANGED_MEANWHILE), page_version=_shown_version())
     flash(_("Comment added."), "info")
     return redirect(url_for(".escalation", escalation_id=escalation_id))
 
@@ -738,10 +772,10 @@ def change_escalation_status(escalation_id: str):
         # The page was older than the case (another agent, or the service, acted meanwhile): the fresh case, and
         # the note the agent typed kept in its field.
         typed = {"status_comment": request.form.get("comment", "")}
-        return _escalation_page(escalation_id, typed=typed, changed=_(CHANGED_MEANWHILE))
+        return _escalation_page(escalation_id, typed=typed, changed=_(CHANGED_MEANWHILE), page_version=_shown_version())
     except Conflict:  # the only other refusal: a newer case for the same subscriber and category is open since
         typed = {"status_comment": request.form.get("comment", "")}
-        return _escalation_page(escalation_id, typed=typed, changed=_(NEWER_CASE_OPEN))
+        return _escalation_page(escalation_id, typed=typed, changed=_(NEWER_CASE_OPEN), page_version=_shown_version())
     flash(_("Escalation closed.") if action is Action.CLOSE else _("Escalation reopened."), "info")
     return redirect(url_for(".escalation", escalation_id=escalation_id))
 

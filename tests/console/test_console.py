@@ -584,6 +584,95 @@ def test_opening_an_escalation_already_open_adds_what_was_typed_to_it(app, agent
     assert _entries(app, case_id) == entries
 
 
+def test_a_comment_on_a_case_closed_meanwhile_returns_to_the_case_and_keeps_the_text(app, agent):
+    case_url, case_id = _resolved_case(app, agent)
+    page = agent.get(case_url).get_data(as_text=True)
+    seen = VERSION.search(page).group(1)
+    with app_store(app).transaction() as session:  # another agent of the partner closes it meanwhile
+        case = escalation_service.get_escalation(session, case_id, for_update=True)
+        escalation_service.change_status(
+            session, case, Action.CLOSE, side=EscalationSide.PARTNER, author="Bo", now=utcnow(), sla=SLA
+        )
+    before = _entries(app, case_id)
+
+    late = agent.post(
+        f"{case_url}/comments",
+        data={
+            "csrf_token": csrf_of(agent, "/console/"),
+            "comment": "Customer says <b>still</b> charged.",
+            "version": seen,
+        },
+    )
+
+    assert late.status_code == 409
+    shown, page = text_of(late), late.get_data(as_text=True)
+    assert "changed while your page was open, so nothing was done" in shown
+    assert "1 entry was added since you opened the page" in shown
+    assert "Resolved → Closed" in shown and "This escalation is closed" in shown
+    # What was typed is kept, escaped, in a form that opens a new case for the same customer and category.
+    kept = page.split('id="comment-kept"', 1)[1].split("</form>", 1)[0]
+    assert "Customer says &lt;b&gt;still&lt;/b&gt; charged.</textarea>" in kept
+    assert 'name="category" value="billing"' in kept and 'name="partner_ref" value="warned"' in kept
+    assert _entries(app, case_id) == before
+    renewed = agent.post(
+        "/console/escalations",
+        data={
+            "csrf_token": csrf_of(agent, "/console/"),
+            "partner_ref": "warned",
+            "category": "billing",
+            "priority": "high",
+            "description": "Customer says still charged.",
+        },
+    )
+    assert renewed.status_code == 302 and renewed.headers["Location"] != case_url
+
+
+def test_a_stale_action_marks_what_was_added_since_the_page_was_opened(app, agent):
+    case_url, case_id = _resolved_case(app, agent)
+    seen = VERSION.search(agent.get(case_url).get_data(as_text=True)).group(1)
+    _service_acts(app, case_id, None, author="Sam at support", comment="The refund is on its way.")
+    _service_acts(app, case_id, None, author="Sam at support", comment="Booked for the 9th.")
+
+    stale = agent.post(
+        f"{case_url}/status",
+        data={"csrf_token": csrf_of(agent, case_url), "action": "close", "version": seen},
+    )
+
+    assert stale.status_code == 409
+    assert "2 entries were added since you opened the page" in text_of(stale)
+    history = stale.get_data(as_text=True).split('id="history-heading"', 1)[1]
+    marked = re.findall(r'<li class="new-entry">(.*?)</li>', history, flags=re.S)
+    assert len(marked) == 2
+    assert "The refund is on its way." in marked[0] and "Booked for the 9th." in marked[1]
+    assert history.count("<li") == _entries(app, case_id)  # the older entries are there, unmarked
+
+
+def test_opening_a_case_already_open_says_its_priority_was_kept(app, agent):
+    first = _open(agent, priority="low", description="Charged twice.")
+
+    urgent = _open(agent, priority="urgent", description="Now charged three times.")
+    shown = text_of(agent.get(urgent.headers["Location"]))
+    same = _open(agent, priority="low", description="And a fourth.")
+
+    assert urgent.headers["Location"] == same.headers["Location"] == first.headers["Location"]
+    assert "what you typed was added to it as a comment" in shown
+    assert "keeps its own priority, Low: the priority you chose, Urgent, was not applied" in shown
+    assert shown.index("added to it as a comment") < shown.index("keeps its own priority")
+    again = text_of(agent.get(same.headers["Location"]))
+    assert "what you typed was added to it as a comment" in again and "keeps its own priority" not in again
+    with app_store(app).read() as session:
+        case = escalation_service.get_escalation(session, first.headers["Location"].rsplit("/", 1)[1])
+        assert case.priority == "low"
+
+
+def test_the_priority_kept_message_is_in_the_agents_language(client, world):
+    sign_in(client, world["agent"].token, locale="de")
+    _open(client, priority="low")
+    again = _open(client, priority="urgent", description="Dreimal abgebucht.")
+    shown = text_of(client.get(again.headers["Location"]))
+    assert "behält ihre eigene Priorität, Niedrig: Die gewählte Priorität Dringend wurde nicht übernommen" in shown
+
+
 def test_another_partners_escalation_is_not_found(app, agent, world):
     beta_agent = world["seed"].token(KeyKind.PARTNER, "beta", {Scope.CALLCENTER})
     other = app.test_client()
