@@ -219,9 +219,21 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _settle_language() -> console_session.Agent | str | None:
+    """Who is signed in (as _agent_from_session says) and so the language of the page: the agent's when one is,
+    else the one before sign-in. Settled before any refusal, so that an expired form or a too-large one is
+    said in the agent's language, not the browser's."""
+    found = _agent_from_session() if request.endpoint != f"{BLUEPRINT}.asset" else None
+    if isinstance(found, console_session.Agent):
+        g.agent, g.language = found, i18n.language_of(found.locale)
+    else:
+        g.language = i18n.language_before_sign_in(console_session.remembered_locale())
+    return found
+
+
 @blp.before_request
 def _authenticate_and_check_form():
-    g.language = i18n.language_before_sign_in(console_session.remembered_locale())
+    found = _settle_language()
     if request.method == "POST" and not console_session.csrf_ok():
         return _error_page(
             400,
@@ -231,11 +243,7 @@ def _authenticate_and_check_form():
     if request.method == "POST" and any("\x00" in value for values in request.form.listvalues() for value in values):
         # No database stores a NUL character in text (PostgreSQL refuses it): say so instead of failing later.
         return _error_page(422, _("The form holds a character that cannot be stored"), _("Remove it and try again."))
-    if request.endpoint in OPEN_ENDPOINTS:
-        return None
-    found = _agent_from_session()
-    if isinstance(found, console_session.Agent):
-        g.agent, g.language = found, i18n.language_of(found.locale)
+    if request.endpoint in OPEN_ENDPOINTS or isinstance(found, console_session.Agent):
         return None
     if isinstance(found, str):
         console_session.end(keep_locale=True)
@@ -280,6 +288,13 @@ def _gateway_error(error: GatewayError):
 @blp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
     status = error.code or 500
+    if "language" not in g:
+        # Refused before the console's own checks ran (the app's body guard: a 413 or 415): the page is still
+        # the console's, in the agent's language.
+        try:
+            _settle_language()
+        except Exception:  # the store failing too: the refusal is still said, in English
+            g.language = i18n.FALLBACK_LOCALE
     if status >= 500:
         log.error("console error", exc_info=getattr(error, "original_exception", None) or error)
         return _error_page(500, _("Something went wrong"), _("The gateway failed while showing this page."))
@@ -305,7 +320,7 @@ def _unexpected(error: Exception):
 def sign_in():
     next_page = _safe_next(request.values.get("next"))
     if request.method == "GET":
-        if isinstance(_agent_from_session(), console_session.Agent):
+        if g.get("agent") is not None:  # re-checked as the request began (_settle_language)
             return redirect(next_page or url_for(".home"))
         remembered = {"locale": console_session.remembered_locale()}
         return render_template("console/sign_in.html", next_page=next_page, form=remembered, errors={})

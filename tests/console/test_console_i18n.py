@@ -531,6 +531,50 @@ def test_a_revoked_key_is_said_in_the_agents_language(app, client, world):
     assert "Su clave ha sido revocada, por lo que se ha cerrado su sesión." in landed
 
 
+def _page_language_and_title(response) -> tuple[str, str]:
+    page = response.get_data(as_text=True)
+    return re.search(r'<html lang="(\w+)">', page).group(1), html.unescape(re.search(r"<h1>(.*?)</h1>", page).group(1))
+
+
+def test_a_refused_form_is_said_in_the_agents_language_not_the_browsers(client, world):
+    """An expired form, a character no store keeps, a form too large or not a form: said in the agent's language
+    (here the company's German, no choice made) though the browser asks for English, refused before the page's
+    view runs or even before the console's checks (the app's body guard)."""
+    sign_in(client, world["token"])
+    english = {"Accept-Language": "en"}
+    token = csrf_of(client, "/console/")
+    refusals = {
+        "expired": client.post("/console/escalations", data={"csrf_token": "old"}, headers=english),
+        "nul": client.post(
+            "/console/escalations", data={"csrf_token": token, "description": "a\x00b"}, headers=english
+        ),
+        "too large": client.post(
+            "/console/escalations", data={"csrf_token": token, "description": "x" * (1024 * 1024)}, headers=english
+        ),
+        "not a form": client.post("/console/escalations", data=b"{}", content_type="application/json", headers=english),
+    }
+
+    said = {name: (response.status_code, *_page_language_and_title(response)) for name, response in refusals.items()}
+    assert said == {
+        "expired": (400, "de", "Dieses Formular ist abgelaufen oder stammt nicht aus der Konsole"),
+        "nul": (422, "de", "Das Formular enthält ein Zeichen, das sich nicht speichern lässt"),
+        "too large": (413, "de", "Das Formular ist zu groß"),
+        "not a form": (415, "de", "Das Formular konnte nicht gelesen werden"),
+    }
+    for response in refusals.values():
+        assert "Hallo, Ana" not in response.get_data(as_text=True)  # an error page, the agent's header on it
+        assert 'action="/console/sign-out"' in response.get_data(as_text=True)
+
+
+def test_a_refused_form_before_sign_in_is_said_in_the_browsers_language(client, world):
+    french = {"Accept-Language": "fr-FR"}
+    too_large = client.post("/console/sign-in", data={"key": "x" * (1024 * 1024)}, headers=french)
+    expired = client.post("/console/sign-in", data={"key": "gw_x"}, headers=french)
+
+    assert _page_language_and_title(too_large) == ("fr", "Le formulaire est trop volumineux")
+    assert _page_language_and_title(expired) == ("fr", "Ce formulaire a expiré ou ne provient pas de la console")
+
+
 # --- which time zone, and dates and times as each language writes them --------------------------------------------
 
 
