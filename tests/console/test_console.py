@@ -739,6 +739,11 @@ def test_the_last_day_of_access_is_the_day_before_the_period_end_as_the_texts_sa
 
     last_day = format_date(period_end - timedelta(days=1), "medium", locale="en_GB")  # as the page writes it
     assert period_end.hour == 0 and f"Last day of access {last_day}" in " ".join(page.split())
+    # The next step on the first screen, and in the list of what can happen, is dated the last day of access
+    # too ("up to and including" it, as the status text says), never the first day without access.
+    assert f"Next due: End the membership when the billing period ends · {last_day}" in page
+    first_day_without = format_date(period_end, "medium", locale="en_GB")
+    assert first_day_without not in page
 
 
 def test_the_lookup_finds_a_customer_by_reference_in_any_case_by_id_and_by_activation_code(app, agent):
