@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from contracts.common import SHOWN_ONCE_ON_REPLAY, PageQuerySchema, PageSchema, secret_withheld_field
+from gateway.domain import time_zones
 from gateway.domain.countries import COUNTRY_CODES
 from gateway.domain.partners import (
     ENDPOINT_URL,
@@ -43,6 +44,11 @@ def flavour_field(**options) -> fields.String:
         metadata={"description": "Which partners/ adapter speaks to this partner.", "example": "standard"},
         **options,
     )
+
+
+def _a_time_zone(value: str) -> None:
+    if not time_zones.is_time_zone(value):
+        raise ValidationError(time_zones.NOT_A_TIME_ZONE)
 
 
 def display_name_field(**options) -> fields.String:
@@ -97,6 +103,15 @@ class PartnerUpdateSchema(Schema):
             "example": {"callcenter": "20/second;1000/minute"},
         },
     )
+    time_zone = fields.String(
+        allow_none=True,
+        validate=[validate.Length(min=1, max=time_zones.MAX_LENGTH), _a_time_zone],
+        metadata={
+            "description": "The IANA time zone the partner's agents read times in (the console's default for them); "
+            "null returns to the one derived from the partner's default locale and markets.",
+            "example": "Europe/Berlin",
+        },
+    )
 
 
 class PartnerSchema(Schema):
@@ -116,6 +131,15 @@ class PartnerSchema(Schema):
         required=True,
         allow_none=True,
         metadata={"description": "The partner's own request budgets per audience; null: the gateway's defaults."},
+    )
+    time_zone = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The IANA time zone an operator set for the partner's agents; null: none set (the "
+            "console derives one from the default locale and markets).",
+            "example": "Europe/Berlin",
+        },
     )
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)

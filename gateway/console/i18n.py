@@ -186,8 +186,13 @@ def market_time_zone(market: str) -> str:
     return zone if is_time_zone(zone) else UTC_ZONE
 
 
-def partner_time_zone(markets: Iterable[str], default_locale: str | None) -> str:
-    """The partner's default zone: its default locale's market when it serves it (de-DE -> DE), else its first."""
+def partner_time_zone(markets: Iterable[str], default_locale: str | None, chosen: str | None = None) -> str:
+    """The partner's default zone: the one an operator chose for it (partners.time_zone) when zoneinfo knows it,
+    else its default locale's market when it serves it (de-DE -> DE), else its first market's."""
+    from gateway.domain import time_zones  # the rule the operator API accepted `chosen` by
+
+    if time_zones.is_time_zone(chosen):
+        return chosen
     markets = [market.upper() for market in markets]
     region = next(
         (part.upper() for part in (default_locale or "").replace("_", "-").split("-")[1:] if len(part) == 2), None

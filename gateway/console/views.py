@@ -205,7 +205,7 @@ def _agent_from_session() -> console_session.Agent | str | None:
             locale=remembered["locale"] or partner.default_locale,
             time_zone=chosen_zone
             if i18n.is_time_zone(chosen_zone)
-            else i18n.partner_time_zone(partner.markets, partner.default_locale),
+            else i18n.partner_time_zone(partner.markets, partner.default_locale, partner.time_zone),
         )
 
 
@@ -375,7 +375,7 @@ def home():
 def _settings_page(chosen: dict[str, str], errors: dict[str, str], status: int = 200):
     with store().read() as session:
         partner = get_partner(session, g.agent.partner_code)
-    default_zone = i18n.partner_time_zone(partner.markets, partner.default_locale)
+    default_zone = i18n.partner_time_zone(partner.markets, partner.default_locale, partner.time_zone)
     market_zones, every_zone = i18n.zone_choices(partner.markets, g.language)
     page = render_template(
         "console/settings.html",

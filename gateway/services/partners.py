@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from gateway.delivery.publisher import hold_publishing
 from gateway.domain import partners as rules
+from gateway.domain import time_zones
 from gateway.domain.delivery import CircuitState, DeliveryStatus, EndpointStatus
 from gateway.domain.errors import Conflict, InvalidInput, NotFound, StaleVersion
 from gateway.domain.ids import new_id
@@ -119,15 +120,18 @@ def update_partner(
     flavour: str | None = None,
     delivery_rate: float | object | None = UNCHANGED,
     rate_limits: dict[str, str] | object | None = UNCHANGED,
+    time_zone: str | object | None = UNCHANGED,
 ) -> Partner:
     """Change what is given; `delivery_rate=None` removes the delivery rate, `rate_limits=None` the partner's own
-    request budgets; leaving either out keeps it."""
+    request budgets, `time_zone=None` its agents' zone; leaving any of them out keeps it."""
     partner = get_partner(session, code)
     if expected_version is not None and expected_version != partner.version:
         raise StaleVersion(f"Partner {code!r} is at version {partner.version}, not {expected_version}.")
     values, errors = _check_profile(markets, default_locale, flavour)
     if isinstance(rate_limits, dict):
         errors.update(partner_budget_errors(rate_limits))
+    if time_zone is not UNCHANGED and time_zone is not None and not time_zones.is_time_zone(time_zone):
+        errors["time_zone"] = time_zones.NOT_A_TIME_ZONE
     if errors:
         raise InvalidInput(errors)
     if rate_limits is not UNCHANGED:
@@ -136,6 +140,8 @@ def update_partner(
         values["display_name"] = display_name
     if delivery_rate is not UNCHANGED:
         values["delivery_rate"] = delivery_rate
+    if time_zone is not UNCHANGED:
+        values["time_zone"] = time_zone
     for name, value in values.items():
         setattr(partner, name, value)
     _touch(partner, now)

@@ -103,6 +103,36 @@ def test_patch_with_a_stale_etag_is_a_412_and_changes_nothing(client, operator, 
     assert client.get("/admin/v1/partners/nordlink", headers=operator).json["display_name"] == "First"
 
 
+def test_an_operator_sets_shows_and_clears_the_partners_time_zone(client, operator, seed):
+    seed.partner("nordlink")
+    assert client.get("/admin/v1/partners/nordlink", headers=operator).json["time_zone"] is None
+
+    set_zone = client.patch("/admin/v1/partners/nordlink", json={"time_zone": "America/Sao_Paulo"}, headers=operator)
+    other_edit = client.patch("/admin/v1/partners/nordlink", json={"display_name": "Nordlink"}, headers=operator)
+    assert set_zone.status_code == 200 and set_zone.json["time_zone"] == "America/Sao_Paulo"
+    assert other_edit.json["time_zone"] == "America/Sao_Paulo"  # left out: kept
+    listed = client.get("/admin/v1/partners", headers=operator).json["items"]
+    assert [partner["time_zone"] for partner in listed if partner["code"] == "nordlink"] == ["America/Sao_Paulo"]
+
+    cleared = client.patch("/admin/v1/partners/nordlink", json={"time_zone": None}, headers=operator)
+    assert cleared.status_code == 200 and cleared.json["time_zone"] is None
+    assert cleared.headers["ETag"] == '"v4"'
+
+
+@pytest.mark.parametrize(
+    "zone", ["Mars/Olympus_Mons", "europe/berlin", "", "Europe/Berlin ", "../../etc/passwd", "x" * 200, 7, ["UTC"]]
+)
+def test_a_time_zone_zoneinfo_does_not_know_is_a_422_naming_the_field_and_changes_nothing(client, operator, seed, zone):
+    seed.partner("nordlink")
+    client.patch("/admin/v1/partners/nordlink", json={"time_zone": "Europe/Vienna"}, headers=operator)
+
+    response = client.patch("/admin/v1/partners/nordlink", json={"time_zone": zone}, headers=operator)
+
+    assert response.status_code == 422
+    assert {error["field"] for error in response.json["errors"]} == {"time_zone"}  # "" fails two rules
+    assert client.get("/admin/v1/partners/nordlink", headers=operator).json["time_zone"] == "Europe/Vienna"
+
+
 def test_suspension_refuses_the_partners_keys_at_once_and_resume_restores_them(client, operator, seed):
     seed.partner("nordlink")
     partner_key = bearer(seed.token(KeyKind.PARTNER, "nordlink"))

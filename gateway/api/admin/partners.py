@@ -81,7 +81,7 @@ class PartnerItem(MethodView):
     @blp.arguments(PartnerUpdateSchema, required=False)
     @blp.response(200, PartnerSchema, headers=ETAG_HEADER)
     def patch(self, body, code, session):
-        """Change a partner's name, markets, locale, flavour, delivery rate or request budgets (If-Match guards)"""
+        """Change a partner's name, markets, locale, flavour, delivery rate, budgets or time zone (If-Match guards)"""
         partner = partner_service.update_partner(
             session, code, expected_version=expected_version(), now=utcnow(), **body
         )
