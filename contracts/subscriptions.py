@@ -127,6 +127,15 @@ class HistoryEntrySchema(Schema):
     to_status = fields.String(required=True)
     reason = fields.String(required=True)
     actor = fields.String(required=True)
+    agent = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The partner's call-center agent who made the change in the agent console, as they "
+            "signed in (name or agent ID); null for changes made otherwise.",
+            "example": "Ana",
+        },
+    )
     occurred_at = fields.DateTime(required=True)
 
 

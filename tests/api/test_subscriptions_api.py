@@ -12,6 +12,8 @@ from gateway import create_app
 from gateway.api.shared import subscription_actions
 from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind, Scope
+from gateway.domain.lifecycle import Actor, Command
+from gateway.services import subscriptions as subscription_service
 from gateway.services.scheduler import run_due_transitions
 from gateway.store.models import Base, OutboxEvent, Subscription
 from tests.support.api import app_store, bearer
@@ -169,6 +171,26 @@ def test_suspend_and_resume_with_history(client, partner, service):
     assert [entry["reason"] for entry in history] == ["created", "account_linked", "non_payment", "payment_recovered"]
     times = [datetime.fromisoformat(entry["occurred_at"]) for entry in history]
     assert started <= times[0] and times == sorted(times) and times[-1] <= utcnow()
+
+
+def test_the_history_names_the_console_agent_who_made_a_change_and_null_for_the_others(app, client, partner, service):
+    subscription = activate(client, service, create(client, partner))
+    with app_store(app).transaction() as session:  # as the agent console runs a partner action (console.actions)
+        row = session.get(Subscription, subscription["id"])
+        subscription_service.apply_command(
+            session, row, Command.SUSPEND, actor=Actor.PARTNER, reason="non_payment", now=utcnow(), agent="Ana (7)"
+        )
+    client.post(f"/v1/subscriptions/{subscription['id']}/resume", headers=partner)  # over the API: no agent
+
+    history = client.get(f"/v1/subscriptions/{subscription['id']}/history", headers=partner).json["items"]
+
+    assert [(entry["to_status"], entry["agent"]) for entry in history] == [
+        ("pending_activation", None),
+        ("active", None),
+        ("suspended", "Ana (7)"),
+        ("active", None),
+    ]
+    assert all("details" not in entry for entry in history)  # the rest of the entry's details stays the gateway's
 
 
 def test_an_invalid_transition_is_a_409_naming_the_state_and_what_this_partner_may_do(client, partner):

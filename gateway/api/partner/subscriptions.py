@@ -24,7 +24,7 @@ from gateway.api.http import uow
 from gateway.api.http.auth import current_partner_code, requires
 from gateway.api.http.idempotent import idempotent
 from gateway.api.http.pagination import page, time_and_id_after
-from gateway.api.shared.presenters import direct_json, subscription_body
+from gateway.api.shared.presenters import direct_json, history_entry_body, subscription_body
 from gateway.api.shared.subscription_actions import (
     ETAG_HEADER,
     PARTNER_CALLER,
@@ -97,12 +97,14 @@ class SubscriptionHistory(MethodView):
     @requires(Scope.SUBSCRIPTIONS_READ)
     @blp.response(200, HistorySchema)
     def get(self, subscription_id):
-        """Every change of the subscription: from, to, reason, actor, time"""
+        """Every change of the subscription: from, to, reason, actor, the console agent if any, time"""
         with uow.reading() as session:
             subscription = subscription_service.get_subscription(
                 session, subscription_id, partner_code=current_partner_code()
             )
-            return {"items": subscription_service.history(session, subscription)}
+            return {
+                "items": [history_entry_body(entry) for entry in subscription_service.history(session, subscription)]
+            }
 
 
 def _partner_command(session: Session, subscription_id: str, command: Command, reason: str, plan: str | None = None):

@@ -11,7 +11,7 @@ from flask import Response
 
 from gateway.api.http.etags import etag
 from gateway.services.keys import key_status
-from gateway.store.models import ApiKey, Subscription
+from gateway.store.models import ApiKey, Subscription, SubscriptionChange
 
 
 def key_body(key: ApiKey, now: datetime, token: str | None = None) -> dict[str, Any]:
@@ -95,3 +95,9 @@ def direct_json(body: dict[str, Any], headers: dict[str, str]) -> Response:
 def attributes(row: Any) -> dict[str, Any]:
     """A mapped row's column values as a dict, for a response that adds members before the schema dumps it."""
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+def history_entry_body(entry: SubscriptionChange) -> dict[str, Any]:
+    """One history entry as the partner API shows it (contracts.subscriptions.HistoryEntrySchema), with the agent
+    who issued the change in the console, which the entry's details keep (the rest of them is the gateway's own)."""
+    return {**attributes(entry), "agent": (entry.details or {}).get("agent")}
