@@ -3,6 +3,7 @@ every audience."""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from gateway.domain.keys import SCOPES_BY_KIND, KeyKind
 from gateway.domain.lifecycle import Actor, Command
 from gateway.domain.periods import add_months
 from gateway.domain.tmf import TmfApi
+from gateway.domain.tmf_events import api_url
 from gateway.services import hubs as hub_service
 from gateway.services import keys as key_service
 from gateway.services import partners as partner_service
@@ -48,6 +50,37 @@ DEMO_PARTNERS = [
 # Partners that speak TM Forum: no plain webhook endpoint, a hub on each TMF API instead (every event type), as
 # an operator's system registers them with POST /tmf-api/<api>/v4/hub.
 DEMO_TMF_HUBS: dict[str, tuple[TmfApi, ...]] = {"alpennetz": (TmfApi.PRODUCT_INVENTORY, TmfApi.PRODUCT_ORDERING)}
+
+
+def tmf_try_commands(keys: DemoKeys, base: str, *, partner_ref: str, receiver_url: str) -> str:
+    """The TM Forum lines of the demo's "Try:" list, with the TMF partner's key: read its products, order one (an
+    add item for `partner_ref`), and register one more hub on the demo receiver, for one event type (its hubs for
+    every event are seeded already; the same callback and query again would be a 409 naming them)."""
+    inventory, ordering = api_url(base, TmfApi.PRODUCT_INVENTORY), api_url(base, TmfApi.PRODUCT_ORDERING)
+    partner = next(spec for spec in DEMO_PARTNERS if spec["code"] in DEMO_TMF_HUBS)
+    callback = f"{receiver_url}/{partner['code']}"  # where seed_demo points its hubs
+    auth = f"-H 'Authorization: Bearer {keys.partners[partner['code']]}'"
+    json_body = "-H 'Content-Type: application/json'"
+    characteristics = {"market": partner["markets"][0], "billingAnchor": "2026-01-15"}
+    item = {
+        "id": "1",
+        "action": "add",
+        "productOffering": {"id": "standard"},
+        "product": {
+            "relatedParty": [{"id": partner_ref, "role": "customer"}],
+            "productCharacteristic": [{"name": name, "value": value} for name, value in characteristics.items()],
+        },
+    }
+    order = json.dumps({"productOrderItem": [item]})
+    hub = json.dumps({"callback": callback, "query": "eventType=ProductStateChangeEvent"})
+    return "\n".join(
+        [
+            f"  curl -s {auth} {inventory}/product     # TM Forum ({partner['code']}): TMF637 products",
+            f"  curl -s {auth} {json_body} {ordering}/productOrder \\",
+            f"       -d '{order}'",
+            f"  curl -s -i {auth} {json_body} {inventory}/hub -d '{hub}'",
+        ]
+    )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
-from gateway.demo import DEMO_PARTNERS, keys_file_text, seed_demo, write_private_file
+from gateway.demo import DEMO_PARTNERS, keys_file_text, seed_demo, tmf_try_commands, write_private_file
 from gateway.demo_receiver import SECRETS_VARIABLE
 from gateway.domain.clock import utcnow
 from gateway.runtime import setting, store
@@ -106,7 +106,7 @@ def serve(bind: str | None, workers: int | None, dev: bool) -> None:
 @click.option("--serve/--no-serve", "serve_after", default=True, help="Start everything after seeding.")
 @with_appcontext
 def demo(bind: str | None, receiver_port: int, serve_after: bool) -> None:
-    """Seed two demo partners with fresh keys, then run the gateway, a dispatcher and a demo partner receiver."""
+    """Seed three demo partners with fresh keys, then run the gateway, a dispatcher and a demo partner receiver."""
     bind = bind or setting("BIND")
     migrate.upgrade(store().engine)
     base = setting("PUBLIC_URL") or f"http://{bind}"
@@ -151,6 +151,7 @@ Try:
   curl -s -H 'Authorization: Bearer {keys.operator}' '{base}/admin/v1/deliveries?partner={partner_code}'
   curl -s {base}/v1/webhook-endpoints        # no key: a problem+json 401
   curl -s -H 'Authorization: Bearer {partner_token}' '{base}/v1/callcenter/faq/search?q=Kundigung+Partner&locale=de-DE'
+{tmf_try_commands(keys, base, partner_ref=f"{partner_ref}-tmf", receiver_url=receiver)}
 
 Inactive members (three per demo partner joined 30 months ago and never watched); in another terminal:
   .venv/bin/gateway campaigns inactivity --dry-run   # who would be warned, by partner and market

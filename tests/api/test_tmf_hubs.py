@@ -5,9 +5,13 @@ are 404; the scopes follow /v1; a hub shows among the partner's webhook endpoint
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 from sqlalchemy import func, select
 
+from gateway.demo import seed_demo, tmf_try_commands
+from gateway.domain.clock import utcnow
 from gateway.domain.keys import KeyKind
 from gateway.store.models import EndpointEventType, WebhookEndpoint
 from tests.support.api import app_store, bearer
@@ -295,3 +299,31 @@ def test_a_test_event_names_the_plain_endpoints_only(world):
     world.register()
     asked = world.client.post("/v1/test-event", headers=world.partner)
     assert asked.status_code == 202 and asked.json["endpoint_ids"] == [endpoint_id]
+
+
+# -- the demo's printed commands ---------------------------------------------------------------------------------
+
+
+def test_the_demos_printed_tmf_commands_are_answered_as_they_say(world):
+    """`gateway demo` prints these for its TM Forum partner: each, sent as printed (its URL, key and body), reads
+    the products, places the order (201, completed) and registers one more hub, once (again: a 409)."""
+    world.app.config["GATEWAY"]["ALLOW_PRIVATE_ENDPOINTS"] = True  # as the demo serves: its receiver is on loopback
+    keys = seed_demo(world.store, now=utcnow(), receiver_url="http://127.0.0.1:8001/hooks")
+    printed = tmf_try_commands(
+        keys, "http://localhost", partner_ref="cust-demo-tmf", receiver_url="http://127.0.0.1:8001/hooks"
+    )
+    commands = printed.replace("\\\n", " ").splitlines()  # a continued line joined
+    sent = []
+    for command in commands:
+        words = shlex.split(command.partition("#")[0])
+        url = next(word for word in words if word.startswith("http://localhost/"))
+        headers = dict(words[i + 1].split(": ", 1) for i, word in enumerate(words) if word == "-H")
+        body = words[words.index("-d") + 1] if "-d" in words else None
+        method = "post" if body is not None else "get"
+        sent.append(getattr(world.client, method)(url.removeprefix("http://localhost"), data=body, headers=headers))
+    products, order, hub = sent
+    assert products.status_code == 200 and len(products.json) == 3  # the demo's inactive members
+    assert order.status_code == 201 and order.json["state"] == "completed", order.json
+    assert hub.status_code == 201 and hub.json["query"] == "eventType=ProductStateChangeEvent"
+    again = world.client.post(f"{INVENTORY}/hub", data=words[words.index("-d") + 1], headers=headers)
+    assert hub.json["id"] in _assert_tmf_error(again, 409)["message"]
