@@ -7,18 +7,31 @@ from datetime import datetime
 from typing import Any
 
 from flask import g, render_template
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.domain import partner_actions
+from gateway.domain.escalations import Status as CaseStatus
 from gateway.domain.lifecycle import Actor, Status
 from gateway.domain.situation import Inactivity, action_label, actor_label
 from gateway.services import agent_actions, escalation_queue
 from gateway.services import lookup as lookup_service
 from gateway.services import subscriptions as subscription_service
-from gateway.store.models import Subscription
+from gateway.store.models import Escalation, Subscription
 
 NOTICES_IN_DETAILS = 50  # every notice an agent may want on a call; older ones are in the partner API's history
 ARTICLES_UP_FRONT = 2
+
+
+def answered_cases(session: Session, subscription_id: str) -> list[Escalation]:
+    """The customer's cases the streaming service resolved and the partner has not closed: its answer waits for the
+    agent (to read out, then close or reopen), longest waiting first. The lookup lists only unresolved cases."""
+    query = (
+        select(Escalation)
+        .where(Escalation.subscription_id == subscription_id, Escalation.status == str(CaseStatus.RESOLVED))
+        .order_by(Escalation.resolved_at, Escalation.id)
+    )
+    return list(session.scalars(query))
 
 
 def customer_context(session: Session, subscription: Subscription, *, now: datetime) -> dict[str, Any]:
@@ -53,6 +66,7 @@ def customer_context(session: Session, subscription: Subscription, *, now: datet
         "next_due": min(due, key=lambda action: action["due_at"]) if due else None,
         "notices": notices_with_who,
         "updates": escalation_queue.latest_updates(session, subscription.id),
+        "answered": answered_cases(session, subscription.id),
         "articles_up_front": found["faq"][:ARTICLES_UP_FRONT],
         "articles_more": found["faq"][ARTICLES_UP_FRONT:],
     }

@@ -673,6 +673,26 @@ def test_the_priority_kept_message_is_in_the_agents_language(client, world):
     assert "behält ihre eigene Priorität, Niedrig: Die gewählte Priorität Dringend wurde nicht übernommen" in shown
 
 
+def _open_escalations(page) -> str:
+    return text_of(page).split("Open escalations", 1)[1].split("Read to the customer", 1)[0]
+
+
+def test_a_case_the_service_answered_is_on_the_customers_first_screen_until_closed(app, agent):
+    case_url, case_id = _resolved_case(app, agent)
+    _open(agent, category="technical", priority="low", description="No picture.")
+    lookup = "/console/lookup?partner_ref=warned"
+
+    shown = _open_escalations(agent.get(lookup))
+
+    assert "Billing, high priority Resolved Answer waiting for you answered" in shown
+    assert "Technical problem, low priority Open answer due" in shown
+    assert shown.index("Answer waiting for you") < shown.index("Technical problem")  # the answer first
+    assert f'href="/console/escalations/{case_id}"' in agent.get(lookup).get_data(as_text=True)
+    agent.post(f"{case_url}/status", data={"csrf_token": csrf_of(agent, case_url), "action": "close"})
+    shown = _open_escalations(agent.get(lookup))
+    assert "Billing" not in shown and "Answer waiting" not in shown and "Technical problem" in shown
+
+
 def test_another_partners_escalation_is_not_found(app, agent, world):
     beta_agent = world["seed"].token(KeyKind.PARTNER, "beta", {Scope.CALLCENTER})
     other = app.test_client()
