@@ -128,7 +128,15 @@ class EscalationSchema(Schema):
 class EscalationEntrySchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["opened", "status", "comment"]))
     side = fields.String(required=True, validate=validate.OneOf([str(side) for side in Side]))
-    author = fields.String(required=True)
+    author = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Who made the entry: the partner's agent, or the person on the service's side. In the "
+            "call-center API null when the service acted without naming a person (the operator's key is never "
+            "shown to a partner); the operator API shows the key prefix (key:…) then."
+        },
+    )
     from_status = fields.String(required=True, allow_none=True)
     to_status = fields.String(required=True, allow_none=True)
     comment = fields.String(required=True, allow_none=True)

@@ -16,7 +16,7 @@ from gateway.domain.clock import utcnow
 from gateway.domain.errors import StaleVersion
 from gateway.domain.escalations import Side
 from gateway.services import escalations as escalation_service
-from gateway.store.models import Escalation
+from gateway.store.models import Escalation, EscalationEntry
 
 ETAG_HEADER = {"ETag": {"description": "The escalation's version; send it as If-Match.", "schema": {"type": "string"}}}
 
@@ -50,8 +50,23 @@ def escalation_detail(
     """The escalation with its whole history, and its ETag header."""
     partner_ref = escalation_service.subscriber_of(session, escalation).partner_ref
     body = escalation_body(escalation, partner_ref, side, now)
-    body["history"] = escalation_service.history(session, escalation)
+    entries = escalation_service.history(session, escalation)
+    body["history"] = entries if side is Side.SERVICE else [_entry_for_partner(entry) for entry in entries]
     return body, {"ETag": etag(escalation.version)}
+
+
+def _entry_for_partner(entry: EscalationEntry) -> dict[str, Any]:
+    """A history entry as the partner reads it: a person's name as the author, never the key the service acted
+    with (null then), as the console shows it (rules.author_shown_to_partner)."""
+    return {
+        "kind": entry.kind,
+        "side": entry.side,
+        "author": rules.author_shown_to_partner(entry.author),
+        "from_status": entry.from_status,
+        "to_status": entry.to_status,
+        "comment": entry.comment,
+        "occurred_at": entry.occurred_at,
+    }
 
 
 def check_if_match(escalation: Escalation) -> None:
