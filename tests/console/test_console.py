@@ -693,6 +693,32 @@ def test_a_case_the_service_answered_is_on_the_customers_first_screen_until_clos
     assert "Billing" not in shown and "Answer waiting" not in shown and "Technical problem" in shown
 
 
+def test_an_immediate_cancellation_says_a_rejoin_will_not_undo_it_before_and_after(app, client, world):
+    """lifecycle.rejoin_refusal: the partner's cancel-now stands against a rejoin; neither the confirmation nor
+    the customer screen afterwards may promise that rejoining restores the profile, nor point to that article."""
+    acting = world["seed"].token(KeyKind.PARTNER, "alpha", {Scope.CALLCENTER, Scope.SUBSCRIPTIONS_WRITE})
+    assert sign_in(client, acting).status_code == 302
+    with app_store(app).transaction() as session:
+        active = subscriber_in(session, "alpha", "active", partner_ref="leaving-now")
+        url, version = f"/console/customers/{active.id}/actions/cancel_now", active.version
+
+    confirmation = client.get(url, query_string={"version": version})
+
+    said = text_of(confirmation)
+    assert "Rejoining cannot undo this cancellation" in said and "restores them" not in said
+    html_page = confirmation.get_data(as_text=True)
+    form = {
+        "csrf_token": csrf_of(client, "/console/"),
+        "token": re.search(r'name="token" value="([^"]+)"', html_page).group(1),
+        "version": re.search(r'name="version" value="([^"]+)"', html_page).group(1),
+        "reason": "partner_churn",
+    }
+    assert client.post(url, data=form).status_code == 303
+    screen = client.get("/console/lookup?partner_ref=leaving-now")
+    assert "Rejoining cannot undo this cancellation" in text_of(screen)
+    assert "restores them" not in text_of(screen) and "rejoin-restore-profile" not in screen.get_data(as_text=True)
+
+
 def test_another_partners_escalation_is_not_found(app, agent, world):
     beta_agent = world["seed"].token(KeyKind.PARTNER, "beta", {Scope.CALLCENTER})
     other = app.test_client()
