@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from gateway.domain import lifecycle, situation
 from gateway.domain.errors import NotFound
@@ -144,16 +146,17 @@ def _prefix_pattern(lowered: str) -> str:
 def _first_references(session: Session, mine, matches) -> list[Subscription]:
     """The first CANDIDATES_SHOWN + 1 references (in lower-case order) meeting `matches`, each as the subscription
     it names. The database finds them through ix_subscriptions_partner_ref_lower (partner_code, lower(partner_ref),
-    text_pattern_ops on PostgreSQL so that a LIKE prefix reads it too) and cuts the list: a live call never reads
-    or ships a partner's whole base. (The order is a top-N sort of the matches: a pattern_ops index does not give
-    the collation's order.)"""
+    text_pattern_ops on PostgreSQL so that a LIKE prefix reads it too) in the index's order, and stops after the
+    first few: a one-letter prefix on a partner with a large base reads about as many index entries as it lists,
+    not every member (tests/integration/test_lookup_backends.py checks the plan)."""
     reference = func.lower(Subscription.partner_ref)
-    # DISTINCT: a reference held by a purged subscription and by its returning member counts once.
+    # Grouped: a reference held by a purged subscription and by its returning member counts once. (GROUP BY, not
+    # DISTINCT: PostgreSQL 15 plans this DISTINCT as a sort of every match; the grouping follows the index.)
     first = (
         select(reference, Subscription.partner_ref)
         .where(mine, matches)
-        .distinct()
-        .order_by(reference, Subscription.partner_ref)
+        .group_by(reference, Subscription.partner_ref)
+        .order_by(_InIndexOrder(reference), Subscription.partner_ref)
         .limit(CANDIDATES_SHOWN + 1)
     )
     refs = [ref for _, ref in session.execute(first)]
@@ -161,6 +164,30 @@ def _first_references(session: Session, mine, matches) -> list[Subscription]:
         return []
     named = session.scalars(_newest_first(select(Subscription).where(mine, Subscription.partner_ref.in_(refs))))
     return _one_per_reference(named)
+
+
+class _InIndexOrder(ColumnElement):
+    """An ORDER BY term for lower(partner_ref) in the order ix_subscriptions_partner_ref_lower keeps, so that the
+    database walks the index and stops at the LIMIT instead of sorting every match: on PostgreSQL the index's
+    text_pattern_ops order (USING ~<~, code point order; the plain ORDER BY is the collation's, which that index
+    cannot give); elsewhere the plain term (SQLite's default BINARY collation is code point order already)."""
+
+    inherit_cache = True
+    _traverse_internals: ClassVar = [("term", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, term: ColumnElement) -> None:
+        self.term = term
+        self.type = term.type
+
+
+@compiles(_InIndexOrder)
+def _in_index_order(element: _InIndexOrder, compiler, **kw) -> str:
+    return compiler.process(element.term, **kw)
+
+
+@compiles(_InIndexOrder, "postgresql")
+def _in_index_order_postgresql(element: _InIndexOrder, compiler, **kw) -> str:
+    return f"{compiler.process(element.term, **kw)} USING ~<~"
 
 
 def _newest_first(query):
