@@ -140,6 +140,16 @@ def _label(code: str | None) -> str:
     return labels.label(code)
 
 
+@blp.app_template_filter("event_name")
+def _event_name(event_type: str | None) -> str:
+    return labels.event_name(event_type)
+
+
+@blp.app_template_filter("delivery_problem")
+def _delivery_problem(last_error: str | None) -> str:
+    return labels.delivery_problem(last_error)
+
+
 @blp.app_template_filter("plan_name")
 def _plan_name(code: str | None) -> str:
     return "" if not code else plan_name(code, g.get("language", "en"))

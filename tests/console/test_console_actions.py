@@ -254,7 +254,7 @@ def test_a_confirmed_action_runs_once_and_is_recorded_with_the_agents_name(app, 
     customer = acting.get(done.headers["Location"])
     shown = text_of(customer)
     assert "Done: Suspend for non-payment." in shown and "Suspended" in shown
-    assert re.search(r"subscription\.suspended .*you \(partner\) \(Ana\)", shown)
+    assert re.search(r"Membership suspended .*you \(partner\) \(Ana\)", shown)
     assert _offered(customer) == ["resume", "cancel_now"]
 
 

@@ -23,16 +23,21 @@ from contracts.common import NOT_BLANK
 from contracts.escalations import EscalationCreateSchema
 from gateway.console import i18n, labels
 from gateway.console.field_errors import field_errors
+from gateway.delivery.outcomes import _describe
+from gateway.delivery.publisher import publish_events
 from gateway.domain import partner_refs
 from gateway.domain.clock import utcnow
 from gateway.domain.countries import COUNTRY_CODES
 from gateway.domain.escalations import Action, Category, Priority, Side, Status, parse_sla_policy
+from gateway.domain.events import EventType
 from gateway.domain.keys import KeyKind, Scope
 from gateway.domain.notices import NOTICE_LOCALES, glossary
 from gateway.domain.situation import NoticeDelivery
 from gateway.services import escalations as escalation_service
 from gateway.services import faq as faq_service
-from gateway.store.models import Escalation
+from gateway.services.partners import deleted_endpoint_reason
+from gateway.store.models import Delivery, Escalation
+from partners.base import Attempt
 from tests.support.api import app_store
 from tests.support.console_language import CATALOGS, SAME_AS_ENGLISH, english_left, translations
 from tests.support.lookup import add_faq_article, subscriber_in
@@ -205,6 +210,50 @@ def test_every_code_the_console_shows_has_a_word():
     assert set(labels.PRIORITIES) == set(Priority)
     assert set(labels.ESCALATION_STATUSES) == set(Status)
     assert set(labels.DELIVERIES) == set(NoticeDelivery)
+
+
+@pytest.mark.parametrize("language", NOTICE_LOCALES)
+def test_every_event_type_a_notice_can_report_has_a_name_in_every_catalog(language):
+    """Every type the gateway can send, so every type a subscription's history can name (its transitions, its
+    scheduled changes and its notices), has a name of its own, translated in each catalog."""
+    assert set(labels.EVENTS) == set(EventType)
+    names = [labels.EVENTS[event_type] for event_type in EventType]
+    assert len(set(names)) == len(names)  # no two types read alike
+    if language != "en":
+        assert all(translations(language).get(name) for name in names), language
+
+
+@pytest.mark.parametrize(
+    ("recorded", "expected"),
+    [
+        (
+            _describe(Attempt(utcnow(), 12.0, excerpt="Internal Server Error"), 500, None),
+            "Ihr Endpunkt antwortete mit dem HTTP-Status 500.",
+        ),
+        (
+            _describe(Attempt(utcnow(), 5000.0, error_class="DeadlineExceeded"), None, None),
+            "Ihr Endpunkt antwortete nicht rechtzeitig.",
+        ),
+        (
+            _describe(Attempt(utcnow(), 3.0, error_class="ConnectionError"), None, None),
+            "Ihr Endpunkt war nicht erreichbar.",
+        ),
+        (
+            "Retries exhausted after 8 attempts; last: HTTP 503: Service Unavailable",
+            "Nach 8 Versuchen aufgegeben. Ihr Endpunkt antwortete mit dem HTTP-Status 503.",
+        ),
+        (deleted_endpoint_reason(utcnow()), "Ihr Endpunkt wurde gelöscht, bevor die Benachrichtigung ihn erreichte."),
+        ("Something else entirely", "Die Benachrichtigung konnte nicht zugestellt werden."),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_a_failed_delivery_is_summed_up_in_the_agents_language(app, recorded, expected):
+    with app.test_request_context():
+        from flask import g
+
+        g.language = "de"
+        assert labels.delivery_problem(recorded) == expected
 
 
 # --- pages in each language, without English -------------------------------------------------------------------
@@ -428,6 +477,31 @@ def test_every_schema_message_a_console_form_can_get_has_the_agents_wording(app,
         assert field_errors(unknown)["category"] == i18n.translations(language).gettext(
             "This value cannot be used here. Check it and try again."
         )
+
+
+def test_the_notices_say_what_happened_and_why_a_delivery_failed_in_the_agents_language(app, client, seed):
+    from sqlalchemy import select
+
+    seed.partner("delta", locale="fr-FR", markets=("DE", "FR"))
+    seed.endpoint("delta")
+    with app_store(app).transaction() as session:
+        subscriber_in(session, "delta", "warned", partner_ref="W-1")
+    with app_store(app).transaction() as session:
+        publish_events(session, utcnow())  # each event on its way to the endpoint: a delivery
+        deliveries = session.scalars(select(Delivery)).all()
+        assert deliveries  # the activation went out to the endpoint
+        for delivery in deliveries:
+            delivery.status = "dead"
+            delivery.last_error = "Retries exhausted after 8 attempts; last: HTTP 500: Internal Server Error"
+    sign_in(client, seed.token(KeyKind.PARTNER, "delta", {Scope.CALLCENTER}))
+
+    page = client.get("/console/lookup?partner_ref=W-1").get_data(as_text=True)
+
+    notices = visible_text(page[page.index('id="notices"') :], region="html")
+    assert "Abonnement activé" in notices
+    assert "Abandon après 8 tentatives. Votre point de terminaison a répondu avec le statut HTTP 500." in notices
+    assert "subscription.activated" not in page
+    assert "Internal Server Error" not in page and "Retries" not in page
 
 
 # --- which language ------------------------------------------------------------------------------------------------

@@ -113,9 +113,9 @@ def test_notices_and_escalation_updates_are_separate_lists_and_every_notice_is_t
 
     notices = html.split('id="notices"', 1)[1].split("</details>", 1)[0]
     updates = html.split('id="escalation-updates"', 1)[1].split("</details>", 1)[0]
-    assert notices.count("<code>subscription.suspended</code>") == 4
-    assert notices.count("<code>subscription.resumed</code>") == 4
-    assert "<code>subscription.activated</code>" in notices  # the oldest, still there
+    assert notices.count(">Membership suspended<") == 4
+    assert notices.count(">Membership resumed<") == 4
+    assert ">Membership activated<" in notices  # the oldest, still there
     assert "escalation" not in notices
     assert updates.count("commented") == 6 and "opened the escalation" in updates
     assert "Streaming service (Sam)" in updates and "key:" not in updates

@@ -304,7 +304,7 @@ def test_an_action_is_confirmed_recorded_and_a_stale_page_is_caught(browser, ser
         assert "Cancellation scheduled" in page.locator("#status-heading").inner_text()
         page.locator("#notices summary").click()
         assert re.search(
-            r"subscription\.cancellation_scheduled.*you \(partner\) \(Ana\)",
+            r"Cancellation scheduled.*you \(partner\) \(Ana\)",
             page.locator("#notices").inner_text(),
             re.S,
         )
