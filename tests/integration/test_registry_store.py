@@ -63,6 +63,25 @@ def test_versions_guard_concurrent_edits(store):
         assert partner_service.get_partner(session, "nordlink").display_name == "A"
 
 
+def test_a_partners_time_zone_is_checked_by_the_use_case_too_and_none_clears_it(store):
+    """Callers other than the API (the CLI, a script) get the same rule: zoneinfo's names, nothing else."""
+    with store.transaction() as session:
+        _add(session)
+    with pytest.raises(InvalidInput) as refused, store.transaction() as session:
+        partner_service.update_partner(session, "nordlink", expected_version=None, now=utcnow(), time_zone="Mars/Base")
+    assert list(refused.value.errors) == ["time_zone"]
+    with store.transaction() as session:
+        partner_service.update_partner(session, "nordlink", expected_version=None, now=utcnow(), time_zone="Asia/Tokyo")
+    with store.transaction() as session:
+        assert partner_service.get_partner(session, "nordlink").time_zone == "Asia/Tokyo"
+        partner_service.update_partner(session, "nordlink", expected_version=None, now=utcnow(), display_name="N")
+    with store.transaction() as session:
+        assert partner_service.get_partner(session, "nordlink").time_zone == "Asia/Tokyo"  # left out: kept
+        partner_service.update_partner(session, "nordlink", expected_version=None, now=utcnow(), time_zone=None)
+    with store.read() as session:
+        assert partner_service.get_partner(session, "nordlink").time_zone is None
+
+
 def test_another_partners_endpoint_is_not_found(store):
     with store.transaction() as session:
         _add(session, webhook_urls=["https://a.example/x"])
