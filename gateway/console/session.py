@@ -93,10 +93,14 @@ def csrf_ok() -> bool:
     return bool(expected) and hmac.compare_digest(expected.encode(), sent.encode())
 
 
-def start(key_id: str, agent_ref: str, locale: str | None) -> None:
-    """A fresh session for a signed-in agent: a new CSRF token too, so nothing from before sign-in carries over."""
+def start(key_id: str, agent_ref: str, locale: str | None, time_zone: str | None = None) -> None:
+    """A fresh session for a signed-in agent: a new CSRF token too, so nothing from before sign-in carries over
+    but the language and time zone the agent chose (`time_zone`: the one this browser's last session chose, which
+    the sign-in form does not ask again)."""
     session.clear()
-    session.update(key_id=key_id, agent=agent_ref, locale=locale or "", since=int(time.time()))
+    session.update(
+        key_id=key_id, agent=agent_ref, locale=locale or "", time_zone=time_zone or "", since=int(time.time())
+    )
     csrf_token()
 
 
@@ -124,8 +128,15 @@ def remembered_locale() -> str:
     return value if isinstance(value, str) else ""
 
 
-def end(keep_locale: bool = False) -> None:
-    locale = remembered_locale()
+def remembered_time_zone() -> str:
+    """The time zone this browser's session chose, signed in or not (sign-out keeps it for the next sign-in)."""
+    value = session.get("time_zone")
+    return value if isinstance(value, str) else ""
+
+
+def end(keep_choices: bool = False) -> None:
+    """Sign out; with `keep_choices`, the language and time zone stay for the sign-in page and the next session."""
+    kept = {"locale": remembered_locale(), "time_zone": remembered_time_zone()}
     session.clear()
-    if keep_locale and locale:
-        session["locale"] = locale
+    if keep_choices:
+        session.update({name: value for name, value in kept.items() if value})

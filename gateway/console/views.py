@@ -256,7 +256,7 @@ def _authenticate_and_check_form():
     if request.endpoint in OPEN_ENDPOINTS or isinstance(found, console_session.Agent):
         return None
     if isinstance(found, str):
-        console_session.end(keep_locale=True)
+        console_session.end(keep_choices=True)
         flash(_(SESSION_ENDED.get(found, SIGNED_OUT_AGAIN)), "error")
     next_page = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for(".sign_in", next=next_page))
@@ -362,14 +362,21 @@ def sign_in():
         # The key is never sent back into the page.
         page = render_template("console/sign_in.html", next_page=next_page, form=form, errors=errors)
         return page, status if refusal else 422
-    console_session.start(principal.key_id, form["agent"], normalize_locale(form["locale"]) if form["locale"] else None)
+    # The time zone chosen in this browser's last session carries over, as its language fills the form's field.
+    kept_zone = console_session.remembered_time_zone()
+    console_session.start(
+        principal.key_id,
+        form["agent"],
+        normalize_locale(form["locale"]) if form["locale"] else None,
+        kept_zone if i18n.is_time_zone(kept_zone) else None,
+    )
     return redirect(next_page or url_for(".home"))
 
 
 @blp.post("/sign-out")
 @accepts_body(*FORM, limit_setting="MAX_BODY_BYTES")
 def sign_out():
-    console_session.end(keep_locale=True)  # the sign-in page that follows stays in the agent's language
+    console_session.end(keep_choices=True)  # the sign-in page in the agent's language, the next session in its zone
     flash(_("You are signed out."), "info")
     return redirect(url_for(".sign_in"))
 

@@ -729,6 +729,54 @@ def test_times_are_shown_in_the_partners_zone_and_then_the_agents_choice(app, cl
     assert "Standard Ihres Unternehmens (Deutschland \u2013 Berlin)" in html.unescape(settings)
 
 
+def test_the_agents_time_zone_outlives_signing_out_and_in_as_the_language_does(app, client, world):
+    sign_in(client, world["token"], locale="en")
+    case_url = _open_case(client).headers["Location"]
+    client.post(
+        "/console/settings",
+        data={"csrf_token": csrf_of(client, "/console/"), "locale": "en", "time_zone": "Asia/Kuala_Lumpur"},
+    )
+    client.post("/console/sign-out", data={"csrf_token": csrf_of(client, "/console/")})
+    with client.session_transaction("/console/") as session:
+        assert "key_id" not in session and session["time_zone"] == "Asia/Kuala_Lumpur"
+
+    sign_in(client, world["token"], locale="en")
+
+    shown = html.unescape(client.get(case_url).get_data(as_text=True))
+    assert i18n.format_moment(_case_created_at(app), "en", "Asia/Kuala_Lumpur") in shown
+    with client.session_transaction("/console/") as session:
+        assert session["time_zone"] == "Asia/Kuala_Lumpur"
+    # Back to the company's default, and that choice outlives the next sign-in too.
+    client.post("/console/settings", data={"csrf_token": csrf_of(client, "/console/"), "locale": "en"})
+    client.post("/console/sign-out", data={"csrf_token": csrf_of(client, "/console/")})
+    sign_in(client, world["token"], locale="en")
+    shown = html.unescape(client.get(case_url).get_data(as_text=True))
+    assert i18n.format_moment(_case_created_at(app), "en", "Europe/Berlin") in shown
+
+
+def test_a_zone_kept_from_a_session_ended_by_a_revoked_key_carries_over_and_an_unknown_one_does_not(app, client, world):
+    from gateway.services import keys as key_service
+
+    issued = world["seed"].key(KeyKind.PARTNER, "alpha", {Scope.CALLCENTER})
+    sign_in(client, issued.token, locale="en")
+    client.post(
+        "/console/settings",
+        data={"csrf_token": csrf_of(client, "/console/"), "locale": "en", "time_zone": "America/New_York"},
+    )
+    with app_store(app).transaction() as session:
+        key_service.revoke_key(session, issued.key.id, now=utcnow())
+    client.get("/console/")  # signed out, the choices kept
+
+    sign_in(client, world["token"], locale="en")
+    with client.session_transaction("/console/") as session:
+        assert session["time_zone"] == "America/New_York"
+        session.clear()
+        session["time_zone"] = "Atlantis/Capital"  # a zone this machine does not know is not carried over
+    sign_in(client, world["token"], locale="en")
+    with client.session_transaction("/console/") as session:
+        assert session["time_zone"] == ""
+
+
 def test_a_zone_remembered_in_the_session_that_this_machine_does_not_know_falls_back_to_the_partners(
     app, client, world
 ):
