@@ -4,7 +4,9 @@ PostgreSQL refuses what SQLite lets through: a NUL character in text, a string l
 UTF-16 surrogate (psycopg cannot encode it). For every operation that takes a JSON body, a query or a path
 parameter, each string input gets each of those in turn; the answer must be a 4xx problem naming the field (or
 a success, for a long text the contract allows), never a 5xx. The operations, their example bodies and the world
-they act on come from the auth matrix (tests/api/test_auth_matrix.py).
+they act on come from the auth matrix (tests/api/test_auth_matrix.py). A TM Forum route is read from its served
+Swagger 2.0 document (contracts/tmf/served/: its body is the `in: body` parameter, its references point into its
+`definitions`) and must answer the spec's Error, conforming to it and naming the field.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from contracts.tmf_served import served_spec
 from gateway import create_app
 from gateway.api.http.auth import REQUIRED_SCOPE_ATTRIBUTE
 from gateway.domain.clock import utcnow
@@ -26,6 +29,7 @@ from partners.signing import signed_headers
 from tests.api import test_auth_matrix as matrix
 from tests.support.api import app_store, bearer
 from tests.support.store import POSTGRES_URL_VARIABLE
+from tests.support.tmf_conformance import violations
 
 NUL = "cust\x00ref"
 SURROGATE = "cust\ud800ref"  # what JSON's "\ud800" (a lone surrogate escape) decodes to
@@ -76,8 +80,13 @@ def spec() -> dict[str, Any]:
 
 
 def _resolve(schema: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with its references followed within `spec`: #/components/schemas/... in the OpenAPI document,
+    #/definitions/... in a TMF Swagger 2.0 one."""
     while "$ref" in schema:
-        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+        node: Any = spec
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            node = node[part]
+        schema = node
     return schema
 
 
@@ -91,9 +100,13 @@ def _hostile_strings(schema: dict[str, Any]) -> Iterator[tuple[str, str]]:
     yield "overlong", "x" * LONGER_THAN_ANY_COLUMN
 
 
-def _body_variants(example: Any, schema: dict[str, Any], spec: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+def _body_variants(
+    example: Any, schema: dict[str, Any], spec: dict[str, Any], *, absent_structures: bool = True
+) -> Iterator[tuple[str, str, Any]]:
     """(field, kind, body): the example body with one string input made hostile, for each string the schema or
-    the example has (nested objects and lists included)."""
+    the example has (nested objects and lists included). Without `absent_structures` (the TMF documents, whose
+    definitions nest deep and refer to themselves), an object or list the example lacks is not explored: only the
+    example's own structures, and every plain value their definitions name."""
     schema = _resolve(schema, spec)
     types = _types(schema)
     if types & {"integer", "number"}:
@@ -106,7 +119,8 @@ def _body_variants(example: Any, schema: dict[str, Any], spec: dict[str, Any]) -
     if "array" in types or isinstance(example, list):
         items = example if isinstance(example, list) and example else [None]
         for index, item in enumerate(items):
-            for field, kind, value in _body_variants(item, schema.get("items", {}), spec):
+            variants = _body_variants(item, schema.get("items", {}), spec, absent_structures=absent_structures)
+            for field, kind, value in variants:
                 replaced = list(items) if example else []
                 replaced[index:index + 1] = [value]  # fmt: skip
                 yield _join(str(index), field), kind, replaced
@@ -115,7 +129,13 @@ def _body_variants(example: Any, schema: dict[str, Any], spec: dict[str, Any]) -
         present = example if isinstance(example, dict) else {}
         properties = schema.get("properties", {})
         for name in sorted(set(properties) | set(present)):
-            for field, kind, value in _body_variants(present.get(name), properties.get(name, {}), spec):
+            property_schema = _resolve(properties.get(name, {}), spec)
+            if name not in present and not absent_structures and _types(property_schema) & {"object", "array"}:
+                continue
+            if name not in present and not absent_structures and "$ref" in properties.get(name, {}):
+                continue  # an absent reference to another definition: an object of its own
+            variants = _body_variants(present.get(name), property_schema, spec, absent_structures=absent_structures)
+            for field, kind, value in variants:
                 yield _join(name, field), kind, {**present, name: value}
         extra = schema.get("additionalProperties")
         if isinstance(extra, dict) and "string" in _types(_resolve(extra, spec)):
@@ -140,8 +160,10 @@ class Sweep:
     def __init__(self, client, world, rule, method, headers) -> None:
         self.client, self.world, self.rule, self.method, self.headers = client, world, rule, method, headers
         self.failures: list[str] = []
+        self.sent: list[str] = []  # the labels of the requests sent
 
     def send(self, label: str, field: str | None, kind: str, *, path=None, query=None, body=None, raw=None):
+        self.sent.append(label)
         url = matrix._url(self.rule, {**self.world.path_values(self.rule), **(path or {})})
         headers = dict(self.headers)
         if raw is not None:
@@ -153,11 +175,11 @@ class Sweep:
             url, method=self.method, data=data, content_type=content_type, headers=headers, query_string=query
         )
         problem = f"{label} ({kind}) -> {response.status_code}: {response.get_data(as_text=True)[:300]}"
-        tmf = matrix._tmf_api(self.rule) is not None  # a TM Forum API answers its specs' Error instead
+        tmf = matrix._tmf_api(self.rule)  # a TM Forum API answers its spec's Error instead
         if response.status_code >= 500:
             self.failures.append(problem)
-        elif response.status_code >= 400 and not (_is_tmf_error(response) if tmf else _is_problem(response)):
-            self.failures.append(f"not a {'TMF Error' if tmf else 'problem'}: {problem}")
+        elif response.status_code >= 400 and not (_is_tmf_error(response, tmf) if tmf else _is_problem(response)):
+            self.failures.append(f"not a {'conforming TMF Error' if tmf else 'problem'}: {problem}")
         elif kind in {"nul", "surrogate"} and field is not None:
             # Refused, naming the field: a 4xx, with an entry for it in `errors` (a TMF Error's message names it).
             if tmf:
@@ -175,8 +197,12 @@ def _is_problem(response) -> bool:
     return response.mimetype == "application/problem+json"
 
 
-def _is_tmf_error(response) -> bool:
-    return response.mimetype == "application/json" and (response.json or {}).get("@type") == "Error"
+def _is_tmf_error(response, spec_name: str) -> bool:
+    """The spec's Error, held strict (tests/support/tmf_conformance.py), stating the response's status."""
+    if response.mimetype != "application/json" or not isinstance(response.json, dict):
+        return False
+    body = response.json
+    return not violations(body, "Error", spec_name=spec_name) and body.get("status") == str(response.status_code)
 
 
 def _operation_inputs(sweep: Sweep, operation: dict[str, Any], spec: dict[str, Any], rule: str, method: str):
@@ -194,9 +220,11 @@ def _operation_inputs(sweep: Sweep, operation: dict[str, Any], spec: dict[str, A
                 sweep.send(f"path {name}", name, kind, path={name: value}, **valid)
     base_query = matrix.EXAMPLE_QUERIES.get((rule, method), {})
     for parameter in operation.get("parameters", []):
+        if parameter.get("in") != "query":
+            continue
         # OpenAPI 3 nests a parameter's type in `schema`; Swagger 2 (the TMF specs) states it on the parameter.
         schema = _resolve(parameter.get("schema", parameter), spec)
-        if parameter.get("in") != "query" or not _types(schema) & {"string", "integer"}:
+        if not _types(schema) & {"string", "integer"}:
             continue
         name = parameter["name"]
         if "integer" in _types(schema):
@@ -208,10 +236,16 @@ def _operation_inputs(sweep: Sweep, operation: dict[str, Any], spec: dict[str, A
     if isinstance(example, matrix.RawBody):
         _raw_body_inputs(sweep, example, rule)
         return
-    content = operation.get("requestBody", {}).get("content", {}).get("application/json")
-    if content is None:
+    # OpenAPI 3 states a JSON body as `requestBody`; Swagger 2 (the TMF specs) as the parameter `in: body`.
+    body_parameters = [parameter for parameter in operation.get("parameters", []) if parameter.get("in") == "body"]
+    if body_parameters:
+        schema = body_parameters[0]["schema"]
+    elif "application/json" in operation.get("requestBody", {}).get("content", {}):
+        schema = operation["requestBody"]["content"]["application/json"].get("schema", {})
+    else:
         return
-    for field, kind, body in _body_variants(example or {}, content.get("schema", {}), spec):
+    tmf = matrix._tmf_api(rule) is not None
+    for field, kind, body in _body_variants(example or {}, schema, spec, absent_structures=not tmf):
         sweep.send(f"body {field}", field, kind, body=body, query=base_query)
 
 
@@ -244,8 +278,12 @@ def test_hostile_strings_never_make_a_5xx(strictest_app, spec, endpoint, rule, m
     world = matrix.World(strictest_app)
     headers = bearer(world.right_key(getattr(handler, REQUIRED_SCOPE_ATTRIBUTE)))
     sweep = Sweep(strictest_app.test_client(), world, rule, method, headers)
+    tmf = matrix._tmf_api(rule)
+    document = served_spec(tmf) if tmf else spec  # where the operation's references point
 
-    _operation_inputs(sweep, operation, spec, rule, method)
+    _operation_inputs(sweep, operation, document, rule, method)
+    if tmf and method == "POST":  # the sweep must reach the body: the TMF bodies are read from the document
+        assert any(label.startswith("body ") for label in sweep.sent), f"no hostile body sent to {method} {rule}"
 
     assert not sweep.failures, "\n".join(sweep.failures)
 
