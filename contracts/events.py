@@ -437,7 +437,14 @@ class EscalationUpdatedDataSchema(EventSchema):
     )
     change = _one_of(escalations.CHANGES, "What happened.")
     side = _one_of(escalations.Side, "Who made the change: the partner's call center or the streaming service.")
-    author = _text("The agent (partner) or support member (service) who made it.")
+    author = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The agent (partner) or support member (service) who made it; null when the service "
+            "acted through its systems (never the key it used)."
+        },
+    )
     comment = fields.String(
         required=True,
         allow_none=True,

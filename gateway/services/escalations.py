@@ -364,7 +364,8 @@ def event_data(
         "previous_status": str(previous_status) if previous_status is not None else None,
         "change": change,
         "side": str(side),
-        "author": author,
+        # The partner reads this: a person's name, never the key the service acted with.
+        "author": rules.author_shown_to_partner(author),
         "comment": comment,
         "description": escalation.description,
         "sla_due_at": escalation.sla_due_at.isoformat(),

@@ -518,6 +518,8 @@ def test_every_change_reaches_the_outbox_as_escalation_updated_in_order(desk):
         ("reopened", "resolved", "open", "partner", 6),
     ]
     assert data[1]["comment"] == "More detail." and data[4]["author"] == "support-ana"
+    # Changes the service made through its key name no one: the partner never reads the key's prefix.
+    assert data[2]["author"] is None and data[3]["author"] is None
     assert data[0]["subscription"] == {"id": subscription_id, "partner_ref": "cust-1"}
     assert {d["escalation_id"] for d in data} == {case["id"]}
     assert data[5]["sla_due_at"] != data[0]["sla_due_at"]  # reopening restarted the clock
