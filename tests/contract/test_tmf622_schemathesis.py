@@ -33,7 +33,7 @@ from tests.support.event_validation import check_stored_events
 from tests.support.seeding import Seeder, add_subscription
 from tests.support.tmf_conformance import assert_conforms
 
-MAX_EXAMPLES = 60
+MAX_EXAMPLES = 30  # moderate: the run must stay under a minute on its own
 SPEC = "TMF622"
 FUZZED = [
     ("POST", "/productOrder"),
