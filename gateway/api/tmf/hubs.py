@@ -107,7 +107,8 @@ def _add_hub_routes(blueprint: Blueprint, api: TmfApi) -> None:
     def unregister_hub(hub_id: str, session: Session) -> Response:
         """Unregister a listener: nothing more is sent to it; what was waiting for it ends as dead letters."""
         hub_service.remove_hub(session, current_partner_code(), api, hub_id, now=utcnow())
-        return Response(status=204)
+        # No body; the type is the one the TMF documents declare for every answer (Flask would say text/html).
+        return Response(status=204, content_type="application/json;charset=utf-8")
 
 
 _add_hub_routes(inventory, TmfApi.PRODUCT_INVENTORY)
