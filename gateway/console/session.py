@@ -98,9 +98,9 @@ def start(key_id: str, agent_ref: str, locale: str | None, time_zone: str | None
     but the language and time zone the agent chose (`time_zone`: the one this browser's last session chose, which
     the sign-in form does not ask again)."""
     session.clear()
-    session.update(
-        key_id=key_id, agent=agent_ref, locale=locale or "", time_zone=time_zone or "", since=int(time.time())
-    )
+    session.update(key_id=key_id, agent=agent_ref, locale=locale or "", since=int(time.time()))
+    if time_zone:  # else none: the partner's default, as on a first sign-in
+        session["time_zone"] = time_zone
     csrf_token()
 
 

@@ -346,7 +346,7 @@ def test_lookup_page(agent):
     assert "Withdraw the cancellation" in shown and "you (partner)" in shown  # it bills: it takes both
     assert "the customer, in the app" not in shown
     assert "Why can a customer still watch after cancelling?" in shown  # the FAQ article, in English
-    assert "subscription.cancellation_scheduled" in shown  # the last notice
+    assert "Cancellation scheduled Ihre Streamly-Kündigung" in shown  # the last notice, with its subject
     assert "Open an escalation for this customer" in shown
 
 
