@@ -223,26 +223,33 @@ def test_every_event_type_a_notice_can_report_has_a_name_in_every_catalog(langua
         assert all(translations(language).get(name) for name in names), language
 
 
+# A fixed moment: the recorded texts are the tests' ids, which every xdist worker must collect alike.
+RECORDED_AT = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize(
     ("recorded", "expected"),
     [
         (
-            _describe(Attempt(utcnow(), 12.0, excerpt="Internal Server Error"), 500, None),
+            _describe(Attempt(RECORDED_AT, 12.0, excerpt="Internal Server Error"), 500, None),
             "Ihr Endpunkt antwortete mit dem HTTP-Status 500.",
         ),
         (
-            _describe(Attempt(utcnow(), 5000.0, error_class="DeadlineExceeded"), None, None),
+            _describe(Attempt(RECORDED_AT, 5000.0, error_class="DeadlineExceeded"), None, None),
             "Ihr Endpunkt antwortete nicht rechtzeitig.",
         ),
         (
-            _describe(Attempt(utcnow(), 3.0, error_class="ConnectionError"), None, None),
+            _describe(Attempt(RECORDED_AT, 3.0, error_class="ConnectionError"), None, None),
             "Ihr Endpunkt war nicht erreichbar.",
         ),
         (
             "Retries exhausted after 8 attempts; last: HTTP 503: Service Unavailable",
             "Nach 8 Versuchen aufgegeben. Ihr Endpunkt antwortete mit dem HTTP-Status 503.",
         ),
-        (deleted_endpoint_reason(utcnow()), "Ihr Endpunkt wurde gelöscht, bevor die Benachrichtigung ihn erreichte."),
+        (
+            deleted_endpoint_reason(RECORDED_AT),
+            "Ihr Endpunkt wurde gelöscht, bevor die Benachrichtigung ihn erreichte.",
+        ),
         ("Something else entirely", "Die Benachrichtigung konnte nicht zugestellt werden."),
         ("", ""),
         (None, ""),
