@@ -227,11 +227,12 @@ class Dispatcher:
             if claimed:
                 self._lanes.add(self._requests(claimed, self.clock() + self.settings.lease))
             elif not self._lanes.load():
-                # A send that finished after this round took the finished ones is recorded first: the subscriber's
-                # next event, which it held back, may be due once it is.
-                if until_idle and not self._finished.arrived.is_set():
-                    break
-                stop.wait(self.settings.idle_wait)
+                # A send that finished after this round took the finished ones is recorded at once, without the
+                # idle wait: the subscriber's next event, which it held back, may be due once it is.
+                if not self._finished.arrived.is_set():
+                    if until_idle:
+                        break
+                    stop.wait(self.settings.idle_wait)
                 continue
             self._finished.arrived.wait(self.settings.idle_wait)
             # Let a few more finish, so that one transaction records them together, unless a lane needs refilling.
